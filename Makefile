@@ -1,0 +1,20 @@
+# The README's two commands are `make run` and `make test`; both set up what
+# a fresh machine lacks first (scripts/setup.sh is idempotent and quick when
+# everything is present). Each part of the system hooks into these through
+# its own file in scripts/{setup,test,bench,run}.d/.
+.PHONY: run test bench setup fuzz clean
+
+run:
+	./scripts/run.sh
+
+test:
+	./scripts/test.sh
+
+bench:
+	./scripts/bench.sh
+
+setup:
+	./scripts/setup.sh
+
+clean:
+	rm -rf build/bin .local

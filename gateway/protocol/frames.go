@@ -1,0 +1,114 @@
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Frame types on the WebSocket. The seed's names; never rename them.
+const (
+	TypeAuth         = "auth"
+	TypeAuthOK       = "auth_ok"
+	TypeAuthError    = "auth_error"
+	TypeNotification = "notification"
+	TypePing         = "ping"
+	TypePong         = "pong"
+)
+
+// MaxFrameBytes is the largest frame either side accepts. A bigger frame
+// closes the connection with 1009 (message too big).
+const MaxFrameBytes = 64 << 10
+
+// AuthFrame is the client's first frame. Resume is our extension: a client
+// that sends it gets the notifications it missed (see docs/protocol.md); a
+// seed client leaves it out and sees exactly the seed protocol.
+type AuthFrame struct {
+	Type   string  `json:"type"`
+	Token  string  `json:"token"`
+	Resume *Resume `json:"resume,omitempty"`
+}
+
+// Resume names the last notification a client has seen: the history it came
+// from (Epoch) and its place in it (Seq).
+type Resume struct {
+	Epoch string `json:"epoch"`
+	Seq   uint64 `json:"seq"`
+}
+
+// AuthOK answers a valid auth frame.
+type AuthOK struct {
+	Type     string `json:"type"`
+	Username string `json:"username"`
+}
+
+// AuthError answers a refused auth frame; the server closes right after it.
+type AuthError struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+// Ping is sent by the server every heartbeat interval; the client answers Pong.
+type Ping struct {
+	Type string `json:"type"`
+}
+
+// Notification is what a dispatcher sends and what the app shows. Every
+// field is optional for the gateway, which passes fields through as they
+// were dispatched (unknown ones included).
+type Notification struct {
+	ID        string `json:"id,omitempty"`
+	Title     string `json:"title,omitempty"`
+	Message   string `json:"message,omitempty"`
+	ImageURL  string `json:"image_url,omitempty"`
+	Script    string `json:"script,omitempty"`
+	Timestamp string `json:"timestamp,omitempty"`
+}
+
+// NotificationFrame is a notification as the gateway sends it. Seq and Epoch
+// are our extension: Seq counts the user's stored notifications (+1 each) and
+// Epoch names the history Seq belongs to. A client resumes with both.
+type NotificationFrame struct {
+	Type string `json:"type"`
+	Notification
+	Seq   uint64 `json:"seq,omitempty"`
+	Epoch string `json:"epoch,omitempty"`
+}
+
+// ClientFrame is any frame a client sends, decoded far enough to route it.
+type ClientFrame struct {
+	Type   string  `json:"type"`
+	Token  string  `json:"token,omitempty"`
+	Resume *Resume `json:"resume,omitempty"`
+}
+
+// ErrNotAuthFrame is returned by ParseAuthFrame when the first frame is valid
+// JSON but not an auth frame with a token.
+var ErrNotAuthFrame = errors.New("first message must be {\"type\":\"auth\",\"token\":\"...\"}")
+
+// ParseAuthFrame decodes a client's first frame. It accepts exactly one JSON
+// object whose type is "auth" with a non-empty token; extra fields are
+// ignored, as the seed did.
+func ParseAuthFrame(data []byte) (AuthFrame, error) {
+	var f AuthFrame
+	if len(data) > MaxFrameBytes {
+		return f, fmt.Errorf("auth frame too large (%d bytes)", len(data))
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return AuthFrame{}, fmt.Errorf("invalid JSON in auth frame: %w", err)
+	}
+	if f.Type != TypeAuth || f.Token == "" {
+		return AuthFrame{}, ErrNotAuthFrame
+	}
+	return f, nil
+}
+
+// ParseClientFrame decodes a frame a client sends after auth. An unknown
+// type is not an error: the caller ignores it.
+func ParseClientFrame(data []byte) (ClientFrame, error) {
+	var f ClientFrame
+	if err := json.Unmarshal(data, &f); err != nil {
+		return ClientFrame{}, fmt.Errorf("invalid JSON frame: %w", err)
+	}
+	return f, nil
+}
