@@ -20,31 +20,32 @@ import (
 
 // The variables.
 const (
-	EnvAddr           = "WEBAPP_ADDR"
-	EnvPublicURL      = "WEBAPP_PUBLIC_URL"
-	EnvTrustedProxies = "WEBAPP_TRUSTED_PROXIES"
-	EnvDataDir        = "DATA_DIR"
-	EnvDownloadsDir   = "DOWNLOADS_DIR"
-	EnvSecret         = "DESKTOP_JWT_SECRET"
-	EnvIssuer         = "DESKTOP_JWT_ISSUER"
-	EnvScheme         = "DESKTOP_URL_SCHEME"
-	EnvSocket         = "WS_DISPATCH_SOCKET"
-	EnvAuthMode       = "AUTH_MODE"
-	EnvDevAllowRemote = "WEBAPP_DEV_ALLOW_REMOTE"
-	EnvSessionKey     = "WEBAPP_SESSION_KEY"
-	EnvSessionMaxAge  = "WEBAPP_SESSION_MAX_AGE"
-	EnvOIDCIssuer     = "OIDC_ISSUER"
-	EnvOIDCClientID   = "OIDC_CLIENT_ID"
-	EnvOIDCSecret     = "OIDC_CLIENT_SECRET"
-	EnvOIDCRedirect   = "OIDC_REDIRECT_URL"
-	EnvAllowedDomains = "OIDC_ALLOWED_DOMAINS"
-	EnvAllowedEmails  = "OIDC_ALLOWED_EMAILS"
-	EnvUsernameMap    = "OIDC_USERNAME_MAP"
-	EnvHelper         = "NOTIFY_SCRIPTS_HELPER"
-	EnvHelperRunAs    = "NOTIFY_SCRIPTS_RUN_AS"
-	EnvHelperHomeRoot = "NOTIFY_SCRIPTS_HOME_ROOT"
-	EnvLogLevel       = "LOG_LEVEL"
-	EnvLogFormat      = "LOG_FORMAT"
+	EnvAddr            = "WEBAPP_ADDR"
+	EnvPublicURL       = "WEBAPP_PUBLIC_URL"
+	EnvTrustedProxies  = "WEBAPP_TRUSTED_PROXIES"
+	EnvDataDir         = "DATA_DIR"
+	EnvDownloadsDir    = "DOWNLOADS_DIR"
+	EnvSecret          = "DESKTOP_JWT_SECRET"
+	EnvIssuer          = "DESKTOP_JWT_ISSUER"
+	EnvScheme          = "DESKTOP_URL_SCHEME"
+	EnvSocket          = "WS_DISPATCH_SOCKET"
+	EnvAuthMode        = "AUTH_MODE"
+	EnvDevAllowRemote  = "WEBAPP_DEV_ALLOW_REMOTE"
+	EnvSessionKey      = "WEBAPP_SESSION_KEY"
+	EnvSessionMaxAge   = "WEBAPP_SESSION_MAX_AGE"
+	EnvOIDCIssuer      = "OIDC_ISSUER"
+	EnvOIDCClientID    = "OIDC_CLIENT_ID"
+	EnvOIDCSecret      = "OIDC_CLIENT_SECRET"
+	EnvOIDCRedirect    = "OIDC_REDIRECT_URL"
+	EnvAllowedDomains  = "OIDC_ALLOWED_DOMAINS"
+	EnvAllowedEmails   = "OIDC_ALLOWED_EMAILS"
+	EnvUsernameMap     = "OIDC_USERNAME_MAP"
+	EnvAllowUnverified = "OIDC_ALLOW_UNVERIFIED_EMAIL"
+	EnvHelper          = "NOTIFY_SCRIPTS_HELPER"
+	EnvHelperRunAs     = "NOTIFY_SCRIPTS_RUN_AS"
+	EnvHelperHomeRoot  = "NOTIFY_SCRIPTS_HOME_ROOT"
+	EnvLogLevel        = "LOG_LEVEL"
+	EnvLogFormat       = "LOG_FORMAT"
 )
 
 // Sign-in modes.
@@ -77,13 +78,14 @@ type Config struct {
 	SessionKey     []byte // 64 bytes: 32 to sign, 32 to encrypt; derived from Secret if unset
 	SessionMaxAge  time.Duration
 
-	OIDCIssuer     string
-	OIDCClientID   string
-	OIDCSecret     string
-	OIDCRedirect   string
-	AllowedDomains []string
-	AllowedEmails  []string
-	UsernameMap    string
+	OIDCIssuer      string
+	OIDCClientID    string
+	OIDCSecret      string
+	OIDCRedirect    string
+	AllowedDomains  []string
+	AllowedEmails   []string
+	UsernameMap     string
+	AllowUnverified bool
 
 	Helper         string
 	HelperRunAs    string
@@ -167,6 +169,9 @@ func Load(environ []string) (Config, error) {
 		return c, fmt.Errorf("%s: %q is neither %q nor %q", EnvAuthMode, c.AuthMode, AuthOIDC, AuthDev)
 	}
 	var err error
+	if c.AllowUnverified, err = boolVar(EnvAllowUnverified, get(EnvAllowUnverified, "false")); err != nil {
+		return c, err
+	}
 	if c.DevAllowRemote, err = boolVar(EnvDevAllowRemote, get(EnvDevAllowRemote, "false")); err != nil {
 		return c, err
 	}

@@ -46,7 +46,7 @@ type env struct {
 }
 
 type envOpts struct {
-	oidc   *signin.OIDC
+	oidc   func(baseURL string) *signin.OIDC
 	rules  *signin.Rules
 	socket string // override the dispatch socket (e.g. nothing listening)
 }
@@ -69,8 +69,13 @@ func newEnv(t *testing.T, o envOpts) *env {
 		e.cfg.Socket = o.socket
 	}
 	rules := signin.Rules{AllowAny: true}
+	// The listener comes first: the OIDC redirect URL needs its address.
+	e.ts = httptest.NewUnstartedServer(nil)
+	base := "http://" + e.ts.Listener.Addr().String()
+	var oidc *signin.OIDC
 	if o.oidc != nil {
 		e.cfg.AuthMode = config.AuthOIDC
+		oidc = o.oidc(base)
 	}
 	if o.rules != nil {
 		rules = *o.rules
@@ -85,7 +90,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 		t.Fatal(err)
 	}
 	e.srv, err = server.New(server.Deps{
-		Config: e.cfg, Links: store, Sessions: sess, OIDC: o.oidc, Rules: rules,
+		Config: e.cfg, Links: store, Sessions: sess, OIDC: oidc, Rules: rules,
 		Scripts: &scripts.Runner{Helper: helper, HomeRoot: e.homeRoot, RunTimeout: 30 * time.Second},
 		Gateway: protocol.NewClient(e.cfg.Socket),
 		Images:  images.Store{Dir: filepath.Join(e.dataDir, "images")},
@@ -94,7 +99,8 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ts = httptest.NewServer(e.srv.Handler())
+	e.ts.Config.Handler = e.srv.Handler()
+	e.ts.Start()
 	t.Cleanup(e.ts.Close)
 	return e
 }

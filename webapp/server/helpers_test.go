@@ -8,3 +8,5 @@ import (
 func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
 }
+
+func cl0() time.Time { return time.Now() }

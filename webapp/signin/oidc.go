@@ -17,6 +17,9 @@ import (
 // so the webapp starts even when the provider is briefly unreachable.
 type OIDC struct {
 	issuer, clientID, clientSecret, redirect string
+	// AllowUnverifiedEmail admits ID tokens without email_verified=true
+	// (providers that never send the claim); off by default.
+	AllowUnverifiedEmail bool
 
 	mu       sync.Mutex
 	oauth    *oauth2.Config
@@ -95,7 +98,7 @@ func (o *OIDC) Finish(ctx context.Context, code, nonce, verifier string) (string
 	if claims.Email == "" {
 		return "", errors.New("ID token has no email (is the email scope granted?)")
 	}
-	if claims.EmailVerified != nil && !*claims.EmailVerified {
+	if (claims.EmailVerified == nil || !*claims.EmailVerified) && !o.AllowUnverifiedEmail {
 		return "", ErrEmailUnverified
 	}
 	return claims.Email, nil

@@ -103,6 +103,7 @@ func build(cfg config.Config, log *slog.Logger) (*server.Server, error) {
 	var oidc *signin.OIDC
 	if cfg.AuthMode == config.AuthOIDC {
 		oidc = signin.NewOIDC(cfg.OIDCIssuer, cfg.OIDCClientID, cfg.OIDCSecret, cfg.OIDCRedirect)
+		oidc.AllowUnverifiedEmail = cfg.AllowUnverified
 	} else {
 		rules.AllowAny = len(cfg.AllowedDomains) == 0 && len(cfg.AllowedEmails) == 0
 		log.Warn("AUTH_MODE=dev: development sign-in, anyone reaching this address can sign in as anyone")
