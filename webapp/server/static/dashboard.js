@@ -77,4 +77,6 @@
       });
     });
   });
+  // Tells tests (and curious people) that the handlers are attached.
+  document.documentElement.setAttribute("data-ready", "1");
 })();
