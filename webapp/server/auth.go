@@ -17,7 +17,6 @@ import (
 	"github.com/keboola/analyst-alerts/webapp/signin"
 )
 
-const ctxSession = "session"
 const ctxUser = "user"
 
 // page wraps a browser page: no session sends the browser to sign in and
