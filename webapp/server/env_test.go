@@ -35,7 +35,7 @@ import (
 // gateway, real files in a temporary DATA_DIR and a stand-in notify-scripts
 // helper that runs real Python scripts from a temporary home.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	gw       *gatewaytest.Gateway
 	srv      *server.Server
 	ts       *httptest.Server
@@ -51,7 +51,7 @@ type envOpts struct {
 	socket string // override the dispatch socket (e.g. nothing listening)
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	e := &env{t: t, gw: gw, dataDir: t.TempDir(), homeRoot: t.TempDir(), logs: &bytes.Buffer{}}
@@ -134,7 +134,7 @@ type answer struct {
 	body   []byte
 }
 
-func (a answer) json(t *testing.T, v any) {
+func (a answer) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(a.body, v); err != nil {
 		t.Fatalf("answer %d is not JSON: %v: %s", a.status, err, a.body)
@@ -142,7 +142,7 @@ func (a answer) json(t *testing.T, v any) {
 }
 
 // errorBody checks an {"error","code"} answer and returns the message.
-func (a answer) errorBody(t *testing.T, status int, code string) string {
+func (a answer) errorBody(t testing.TB, status int, code string) string {
 	t.Helper()
 	if a.status != status {
 		t.Fatalf("status %d, want %d: %s", a.status, status, a.body)
@@ -244,7 +244,7 @@ func (e *env) chart() string {
 
 // wsClient is a desktop app's connection to the gateway.
 type wsClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 }
 
