@@ -166,6 +166,17 @@ func (s *Store) Cutoff(user string) int64 {
 	return s.revoked[user].NotBefore
 }
 
+// Cutoffs returns every stored cutoff (user -> unix seconds).
+func (s *Store) Cutoffs() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.revoked))
+	for u, r := range s.revoked {
+		out[u] = r.NotBefore
+	}
+	return out
+}
+
 func clone[V any](m map[string]V) map[string]V {
 	out := make(map[string]V, len(m)+1)
 	for k, v := range m {

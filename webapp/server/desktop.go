@@ -110,17 +110,22 @@ func (s *Server) revokeOnGateway(ctx context.Context, user string, cutoff int64)
 	return res.Closed, nil
 }
 
-// SyncRevocations resends the cutoffs the gateway has not confirmed, every
-// interval until ctx ends. Revoke is idempotent, so resending is harmless.
+// SyncRevocations makes sure the gateway knows every cutoff: at start it
+// sends all stored ones (the gateway may have missed an unlink while it or
+// this process was down), then every interval it resends those the gateway
+// has not confirmed, until ctx ends. Revoke is idempotent and the gateway
+// keeps the latest cutoff, so resending is harmless.
 func (s *Server) SyncRevocations(ctx context.Context, interval time.Duration) {
+	s.pendingMu.Lock()
+	for u, cut := range s.Links.Cutoffs() {
+		if s.pending[u] < cut {
+			s.pending[u] = cut
+		}
+	}
+	s.pendingMu.Unlock()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 		s.pendingMu.Lock()
 		todo := make(map[string]int64, len(s.pending))
 		for u, c := range s.pending {
@@ -128,9 +133,15 @@ func (s *Server) SyncRevocations(ctx context.Context, interval time.Duration) {
 		}
 		s.pendingMu.Unlock()
 		for u, cut := range todo {
-			if _, err := s.revokeOnGateway(ctx, u, cut); err == nil {
-				s.Log.Info("gateway told about earlier unlink", slog.String("user", u))
+			if _, err := s.revokeOnGateway(ctx, u, cut); err != nil {
+				break // the gateway is still away; try the rest next time
 			}
+			s.Log.Debug("gateway has the cutoff", slog.String("user", u))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }
@@ -171,8 +182,8 @@ type RunOutcome struct {
 	Notify    bool   `json:"notify"`
 	Title     string `json:"title,omitempty"`
 	Message   string `json:"message,omitempty"`
-	Delivered int    `json:"delivered"`         // live desktop connections reached
-	Gateway   string `json:"gateway"`           // "ok", "unavailable", "error" or "" (nothing sent)
+	Delivered int    `json:"delivered"`           // live desktop connections reached
+	Gateway   string `json:"gateway"`             // "ok", "unavailable", "error" or "" (nothing sent)
 	Image     string `json:"image_url,omitempty"` // chart, when the script made one
 }
 

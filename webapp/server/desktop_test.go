@@ -300,3 +300,34 @@ func TestUnlinkWithGatewayDownIsRetried(t *testing.T) {
 		t.Fatalf("gateway accepts the token revoked while it was down: %s", typ)
 	}
 }
+
+// A webapp that restarts tells the gateway every stored cutoff again, so a
+// gateway whose state was lost (or that missed an unlink) catches up.
+func TestStoredCutoffsSentAtStart(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	c := e.signIn("petr@example.com")
+	old := e.authorize(c)
+	e.gw.Stop()
+	if a := e.do(c, http.MethodPost, protocol.PathDesktopUnlink, ""); a.status != 200 {
+		t.Fatal(a.status)
+	}
+	e.gw.Restart(t)
+	// A second webapp on the same DATA_DIR, as after a restart: nothing pending in memory.
+	e2 := newEnvOnData(t, e)
+	if e2.srv.PendingRevocations() != 0 {
+		t.Fatal("fresh server has pending work")
+	}
+	ctx, cancel := contextWithTimeout(5 * time.Second)
+	defer cancel()
+	go e2.srv.SyncRevocations(ctx, time.Hour)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		typ, ws := e.connect(old)
+		ws.conn.Close() // never hold more than one (the per-user limit would refuse the 6th)
+		if typ == protocol.TypeAuthError {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("gateway still accepts a token revoked before the webapp restarted")
+}

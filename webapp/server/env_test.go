@@ -46,15 +46,23 @@ type env struct {
 }
 
 type envOpts struct {
-	oidc   func(baseURL string) *signin.OIDC
-	rules  *signin.Rules
-	socket string // override the dispatch socket (e.g. nothing listening)
+	gw      *gatewaytest.Gateway // share a running gateway
+	dataDir string               // share a DATA_DIR
+	oidc    func(baseURL string) *signin.OIDC
+	rules   *signin.Rules
+	socket  string // override the dispatch socket (e.g. nothing listening)
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
-	e := &env{t: t, gw: gw, dataDir: t.TempDir(), homeRoot: t.TempDir(), logs: &bytes.Buffer{}}
+	gw := o.gw
+	if gw == nil {
+		gw = gatewaytest.Start(t, gatewaytest.Options{})
+	}
+	e := &env{t: t, gw: gw, dataDir: o.dataDir, homeRoot: t.TempDir(), logs: &bytes.Buffer{}}
+	if e.dataDir == "" {
+		e.dataDir = t.TempDir()
+	}
 	helper, err := filepath.Abs("testdata/notify-scripts-standin")
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +111,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 	e.ts.Start()
 	t.Cleanup(e.ts.Close)
 	return e
+}
+
+// newEnvOnData is a second webapp on e's gateway and DATA_DIR (a restart).
+func newEnvOnData(t *testing.T, e *env) *env {
+	return newEnv(t, envOpts{gw: e.gw, dataDir: e.dataDir})
 }
 
 // browser is an HTTP client with its own cookie jar that does not follow
