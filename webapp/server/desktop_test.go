@@ -331,3 +331,35 @@ func TestStoredCutoffsSentAtStart(t *testing.T) {
 	}
 	t.Fatal("gateway still accepts a token revoked before the webapp restarted")
 }
+
+func TestDownloadsAndLogout(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	dl := filepath.Join(e.dataDir, "downloads")
+	os.MkdirAll(dl, 0o755)
+	os.WriteFile(filepath.Join(dl, "AnalystAlerts-1.0.dmg"), []byte("package"), 0o644)
+	os.WriteFile(filepath.Join(dl, "notes.txt"), []byte("not offered"), 0o644)
+	c := e.signIn("petr@example.com")
+	page := string(e.do(c, http.MethodGet, "/dashboard", "").body)
+	if !strings.Contains(page, `href="/download/AnalystAlerts-1.0.dmg"`) || strings.Contains(page, "notes.txt") {
+		t.Fatalf("downloads on the dashboard: %s", page)
+	}
+	a := e.do(c, http.MethodGet, "/download/AnalystAlerts-1.0.dmg", "")
+	if a.status != 200 || string(a.body) != "package" || !strings.Contains(a.header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("download: %d %v", a.status, a.header)
+	}
+	for _, bad := range []string{"notes.txt", "..%2Fdesktop_users.json", "x.dmg"} {
+		if a := e.do(c, http.MethodGet, "/download/"+bad, ""); a.status != 404 {
+			t.Errorf("%s: %d", bad, a.status)
+		}
+	}
+	if a := e.do(nil, http.MethodGet, "/download/AnalystAlerts-1.0.dmg", ""); a.status != 302 {
+		t.Fatalf("anonymous download: %d", a.status)
+	}
+	// Sign out clears the session.
+	if a := e.do(c, http.MethodPost, "/auth/logout", ""); a.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", a.status)
+	}
+	if a := e.do(c, http.MethodGet, "/dashboard", ""); a.status != 302 {
+		t.Fatalf("still signed in after logout: %d", a.status)
+	}
+}

@@ -13,10 +13,21 @@ const sys = new System();
 let devBrowser, page, token;
 
 before(async () => {
-  // The script takes a moment, so the progress state is observable.
-  sys.script('dev', 'revenue_check.py', `import json, time
+  // The script takes a moment (so the progress state is observable) and
+  // draws a small bar chart as a real PNG (plain zlib, no libraries).
+  sys.script('dev', 'revenue_check.py', `import json, os, struct, time, zlib
 time.sleep(0.5)
-print(json.dumps({"notify": True, "title": "Revenue <b>drop</b>", "message": "Down 12% vs last week <img src=x onerror=alert(1)>", "cooldown": "6h"}))
+W, H, bars = 240, 90, [60, 72, 55, 80, 40, 30, 22]
+def color(x, y):
+    i = x * len(bars) // W
+    inside = x % (W // len(bars)) > 4 and y >= H - bars[i]
+    return (214, 48, 49) if inside and i >= 4 else (31, 111, 235) if inside else (255, 255, 255)
+raw = b"".join(b"\\x00" + b"".join(bytes(color(x, y)) for x in range(W)) for y in range(H))
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+path = os.path.join(os.environ["HOME"], "revenue.png")
+with open(path, "wb") as f:
+    f.write(b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", W, H, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+print(json.dumps({"notify": True, "title": "Revenue <b>drop</b>", "message": "Down 12% vs last week <img src=x onerror=alert(1)>", "cooldown": "6h", "image_path": path}))
 `);
   sys.script('dev', 'quiet_check.py', 'import json; print(json.dumps({"notify": False}))\n');
   await sys.up();
@@ -98,7 +109,11 @@ test('dashboard shows Linked; Run shows progress then the result as text', async
   const text = await result.textContent();
   assert.match(text, /Revenue <b>drop<\/b>/, 'title shown as literal text');
   assert.match(text, /Down 12% vs last week <img src=x onerror=alert\(1\)>/);
-  assert.equal(await result.locator('b, img').count(), 0, 'no markup from script output');
+  assert.equal(await result.locator('b, img:not(.chart)').count(), 0, 'no markup from script output');
+  // The chart the script drew, served by the webapp to this session.
+  const chart = result.locator('img.chart');
+  await chart.waitFor();
+  await page.waitForFunction(() => document.querySelector('#result-revenue_check img.chart').naturalWidth === 240);
   assert.match(text, /Sent to 0 desktop apps\./);
   assert.equal(await run.textContent(), 'Run');
   assert.equal(await page.textContent('tr[data-script="revenue_check.py"] .last-run'), 'just now');

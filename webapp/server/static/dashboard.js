@@ -61,10 +61,18 @@
         var d = document.createElement("span");
         d.className = "muted";
         d.textContent = r.gateway === "ok"
-          ? " Sent to " + r.delivered + " desktop app" + (r.delivered === 1 ? "" : "s") + "."
-          : " Desktop delivery skipped (gateway " + r.gateway + ").";
+          ? "Sent to " + r.delivered + " desktop app" + (r.delivered === 1 ? "" : "s") + "."
+          : "Desktop delivery skipped (gateway " + r.gateway + ").";
         out.appendChild(document.createElement("br"));
         out.appendChild(d);
+        // The chart: a path the server made (/api/notifications/images/<hex>.png).
+        if (typeof r.image_url === "string" && /^\/api\/notifications\/images\/[A-Za-z0-9_-]+\.png$/.test(r.image_url)) {
+          var img = document.createElement("img");
+          img.className = "chart";
+          img.alt = "Chart from " + name;
+          img.src = r.image_url;
+          out.appendChild(img);
+        }
         var row = btn.closest("tr");
         if (row) { row.querySelector(".last-run").textContent = "just now"; }
       }).catch(function (err) {
