@@ -105,6 +105,7 @@ func (s *Server) Handler() http.Handler {
 // Routes registers every route of the webapp.
 func (s *Server) Routes(r *gin.Engine) {
 	r.GET("/health", s.health)
+	r.HEAD("/health", s.health)
 	r.GET("/static/*file", staticFiles())
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/dashboard") })
 
