@@ -12,7 +12,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -24,9 +23,11 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
+// One flat bucket per kind: nested buckets per user cost a page each and
+// made commits slow with many users.
 var (
-	bucketHistory = []byte("history") // user -> nested bucket: seq (8 bytes BE) -> frame
-	bucketMeta    = []byte("meta")    // user -> json meta
+	bucketHistory = []byte("history") // user 0x00 seq(8 bytes BE) -> frame
+	bucketMeta    = []byte("meta")    // user -> seq(8 bytes BE) epoch
 	bucketRevoked = []byte("revoked") // user -> cutoff (8 bytes BE, unix seconds)
 )
 
@@ -44,8 +45,8 @@ type Record struct {
 type FrameFunc func(seq uint64, epoch string) ([]byte, error)
 
 type meta struct {
-	Epoch string `json:"epoch"`
-	Seq   uint64 `json:"seq"`
+	Epoch string
+	Seq   uint64
 }
 
 // CommittedFunc is told about a record once it is committed. The committer
@@ -89,7 +90,14 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
 	path := filepath.Join(dir, "history.db")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: !opts.Fsync})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: 2 * time.Second,
+		NoSync:  !opts.Fsync,
+		// As etcd runs it: the freelist is rebuilt on open instead of
+		// written on every commit, and kept in a map for fast allocation.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: locked by another process (is another gateway running?)", path)
@@ -209,18 +217,16 @@ func (s *Store) appendTx(tx *bolt.Tx, user string, build FrameFunc) (Record, err
 	if err != nil {
 		return Record{}, buildError{err}
 	}
-	hist, err := tx.Bucket(bucketHistory).CreateBucketIfNotExists([]byte(user))
-	if err != nil {
-		return Record{}, err
-	}
-	if err := hist.Put(seqKey(seq), frame); err != nil {
+	hist := tx.Bucket(bucketHistory)
+	if err := hist.Put(histKey(user, seq), frame); err != nil {
 		return Record{}, err
 	}
 	// Trim to the limit: normally exactly one old record goes.
 	if seq > uint64(s.opts.Limit) {
 		cut := seq - uint64(s.opts.Limit)
 		c := hist.Cursor()
-		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= cut; k, _ = c.Next() {
+		prefix := histKey(user, 0)[:len(user)+1]
+		for k, _ := c.Seek(prefix); isUserKey(k, prefix) && binary.BigEndian.Uint64(k[len(prefix):]) <= cut; k, _ = c.Next() {
 			if err := c.Delete(); err != nil {
 				return Record{}, err
 			}
@@ -246,13 +252,10 @@ func (s *Store) Since(user, epoch string, seq uint64) ([]Record, error) {
 		if epoch != m.Epoch {
 			seq = 0
 		}
-		hist := tx.Bucket(bucketHistory).Bucket([]byte(user))
-		if hist == nil {
-			return nil
-		}
-		c := hist.Cursor()
-		for k, v := c.Seek(seqKey(seq + 1)); k != nil; k, v = c.Next() {
-			out = append(out, Record{Seq: binary.BigEndian.Uint64(k), Epoch: m.Epoch, Frame: append([]byte(nil), v...)})
+		c := tx.Bucket(bucketHistory).Cursor()
+		prefix := histKey(user, 0)[:len(user)+1]
+		for k, v := c.Seek(histKey(user, seq+1)); isUserKey(k, prefix); k, v = c.Next() {
+			out = append(out, Record{Seq: binary.BigEndian.Uint64(k[len(prefix):]), Epoch: m.Epoch, Frame: append([]byte(nil), v...)})
 		}
 		return nil
 	})
@@ -309,23 +312,35 @@ func (s *Store) Revocations() (map[string]int64, error) {
 }
 
 func readMeta(tx *bolt.Tx, user string) (meta, error) {
-	var m meta
 	v := tx.Bucket(bucketMeta).Get([]byte(user))
 	if v == nil {
-		return m, nil
+		return meta{}, nil
 	}
-	if err := json.Unmarshal(v, &m); err != nil {
-		return meta{}, fmt.Errorf("corrupt history metadata for %q: %w", user, err)
+	if len(v) < 9 {
+		return meta{}, fmt.Errorf("corrupt history metadata for %q", user)
 	}
-	return m, nil
+	return meta{Seq: binary.BigEndian.Uint64(v), Epoch: string(v[8:])}, nil
 }
 
 func writeMeta(tx *bolt.Tx, user string, m meta) error {
-	v, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketMeta).Put([]byte(user), v)
+	v := make([]byte, 8, 8+len(m.Epoch))
+	binary.BigEndian.PutUint64(v, m.Seq)
+	return tx.Bucket(bucketMeta).Put([]byte(user), append(v, m.Epoch...))
+}
+
+// histKey is user, a 0x00 separator, and seq: one user's records are
+// adjacent and in seq order.
+func histKey(user string, seq uint64) []byte {
+	k := make([]byte, len(user)+9)
+	copy(k, user)
+	binary.BigEndian.PutUint64(k[len(user)+1:], seq)
+	return k
+}
+
+// isUserKey says k is a history key of the user whose prefix is given
+// (the length check keeps user "a" from matching user "a\x00b").
+func isUserKey(k, prefix []byte) bool {
+	return k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix)
 }
 
 func seqKey(seq uint64) []byte {
