@@ -103,6 +103,7 @@ func run() error {
 		tokens[i], _, _ = protocol.IssueToken([]byte(secret), "", user(i), time.Now())
 	}
 	conns := make([]*conn, o.conns)
+	gwCPU0, lgCPU0 := cpuSeconds(pid), cpuSeconds(os.Getpid())
 	var next atomic.Int64
 	var failed atomic.Int64
 	var wg sync.WaitGroup
@@ -133,6 +134,7 @@ func run() error {
 		return fmt.Errorf("%d connections failed", failed.Load())
 	}
 	connectRate := float64(o.conns) / connectDur.Seconds()
+	gwConnCPU, lgConnCPU := cpuSeconds(pid)-gwCPU0, cpuSeconds(os.Getpid())-lgCPU0
 	for _, c := range conns {
 		go c.readLoop()
 	}
@@ -153,6 +155,7 @@ func run() error {
 	var sent atomic.Int64
 	var dispatchErr atomic.Value
 	next.Store(0)
+	gwCPU0, lgCPU0 = cpuSeconds(pid), cpuSeconds(os.Getpid())
 	start = time.Now()
 	for w := 0; w < o.dispatchers; w++ {
 		wg.Add(1)
@@ -179,6 +182,7 @@ func run() error {
 		return fmt.Errorf("dispatch: %v", e)
 	}
 	dispatchRate := float64(o.dispatches) / dispatchDur.Seconds()
+	gwDispCPU, lgDispCPU := cpuSeconds(pid)-gwCPU0, cpuSeconds(os.Getpid())-lgCPU0
 	satLat := waitReceived(conns, int64(o.dispatches), 30*time.Second)
 	if satLat == nil {
 		return fmt.Errorf("lost notifications: received %d of %d", received(conns), o.dispatches)
@@ -224,6 +228,10 @@ func run() error {
 	fmt.Printf("| of which Go heap in use / goroutine stacks per connection | %.2f KB / %.2f KB | |\n",
 		heldStats["go_memstats_heap_inuse_bytes"]/float64(o.conns)/1024, heldStats["go_memstats_stack_inuse_bytes"]/float64(o.conns)/1024)
 	fmt.Printf("| dispatches per second (%d dispatchers, unix socket) | %.0f /s | >= 20,000 /s |\n", o.dispatchers, dispatchRate)
+	fmt.Printf("| CPU per connect+auth: gateway / load generator | %.0f µs / %.0f µs | |\n",
+		gwConnCPU/float64(o.conns)*1e6, lgConnCPU/float64(o.conns)*1e6)
+	fmt.Printf("| CPU per dispatch (incl. delivery): gateway / load generator | %.0f µs / %.0f µs | |\n",
+		gwDispCPU/float64(o.dispatches)*1e6, lgDispCPU/float64(o.dispatches)*1e6)
 	fmt.Printf("| dispatch-to-receive under saturation p50 / p99 | %s / %s | |\n", ms(satLat[0]), ms(satLat[1]))
 	fmt.Printf("| dispatch-to-receive at %d/s p50 / p99 | %s / %s | p99 <= 3 ms |\n", o.rate, ms(pacedLat[0]), ms(pacedLat[1]))
 	fmt.Printf("| notifications lost | 0 of %d | 0 |\n", o.dispatches+o.paced)
@@ -329,6 +337,19 @@ func waitReceived(conns []*conn, want int64, timeout time.Duration) []time.Durat
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	return []time.Duration{all[len(all)/2], all[len(all)*99/100]}
+}
+
+// cpuSeconds is the user+system CPU time a process has used (/proc/PID/stat).
+func cpuSeconds(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ')'.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ is 100 on Linux
 }
 
 // gatewayMemStats reads the gateway's Go memory figures from /metrics.
