@@ -26,15 +26,15 @@ func TestParseOutput(t *testing.T) {
 
 func TestParseOutputRefusals(t *testing.T) {
 	for in, want := range map[string]string{
-		``:                                 "printed nothing",
-		`hello`:                            "not a JSON object",
-		`[true]`:                           "not a JSON object",
-		`{"notify": true`:                  "not valid JSON",
-		`{"title": "x"}`:                   `no "notify" field`,
-		`{"notify": "yes"}`:                `"notify" must be true or false`,
-		`{"notify": true, "title": 5}`:     `"title" must be a string`,
+		``:                                  "printed nothing",
+		`hello`:                             "not a JSON object",
+		`[true]`:                            "not a JSON object",
+		`{"notify": true`:                   "not valid JSON",
+		`{"title": "x"}`:                    `no "notify" field`,
+		`{"notify": "yes"}`:                 `"notify" must be true or false`,
+		`{"notify": true, "title": 5}`:      `"title" must be a string`,
 		`{"notify": true} {"notify": true}`: "more than one JSON value",
-		`{"notify": true, "data": [1]}`:    `"data" must be a JSON object`,
+		`{"notify": true, "data": [1]}`:     `"data" must be a JSON object`,
 	} {
 		_, err := ParseOutput([]byte(in))
 		if err == nil || !strings.Contains(err.Error(), want) || CodeOf(err) != CodeBadOutput {
