@@ -43,7 +43,7 @@ func TestPublish(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !regexp.MustCompile(`^[0-9a-f]{32}\` + ext + `$`).MatchString(p.Name) || p.URL != "/api/notifications/images/"+p.Name {
+		if !regexp.MustCompile(`^[0-9a-f]{32}\`+ext+`$`).MatchString(p.Name) || p.URL != "/api/notifications/images/"+p.Name {
 			t.Fatalf("published as %+v", p)
 		}
 		got, err := os.ReadFile(p.Path)

@@ -217,3 +217,23 @@ func FormatCooldown(d time.Duration) string {
 	}
 	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 }
+
+// RunResult is what `notify-scripts run NAME` prints on success: the
+// script's Output plus the script's stem and, when the script gave an image
+// that was taken, the URL the webapp serves it at (or why it was not taken).
+// The webapp decodes this to dispatch the alert.
+type RunResult struct {
+	Output
+	Script     string `json:"script"`
+	ImageURL   string `json:"image_url,omitempty"`
+	ImageError string `json:"image_error,omitempty"`
+}
+
+// ErrorResult is what the notify tools print when a command fails: the
+// message, its stable code, and for a script that failed the end of its
+// stderr.
+type ErrorResult struct {
+	Error  string `json:"error"`
+	Code   Code   `json:"code"`
+	Stderr string `json:"stderr,omitempty"`
+}

@@ -19,6 +19,7 @@ const (
 	CodeExitStatus  Code = "exit_status"  // the script exited non-zero
 	CodeBadOutput   Code = "bad_output"   // stdout is not the JSON contract
 	CodeInternal    Code = "internal"     // anything else (disk, permissions)
+	CodeUsage       Code = "usage"        // a command called the wrong way
 )
 
 // Error is the one error type of the notify tools: a stable code, a message
