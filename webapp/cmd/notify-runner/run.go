@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
-	"gopkg.in/natefinch/lumberjack.v2"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
@@ -81,13 +80,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		fmt.Fprintf(stderr, "notify-runner: cannot create the log folder: %v\n", err)
 		return exitFailed
 	}
-	// lumberjack keeps the log bounded: at most NOTIFY_LOG_MAX_MB in
-	// runner.log plus one rotated file.
-	logFile := &lumberjack.Logger{
-		Filename:   cfg.Home.LogsDir() + "/" + logFileName,
-		MaxSize:    cfg.LogMaxMB,
-		MaxBackups: 1,
-	}
+	// At most NOTIFY_LOG_MAX_MB in runner.log plus one rotated file.
+	logFile := &notifyrunner.LogFile{Path: cfg.Home.LogsDir() + "/" + logFileName, Max: int64(cfg.LogMaxMB) << 20}
 	defer logFile.Close()
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(stdout, logFile), &slog.HandlerOptions{Level: level})).
