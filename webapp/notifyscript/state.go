@@ -24,6 +24,18 @@ type State struct {
 	LastError string `json:"last_error,omitempty"`
 }
 
+// ScriptStatus is one entry of `notify-scripts status`: a script's State as
+// the runner sees it, with the end of its cooldown worked out.
+type ScriptStatus struct {
+	Name          string     `json:"name"`
+	Stem          string     `json:"stem"`
+	LastRun       *time.Time `json:"last_run"`
+	LastNotified  *time.Time `json:"last_notified"`
+	Cooldown      string     `json:"cooldown,omitempty"`
+	CooldownUntil *time.Time `json:"cooldown_until"`
+	LastError     string     `json:"last_error,omitempty"`
+}
+
 // InCooldown reports whether an alert with cooldown d, due at now, must stay
 // quiet, and until when.
 func (s State) InCooldown(now time.Time, d time.Duration) (bool, time.Time) {

@@ -183,6 +183,33 @@ print(json.dumps({"notify": True, "title": "Revenue <b>drop</b>", "message": "-2
 	}
 }
 
+func TestStatus(t *testing.T) {
+	e := newEnv(t)
+	e.script("a.py", "print('{\"notify\": false}')\n")
+	e.script("b.py", "raise SystemExit(2)\n")
+	e.script("c.py", "")
+	notified := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
+	if err := e.home.SaveState("c", notifyscript.State{LastRun: &notified, LastNotified: &notified, Cooldown: "30m"}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(nil, "run", "a.py")
+	e.run(nil, "run", "b.py")
+	code, out := e.run(nil, "status")
+	var st []notifyscript.ScriptStatus
+	if err := json.Unmarshal(out, &st); err != nil || code != 0 || len(st) != 3 {
+		t.Fatalf("status: %d %s %v", code, out, err)
+	}
+	if st[0].LastRun == nil || st[0].LastNotified != nil || st[0].CooldownUntil != nil || st[0].LastError != "" {
+		t.Fatalf("a.py: %s", out)
+	}
+	if !strings.Contains(st[1].LastError, "exited with status 2") {
+		t.Fatalf("b.py: %s", out)
+	}
+	if st[2].CooldownUntil == nil || !st[2].CooldownUntil.Equal(notified.Add(30*time.Minute)) || st[2].Cooldown != "30m" {
+		t.Fatalf("c.py: %s", out)
+	}
+}
+
 func TestRunImageNotTaken(t *testing.T) {
 	e := newEnv(t)
 	notImage := filepath.Join(t.TempDir(), "chart.png")

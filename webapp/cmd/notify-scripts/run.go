@@ -38,6 +38,9 @@ Commands:
               the script's JSON plus "script" and, when an image was taken,
               "image_url" (or "image_error"). Only members of the analysts'
               group (NOTIFY_ANALYST_GROUP, default dataread) may run scripts.
+  status      the runner's view of each script, for "why did my alert not
+              come?": [{"name","stem","last_run","last_notified",
+              "cooldown","cooldown_until","last_error"}] (times RFC 3339 UTC)
   help        this text (also -h, --help)
 
 On failure it prints {"error":"...","code":"..."} (and "stderr" for a
@@ -65,11 +68,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "list", "run":
+	case "list", "run", "status":
 	default:
 		return fail(stdout, exitUsage, fmt.Sprintf("unknown command %q (try --help)", args[0]), notifyscript.CodeUsage, "")
 	}
-	want := map[string]int{"list": 1, "run": 2}[args[0]]
+	want := map[string]int{"list": 1, "run": 2, "status": 1}[args[0]]
 	if len(args) != want {
 		return fail(stdout, exitUsage, fmt.Sprintf("%s takes %d argument(s) (try --help)", args[0], want-1), notifyscript.CodeUsage, "")
 	}
@@ -77,8 +80,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return fail(stdout, exitUnavailable, err.Error(), notifyscript.CodeInternal, "")
 	}
-	if args[0] == "list" {
+	switch args[0] {
+	case "list":
 		return list(cfg, stdout)
+	case "status":
+		return status(cfg, stdout)
 	}
 	return runScript(ctx, cfg, args[1], stdout)
 }
@@ -98,6 +104,37 @@ func list(cfg notifyconfig.Config, stdout io.Writer) int {
 			info.LastRun = &ago
 		}
 		out = append(out, info)
+	}
+	return printJSON(stdout, out)
+}
+
+func status(cfg notifyconfig.Config, stdout io.Writer) int {
+	names, _, err := cfg.Home.Scripts()
+	if err != nil {
+		return failErr(stdout, err, nil)
+	}
+	now := time.Now()
+	out := make([]notifyscript.ScriptStatus, 0, len(names))
+	for _, n := range names {
+		s := notifyscript.ScriptStatus{Name: n, Stem: notifyscript.Stem(n)}
+		st, err := cfg.Home.LoadState(s.Stem)
+		if err != nil {
+			s.LastError = err.Error()
+		}
+		s.LastRun, s.LastNotified, s.Cooldown = st.LastRun, st.LastNotified, st.Cooldown
+		if s.LastError == "" {
+			s.LastError = st.LastError
+		}
+		// The cooldown of the last alert; the next alert is judged by its own.
+		d, cerr := notifyscript.ParseCooldown(st.Cooldown)
+		if cerr != nil {
+			d = notifyscript.DefaultCooldown
+		}
+		if in, until := st.InCooldown(now, d); in {
+			until = until.UTC()
+			s.CooldownUntil = &until
+		}
+		out = append(out, s)
 	}
 	return printJSON(stdout, out)
 }
