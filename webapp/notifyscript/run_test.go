@@ -11,7 +11,9 @@ import (
 	"time"
 )
 
-func writeScript(t *testing.T, h Home, name, body string) {
+func writeScript(t *testing.T, h Home, name, body string) { writeScriptB(t, h, name, body) }
+
+func writeScriptB(t testing.TB, h Home, name, body string) {
 	t.Helper()
 	if err := os.MkdirAll(h.ScriptsDir(), 0o755); err != nil {
 		t.Fatal(err)
