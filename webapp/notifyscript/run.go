@@ -84,6 +84,8 @@ func (h Home) Run(ctx context.Context, name string, opts RunOptions) (Output, Re
 		return Output{}, res, newError(CodeCannotStart, fmt.Sprintf("cannot start %s with %s", name, python), err)
 	}
 	switch {
+	case ctx.Err() != nil && !res.TimedOut:
+		return Output{}, res, newError(CodeInternal, fmt.Sprintf("%s was stopped: the run was cancelled", name), ctx.Err())
 	case res.TimedOut:
 		return Output{}, res, newError(CodeTimeout, fmt.Sprintf("%s did not finish within %s and was stopped", name, timeout), nil)
 	case res.ExitCode != 0:
