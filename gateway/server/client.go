@@ -29,7 +29,7 @@ type client struct {
 	user string
 	iat  int64
 
-	detach func() // leaves the fan-out
+	detach func()       // leaves the fan-out
 	missed atomic.Int32 // pings sent since the last pong
 
 	mu       sync.Mutex
