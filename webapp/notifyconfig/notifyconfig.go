@@ -29,6 +29,7 @@ const (
 	EnvImagesDir     = "NOTIFICATION_IMAGES_DIR"
 	EnvMaxImageBytes = "NOTIFY_MAX_IMAGE_BYTES"
 	EnvLogMaxMB      = "NOTIFY_LOG_MAX_MB"
+	EnvImageMaxAge   = "NOTIFY_IMAGE_MAX_AGE_DAYS"
 	EnvLogLevel      = "LOG_LEVEL"
 )
 
@@ -55,6 +56,7 @@ type Config struct {
 	DispatchSocket string
 	ImagesDir      string
 	MaxImageBytes  int64
+	ImageMaxAge    time.Duration // published images older than this are removed
 	LogMaxMB       int
 	LogLevel       string
 }
@@ -111,6 +113,11 @@ func Load(environ []string) (Config, error) {
 	if err != nil || c.MaxImageBytes <= 0 {
 		return c, fmt.Errorf("%s: %q is not a positive number of bytes", EnvMaxImageBytes, get(EnvMaxImageBytes, ""))
 	}
+	days, err := strconv.Atoi(get(EnvImageMaxAge, strconv.Itoa(int(notifyimage.DefaultMaxAge/(24*time.Hour)))))
+	if err != nil || days <= 0 {
+		return c, fmt.Errorf("%s: %q is not a positive number of days", EnvImageMaxAge, get(EnvImageMaxAge, ""))
+	}
+	c.ImageMaxAge = time.Duration(days) * 24 * time.Hour
 	c.LogMaxMB, err = strconv.Atoi(get(EnvLogMaxMB, strconv.Itoa(DefaultLogMaxMB)))
 	if err != nil || c.LogMaxMB <= 0 {
 		return c, fmt.Errorf("%s: %q is not a positive number of megabytes", EnvLogMaxMB, get(EnvLogMaxMB, ""))

@@ -14,14 +14,21 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
 // DefaultMaxBytes is the largest image taken (NOTIFY_MAX_IMAGE_BYTES).
 const DefaultMaxBytes = 10 << 20
+
+// DefaultMaxAge is how long a published image is kept
+// (NOTIFY_IMAGE_MAX_AGE_DAYS): longer than any app keeps the alert.
+const DefaultMaxAge = 30 * 24 * time.Hour
 
 // MaxPixels refuses images whose header promises a huge canvas (a
 // decompression bomb for every viewer that opens it).
@@ -135,4 +142,35 @@ func check(data []byte) (string, error) {
 		return "", fmt.Errorf("damaged %s image: %v", ext[1:], err)
 	}
 	return ext, nil
+}
+
+// publishedName matches the files Publish makes (and its temporary files).
+var publishedName = regexp.MustCompile(`^([0-9a-f]{32}\.(png|jpg)|\.incoming-[0-9]+)$`)
+
+// Prune removes published images older than maxAge from dir, so the folder
+// does not grow for ever. Only names Publish makes are touched; a file this
+// user may not remove (another analyst's, in a sticky folder) is left alone.
+// It returns how many files it removed.
+func Prune(dir string, maxAge time.Duration, now time.Time) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !publishedName.MatchString(e.Name()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < maxAge {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+			removed++
+		}
+	}
+	return removed, nil
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func encoded(t *testing.T, enc func(*bytes.Buffer, image.Image) error) []byte {
@@ -76,5 +77,41 @@ func TestPublish(t *testing.T) {
 	entries, _ := os.ReadDir(dst)
 	if len(entries) != 2 {
 		t.Fatalf("images folder holds %d files, want the 2 taken", len(entries))
+	}
+}
+
+func TestPrune(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	old := now.Add(-31 * 24 * time.Hour)
+	files := map[string]time.Time{
+		"0123456789abcdef0123456789abcdef.png": old, // removed
+		"fedcba9876543210fedcba9876543210.jpg": now, // recent: kept
+		".incoming-123":                        old, // abandoned temp file: removed
+		"keep-me.png":                          old, // not ours: kept
+	}
+	for name, mtime := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := Prune(dir, DefaultMaxAge, now)
+	if err != nil || n != 2 {
+		t.Fatalf("removed %d, %v", n, err)
+	}
+	left, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range left {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "fedcba9876543210fedcba9876543210.jpg,keep-me.png" {
+		t.Fatalf("left %v", names)
+	}
+	if n, err := Prune(filepath.Join(dir, "missing"), DefaultMaxAge, now); n != 0 || err != nil {
+		t.Fatalf("missing folder: %d %v", n, err)
 	}
 }

@@ -49,6 +49,7 @@ type Runner struct {
 	Timeout       time.Duration
 	ImagesDir     string
 	MaxImageBytes int64
+	ImageMaxAge   time.Duration // 0: published images are never removed
 	Sinks         []Sink
 	Log           *slog.Logger
 	Now           func() time.Time // time.Now when nil
@@ -81,6 +82,13 @@ func (r *Runner) RunAll(ctx context.Context) ([]Outcome, error) {
 		}
 		o := r.RunOne(ctx, name)
 		out = append(out, o)
+	}
+	if r.ImageMaxAge > 0 {
+		if n, err := notifyimage.Prune(r.ImagesDir, r.ImageMaxAge, r.now()); err != nil {
+			r.Log.Warn("cannot prune old images", slog.Any("error", err))
+		} else if n > 0 {
+			r.Log.Info("old images removed", slog.Int("count", n), slog.Duration("older_than", r.ImageMaxAge))
+		}
 	}
 	return out, nil
 }

@@ -312,10 +312,23 @@ func TestImages(t *testing.T) {
 	if err := os.WriteFile(notImage, []byte("#!/bin/sh\necho this is no image\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// An image published 40 days ago is pruned by the run.
+	stale := filepath.Join(e.images, "0123456789abcdef0123456789abcdef.png")
+	if err := os.MkdirAll(e.images, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("old chart"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	longAgo := time.Now().Add(-40 * 24 * time.Hour)
+	if err := os.Chtimes(stale, longAgo, longAgo); err != nil {
+		t.Fatal(err)
+	}
 	e.alert("a_missing.py", map[string]any{"notify": true, "title": "missing image", "image_path": "/nonexistent/chart.png"})
 	e.alert("b_not_image.py", map[string]any{"notify": true, "title": "not an image", "image_path": notImage})
 	out := e.mustRun()
-	if strings.Count(out, "image left out; the alert goes without it") != 2 || !strings.Contains(out, "not a PNG or JPEG") {
+	if strings.Count(out, "image left out; the alert goes without it") != 2 || !strings.Contains(out, "not a PNG or JPEG") ||
+		!strings.Contains(out, "old images removed") {
 		t.Fatalf("runner output:\n%s", out)
 	}
 	for _, want := range []string{"missing image", "not an image"} {

@@ -51,7 +51,8 @@ Environment: HOME, NOTIFY_USER, NOTIFY_SCRIPT_TIMEOUT_SECONDS (60),
 NOTIFY_BOT_SOCKET (/run/notify-bot/bot.sock), WS_DISPATCH_SOCKET
 (/run/ws-gateway/ws.sock), NOTIFICATION_IMAGES_DIR
 (/data/notifications/images), NOTIFY_MAX_IMAGE_BYTES (10485760),
-NOTIFY_LOG_MAX_MB (1), LOG_LEVEL (info). See docs/notify-tools.md.
+NOTIFY_IMAGE_MAX_AGE_DAYS (30), NOTIFY_LOG_MAX_MB (1), LOG_LEVEL (info).
+See docs/notify-tools.md.
 `
 
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
@@ -97,6 +98,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		Timeout:       cfg.Timeout,
 		ImagesDir:     cfg.ImagesDir,
 		MaxImageBytes: cfg.MaxImageBytes,
+		ImageMaxAge:   cfg.ImageMaxAge,
 		Sinks:         []notifyrunner.Sink{notifyrunner.TelegramSink{Bot: bot}, notifyrunner.GatewaySink{Client: gw}},
 		Log:           log,
 	}
