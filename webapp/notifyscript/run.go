@@ -27,6 +27,7 @@ type Result struct {
 	Stdout   []byte
 	Stderr   []byte // the last MaxStderrBytes
 	ExitCode int    // -1 when killed
+	State    string // how it ended, e.g. "exit status 1", "signal: killed"
 	TimedOut bool
 	Duration time.Duration
 }
@@ -90,6 +91,9 @@ func (h Home) Run(ctx context.Context, name string, opts RunOptions) (Output, Re
 		return Output{}, res, newError(CodeTimeout, fmt.Sprintf("%s did not finish within %s and was stopped", name, timeout), nil)
 	case res.ExitCode != 0:
 		msg := fmt.Sprintf("%s exited with status %d", name, res.ExitCode)
+		if res.ExitCode < 0 {
+			msg = fmt.Sprintf("%s was stopped (%s)", name, res.State)
+		}
 		if last := LastLine(res.Stderr); last != "" {
 			msg += ": " + last
 		}
@@ -186,6 +190,7 @@ func Exec(ctx context.Context, spec ExecSpec) (Result, error) {
 		Stdout:   stdout.buf,
 		Stderr:   stderr.bytes(),
 		ExitCode: cmd.ProcessState.ExitCode(),
+		State:    cmd.ProcessState.String(),
 		Duration: time.Since(start),
 		TimedOut: errors.Is(ctx.Err(), context.DeadlineExceeded),
 	}

@@ -42,12 +42,14 @@ func TestRunFailures(t *testing.T) {
 	h := Home(t.TempDir())
 	writeScript(t, h, "crash.py", "import sys\nprint('{\"notify\": true}')\nraise SystemExit('data source unreachable')\n")
 	writeScript(t, h, "noise.py", "print('debug')\nprint('{\"notify\": true}')\n")
+	writeScript(t, h, "segv.py", "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n")
 	for name, want := range map[string]struct {
 		code Code
 		text string
 	}{
 		"crash.py":   {CodeExitStatus, "exited with status 1: data source unreachable"},
 		"noise.py":   {CodeBadOutput, "noise.py: script output is not a JSON object"},
+		"segv.py":    {CodeExitStatus, "segv.py was stopped (signal: segmentation fault)"},
 		"missing.py": {CodeNotFound, "no script"},
 		"../x.py":    {CodeBadName, "not a path"},
 	} {
