@@ -512,3 +512,43 @@ func TestUsageAndConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// Stopping the runner (SIGTERM from cron's or systemd's side) stops the
+// script it is running together with the script's children.
+func TestSIGTERMStopsTheRunningScript(t *testing.T) {
+	e := newEnv(t)
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	e.script("hang.py", `import subprocess, time
+p = subprocess.Popen(["sleep", "300"])
+open(`+strconv.Quote(pidFile+".tmp")+`, "w").write(str(p.pid))
+__import__("os").rename(`+strconv.Quote(pidFile+".tmp")+`, `+strconv.Quote(pidFile)+`)
+time.sleep(300)
+`)
+	cmd := exec.Command(binary)
+	cmd.Env = e.vars
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	for deadline := time.Now().Add(20 * time.Second); pid == 0; time.Sleep(50 * time.Millisecond) {
+		b, _ := os.ReadFile(pidFile)
+		pid, _ = strconv.Atoi(string(b))
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatal("script never started")
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("runner after SIGTERM: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "hang.py was stopped: the run was cancelled") {
+		t.Fatalf("runner output:\n%s", out.String())
+	}
+	stat, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if len(stat) > 0 && !strings.Contains(string(stat), ") Z ") {
+		t.Fatalf("the script's child %d survived the runner: %s", pid, stat)
+	}
+}
