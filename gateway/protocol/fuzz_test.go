@@ -43,21 +43,36 @@ func FuzzParseDispatch(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted dispatch does not make a frame: %v", err)
 		}
-		var nf NotificationFrame
-		if err := json.Unmarshal(frame, &nf); err != nil {
-			// Fields of other types than ours (e.g. a numeric title) are
-			// passed through; only the envelope must be right.
-			var m map[string]json.RawMessage
-			if json.Unmarshal(frame, &m) != nil {
-				t.Fatalf("frame is not a JSON object: %s", frame)
-			}
-			if string(m["type"]) != `"notification"` || string(m["seq"]) != "7" {
-				t.Fatalf("bad envelope: %s", frame)
-			}
-			return
+		var in, out map[string]json.RawMessage
+		if err := json.Unmarshal(req.Notification, &in); err != nil {
+			t.Fatalf("accepted notification is not an object: %v", err)
 		}
-		if nf.Type != TypeNotification || nf.Seq != 7 || nf.Epoch != "ep" || nf.ID == "" {
-			t.Fatalf("bad frame: %s", frame)
+		if err := json.Unmarshal(frame, &out); err != nil {
+			t.Fatalf("frame is not a JSON object: %s", frame)
+		}
+		if string(out["type"]) != `"notification"` || string(out["seq"]) != "7" || string(out["epoch"]) != `"ep"` {
+			t.Fatalf("bad envelope: %s", frame)
+		}
+		if len(out["id"]) == 0 || len(out["timestamp"]) == 0 {
+			t.Fatalf("no id or timestamp: %s", frame)
+		}
+		for k, v := range in {
+			if k == "type" || k == "seq" || k == "epoch" {
+				continue
+			}
+			if !jsonEqual(v, out[k]) {
+				t.Fatalf("field %q changed: %s -> %s", k, v, out[k])
+			}
 		}
 	})
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	ja, _ := json.Marshal(x)
+	jb, _ := json.Marshal(y)
+	return string(ja) == string(jb)
 }

@@ -29,6 +29,7 @@ type client struct {
 	user string
 	iat  int64
 
+	remote string
 	detach func()       // leaves the fan-out
 	missed atomic.Int32 // pings sent since the last pong
 

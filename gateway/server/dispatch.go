@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,6 +25,9 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	mux.HandleFunc("GET "+protocol.PathHealth, g.handleHealth)
 	mux.HandleFunc("POST "+protocol.PathRevoke, g.handleRevoke)
 	mux.Handle("GET "+protocol.PathMetrics, promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
+	// Profiles for operators; the socket is reachable only by its group.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	allowed := map[string]string{protocol.PathDispatch: "POST", protocol.PathHealth: "GET",
 		protocol.PathRevoke: "POST", protocol.PathMetrics: "GET"}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -85,3 +85,10 @@ func TestGracefulShutdownClosesClientsWith1001(t *testing.T) {
 		t.Fatal("dispatch socket still answers after shutdown")
 	}
 }
+
+func TestStopRightAfterStart(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		gw := gatewaytest.Start(t, gatewaytest.Options{})
+		gw.Stop()
+	}
+}

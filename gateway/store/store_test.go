@@ -109,3 +109,26 @@ func TestConcurrentAppendsAreGroupCommittedInOrder(t *testing.T) {
 	}
 	t.Logf("%d appends in %d commits (largest batch %d)", workers*each, commits, maxBatch)
 }
+
+func TestNewDatabaseHasNewEpoch(t *testing.T) {
+	a, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ra, _ := a.Append("petr", frame, nil)
+	rb, _ := b.Append("petr", frame, nil)
+	if ra.Epoch == "" || ra.Epoch == rb.Epoch {
+		t.Fatalf("epochs %q and %q: a lost history must get a new one", ra.Epoch, rb.Epoch)
+	}
+	// A user named like another's prefix does not see their records.
+	a.Append("pe", frame, nil)
+	if recs, _ := a.Since("pe", "", 0); len(recs) != 1 || recs[0].Seq != 1 {
+		t.Fatalf("prefix user: %+v", recs)
+	}
+}
