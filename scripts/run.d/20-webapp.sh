@@ -1,30 +1,15 @@
 # The webapp in development sign-in mode (AUTH_MODE=dev, loopback only),
 # sharing the gateway's secret and dispatch socket. Its data lives in
-# .local/webapp; users' script folders in .local/home/<user>/user/notifications/.
-log "building webapp"
+# .local/webapp-data; each user's scripts in
+# .local/webapp-data/dev-home/<user>/user/notifications/ (where
+# 30-notify-runner.sh puts the examples for the local user), run through the
+# real notify-scripts helper, directly (no sudo) as in development.
+log "building webapp and notify-scripts"
 go build -o "$LOCAL_DIR/bin/webapp" ./webapp/cmd/webapp
-helper="$ROOT/webapp/server/testdata/notify-scripts-standin"
-if [ -d "$ROOT/webapp/cmd/notify-scripts" ]; then
-	go build -o "$LOCAL_DIR/bin/notify-scripts" ./webapp/cmd/notify-scripts && helper="$LOCAL_DIR/bin/notify-scripts"
-fi
-example="$LOCAL_DIR/home/dev/user/notifications"
-if [ ! -d "$example" ]; then
-	mkdir -p "$example"
-	cat >"$example/example_check.py" <<'PY'
-# An example notification script: print one JSON object.
-import json, random
-drop = random.randint(1, 20)
-print(json.dumps({
-    "notify": drop > 5,
-    "title": "Revenue drop",
-    "message": f"Revenue is down {drop}% against last week.",
-    "cooldown": "1h",
-    "data": {"drop_pct": drop},
-}))
-PY
-fi
+go build -o "$LOCAL_DIR/bin/notify-scripts" ./webapp/cmd/notify-scripts
 WEBAPP_PORT="${WEBAPP_PORT:-8080}"
-start webapp env AUTH_MODE=dev WEBAPP_ADDR="127.0.0.1:$WEBAPP_PORT" DATA_DIR="$LOCAL_DIR/webapp" \
-	NOTIFY_SCRIPTS_HELPER="$helper" NOTIFY_SCRIPTS_HOME_ROOT="$LOCAL_DIR/home" \
+dev_user="${NOTIFY_USER:-${USER:-$(id -un)}}"
+start webapp env AUTH_MODE=dev WEBAPP_ADDR="127.0.0.1:$WEBAPP_PORT" DATA_DIR="$LOCAL_DIR/webapp-data" \
+	NOTIFY_SCRIPTS_HELPER="$LOCAL_DIR/bin/notify-scripts" NOTIFY_ANALYST_GROUP="$(id -gn)" \
 	"$LOCAL_DIR/bin/webapp"
-log "webapp: open http://127.0.0.1:$WEBAPP_PORT/dashboard and sign in as dev@example.com (development sign-in)"
+log "webapp: open http://127.0.0.1:$WEBAPP_PORT/dashboard and sign in as $dev_user@example.com (development sign-in)"

@@ -1,6 +1,6 @@
 # Webapp browser tests: Debian's Chromium driven by npm playwright-core
 # (which downloads no browser of its own), installed in webapp/e2e/.
-# python3 runs the test stand-in for the notify-scripts helper.
+# python3 runs the analysts' scripts in the tests (through notify-scripts).
 apt_install chromium python3
 # Node may come from elsewhere with its own npm; Debian's only when missing.
 command -v npm >/dev/null || apt_install nodejs npm

@@ -17,38 +17,35 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/webapp/apperr"
+	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 )
 
-// nameRE is a plain script file name: no folders, no leading dot or dash.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}\.py$`)
-
-// ValidName reports whether name is a script name the API accepts.
-func ValidName(name string) bool { return nameRE.MatchString(name) && !strings.Contains(name, "..") }
+// ValidName checks a script name from a request with the notify tools' own
+// rule (notifyscript.ValidName): a plain "<name>.py", no path.
+func ValidName(name string) error { return notifyscript.ValidName(name) }
 
 // Stem is the name without ".py".
-func Stem(name string) string { return strings.TrimSuffix(name, ".py") }
+func Stem(name string) string { return notifyscript.Stem(name) }
 
-// Result is what a script printed, as `notify-scripts run` passes it on.
-type Result struct {
-	Notify    *bool           `json:"notify"`
-	Title     string          `json:"title"`
-	Message   string          `json:"message"`
-	ImagePath string          `json:"image_path"`
-	Cooldown  string          `json:"cooldown"`
-	Data      json.RawMessage `json:"data,omitempty"`
-}
+// Result is what `notify-scripts run` prints: the script's output plus
+// "script" and, when the helper published the chart, "image_url".
+type Result = notifyscript.RunResult
+
+// Variables passed on to the helper in direct (development) mode; under
+// sudo, sudo's own environment rules apply.
+var passEnv = []string{"NOTIFY_ANALYST_GROUP", "NOTIFY_SCRIPT_TIMEOUT_SECONDS", "NOTIFY_MAX_IMAGE_BYTES"}
 
 // Runner starts the helper.
 type Runner struct {
-	Helper   string // path of notify-scripts
-	Sudo     bool   // run as the user through sudo; else directly with HOME=HomeRoot/USER
-	HomeRoot string
+	Helper    string // path of notify-scripts
+	Sudo      bool   // run as the user through sudo; else directly with HOME=HomeRoot/USER
+	HomeRoot  string
+	ImagesDir string // direct mode: where the helper publishes charts (NOTIFICATION_IMAGES_DIR)
 
 	ListTimeout time.Duration
 	RunTimeout  time.Duration // the script gets 60 s; the helper a little more
@@ -76,21 +73,18 @@ func (r *Runner) List(ctx context.Context, user string) ([]protocol.ScriptInfo, 
 
 // Run runs one script for user and returns what it printed.
 func (r *Runner) Run(ctx context.Context, user, name string) (Result, error) {
-	if !ValidName(name) {
-		return Result{}, apperr.BadRequest("invalid script name %q: expected a plain file name like revenue_check.py", name)
+	if err := ValidName(name); err != nil {
+		return Result{}, apperr.BadRequest("invalid script name: %v", err)
 	}
 	out, err := r.call(ctx, r.timeout(r.RunTimeout, 75*time.Second), user, "run", name)
 	if err != nil {
 		return Result{}, err
 	}
+	// The helper has checked the script's output against the contract.
 	var res Result
 	if err := json.Unmarshal(out, &res); err != nil {
-		return Result{}, apperr.New(apperr.CodeScriptFailed, http.StatusUnprocessableEntity,
-			"%s did not print a JSON object", name).Wrap(err)
-	}
-	if res.Notify == nil {
-		return Result{}, apperr.New(apperr.CodeScriptFailed, http.StatusUnprocessableEntity,
-			"%s printed no \"notify\" field (true or false is required)", name)
+		return Result{}, apperr.New(apperr.CodeHelperFailed, http.StatusBadGateway,
+			"the scripts helper printed something that is not a run result").Wrap(err)
 	}
 	return res, nil
 }
@@ -112,8 +106,16 @@ func (r *Runner) command(ctx context.Context, user string, args ...string) (*exe
 		return nil, fmt.Errorf("create development home %s: %w", home, err)
 	}
 	cmd := exec.CommandContext(ctx, r.Helper, args...)
-	cmd.Env = []string{"HOME=" + home, "USER=" + user, "LOGNAME=" + user,
+	cmd.Env = []string{"HOME=" + home, "USER=" + user, "LOGNAME=" + user, "NOTIFY_USER=" + user,
 		"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
+	if r.ImagesDir != "" {
+		cmd.Env = append(cmd.Env, "NOTIFICATION_IMAGES_DIR="+r.ImagesDir)
+	}
+	for _, k := range passEnv {
+		if v, ok := os.LookupEnv(k); ok {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
 	cmd.Dir = home
 	return cmd, nil
 }
@@ -145,30 +147,45 @@ func (r *Runner) call(ctx context.Context, timeout time.Duration, user string, a
 	}
 	if err != nil {
 		// A non-zero exit is a result: the helper says what went wrong as
-		// {"error":"..."} on stdout (or stderr).
-		msg := helperError(stdout.Bytes())
-		if msg == "" {
-			msg = helperError(stderr.Bytes())
+		// {"error","code","stderr"} on stdout.
+		if e, ok := helperError(stdout.Bytes()); ok {
+			return nil, e.Wrap(err)
 		}
-		if msg == "" {
-			msg = fmt.Sprintf("the scripts helper failed (exit status %d)", exit.ExitCode())
-			if s := strings.TrimSpace(lastLine(stderr.String())); s != "" {
-				msg += ": " + s
-			}
+		msg := fmt.Sprintf("the scripts helper failed (exit status %d)", exit.ExitCode())
+		if s := strings.TrimSpace(lastLine(stderr.String())); s != "" {
+			msg += ": " + s
 		}
-		return nil, apperr.New(apperr.CodeScriptFailed, http.StatusUnprocessableEntity, "%s", msg).Wrap(err)
+		return nil, apperr.New(apperr.CodeHelperFailed, http.StatusBadGateway, "%s", msg).Wrap(err)
 	}
 	return stdout.Bytes(), nil
 }
 
-func helperError(b []byte) string {
-	var e struct {
-		Error string `json:"error"`
+// helperError turns the helper's error object into our error: its message
+// (with the last line the script wrote to stderr, if any) and a status that
+// fits its code.
+func helperError(b []byte) (*apperr.Error, bool) {
+	var e notifyscript.ErrorResult
+	if json.Unmarshal(bytes.TrimSpace(b), &e) != nil || e.Error == "" {
+		return nil, false
 	}
-	if json.Unmarshal(bytes.TrimSpace(b), &e) == nil {
-		return e.Error
+	msg := e.Error
+	if tail := lastLine(e.Stderr); tail != "" && !strings.Contains(msg, tail) {
+		msg += ": " + tail
 	}
-	return ""
+	code, status := apperr.CodeScriptFailed, http.StatusUnprocessableEntity
+	switch e.Code {
+	case notifyscript.CodeBadName:
+		code, status = apperr.CodeBadRequest, http.StatusBadRequest
+	case notifyscript.CodeNotFound:
+		code, status = apperr.CodeNotFound, http.StatusNotFound
+	case notifyscript.CodeNotAllowed:
+		code, status = apperr.CodeForbidden, http.StatusForbidden
+	case notifyscript.CodeTimeout:
+		status = http.StatusGatewayTimeout
+	case notifyscript.CodeCannotStart, notifyscript.CodeInternal, notifyscript.CodeUsage:
+		code, status = apperr.CodeHelperFailed, http.StatusBadGateway
+	}
+	return apperr.New(code, status, "%s", msg), true
 }
 
 func lastLine(s string) string {

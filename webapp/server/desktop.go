@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -217,8 +218,8 @@ func readRunRequest(c *gin.Context) (string, error) {
 	if req.Name == "" {
 		return "", apperr.BadRequest(`missing "name" (e.g. {"name":"revenue_check.py"})`)
 	}
-	if !scripts.ValidName(req.Name) {
-		return "", apperr.BadRequest("invalid script name %q: expected a plain file name like revenue_check.py", req.Name)
+	if err := scripts.ValidName(req.Name); err != nil {
+		return "", apperr.BadRequest("invalid script name: %v", err)
 	}
 	return req.Name, nil
 }
@@ -238,21 +239,21 @@ func (s *Server) runAndDispatch(ctx context.Context, user, name string) (RunOutc
 	if err != nil {
 		return RunOutcome{}, err
 	}
-	out := RunOutcome{OK: true, Notify: *res.Notify, Title: res.Title, Message: res.Message}
-	if !*res.Notify {
+	out := RunOutcome{OK: true, Notify: res.Notify, Title: res.Title, Message: res.Message}
+	if !res.Notify {
 		return out, nil
 	}
 	n := notification{Notification: protocol.Notification{
 		ID: uuid.NewString(), Title: res.Title, Message: res.Message,
 		Script: scripts.Stem(name), Timestamp: s.Now().UTC().Format(time.RFC3339),
 	}, Data: res.Data}
-	if res.ImagePath != "" {
-		if img, err := s.Images.Import(res.ImagePath); err != nil {
-			s.Log.Warn("chart not attached", slog.String("user", user), slog.String("script", name), slog.Any("error", err))
-		} else {
-			n.ImageURL = protocol.PathImagesPrefix + img
-			out.Image = n.ImageURL
-		}
+	// The helper, running as the user, publishes the chart into the images
+	// folder and says where; only a URL of ours is passed on.
+	if img, ok := strings.CutPrefix(res.ImageURL, protocol.PathImagesPrefix); ok && images.ValidName(img) {
+		n.ImageURL, out.Image = res.ImageURL, res.ImageURL
+	} else if res.ImageURL != "" || res.ImageError != "" {
+		s.Log.Warn("chart not attached", slog.String("user", user), slog.String("script", name),
+			slog.String("image_url", res.ImageURL), slog.String("image_error", res.ImageError))
 	}
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

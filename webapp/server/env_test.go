@@ -13,7 +13,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,9 +34,37 @@ import (
 	"github.com/keboola/analyst-alerts/webapp/signin"
 )
 
+// helper is the real notify-scripts, built once by TestMain.
+var helper string
+
+// TestMain builds the real notify-scripts helper (./webapp/cmd/notify-scripts)
+// for the tests to run, directly as in development mode. The helper lets only
+// members of the analysts' group run scripts: here that is the test's own
+// primary group.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "webapp-helper")
+	if err != nil {
+		panic(err)
+	}
+	helper = filepath.Join(dir, "notify-scripts")
+	build := exec.Command("go", "build", "-o", helper, "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		panic("build notify-scripts: " + err.Error())
+	}
+	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("NOTIFY_ANALYST_GROUP", g.Name)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 // env is a real webapp (httptest on loopback) wired to a real in-process
-// gateway, real files in a temporary DATA_DIR and a stand-in notify-scripts
-// helper that runs real Python scripts from a temporary home.
+// gateway, real files in a temporary DATA_DIR and the real notify-scripts
+// helper running real Python scripts from a temporary home.
 type env struct {
 	t        testing.TB
 	gw       *gatewaytest.Gateway
@@ -62,10 +93,6 @@ func newEnv(t testing.TB, o envOpts) *env {
 	e := &env{t: t, gw: gw, dataDir: o.dataDir, homeRoot: t.TempDir(), logs: &bytes.Buffer{}}
 	if e.dataDir == "" {
 		e.dataDir = t.TempDir()
-	}
-	helper, err := filepath.Abs("testdata/notify-scripts-standin")
-	if err != nil {
-		t.Fatal(err)
 	}
 	e.cfg = config.Config{
 		Addr: "127.0.0.1:0", Secret: gw.Secret, Issuer: gw.Issuer, URLScheme: protocol.DefaultURLScheme,
@@ -99,7 +126,8 @@ func newEnv(t testing.TB, o envOpts) *env {
 	}
 	e.srv, err = server.New(server.Deps{
 		Config: e.cfg, Links: store, Sessions: sess, OIDC: oidc, Rules: rules,
-		Scripts: &scripts.Runner{Helper: helper, HomeRoot: e.homeRoot, RunTimeout: 30 * time.Second},
+		Scripts: &scripts.Runner{Helper: helper, HomeRoot: e.homeRoot, RunTimeout: 30 * time.Second,
+			ImagesDir: filepath.Join(e.dataDir, "images")},
 		Gateway: protocol.NewClient(e.cfg.Socket),
 		Images:  images.Store{Dir: filepath.Join(e.dataDir, "images")},
 		Log:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -63,17 +63,22 @@ export class System {
 
   async up() {
     const bin = path.join(this.dir, 'bin');
-    for (const [out, pkg] of [['webapp', './webapp/cmd/webapp'], ['ws-gateway', './gateway/cmd/ws-gateway'], ['mockoidc', './webapp/e2e/mockoidc']]) {
+    for (const [out, pkg] of [['webapp', './webapp/cmd/webapp'], ['ws-gateway', './gateway/cmd/ws-gateway'],
+      ['notify-scripts', './webapp/cmd/notify-scripts'], ['mockoidc', './webapp/e2e/mockoidc']]) {
       execFileSync('go', ['build', '-o', path.join(bin, out), pkg], { cwd: ROOT, stdio: 'inherit' });
     }
-    const common = { DESKTOP_JWT_SECRET: this.secret, WS_DISPATCH_SOCKET: this.socket, LOG_LEVEL: 'debug' };
+    // The real notify-scripts helper, run directly (development mode); it
+    // lets only the analysts' group run scripts: here, our own group.
+    const group = execFileSync('id', ['-gn']).toString().trim();
+    const common = { DESKTOP_JWT_SECRET: this.secret, WS_DISPATCH_SOCKET: this.socket, LOG_LEVEL: 'debug',
+      NOTIFY_ANALYST_GROUP: group };
 
     this.gateway = this.start('ws-gateway', path.join(bin, 'ws-gateway'), {
       ...common, WS_GATEWAY_HOST: '127.0.0.1', WS_GATEWAY_PORT: String(await freePort()),
       WS_GATEWAY_STATE_DIR: path.join(this.dir, 'gateway'),
     });
 
-    const helper = path.join(ROOT, 'webapp', 'server', 'testdata', 'notify-scripts-standin');
+    const helper = path.join(bin, 'notify-scripts');
     const devPort = await freePort();
     this.devURL = `http://127.0.0.1:${devPort}`;
     this.devWebapp = this.start('webapp-dev', path.join(bin, 'webapp'), {
