@@ -67,6 +67,35 @@ func (s *Server) refresh(c *gin.Context) {
 // 400 {"error"}. Beyond the seed, tokens issued before now stop working
 // here and on the gateway, whose live sessions for the user are closed.
 func (s *Server) unlink(c *gin.Context, sess session.Session) error {
+	return s.unlinkUser(c, sess.User)
+}
+
+// unlinkEither authenticates an unlink by Bearer token when the request
+// carries an Authorization header (the app; a browser cannot add one
+// cross-origin without a CORS preflight we never grant, and cookies are then
+// ignored), else by session behind the cross-origin check.
+func (s *Server) unlinkEither(crossOrigin gin.HandlerFunc) gin.HandlerFunc {
+	bySession := s.api(s.unlink)
+	return func(c *gin.Context) {
+		if c.GetHeader("Authorization") != "" {
+			user, err := s.checkBearer(c, false)
+			if err == nil {
+				err = s.unlinkUser(c, user)
+			}
+			if err != nil {
+				s.fail(c, err)
+			}
+			return
+		}
+		crossOrigin(c)
+		if !c.IsAborted() {
+			bySession(c)
+		}
+	}
+}
+
+func (s *Server) unlinkUser(c *gin.Context, user string) error {
+	sess := session.Session{User: user}
 	cutoff, err := s.Links.Unlink(sess.User, s.Now())
 	if errors.Is(err, links.ErrNotLinked) {
 		return apperr.New(apperr.CodeNotLinked, http.StatusBadRequest, "Desktop app is not linked")

@@ -363,3 +363,28 @@ func TestDownloadsAndLogout(t *testing.T) {
 		t.Fatalf("still signed in after logout: %d", a.status)
 	}
 }
+
+// Beyond the seed, the app can unlink itself with its token (its sign-out):
+// every token of the user stops working, the live connection is closed.
+func TestUnlinkByBearer(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	tok := e.gw.Token(t, "ana")
+	typ, live := e.connect(tok)
+	if typ != protocol.TypeAuthOK {
+		t.Fatal(typ)
+	}
+	// A foreign Origin does not matter for a Bearer call.
+	a := e.do(nil, http.MethodPost, protocol.PathDesktopUnlink, "", "Authorization", "Bearer "+tok,
+		"Origin", "wails://wails", "Sec-Fetch-Site", "cross-site")
+	if a.status != 200 {
+		t.Fatalf("bearer unlink: %d %s", a.status, a.body)
+	}
+	if f := live.next(5 * time.Second); f != nil && f["type"] != protocol.TypeAuthError {
+		t.Fatalf("live connection not closed: %v", f)
+	}
+	e.bearer(http.MethodPost, protocol.PathDesktopUnlink, tok, "").errorBody(t, 401, "token_revoked")
+	e.bearer(http.MethodPost, protocol.PathDesktopRefresh, tok, "").errorBody(t, 401, "token_revoked")
+	// A bad token never falls back to the session.
+	c := e.signIn("ana@example.com")
+	e.do(c, http.MethodPost, protocol.PathDesktopUnlink, "", "Authorization", "Bearer nope").errorBody(t, 401, "unauthorized")
+}

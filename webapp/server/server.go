@@ -123,8 +123,11 @@ func (s *Server) Routes(r *gin.Engine) {
 	b.GET("/dashboard", s.page(s.dashboard))
 	b.GET("/download/:name", s.page(s.download))
 	b.POST(protocol.PathDesktopAuthorize, s.api(s.authorize))
-	b.POST(protocol.PathDesktopUnlink, s.api(s.unlink))
 	b.POST("/dashboard/scripts/run", s.api(s.dashboardRun))
+
+	// Unlink: a signed-in browser (cross-origin refused), or beyond the
+	// seed the app itself with its Bearer token (its "sign out").
+	r.POST(protocol.PathDesktopUnlink, s.unlinkEither(s.crossOrigin()))
 
 	// Desktop app endpoints: Bearer token, no cookies, so no CSRF exposure.
 	r.POST(protocol.PathDesktopRefresh, s.refresh)
