@@ -217,6 +217,10 @@ func run() error {
 		return fmt.Errorf("lost notifications in the paced phase: received %d of %d", received(conns), o.paced)
 	}
 	endRSS, _ := rssKB(pid)
+	cmd.Process.Kill() // the floor is measured with the machine to itself
+	cmd.Wait()
+	tcpFloor := floorTCP(min(o.conns, 8000), o.connectors)
+	httpFloor := floorHTTP(dir, 50000, o.dispatchers)
 
 	fmt.Printf("\n| measure | result | target |\n|---|---|---|\n")
 	fmt.Printf("| connects+auths per second (%d conns, %d connectors) | %.0f /s | >= 10,000 /s |\n", o.conns, o.connectors, connectRate)
@@ -232,6 +236,8 @@ func run() error {
 		gwDispCPU/float64(o.dispatches)*1e6, lgDispCPU/float64(o.dispatches)*1e6)
 	fmt.Printf("| dispatch-to-receive under saturation p50 / p99 | %s / %s | |\n", ms(satLat[0]), ms(satLat[1]))
 	fmt.Printf("| dispatch-to-receive at %d/s p50 / p99 | %s / %s | p99 <= 3 ms |\n", o.rate, ms(pacedLat[0]), ms(pacedLat[1]))
+	fmt.Printf("| machine floor: bare TCP connect + 1 round trip, held (no gateway) | %.0f /s | |\n", tcpFloor)
+	fmt.Printf("| machine floor: trivial HTTP requests over a unix socket, %d clients (no gateway) | %.0f /s | |\n", o.dispatchers, httpFloor)
 	fmt.Printf("| notifications lost | 0 of %d | 0 |\n", o.dispatches+o.paced)
 	return nil
 }
