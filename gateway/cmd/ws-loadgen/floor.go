@@ -50,6 +50,7 @@ func floorTCP(n, workers int) float64 {
 				if err != nil {
 					return
 				}
+				c.SetDeadline(time.Now().Add(5 * time.Second))
 				c.Write([]byte("ping"))
 				b := make([]byte, 16)
 				c.Read(b)

@@ -219,6 +219,9 @@ func run() error {
 	endRSS, _ := rssKB(pid)
 	cmd.Process.Kill() // the floor is measured with the machine to itself
 	cmd.Wait()
+	for _, c := range conns {
+		c.ws.c.Close()
+	}
 	tcpFloor := floorTCP(min(o.conns, 8000), o.connectors)
 	httpFloor := floorHTTP(dir, 50000, o.dispatchers)
 
