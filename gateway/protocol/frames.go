@@ -36,10 +36,13 @@ type Resume struct {
 	Seq   uint64 `json:"seq"`
 }
 
-// AuthOK answers a valid auth frame.
+// AuthOK answers a valid auth frame. Replay is our extension, present only
+// when the client sent resume: how many stored notifications follow before
+// the live ones, so the app can tell "while you were away" from new alerts.
 type AuthOK struct {
 	Type     string `json:"type"`
 	Username string `json:"username"`
+	Replay   *int   `json:"replay,omitempty"`
 }
 
 // AuthError answers a refused auth frame; the server closes right after it.

@@ -50,7 +50,9 @@ func (c *client) Deliver(frame []byte) bool {
 		c.mu.Unlock()
 		return false
 	}
-	if len(c.queue) >= c.g.cfg.SendQueue {
+	// The bound applies once the connection is started: before that the
+	// queue holds auth_ok and the replay, which the history limit bounds.
+	if c.started && len(c.queue) >= c.g.cfg.SendQueue {
 		c.closed = true
 		c.closeMsg = "send queue full (slow client)"
 		c.queue = nil

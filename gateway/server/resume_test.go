@@ -27,8 +27,13 @@ func TestOfflineDispatchArrivesOnResume(t *testing.T) {
 			t.Fatalf("dispatch %d = %+v", i, res)
 		}
 	}
-	// Empty epoch: the whole retained history, oldest first.
-	c := authed(t, gw, "petr", &protocol.Resume{})
+	// Empty epoch: the whole retained history, oldest first, announced by
+	// auth_ok's replay count.
+	c := dial(t, gw.WSURL)
+	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "petr"), Resume: &protocol.Resume{}})
+	if ok := c.next(5 * time.Second); ok["type"] != protocol.TypeAuthOK || ok["replay"] != 5.0 {
+		t.Fatalf("auth_ok = %v, want replay 5", ok)
+	}
 	var epoch string
 	for i := 1; i <= 5; i++ {
 		m := c.nextOfType(protocol.TypeNotification, 5*time.Second)
@@ -60,9 +65,13 @@ func TestOfflineDispatchArrivesOnResume(t *testing.T) {
 	}
 	c.ws.Close()
 
-	// A seed client (no resume) gets no replay: its first frame after auth_ok
-	// is the next live notification.
-	c = authed(t, gw, "petr", nil)
+	// A seed client (no resume) gets no replay and the seed's auth_ok: its
+	// first frame after auth_ok is the next live notification.
+	c = dial(t, gw.WSURL)
+	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "petr")})
+	if ok := c.next(5 * time.Second); len(ok) != 2 || ok["type"] != protocol.TypeAuthOK || ok["username"] != "petr" {
+		t.Fatalf("seed auth_ok = %v", ok)
+	}
 	dispatch(t, gw, "petr", map[string]any{"title": "only-live"})
 	if m := c.nextOfType(protocol.TypeNotification, 5*time.Second); m["title"] != "only-live" {
 		t.Fatalf("seed client got %v", m)
@@ -145,4 +154,18 @@ func TestResumeSwitchHasNoGapNoDuplicate(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// A replay longer than the send queue is not mistaken for a slow client.
+func TestReplayLongerThanSendQueue(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{SendQueue: 8, HistoryLimit: 100})
+	for i := 1; i <= 50; i++ {
+		dispatch(t, gw, "petr", map[string]any{"title": fmt.Sprint(i)})
+	}
+	c := authed(t, gw, "petr", &protocol.Resume{})
+	for want := uint64(1); want <= 50; want++ {
+		if got := seqOf(t, c.nextOfType(protocol.TypeNotification, 5*time.Second)); got != want {
+			t.Fatalf("got seq %d, want %d", got, want)
+		}
+	}
 }

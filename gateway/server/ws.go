@@ -142,6 +142,16 @@ func (g *Gateway) authenticate(ws *websocket.Conn) (*client, error) {
 		return nil, &authError{metrics.AuthError, "server shutting down"}
 	}
 	c.detach = att.Detach
+	if frame.Resume != nil {
+		// Not started yet, so the queue is still ours: auth_ok goes first
+		// and now says how many replayed notifications follow it.
+		n := replayed
+		c.mu.Lock()
+		if len(c.queue) > 0 { // empty if it was closed meanwhile (revoked)
+			c.queue[0] = mustJSON(protocol.AuthOK{Type: protocol.TypeAuthOK, Username: user, Replay: &n})
+		}
+		c.mu.Unlock()
+	}
 	g.metrics.Auths.WithLabelValues(metrics.AuthOK).Inc()
 	if replayed > 0 {
 		g.log.Info("replayed history", slog.String("user", user), slog.Int("count", replayed))

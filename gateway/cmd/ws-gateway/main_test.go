@@ -212,7 +212,7 @@ func TestKill9MidStreamLosesNothingAcknowledged(t *testing.T) {
 	dwg.Wait()
 	ws, err = connect(t, p.url(), "petr", &last)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("resume after restart: %v\ngateway log:\n%s", err, p.out)
 	}
 	read(ws, time.Now().Add(2*time.Second))
 	ws.Close()
