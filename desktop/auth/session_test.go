@@ -109,7 +109,6 @@ func TestUnreadableStoredTokenIsDeleted(t *testing.T) {
 	}
 }
 
-
 func TestRefreshWindowAndRefusal(t *testing.T) {
 	start := time.Now().Truncate(time.Second)
 	clock := clockwork.NewFakeClockAt(start)

@@ -139,7 +139,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		c := protocol.NewClient(s.o.Socket)
 		defer c.Close()
 		_, err := c.Dispatch(context.Background(), user, protocol.Notification{
-			ID: "run-" + found.Stem + "-" + time.Now().Format("150405.000") + "-" + string(rune('a'+n%26)),
+			ID:    "run-" + found.Stem + "-" + time.Now().Format("150405.000") + "-" + string(rune('a'+n%26)),
 			Title: found.Stem + " ran", Message: "Manual run finished.", Script: found.Stem,
 			Timestamp: s.o.Now().UTC().Format(time.RFC3339),
 		})
