@@ -1,0 +1,195 @@
+// Command ws-gateway holds the desktop apps' WebSocket connections and
+// takes notifications for them on a unix dispatch socket.
+//
+//	ws-gateway [serve]            run the gateway (configured from the environment)
+//	ws-gateway health [--json]    print the running gateway's health; exit 1 when down
+//	ws-gateway send --user U --title T --message M [--image-url U] [--script S]
+//
+// Exit codes: 0 success, 1 the gateway is down or refused, 2 usage or
+// configuration error.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/config"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/gateway/server"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+const usage = `Usage:
+  ws-gateway [serve]                 run the gateway (configuration from the environment)
+  ws-gateway health [--json]         print the gateway's health; exit 1 when it is down
+  ws-gateway send --user U --title T --message M [--image-url URL] [--script NAME]
+                                     dispatch a test notification
+
+Every command takes --socket PATH (default $WS_DISPATCH_SOCKET or /run/ws-gateway/ws.sock).
+Environment for serve: see docs/gateway.md.
+`
+
+func run(args, environ []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(args, environ, stderr)
+	case "health":
+		return health(args, environ, stdout, stderr)
+	case "send":
+		return send(args, environ, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "ws-gateway: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}
+
+func serve(args, environ []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(environ)
+	if err != nil {
+		fmt.Fprintf(stderr, "ws-gateway: %v\n", err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	slog.SetDefault(log)
+	g, err := server.New(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "ws-gateway: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := g.Run(ctx); err != nil {
+		log.Error("gateway stopped with an error", slog.Any("error", err))
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// socketFlag adds --socket with its environment twin.
+func socketFlag(fs *flag.FlagSet, environ []string) *string {
+	def := protocol.DefaultDispatchSocket
+	for _, kv := range environ {
+		if v, ok := cutPrefix(kv, config.EnvDispatchSocket+"="); ok && v != "" {
+			def = v
+		}
+	}
+	return fs.String("socket", def, "dispatch socket path ($"+config.EnvDispatchSocket+")")
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return "", false
+}
+
+func health(args, environ []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	socket := socketFlag(fs, environ)
+	asJSON := fs.Bool("json", false, "print the health as JSON")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c := protocol.NewClient(*socket)
+	defer c.Close()
+	h, err := c.Health(ctx)
+	if err != nil {
+		if *asJSON {
+			json.NewEncoder(stdout).Encode(map[string]string{"status": "down", "error": err.Error()})
+		}
+		fmt.Fprintf(stderr, "ws-gateway: DOWN: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(h)
+		return 0
+	}
+	fmt.Fprintf(stdout, "gateway: %s (%s)\nconnections: %d\n", h.Status, *socket, h.Connections)
+	users := make([]string, 0, len(h.Users))
+	for u := range h.Users {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	for _, u := range users {
+		fmt.Fprintf(stdout, "  %-24s %d\n", u, h.Users[u])
+	}
+	return 0
+}
+
+func send(args, environ []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	socket := socketFlag(fs, environ)
+	user := fs.String("user", "", "username to notify (required)")
+	title := fs.String("title", "Test Alert", "notification title")
+	message := fs.String("message", "This is a test notification.", "notification message")
+	image := fs.String("image-url", "", "image URL (e.g. /api/notifications/images/x.png)")
+	script := fs.String("script", "", "script name shown with the notification")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *user == "" {
+		fmt.Fprintln(stderr, "ws-gateway send: --user is required")
+		return 2
+	}
+	n := protocol.Notification{
+		ID:        fmt.Sprintf("test-%d", time.Now().UnixNano()),
+		Title:     *title,
+		Message:   *message,
+		ImageURL:  *image,
+		Script:    *script,
+		Timestamp: time.Now().UTC().Format(time.RFC3339),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := protocol.NewClient(*socket)
+	defer c.Close()
+	res, err := c.Dispatch(ctx, *user, n)
+	if err != nil {
+		fmt.Fprintf(stderr, "ws-gateway send: %v\n", err)
+		var se *protocol.StatusError
+		if errors.As(err, &se) && se.Status == 400 {
+			return 2
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "sent to %d live connection(s) of %s; stored as #%d (id %s)\n", res.Sent, *user, res.Seq, n.ID)
+	return 0
+}

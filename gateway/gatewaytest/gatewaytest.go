@@ -1,0 +1,148 @@
+// Package gatewaytest runs a real, in-process gateway for other packages'
+// tests: real TCP WebSockets on loopback, a real unix dispatch socket, a
+// real history database in a temporary folder.
+package gatewaytest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/config"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/gateway/server"
+)
+
+// Options change the gateway's defaults; zero values keep them.
+type Options struct {
+	Heartbeat    time.Duration
+	MaxMissed    int
+	MaxConnsPer  int
+	HistoryLimit int
+	AuthTimeout  time.Duration
+	SendQueue    int
+	Secret       []byte
+	Issuer       string
+	Log          io.Writer // gateway logs; discarded when nil
+}
+
+// Gateway is a running test gateway.
+type Gateway struct {
+	WSURL  string // ws://127.0.0.1:PORT/
+	Socket string // dispatch socket path
+	Secret []byte
+	Issuer string
+
+	cfg  config.Config
+	log  *slog.Logger
+	g    *server.Gateway
+	done chan error
+}
+
+// Start runs a gateway until the test ends.
+func Start(t testing.TB, o Options) *Gateway {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.Port = 0
+	cfg.Host = "127.0.0.1"
+	// Unix socket paths are limited to ~100 bytes; t.TempDir can be longer.
+	sockDir, err := os.MkdirTemp("", "gw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	cfg.DispatchSocket = filepath.Join(sockDir, "ws.sock")
+	cfg.StateDir = t.TempDir()
+	cfg.Secret = []byte("gatewaytest-secret-0123456789abcdef0123456789")
+	cfg.Fsync = false // tests need no power-loss durability
+	cfg.ShutdownWait = 5 * time.Second
+	if o.Secret != nil {
+		cfg.Secret = o.Secret
+	}
+	if o.Issuer != "" {
+		cfg.Issuer = o.Issuer
+	}
+	if o.Heartbeat > 0 {
+		cfg.Heartbeat = o.Heartbeat
+	}
+	if o.MaxMissed > 0 {
+		cfg.MaxMissed = o.MaxMissed
+	}
+	if o.MaxConnsPer > 0 {
+		cfg.MaxConnsPer = o.MaxConnsPer
+	}
+	if o.HistoryLimit > 0 {
+		cfg.HistoryLimit = o.HistoryLimit
+	}
+	if o.AuthTimeout > 0 {
+		cfg.AuthTimeout = o.AuthTimeout
+	}
+	if o.SendQueue > 0 {
+		cfg.SendQueue = o.SendQueue
+	}
+	w := o.Log
+	if w == nil {
+		w = io.Discard
+	}
+	gw := &Gateway{Socket: cfg.DispatchSocket, Secret: cfg.Secret, Issuer: cfg.Issuer, cfg: cfg,
+		log: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	gw.start(t)
+	t.Cleanup(gw.Stop)
+	return gw
+}
+
+func (gw *Gateway) start(t testing.TB) {
+	t.Helper()
+	g, err := server.New(gw.cfg, gw.log)
+	if err != nil {
+		t.Fatalf("start gateway: %v", err)
+	}
+	gw.g = g
+	addr := g.WSAddr()
+	gw.WSURL = "ws://" + addr + "/"
+	// Keep the port across Restart so clients reconnect to the same URL.
+	if _, p, ok := strings.Cut(addr, ":"); ok {
+		gw.cfg.Port, _ = strconv.Atoi(p)
+	}
+	gw.done = make(chan error, 1)
+	go func() { gw.done <- g.Serve() }()
+}
+
+// Stop shuts the gateway down gracefully (clients get 1001). Idempotent.
+func (gw *Gateway) Stop() {
+	if gw.g == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	gw.g.Shutdown(ctx)
+	<-gw.done
+	gw.g = nil
+}
+
+// Restart stops the gateway and starts it again on the same port, socket
+// and state folder.
+func (gw *Gateway) Restart(t testing.TB) {
+	t.Helper()
+	gw.Stop()
+	gw.start(t)
+}
+
+// Token returns a valid 30-day token for user.
+func (gw *Gateway) Token(t testing.TB, user string) string {
+	t.Helper()
+	tok, _, err := protocol.IssueToken(gw.Secret, gw.Issuer, user, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Client returns a dispatch-socket client for this gateway.
+func (gw *Gateway) Client() *protocol.Client { return protocol.NewClient(gw.Socket) }

@@ -1,0 +1,247 @@
+// Package hub is the gateway's fan-out on one machine: it stores each
+// dispatched notification in the user's history and hands it to the user's
+// live connections, and attaches new connections with a gap-free switch
+// from replayed history to live delivery.
+//
+// The connection code sees the hub only through the small interface it
+// declares (server.Fanout); a bus between several gateway machines (NATS,
+// Redis) would be a second implementation of that interface.
+package hub
+
+import (
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/gateway/store"
+)
+
+// Subscriber is a live, authenticated connection as the hub sees it.
+type Subscriber interface {
+	// Deliver queues a frame without blocking; false when the connection
+	// is closed or was dropped for being too slow.
+	Deliver(frame []byte) bool
+	// IssuedAt is the unix time its token was issued (for revocation).
+	IssuedAt() int64
+	// Revoke closes the connection because its token was revoked.
+	Revoke()
+}
+
+// ErrTooManyConnections refuses an attach past the per-user limit.
+var ErrTooManyConnections = errors.New("too many connections for this user")
+
+// Hooks let the caller count what happens (metrics); all are optional.
+type Hooks struct {
+	Delivered func(n int)
+	Replayed  func(n int)
+}
+
+// Local is the single-machine fan-out.
+type Local struct {
+	store  *store.Store
+	maxPer int
+	hooks  Hooks
+	now    func() time.Time
+
+	mu      sync.RWMutex
+	users   map[string]*user
+	cutoffs map[string]int64
+}
+
+type user struct {
+	mu   sync.Mutex
+	subs map[*Attachment]struct{}
+}
+
+// Attachment is one attached subscriber; Detach removes it.
+type Attachment struct {
+	hub  *Local
+	name string
+	sub  Subscriber
+	last uint64 // highest seq handed to sub; guarded by user.mu
+}
+
+// New returns a hub over st allowing maxPerUser live connections per user.
+// It loads the stored revocations.
+func New(st *store.Store, maxPerUser int, hooks Hooks) (*Local, error) {
+	cut, err := st.Revocations()
+	if err != nil {
+		return nil, err
+	}
+	return &Local{store: st, maxPer: maxPerUser, hooks: hooks, now: time.Now,
+		users: map[string]*user{}, cutoffs: cut}, nil
+}
+
+// Publish stores the notification in name's history and delivers it to the
+// live connections once it is committed.
+func (h *Local) Publish(name string, notification json.RawMessage) (protocol.DispatchResponse, error) {
+	sent := 0
+	rec, err := h.store.Append(name,
+		func(seq uint64, epoch string) ([]byte, error) {
+			return protocol.NotificationFrameBytes(notification, seq, epoch, h.now())
+		},
+		func(rec store.Record) { sent = h.deliver(name, rec) })
+	if err != nil {
+		return protocol.DispatchResponse{}, err
+	}
+	return protocol.DispatchResponse{Sent: sent, Stored: true, Seq: rec.Seq}, nil
+}
+
+// deliver runs on the store's committer, in seq order per user.
+func (h *Local) deliver(name string, rec store.Record) int {
+	h.mu.RLock()
+	u := h.users[name]
+	h.mu.RUnlock()
+	if u == nil {
+		return 0
+	}
+	n := 0
+	u.mu.Lock()
+	for a := range u.subs {
+		// A connection that attached while this record was being
+		// committed may already have it from the replay.
+		if rec.Seq <= a.last {
+			continue
+		}
+		a.last = rec.Seq
+		if a.sub.Deliver(rec.Frame) {
+			n++
+		}
+	}
+	u.mu.Unlock()
+	if h.hooks.Delivered != nil && n > 0 {
+		h.hooks.Delivered(n)
+	}
+	return n
+}
+
+// Since reads name's history after from (see store.Store.Since).
+func (h *Local) Since(name string, from protocol.Resume) ([]store.Record, error) {
+	return h.store.Since(name, from.Epoch, from.Seq)
+}
+
+// Attach registers sub for name's live notifications. With resume, the
+// stored notifications after it are delivered first, oldest first; the
+// switch to live delivery has no gap and no duplicate.
+func (h *Local) Attach(name string, sub Subscriber, resume *protocol.Resume) (*Attachment, int, error) {
+	h.mu.Lock()
+	u := h.users[name]
+	if u == nil {
+		u = &user{subs: map[*Attachment]struct{}{}}
+		h.users[name] = u
+	}
+	// Lock the user before releasing the map so a Detach cannot remove it
+	// from the map in between.
+	u.mu.Lock()
+	h.mu.Unlock()
+	a, replayed, err := h.attachLocked(u, name, sub, resume)
+	u.mu.Unlock()
+	if err != nil {
+		h.dropIfEmpty(name, u)
+		return nil, 0, err
+	}
+	if h.hooks.Replayed != nil && replayed > 0 {
+		h.hooks.Replayed(replayed)
+	}
+	return a, replayed, nil
+}
+
+func (h *Local) attachLocked(u *user, name string, sub Subscriber, resume *protocol.Resume) (*Attachment, int, error) {
+	if len(u.subs) >= h.maxPer {
+		return nil, 0, ErrTooManyConnections
+	}
+	a := &Attachment{hub: h, name: name, sub: sub}
+	var recs []store.Record
+	if resume != nil {
+		var err error
+		if recs, err = h.store.Since(name, resume.Epoch, resume.Seq); err != nil {
+			return nil, 0, err
+		}
+	}
+	for _, r := range recs {
+		sub.Deliver(r.Frame)
+		a.last = r.Seq
+	}
+	u.subs[a] = struct{}{}
+	return a, len(recs), nil
+}
+
+// dropIfEmpty forgets a user left with no subscribers.
+func (h *Local) dropIfEmpty(name string, u *user) {
+	h.mu.Lock()
+	u.mu.Lock()
+	if len(u.subs) == 0 && h.users[name] == u {
+		delete(h.users, name)
+	}
+	u.mu.Unlock()
+	h.mu.Unlock()
+}
+
+// Detach stops live delivery to the attachment's subscriber.
+func (a *Attachment) Detach() {
+	h := a.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if u := h.users[a.name]; u != nil {
+		u.mu.Lock()
+		delete(u.subs, a)
+		if len(u.subs) == 0 {
+			delete(h.users, a.name)
+		}
+		u.mu.Unlock()
+	}
+}
+
+// Cutoff is name's revocation cutoff (0: none).
+func (h *Local) Cutoff(name string) int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.cutoffs[name]
+}
+
+// Revoke refuses name's tokens issued before notBefore from now on (stored,
+// so it holds after a restart) and closes the live connections using them.
+func (h *Local) Revoke(name string, notBefore int64) (int, error) {
+	cut, err := h.store.SetRevoked(name, notBefore)
+	if err != nil {
+		return 0, err
+	}
+	h.mu.Lock()
+	h.cutoffs[name] = cut
+	u := h.users[name]
+	h.mu.Unlock()
+	if u == nil {
+		return 0, nil
+	}
+	var victims []Subscriber
+	u.mu.Lock()
+	for a := range u.subs {
+		if a.sub.IssuedAt() < cut {
+			victims = append(victims, a.sub)
+		}
+	}
+	u.mu.Unlock()
+	for _, s := range victims {
+		s.Revoke()
+	}
+	return len(victims), nil
+}
+
+// Stats counts live connections, in all and per user.
+func (h *Local) Stats() (int, map[string]int) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	total, per := 0, make(map[string]int, len(h.users))
+	for name, u := range h.users {
+		u.mu.Lock()
+		n := len(u.subs)
+		u.mu.Unlock()
+		if n > 0 {
+			per[name] = n
+			total += n
+		}
+	}
+	return total, per
+}

@@ -1,0 +1,161 @@
+package server
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// writeWait bounds one frame write; a peer that accepts nothing for this
+// long is gone.
+const writeWait = 10 * time.Second
+
+var (
+	pingFrame   = []byte(`{"type":"ping"}`)
+	revokedJSON = mustJSON(protocol.AuthError{Type: protocol.TypeAuthError, Message: protocol.ErrTokenRevoked.Error()})
+)
+
+// client is one authenticated connection. Everything sent to it goes
+// through its bounded queue, drained by a writer goroutine that exists only
+// while there is something to write, so an idle connection costs one
+// blocked reader and no writer.
+type client struct {
+	g    *Gateway
+	ws   *websocket.Conn
+	user string
+	iat  int64
+
+	detach func() // leaves the fan-out
+	missed atomic.Int32 // pings sent since the last pong
+
+	mu       sync.Mutex
+	queue    [][]byte
+	started  bool // the writer may run (after auth_ok and any replay are queued)
+	writing  bool // a writer goroutine is running
+	closed   bool
+	closeMsg string // why the gateway closed it, for the disconnect log
+}
+
+// Deliver implements hub.Subscriber: it queues frame, or drops the client
+// when its queue is full (a reader that does not keep up must not hold
+// memory or slow anyone else).
+func (c *client) Deliver(frame []byte) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	if len(c.queue) >= c.g.cfg.SendQueue {
+		c.closed = true
+		c.closeMsg = "send queue full (slow client)"
+		c.queue = nil
+		c.mu.Unlock()
+		c.g.metrics.DroppedSlow.Inc()
+		// Its socket buffer is full, so no close frame could get through.
+		c.ws.NetConn().Close()
+		return false
+	}
+	c.queue = append(c.queue, frame)
+	c.kickLocked()
+	c.mu.Unlock()
+	return true
+}
+
+func (c *client) kickLocked() {
+	if c.started && !c.writing && len(c.queue) > 0 {
+		c.writing = true
+		go c.writeLoop()
+	}
+}
+
+// start lets the writer send what is queued (auth_ok, then any replay).
+func (c *client) start() {
+	c.mu.Lock()
+	c.started = true
+	c.kickLocked()
+	c.mu.Unlock()
+}
+
+func (c *client) writeLoop() {
+	for {
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		if len(batch) == 0 || c.closed {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		for _, f := range batch {
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+				c.mu.Lock()
+				c.writing = false
+				c.mu.Unlock()
+				c.abort("write failed")
+				return
+			}
+		}
+	}
+}
+
+// IssuedAt implements hub.Subscriber.
+func (c *client) IssuedAt() int64 { return c.iat }
+
+// Revoke implements hub.Subscriber: the token was revoked (unlink); tell
+// the app as an auth error, which makes it sign out, and close.
+func (c *client) Revoke() {
+	c.closeWith(websocket.ClosePolicyViolation, "token revoked", revokedJSON)
+}
+
+// closeWith sends a last frame (if any) and a close frame, then closes the
+// socket. Safe to call more than once and from any goroutine.
+func (c *client) closeWith(code int, reason string, last []byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.closeMsg = reason
+	c.queue = nil
+	c.mu.Unlock()
+	// WriteControl may run beside the writer; a plain message may not, so
+	// the last frame is only written when no writer is active.
+	deadline := time.Now().Add(time.Second)
+	if last != nil {
+		c.mu.Lock()
+		idle := !c.writing
+		c.writing = true // keep any writer from starting
+		c.mu.Unlock()
+		if idle {
+			c.ws.SetWriteDeadline(deadline)
+			c.ws.WriteMessage(websocket.TextMessage, last)
+		}
+	}
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
+	c.ws.NetConn().Close()
+}
+
+// abort closes the socket without a close frame.
+func (c *client) abort(reason string) {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		c.closeMsg = reason
+		c.queue = nil
+	}
+	c.mu.Unlock()
+	c.ws.NetConn().Close()
+}
+
+func (c *client) reason() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeMsg
+}

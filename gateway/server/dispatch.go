@@ -1,0 +1,139 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// dispatchRoutes is the whole dispatch-socket API in one place.
+func (g *Gateway) dispatchRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+protocol.PathDispatch, g.handleDispatch)
+	mux.HandleFunc("GET "+protocol.PathHealth, g.handleHealth)
+	mux.HandleFunc("POST "+protocol.PathRevoke, g.handleRevoke)
+	mux.Handle("GET "+protocol.PathMetrics, promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, protocol.ErrorResponse{Error: "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+	return mux
+}
+
+func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
+	body, ok := g.readBody(w, r, "dispatch")
+	if !ok {
+		return
+	}
+	req, err := protocol.ParseDispatch(body)
+	if err != nil {
+		g.metrics.Dispatches.WithLabelValues("bad_request").Inc()
+		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error()})
+		return
+	}
+	res, err := g.fanout.Publish(req.User, req.Notification)
+	if err != nil {
+		g.metrics.Dispatches.WithLabelValues("error").Inc()
+		g.log.Error("dispatch failed", slog.String("user", req.User), slog.Any("error", err))
+		writeJSON(w, http.StatusInternalServerError, protocol.ErrorResponse{Error: "could not store the notification"})
+		return
+	}
+	g.metrics.Dispatches.WithLabelValues("ok").Inc()
+	g.log.Debug("dispatched", slog.String("user", req.User), slog.Int("sent", res.Sent), slog.Uint64("seq", res.Seq))
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	n, users := g.fanout.Stats()
+	writeJSON(w, http.StatusOK, protocol.HealthResponse{Status: "ok", Connections: n, Users: users})
+}
+
+func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	body, ok := g.readBody(w, r, "revoke")
+	if !ok {
+		return
+	}
+	var req protocol.RevokeRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "invalid JSON: " + err.Error()})
+		return
+	}
+	if req.User == "" || req.NotBefore <= 0 {
+		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "missing user or not_before"})
+		return
+	}
+	closed, err := g.fanout.Revoke(req.User, req.NotBefore)
+	if err != nil {
+		g.log.Error("revoke failed", slog.String("user", req.User), slog.Any("error", err))
+		writeJSON(w, http.StatusInternalServerError, protocol.ErrorResponse{Error: "could not store the revocation"})
+		return
+	}
+	g.log.Info("tokens revoked", slog.String("user", req.User),
+		slog.Time("not_before", time.Unix(req.NotBefore, 0)), slog.Int("closed", closed))
+	writeJSON(w, http.StatusOK, protocol.RevokeResponse{Closed: closed})
+}
+
+// readBody reads a request body of at most MaxDispatchBytes, answering 413
+// for a bigger one.
+func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, protocol.MaxDispatchBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			g.metrics.Dispatches.WithLabelValues("too_large").Inc()
+			writeJSON(w, http.StatusRequestEntityTooLarge, protocol.ErrorResponse{
+				Error: fmt.Sprintf("%s body larger than %d bytes", what, protocol.MaxDispatchBytes)})
+			return nil, false
+		}
+		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "could not read body"})
+		return nil, false
+	}
+	return body, true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// listenUnix binds the dispatch socket: its folder is created, a stale
+// socket file left by a crash is replaced (but never one a live gateway
+// answers on, nor a file that is not a socket), and the socket is made
+// group-accessible (0770) for the dispatchers' group.
+func listenUnix(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create socket folder: %w", err)
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("%s exists and is not a socket; refusing to replace it", path)
+		}
+		if c, err := net.DialTimeout("unix", path, 500*time.Millisecond); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("another gateway is already serving %s", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("remove stale socket: %w", err)
+		}
+	}
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on dispatch socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o770); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("chmod dispatch socket: %w", err)
+	}
+	return ln, nil
+}

@@ -1,0 +1,228 @@
+// Package server is the gateway process: the WebSocket listener for the
+// apps, the HTTP-over-unix-socket dispatch API for the server side, the
+// heartbeat, and an orderly shutdown.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/keboola/analyst-alerts/gateway/config"
+	"github.com/keboola/analyst-alerts/gateway/hub"
+	"github.com/keboola/analyst-alerts/gateway/metrics"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/gateway/store"
+)
+
+// Fanout is what the connection and dispatch code need from delivery:
+// publish to a user, attach a connection (replaying history since a key),
+// read history, revoke. hub.Local implements it on one machine; a bus
+// between several gateways would implement it again without touching
+// this package.
+type Fanout interface {
+	Publish(user string, notification json.RawMessage) (protocol.DispatchResponse, error)
+	Attach(user string, sub hub.Subscriber, resume *protocol.Resume) (*hub.Attachment, int, error)
+	Since(user string, from protocol.Resume) ([]store.Record, error)
+	Revoke(user string, notBefore int64) (int, error)
+	Cutoff(user string) int64
+	Stats() (int, map[string]int)
+}
+
+// Gateway is a running gateway.
+type Gateway struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   *store.Store
+	fanout  Fanout
+	metrics *metrics.Metrics
+
+	wsLn, dispatchLn   net.Listener
+	wsSrv, dispatchSrv *http.Server
+
+	mu       sync.Mutex
+	clients  map[*client]struct{}
+	stopping bool
+
+	stopBeat chan struct{}
+	done     sync.WaitGroup
+}
+
+// New opens the state, binds both listeners and returns a gateway ready to
+// Serve. A bad configuration or a busy socket is an error here, before
+// anything is served.
+func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
+	if err := protocol.CheckSecret(cfg.Secret); err != nil {
+		return nil, err
+	}
+	m := metrics.New()
+	st, err := store.Open(cfg.StateDir, store.Options{
+		Limit: cfg.HistoryLimit, Fsync: cfg.Fsync,
+		OnCommit: func(n int, _ time.Duration) { m.CommitBatch.Observe(float64(n)) },
+	})
+	if err != nil {
+		return nil, err
+	}
+	h, err := hub.New(st, cfg.MaxConnsPer, hub.Hooks{
+		Delivered: func(n int) { m.Deliveries.Add(float64(n)) },
+		Replayed:  func(n int) { m.Replayed.Add(float64(n)) },
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, log: log, store: st, fanout: h, metrics: m,
+		clients: map[*client]struct{}{}, stopBeat: make(chan struct{})}
+
+	g.wsLn, err = net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen for WebSockets on %s: %w", cfg.Addr(), err)
+	}
+	g.dispatchLn, err = listenUnix(cfg.DispatchSocket)
+	if err != nil {
+		g.wsLn.Close()
+		st.Close()
+		return nil, err
+	}
+	wsMux := http.NewServeMux()
+	wsMux.HandleFunc("/", g.handleWS)
+	g.wsSrv = &http.Server{Handler: wsMux, ReadHeaderTimeout: cfg.AuthTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+	g.dispatchSrv = &http.Server{Handler: g.dispatchRoutes(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return g, nil
+}
+
+// WSAddr is the bound WebSocket address (useful with port 0).
+func (g *Gateway) WSAddr() string { return g.wsLn.Addr().String() }
+
+// Serve serves until Shutdown; it returns nil after a clean shutdown.
+func (g *Gateway) Serve() error {
+	g.log.Info("gateway listening",
+		slog.String("websocket", "ws://"+g.WSAddr()+"/"),
+		slog.String("dispatch_socket", g.cfg.DispatchSocket),
+		slog.String("state_dir", g.cfg.StateDir),
+		slog.Bool("fsync", g.cfg.Fsync))
+	g.done.Add(1)
+	go func() { defer g.done.Done(); g.heartbeat() }()
+	errc := make(chan error, 2)
+	go func() { errc <- g.wsSrv.Serve(g.wsLn) }()
+	go func() { errc <- g.dispatchSrv.Serve(g.dispatchLn) }()
+	for i := 0; i < 2; i++ {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run serves until ctx is cancelled, then shuts down within the configured
+// deadline.
+func (g *Gateway) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- g.Serve() }()
+	select {
+	case err := <-errc:
+		g.Shutdown(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	g.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownWait)
+	defer cancel()
+	err := g.Shutdown(sctx)
+	if serr := <-errc; err == nil {
+		err = serr
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and dispatches, lets in-flight
+// dispatches finish (so what was acknowledged is stored), closes every
+// client with 1001 so it reconnects, closes the store and removes the
+// socket file.
+func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.mu.Lock()
+	if g.stopping {
+		g.mu.Unlock()
+		return nil
+	}
+	g.stopping = true
+	g.mu.Unlock()
+
+	wsErr := g.wsSrv.Shutdown(ctx)             // stop accepting WebSockets
+	dispatchErr := g.dispatchSrv.Shutdown(ctx) // waits for in-flight dispatches; removes the socket
+	close(g.stopBeat)
+	g.mu.Lock()
+	clients := make([]*client, 0, len(g.clients))
+	for c := range g.clients {
+		clients = append(clients, c)
+	}
+	g.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.closeWith(websocket.CloseGoingAway, "server shutting down", nil) }()
+	}
+	wg.Wait()
+	g.done.Wait()
+	storeErr := g.store.Close()
+	g.log.Info("gateway stopped", slog.Int("clients_closed", len(clients)))
+	return errors.Join(wsErr, dispatchErr, storeErr)
+}
+
+func (g *Gateway) track(c *client) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopping {
+		return false
+	}
+	g.clients[c] = struct{}{}
+	return true
+}
+
+func (g *Gateway) untrack(c *client) {
+	g.mu.Lock()
+	delete(g.clients, c)
+	g.mu.Unlock()
+}
+
+// heartbeat pings every client each interval and drops the ones that
+// missed too many pongs. One loop for all clients instead of a timer each
+// keeps idle connections cheap.
+func (g *Gateway) heartbeat() {
+	t := time.NewTicker(g.cfg.Heartbeat)
+	defer t.Stop()
+	var batch []*client
+	for {
+		select {
+		case <-g.stopBeat:
+			return
+		case <-t.C:
+		}
+		g.mu.Lock()
+		batch = batch[:0]
+		for c := range g.clients {
+			batch = append(batch, c)
+		}
+		g.mu.Unlock()
+		for _, c := range batch {
+			if int(c.missed.Load()) >= g.cfg.MaxMissed {
+				go c.closeWith(websocket.ClosePolicyViolation, "heartbeat timeout", nil)
+				continue
+			}
+			c.missed.Add(1)
+			c.Deliver(pingFrame)
+		}
+		clear(batch)
+	}
+}

@@ -1,0 +1,182 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/keboola/analyst-alerts/gateway/hub"
+	"github.com/keboola/analyst-alerts/gateway/metrics"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// Small buffers keep an idle connection cheap: frames are tiny, a larger
+// one is read in pieces, and write buffers come from a pool only while a
+// frame is being written.
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  512,
+	WriteBufferSize: 1024,
+	WriteBufferPool: &writePool,
+	// The token travels in the first frame, not in a cookie, so a page on
+	// another origin gains nothing by opening a socket: any Origin is fine.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+var writePool = syncPool{}
+
+// handleWS upgrades, authenticates within the auth timeout, attaches the
+// connection to the fan-out (replaying on resume) and reads until it ends.
+func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade has answered the HTTP request
+	}
+	remote := r.Header.Get("X-Real-IP")
+	if remote == "" {
+		remote = r.RemoteAddr
+	}
+	ws.SetReadLimit(protocol.MaxFrameBytes)
+	c, err := g.authenticate(ws)
+	if err != nil {
+		g.log.Info("auth failed", slog.String("remote", remote), slog.String("reason", err.Error()))
+		return
+	}
+	g.metrics.Connections.Inc()
+	g.log.Info("client connected", slog.String("user", c.user), slog.String("remote", remote))
+	why := g.readLoop(c)
+	g.metrics.Connections.Dec()
+	if r := c.reason(); r != "" {
+		why = r
+	}
+	g.log.Info("client disconnected", slog.String("user", c.user), slog.String("remote", remote), slog.String("reason", why))
+}
+
+// authError is a refused auth, with the metrics label and the message
+// the client is sent.
+type authError struct {
+	result string
+	msg    string
+}
+
+func (e *authError) Error() string { return e.msg }
+
+func (g *Gateway) authenticate(ws *websocket.Conn) (*client, error) {
+	ws.SetReadDeadline(time.Now().Add(g.cfg.AuthTimeout))
+	_, data, err := ws.ReadMessage()
+	if err != nil {
+		ae := &authError{metrics.AuthBadFrame, "could not read auth message"}
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			ae = &authError{metrics.AuthTimeout, "authentication timeout"}
+		case errors.Is(err, websocket.ErrReadLimit):
+			g.metrics.TooBig.Inc()
+			ae = &authError{metrics.AuthBadFrame, "auth message too large"}
+			// gorilla has sent the 1009 close already.
+			g.metrics.Auths.WithLabelValues(ae.result).Inc()
+			ws.NetConn().Close()
+			return nil, ae
+		case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) || errors.Is(err, io.EOF):
+			ae = &authError{metrics.AuthBadFrame, "closed before auth"}
+		}
+		return nil, g.refuse(ws, ae)
+	}
+	ws.SetReadDeadline(time.Time{})
+	frame, err := protocol.ParseAuthFrame(data)
+	if err != nil {
+		return nil, g.refuse(ws, &authError{metrics.AuthBadFrame, err.Error()})
+	}
+	claims, err := protocol.VerifyToken(g.cfg.Secret, g.cfg.Issuer, frame.Token, time.Now())
+	if err != nil {
+		res := metrics.AuthInvalid
+		if errors.Is(err, protocol.ErrTokenExpired) {
+			res = metrics.AuthExpired
+		}
+		return nil, g.refuse(ws, &authError{res, "invalid token: " + err.Error()})
+	}
+	user := claims.Username()
+	if protocol.RevokedBefore(claims, g.fanout.Cutoff(user)) {
+		return nil, g.refuse(ws, &authError{metrics.AuthRevoked, protocol.ErrTokenRevoked.Error()})
+	}
+	c := &client{g: g, ws: ws, user: user, iat: claims.IssuedAt.Unix()}
+	okFrame := mustJSON(protocol.AuthOK{Type: protocol.TypeAuthOK, Username: user})
+	c.queue = append(c.queue, okFrame)
+	att, replayed, err := g.fanout.Attach(user, c, frame.Resume)
+	if err != nil {
+		ae := &authError{metrics.AuthError, "internal error"}
+		if errors.Is(err, hub.ErrTooManyConnections) {
+			ae = &authError{metrics.AuthTooManyConns, "too many connections"}
+		} else {
+			g.log.Error("attach failed", slog.String("user", user), slog.Any("error", err))
+		}
+		return nil, g.refuse(ws, ae)
+	}
+	if !g.track(c) { // shutting down
+		att.Detach()
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		ws.NetConn().Close()
+		return nil, &authError{metrics.AuthError, "server shutting down"}
+	}
+	c.detach = att.Detach
+	g.metrics.Auths.WithLabelValues(metrics.AuthOK).Inc()
+	if replayed > 0 {
+		g.log.Info("replayed history", slog.String("user", user), slog.Int("count", replayed))
+	}
+	c.start()
+	return c, nil
+}
+
+// refuse sends auth_error and closes, as the seed does.
+func (g *Gateway) refuse(ws *websocket.Conn, ae *authError) error {
+	g.metrics.Auths.WithLabelValues(ae.result).Inc()
+	deadline := time.Now().Add(time.Second)
+	ws.SetWriteDeadline(deadline)
+	ws.WriteMessage(websocket.TextMessage, mustJSON(protocol.AuthError{Type: protocol.TypeAuthError, Message: ae.msg}))
+	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, ""), deadline)
+	ws.NetConn().Close()
+	return ae
+}
+
+// readLoop reads the client's frames: a pong resets the missed-ping count;
+// anything else is ignored. It returns why the connection ended.
+func (g *Gateway) readLoop(c *client) string {
+	defer func() {
+		c.abort("")
+		c.detach()
+		g.untrack(c)
+	}()
+	for {
+		mt, data, err := c.ws.ReadMessage()
+		if err != nil {
+			switch {
+			case errors.Is(err, websocket.ErrReadLimit):
+				g.metrics.TooBig.Inc()
+				return "frame over 64 KiB (closed with 1009)"
+			case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
+				return "closed by client"
+			default:
+				return "connection lost"
+			}
+		}
+		if mt != websocket.TextMessage {
+			continue
+		}
+		if f, err := protocol.ParseClientFrame(data); err == nil && f.Type == protocol.TypePong {
+			c.missed.Store(0)
+		}
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
