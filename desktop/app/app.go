@@ -237,10 +237,12 @@ func (a *App) HandleNotificationClick(id string) {
 	a.emit(EventOpen, Open{View: "detail", ID: id})
 }
 
-// ShowView shows the window with a view (tray menu).
+// ShowView shows the window (tray click, menu), with view if not "".
 func (a *App) ShowView(view string) {
 	a.d.UI.Show()
-	a.emit(EventOpen, Open{View: view})
+	if view != "" {
+		a.emit(EventOpen, Open{View: view})
+	}
 }
 
 func (a *App) onNotifications(frames []protocol.NotificationFrame, replayed bool) {
@@ -412,4 +414,3 @@ func clip(s string, n int) string {
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
 }
-

@@ -378,4 +378,3 @@ func gwConns(t *testing.T, gw *gatewaytest.Gateway) int {
 	}
 	return -1
 }
-
