@@ -25,8 +25,8 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/windows"
 
 	"github.com/keboola/analyst-alerts/desktop/app"
-	"github.com/keboola/analyst-alerts/desktop/applog"
 	"github.com/keboola/analyst-alerts/desktop/apperr"
+	"github.com/keboola/analyst-alerts/desktop/applog"
 	"github.com/keboola/analyst-alerts/desktop/config"
 	"github.com/keboola/analyst-alerts/desktop/popover"
 	"github.com/keboola/analyst-alerts/desktop/shell"

@@ -20,9 +20,9 @@ import (
 type Shell struct {
 	mu      sync.Mutex
 	ctx     context.Context
-	notify  bool       // notifications initialised
+	notify  bool        // notifications initialised
 	pending [][3]string // notifications sent before they could be shown
-	show    bool       // Show called before startup
+	show    bool        // Show called before startup
 }
 
 // Started records the Wails context (OnStartup).
