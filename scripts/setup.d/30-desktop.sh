@@ -6,7 +6,7 @@
 apt_install libgtk-3-dev libwebkit2gtk-4.1-dev pkg-config gcc
 # Headless runs: a virtual X server, a private session bus, screenshots, and
 # a real Secret Service (gnome-keyring) for the keychain test.
-apt_install xvfb xauth dbus dbus-x11 x11-apps imagemagick gnome-keyring libsecret-tools
+apt_install xvfb xauth dbus dbus-x11 x11-apps x11-utils imagemagick gnome-keyring libsecret-tools
 
 # The root package embeds frontend/dist (gitignored), so `go vet ./...` of a
 # fresh clone needs the frontend built first. npm ci only when the lockfile
