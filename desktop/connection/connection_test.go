@@ -173,8 +173,8 @@ func TestLiveResumeAndRestartWithoutDuplicates(t *testing.T) {
 	h2.waitState(Reconnecting)
 	h2.waitState(Connected)
 	dispatch(t, gw, "f")
-	got = h2.waitCount(4)
-	time.Sleep(100 * time.Millisecond)
+	h2.waitCount(4)
+	time.Sleep(100 * time.Millisecond) // time for a duplicate to show up
 	if got := h2.waitCount(4); ids(got) != "c d e f " {
 		t.Fatalf("after restart: %s", ids(got))
 	}

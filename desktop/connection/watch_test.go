@@ -39,7 +39,9 @@ func TestWakeWatcherSeesSleepAndNetworkChanges(t *testing.T) {
 }
 
 func TestNetFingerprintIsStable(t *testing.T) {
-	if netFingerprint() != netFingerprint() {
-		t.Fatal("fingerprint changes without a network change")
+	a := netFingerprint()
+	b := netFingerprint()
+	if a != b {
+		t.Fatalf("fingerprint changes without a network change: %q vs %q", a, b)
 	}
 }
