@@ -22,9 +22,11 @@ PIDS=()
 # start NAME CMD...: runs a part in the background, its output prefixed.
 start() {
 	local name="$1"; shift
-	("$@" 2>&1 | sed -u "s/^/[$name] /") &
+	"$@" > >(sed -u "s/^/[$name] /") 2>&1 &
 	PIDS+=("$!")
 }
-trap 'kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+# Stop every part with SIGTERM (each shuts down gracefully) on Ctrl-C or exit.
+stop_all() { trap - EXIT INT TERM; kill "${PIDS[@]}" 2>/dev/null; wait 2>/dev/null; }
+trap stop_all EXIT INT TERM
 run_parts "$ROOT/scripts/run.d"
 wait

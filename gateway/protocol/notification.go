@@ -31,8 +31,9 @@ func ParseDispatch(body []byte) (DispatchRequest, error) {
 	if len(req.User) > MaxUserBytes || !utf8.ValidString(req.User) || hasControl(req.User) {
 		return DispatchRequest{}, errors.New("user must be a plain name of at most 256 bytes")
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(req.Notification, &obj); err != nil || obj == nil {
+	// json.Unmarshal has checked the notification's syntax; it must also be
+	// an object.
+	if t := bytes.TrimSpace(req.Notification); t[0] != '{' {
 		return DispatchRequest{}, errors.New("notification must be a JSON object")
 	}
 	return req, nil
@@ -62,11 +63,52 @@ func hasControl(s string) bool {
 // the gateway sends: the dispatched fields unchanged, plus type, seq and
 // epoch; id and timestamp are filled in only when the dispatcher left them out.
 func NotificationFrameBytes(notification json.RawMessage, seq uint64, epoch string, now time.Time) ([]byte, error) {
+	body := bytes.TrimSpace(notification)
+	if len(body) < 2 || body[0] != '{' {
+		return nil, errors.New("notification must be a JSON object")
+	}
+	// Fast path, taken by every well-behaved dispatcher: our fields are not
+	// among the dispatched ones, so the frame is our fields followed by the
+	// dispatched object's members as they are, with no decode and encode.
+	// A key with an escape (which could spell one of ours) takes the slow
+	// path, which rebuilds the object.
+	if !json.Valid(body) {
+		return nil, errors.New("notification is not valid JSON")
+	}
+	keys, plain := topLevelKeys(body)
+	if plain && !keys["type"] && !keys["seq"] && !keys["epoch"] {
+		hasID, hasTS := keys["id"], keys["timestamp"]
+		out := make([]byte, 0, len(body)+160)
+		out = append(out, `{"type":"notification"`...)
+		if seq > 0 {
+			out = append(out, `,"seq":`...)
+			out = strconv.AppendUint(out, seq, 10)
+			out = append(out, `,"epoch":`...)
+			out = strconv.AppendQuote(out, epoch)
+		}
+		if !hasID {
+			out = append(out, `,"id":"`...)
+			out = append(out, uuid.NewString()...)
+			out = append(out, '"')
+		}
+		if !hasTS {
+			out = append(out, `,"timestamp":"`...)
+			out = now.UTC().AppendFormat(out, time.RFC3339)
+			out = append(out, '"')
+		}
+		inner := bytes.TrimSpace(body[1:])
+		if inner[0] != '}' {
+			out = append(out, ',')
+		}
+		return append(out, inner...), nil
+	}
 	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(notification, &obj); err != nil || obj == nil {
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
 		return nil, errors.New("notification must be a JSON object")
 	}
 	obj["type"] = json.RawMessage(`"` + TypeNotification + `"`)
+	delete(obj, "seq")
+	delete(obj, "epoch")
 	if seq > 0 {
 		obj["seq"] = json.RawMessage(strconv.FormatUint(seq, 10))
 		e, _ := json.Marshal(epoch)
@@ -79,4 +121,60 @@ func NotificationFrameBytes(notification json.RawMessage, seq uint64, epoch stri
 		obj["timestamp"] = json.RawMessage(`"` + now.UTC().Format(time.RFC3339) + `"`)
 	}
 	return json.Marshal(obj)
+}
+
+// topLevelKeys lists the keys of a valid JSON object's top level, among
+// those we care about. plain is false when a top-level key holds an escape,
+// so its real name is not its bytes.
+func topLevelKeys(obj []byte) (keys map[string]bool, plain bool) {
+	keys = map[string]bool{}
+	depth, inString, escaped, start := 0, false, false, 0
+	for i := 0; i < len(obj); i++ {
+		c := obj[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+				if depth == 1 && isKey(obj[i+1:]) {
+					k := obj[start:i]
+					if bytes.IndexByte(k, '\\') >= 0 {
+						return keys, false
+					}
+					switch string(k) {
+					case "type", "seq", "epoch", "id", "timestamp":
+						keys[string(k)] = true
+					}
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString, start = true, i+1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+	}
+	return keys, true
+}
+
+// isKey says the string that just ended is followed by a colon.
+func isKey(rest []byte) bool {
+	for _, c := range rest {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ':':
+			return true
+		default:
+			return false
+		}
+	}
+	return false
 }

@@ -111,9 +111,16 @@ func verify(secret []byte, issuer, token string, now time.Time, grace time.Durat
 // classify maps golang-jwt's errors to ours. golang-jwt reports a refused
 // algorithm as an invalid signature, so the header is read to tell them apart.
 func classify(token string, err error) error {
-	if t, _, perr := jwt.NewParser().ParseUnverified(token, &Claims{}); perr == nil {
+	var uc Claims
+	if t, _, perr := jwt.NewParser().ParseUnverified(token, &uc); perr == nil {
 		if alg, _ := t.Header["alg"].(string); alg != jwt.SigningMethodHS256.Alg() {
 			return ErrTokenAlgorithm
+		}
+		if errors.Is(err, jwt.ErrTokenRequiredClaimMissing) {
+			if uc.Issuer == "" {
+				return ErrTokenIssuer
+			}
+			return fmt.Errorf("%w: no expiry", ErrTokenMalformed)
 		}
 	}
 	switch {
@@ -123,8 +130,6 @@ func classify(token string, err error) error {
 		return ErrTokenExpired
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
 		return ErrTokenIssuer
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return fmt.Errorf("%w: %v", ErrTokenMalformed, "required claim missing")
 	default:
 		return ErrTokenMalformed
 	}

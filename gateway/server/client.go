@@ -29,7 +29,8 @@ type client struct {
 	user string
 	iat  int64
 
-	detach func() // leaves the fan-out
+	remote string
+	detach func()       // leaves the fan-out
 	missed atomic.Int32 // pings sent since the last pong
 
 	mu       sync.Mutex

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,7 +25,17 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	mux.HandleFunc("GET "+protocol.PathHealth, g.handleHealth)
 	mux.HandleFunc("POST "+protocol.PathRevoke, g.handleRevoke)
 	mux.Handle("GET "+protocol.PathMetrics, promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
+	// Profiles for operators; the socket is reachable only by its group.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	allowed := map[string]string{protocol.PathDispatch: "POST", protocol.PathHealth: "GET",
+		protocol.PathRevoke: "POST", protocol.PathMetrics: "GET"}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if m, ok := allowed[r.URL.Path]; ok {
+			w.Header().Set("Allow", m)
+			writeJSON(w, http.StatusMethodNotAllowed, protocol.ErrorResponse{Error: r.URL.Path + " takes " + m})
+			return
+		}
 		writeJSON(w, http.StatusNotFound, protocol.ErrorResponse{Error: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})
 	return mux

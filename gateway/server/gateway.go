@@ -99,6 +99,10 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	g.dispatchSrv = &http.Server{Handler: g.dispatchRoutes(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Started here, not in Serve, so a Shutdown racing with Serve always
+	// waits for it.
+	g.done.Add(1)
+	go func() { defer g.done.Done(); g.heartbeat() }()
 	return g, nil
 }
 
@@ -112,8 +116,6 @@ func (g *Gateway) Serve() error {
 		slog.String("dispatch_socket", g.cfg.DispatchSocket),
 		slog.String("state_dir", g.cfg.StateDir),
 		slog.Bool("fsync", g.cfg.Fsync))
-	g.done.Add(1)
-	go func() { defer g.done.Done(); g.heartbeat() }()
 	errc := make(chan error, 2)
 	go func() { errc <- g.wsSrv.Serve(g.wsLn) }()
 	go func() { errc <- g.dispatchSrv.Serve(g.dispatchLn) }()

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"encoding/json"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -40,5 +42,33 @@ func TestSeedProtocolNotificationFlow(t *testing.T) {
 	// A user with no connection: sent 0.
 	if res := dispatch(t, gw, "nobody", n); res.Sent != 0 || !res.Stored {
 		t.Fatalf("offline dispatch = %+v", res)
+	}
+}
+
+// The seed's troubleshooting line, verbatim but for the socket path.
+func TestSeedCurlDispatch(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("curl is needed for this test (Debian package curl)")
+	}
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	c := authed(t, gw, "USERNAME", nil)
+	out, err := exec.Command(curl, "-s", "--unix-socket", gw.Socket, "-X", "POST", "http://localhost/dispatch",
+		"-H", "Content-Type: application/json",
+		"-d", `{"user":"USERNAME","notification":{"id":"test-1","title":"Test Alert","message":"This is a test notification.","timestamp":"2026-01-30T12:00:00Z"}}`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out, &res); err != nil || res["sent"] != 1.0 {
+		t.Fatalf("curl dispatch answered %s", out)
+	}
+	m := c.nextOfType(protocol.TypeNotification, 5*time.Second)
+	if m["id"] != "test-1" || m["title"] != "Test Alert" || m["timestamp"] != "2026-01-30T12:00:00Z" {
+		t.Fatalf("got %v", m)
+	}
+	out, _ = exec.Command(curl, "-s", "--unix-socket", gw.Socket, "http://localhost/health").Output()
+	if err := json.Unmarshal(out, &res); err != nil || res["connections"] != 1.0 {
+		t.Fatalf("curl health answered %s", out)
 	}
 }

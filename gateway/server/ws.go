@@ -49,12 +49,30 @@ func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
 	}
 	g.metrics.Connections.Inc()
 	g.log.Info("client connected", slog.String("user", c.user), slog.String("remote", remote))
-	why := g.readLoop(c)
+	// Read in a fresh goroutine and let this handler return: net/http keeps
+	// its per-connection buffers and a deep stack alive until the handler
+	// ends, several KB per idle connection.
+	c.remote = remote
+	go c.serve()
+}
+
+// serve is the connection's goroutine. It stays shallow while parked in a
+// read so an idle connection's stack fits the runtime's smallest (2 KB):
+// the logging and cleanup live in finish, which only runs at the end.
+func (c *client) serve() {
+	c.g.finish(c, c.g.readLoop(c))
+}
+
+//go:noinline
+func (g *Gateway) finish(c *client, why string) {
+	c.abort("")
+	c.detach()
+	g.untrack(c)
 	g.metrics.Connections.Dec()
 	if r := c.reason(); r != "" {
 		why = r
 	}
-	g.log.Info("client disconnected", slog.String("user", c.user), slog.String("remote", remote), slog.String("reason", why))
+	g.log.Info("client disconnected", slog.String("user", c.user), slog.String("remote", c.remote), slog.String("reason", why))
 }
 
 // authError is a refused auth, with the metrics label and the message
@@ -143,33 +161,41 @@ func (g *Gateway) refuse(ws *websocket.Conn, ae *authError) error {
 	return ae
 }
 
-// readLoop reads the client's frames: a pong resets the missed-ping count;
-// anything else is ignored. It returns why the connection ended.
+// readLoop reads the client's frames until the connection ends and says
+// why it ended: a pong resets the missed-ping count; anything else is ignored.
 func (g *Gateway) readLoop(c *client) string {
-	defer func() {
-		c.abort("")
-		c.detach()
-		g.untrack(c)
-	}()
 	for {
-		mt, data, err := c.ws.ReadMessage()
+		mt, r, err := c.ws.NextReader()
 		if err != nil {
-			switch {
-			case errors.Is(err, websocket.ErrReadLimit):
-				g.metrics.TooBig.Inc()
-				return "frame over 64 KiB (closed with 1009)"
-			case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
-				return "closed by client"
-			default:
-				return "connection lost"
-			}
+			return g.readError(err)
 		}
-		if mt != websocket.TextMessage {
-			continue
+		if mt == websocket.TextMessage {
+			c.handleFrame(r)
 		}
-		if f, err := protocol.ParseClientFrame(data); err == nil && f.Type == protocol.TypePong {
-			c.missed.Store(0)
-		}
+	}
+}
+
+//go:noinline
+func (c *client) handleFrame(r io.Reader) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return // the next NextReader reports the failure
+	}
+	if f, err := protocol.ParseClientFrame(data); err == nil && f.Type == protocol.TypePong {
+		c.missed.Store(0)
+	}
+}
+
+//go:noinline
+func (g *Gateway) readError(err error) string {
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		g.metrics.TooBig.Inc()
+		return "frame over 64 KiB (closed with 1009)"
+	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
+		return "closed by client"
+	default:
+		return "connection lost"
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -21,12 +20,17 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
+// One flat bucket per kind: nested buckets per user cost a page each and
+// made commits slow with many users. A user's last seq is the last key of
+// their records, so an append dirties just one more leaf.
 var (
-	bucketHistory = []byte("history") // user -> nested bucket: seq (8 bytes BE) -> frame
-	bucketMeta    = []byte("meta")    // user -> json meta
+	bucketHistory = []byte("history") // user 0x00 seq(8 bytes BE) -> frame
+	bucketInfo    = []byte("info")    // "epoch" -> this database's epoch
 	bucketRevoked = []byte("revoked") // user -> cutoff (8 bytes BE, unix seconds)
+	keyEpoch      = []byte("epoch")
 )
 
 // ErrClosed is returned by calls made after Close.
@@ -41,11 +45,6 @@ type Record struct {
 
 // FrameFunc builds the stored frame once seq and epoch are known.
 type FrameFunc func(seq uint64, epoch string) ([]byte, error)
-
-type meta struct {
-	Epoch string `json:"epoch"`
-	Seq   uint64 `json:"seq"`
-}
 
 // CommittedFunc is told about a record once it is committed. The committer
 // calls it in commit order, which per user is seq order, so delivering from
@@ -71,6 +70,9 @@ type Options struct {
 
 // Store is the history and revocation database.
 type Store struct {
+	// epoch names every user's history in this database: it is made when
+	// the database is, so a lost database means new epochs for all.
+	epoch string
 	db    *bolt.DB
 	opts  Options
 	reqs  chan *appendReq
@@ -88,26 +90,40 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
 	path := filepath.Join(dir, "history.db")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoSync: !opts.Fsync})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: 2 * time.Second,
+		NoSync:  !opts.Fsync,
+		// As etcd runs it: the freelist is rebuilt on open instead of
+		// written on every commit, and kept in a map for fast allocation.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open %s: locked by another process (is another gateway running?)", path)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	var epoch string
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketHistory, bucketMeta, bucketRevoked} {
+		for _, b := range [][]byte{bucketHistory, bucketInfo, bucketRevoked} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		return nil
+		info := tx.Bucket(bucketInfo)
+		if e := info.Get(keyEpoch); e != nil {
+			epoch = string(e)
+			return nil
+		}
+		epoch = newEpoch()
+		return info.Put(keyEpoch, []byte(epoch))
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("initialise %s: %w", path, err)
 	}
-	s := &Store{db: db, opts: opts, reqs: make(chan *appendReq, 1024)}
+	s := &Store{epoch: epoch, db: db, opts: opts, reqs: make(chan *appendReq, 1024)}
 	s.wg.Add(1)
 	go s.commitLoop()
 	return s, nil
@@ -195,41 +211,50 @@ func (s *Store) commitLoop() {
 
 type buildError struct{ error }
 
+// trimEvery spreads trimming: old records are deleted in runs every few
+// appends instead of one per append, so most appends dirty a single leaf.
+// Since never returns more than the limit.
+const trimEvery = 16
+
 func (s *Store) appendTx(tx *bolt.Tx, user string, build FrameFunc) (Record, error) {
-	m, err := readMeta(tx, user)
-	if err != nil {
-		return Record{}, err
-	}
-	if m.Epoch == "" {
-		m.Epoch = newEpoch()
-	}
-	seq := m.Seq + 1
-	frame, err := build(seq, m.Epoch)
+	hist := tx.Bucket(bucketHistory)
+	seq := lastSeq(hist.Cursor(), user) + 1
+	frame, err := build(seq, s.epoch)
 	if err != nil {
 		return Record{}, buildError{err}
 	}
-	hist, err := tx.Bucket(bucketHistory).CreateBucketIfNotExists([]byte(user))
-	if err != nil {
+	if err := hist.Put(histKey(user, seq), frame); err != nil {
 		return Record{}, err
 	}
-	if err := hist.Put(seqKey(seq), frame); err != nil {
-		return Record{}, err
-	}
-	// Trim to the limit: normally exactly one old record goes.
-	if seq > uint64(s.opts.Limit) {
+	if seq > uint64(s.opts.Limit) && seq%trimEvery == 0 {
 		cut := seq - uint64(s.opts.Limit)
 		c := hist.Cursor()
-		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= cut; k, _ = c.Next() {
+		prefix := userPrefix(user)
+		for k, _ := c.Seek(prefix); isUserKey(k, prefix) && binary.BigEndian.Uint64(k[len(prefix):]) <= cut; k, _ = c.Next() {
 			if err := c.Delete(); err != nil {
 				return Record{}, err
 			}
 		}
 	}
-	m.Seq = seq
-	if err := writeMeta(tx, user, m); err != nil {
-		return Record{}, err
+	return Record{Seq: seq, Epoch: s.epoch, Frame: frame}, nil
+}
+
+// lastSeq is user's highest stored seq, 0 when they have none.
+func lastSeq(c *bolt.Cursor, user string) uint64 {
+	prefix := userPrefix(user)
+	k, _ := c.Seek(histKey(user, ^uint64(0)))
+	if isUserKey(k, prefix) { // seq 2^64-1 itself
+		return binary.BigEndian.Uint64(k[len(prefix):])
 	}
-	return Record{Seq: seq, Epoch: m.Epoch, Frame: frame}, nil
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if isUserKey(k, prefix) {
+		return binary.BigEndian.Uint64(k[len(prefix):])
+	}
+	return 0
 }
 
 // Since returns user's stored records after (epoch, seq), oldest first.
@@ -238,20 +263,17 @@ func (s *Store) appendTx(tx *bolt.Tx, user string, build FrameFunc) (Record, err
 func (s *Store) Since(user, epoch string, seq uint64) ([]Record, error) {
 	var out []Record
 	err := s.db.View(func(tx *bolt.Tx) error {
-		m, err := readMeta(tx, user)
-		if err != nil || m.Epoch == "" {
-			return err
-		}
-		if epoch != m.Epoch {
+		c := tx.Bucket(bucketHistory).Cursor()
+		last := lastSeq(c, user)
+		if epoch != s.epoch {
 			seq = 0
 		}
-		hist := tx.Bucket(bucketHistory).Bucket([]byte(user))
-		if hist == nil {
-			return nil
+		if last > uint64(s.opts.Limit) && seq < last-uint64(s.opts.Limit) {
+			seq = last - uint64(s.opts.Limit) // not yet trimmed, but past the limit
 		}
-		c := hist.Cursor()
-		for k, v := c.Seek(seqKey(seq + 1)); k != nil; k, v = c.Next() {
-			out = append(out, Record{Seq: binary.BigEndian.Uint64(k), Epoch: m.Epoch, Frame: append([]byte(nil), v...)})
+		prefix := userPrefix(user)
+		for k, v := c.Seek(histKey(user, seq+1)); isUserKey(k, prefix); k, v = c.Next() {
+			out = append(out, Record{Seq: binary.BigEndian.Uint64(k[len(prefix):]), Epoch: s.epoch, Frame: append([]byte(nil), v...)})
 		}
 		return nil
 	})
@@ -261,15 +283,13 @@ func (s *Store) Since(user, epoch string, seq uint64) ([]Record, error) {
 	return out, nil
 }
 
-// Head returns user's current epoch and last seq (empty and 0 when the user
-// has no history).
+// Head returns the epoch and user's last seq (0 when the user has no history).
 func (s *Store) Head(user string) (epoch string, seq uint64, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
-		m, err := readMeta(tx, user)
-		epoch, seq = m.Epoch, m.Seq
-		return err
+		seq = lastSeq(tx.Bucket(bucketHistory).Cursor(), user)
+		return nil
 	})
-	return epoch, seq, err
+	return s.epoch, seq, err
 }
 
 // SetRevoked stores user's revocation cutoff (unix seconds): tokens issued
@@ -307,24 +327,21 @@ func (s *Store) Revocations() (map[string]int64, error) {
 	return out, err
 }
 
-func readMeta(tx *bolt.Tx, user string) (meta, error) {
-	var m meta
-	v := tx.Bucket(bucketMeta).Get([]byte(user))
-	if v == nil {
-		return m, nil
-	}
-	if err := json.Unmarshal(v, &m); err != nil {
-		return meta{}, fmt.Errorf("corrupt history metadata for %q: %w", user, err)
-	}
-	return m, nil
+// histKey is user, a 0x00 separator, and seq: one user's records are
+// adjacent and in seq order.
+func histKey(user string, seq uint64) []byte {
+	k := make([]byte, len(user)+9)
+	copy(k, user)
+	binary.BigEndian.PutUint64(k[len(user)+1:], seq)
+	return k
 }
 
-func writeMeta(tx *bolt.Tx, user string, m meta) error {
-	v, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	return tx.Bucket(bucketMeta).Put([]byte(user), v)
+func userPrefix(user string) []byte { return histKey(user, 0)[:len(user)+1] }
+
+// isUserKey says k is a history key of the user whose prefix is given
+// (the length check keeps user "a" from matching user "a\x00b").
+func isUserKey(k, prefix []byte) bool {
+	return k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix)
 }
 
 func seqKey(seq uint64) []byte {

@@ -1,0 +1,368 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wsgw-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "ws-gateway")
+	out, err := exec.Command("go", "build", "-race", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build ws-gateway: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const secret = "cmd-test-secret-0123456789abcdef0123456789"
+
+// proc is the real ws-gateway binary running with an environment.
+type proc struct {
+	cmd    *exec.Cmd
+	socket string
+	port   int
+	state  string
+	out    *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func newProc(t *testing.T) *proc {
+	dir, err := os.MkdirTemp("", "wsgw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return &proc{socket: filepath.Join(dir, "run", "ws.sock"), port: freePort(t), state: filepath.Join(dir, "state")}
+}
+
+func (p *proc) start(t *testing.T, extra ...string) {
+	t.Helper()
+	p.out = &syncBuffer{}
+	p.cmd = exec.Command(binary, "serve")
+	p.cmd.Env = append([]string{
+		"DESKTOP_JWT_SECRET=" + secret,
+		"WS_GATEWAY_HOST=127.0.0.1",
+		"WS_GATEWAY_PORT=" + strconv.Itoa(p.port),
+		"WS_DISPATCH_SOCKET=" + p.socket,
+		"WS_GATEWAY_STATE_DIR=" + p.state,
+	}, extra...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := protocol.NewClient(p.socket).Health(context.Background()); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gateway did not come up:\n%s", p.out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (p *proc) url() string { return fmt.Sprintf("ws://127.0.0.1:%d/", p.port) }
+
+func token(t *testing.T, user string) string {
+	tok, _, err := protocol.IssueToken([]byte(secret), protocol.DefaultIssuer, user, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func connect(t *testing.T, url, user string, resume *protocol.Resume) (*websocket.Conn, error) {
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		return nil, err
+	}
+	ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: token(t, user), Resume: resume})
+	var ok protocol.AuthOK
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.ReadJSON(&ok); err != nil || ok.Type != protocol.TypeAuthOK {
+		ws.Close()
+		return nil, fmt.Errorf("auth: %v %+v", err, ok)
+	}
+	ws.SetReadDeadline(time.Time{})
+	return ws, nil
+}
+
+// The done-when of the gateway: kill -9 in the middle of a stream of
+// dispatches, restart, and a resuming client ends up with every
+// acknowledged notification, once, in order.
+func TestKill9MidStreamLosesNothingAcknowledged(t *testing.T) {
+	p := newProc(t)
+	// The OS write alone must survive kill -9; the history holds the whole test.
+	p.start(t, "WS_GATEWAY_FSYNC=false", "WS_GATEWAY_HISTORY_LIMIT=1000000")
+
+	var mu sync.Mutex
+	acked := map[string]uint64{} // id -> seq
+
+	// Dispatchers stream until the gateway dies.
+	stop := make(chan struct{})
+	var dwg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		dwg.Add(1)
+		go func() {
+			defer dwg.Done()
+			cl := protocol.NewClient(p.socket)
+			defer cl.Close()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("w%d-%d", w, i)
+				res, err := cl.Dispatch(context.Background(), "petr", protocol.Notification{ID: id, Title: id})
+				if err != nil {
+					continue // the gateway is down or restarting: not acknowledged
+				}
+				mu.Lock()
+				acked[id] = res.Seq
+				mu.Unlock()
+			}
+		}()
+	}
+	// The app: reads, remembers the last (epoch, seq), resumes after a drop.
+	var got []map[string]any
+	var last protocol.Resume
+	read := func(ws *websocket.Conn, until time.Time) {
+		for {
+			ws.SetReadDeadline(until)
+			var m map[string]any
+			if err := ws.ReadJSON(&m); err != nil {
+				return
+			}
+			if m["type"] == protocol.TypeNotification {
+				got = append(got, m)
+				last = protocol.Resume{Epoch: m["epoch"].(string), Seq: uint64(m["seq"].(float64))}
+			}
+		}
+	}
+	ws, err := connect(t, p.url(), "petr", &protocol.Resume{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		p.cmd.Process.Signal(syscall.SIGKILL)
+	}()
+	read(ws, time.Now().Add(5*time.Second)) // ends when the gateway dies
+	ws.Close()
+	p.cmd.Wait()
+	mu.Lock()
+	before := len(acked)
+	mu.Unlock()
+	if before < 50 {
+		t.Fatalf("only %d dispatches acknowledged before the kill", before)
+	}
+
+	p.start(t, "WS_GATEWAY_FSYNC=false", "WS_GATEWAY_HISTORY_LIMIT=1000000") // same state dir; the stale socket is replaced
+	time.Sleep(300 * time.Millisecond)                                       // more dispatches land after the restart
+	close(stop)
+	dwg.Wait()
+	ws, err = connect(t, p.url(), "petr", &last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read(ws, time.Now().Add(2*time.Second))
+	ws.Close()
+
+	seen := map[string]bool{}
+	for i, m := range got {
+		id := m["id"].(string)
+		if seen[id] {
+			t.Fatalf("notification %s delivered twice", id)
+		}
+		seen[id] = true
+		if i > 0 && uint64(m["seq"].(float64)) != uint64(got[i-1]["seq"].(float64))+1 {
+			t.Fatalf("seq gap or disorder at %d: %v after %v", i, m["seq"], got[i-1]["seq"])
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, seq := range acked {
+		if !seen[id] {
+			t.Fatalf("acknowledged notification %s (seq %d) lost; got %d of %d acknowledged", id, seq, len(seen), len(acked))
+		}
+	}
+	t.Logf("%d acknowledged (%d before kill -9), %d received, in order, once", len(acked), before, len(got))
+}
+
+func TestSIGTERMShutsDownCleanly(t *testing.T) {
+	p := newProc(t)
+	p.start(t)
+	ws, err := connect(t, p.url(), "petr", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+				t.Fatalf("close = %v, want 1001", err)
+			}
+			break
+		}
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, p.out)
+	}
+	if _, err := os.Stat(p.socket); !os.IsNotExist(err) {
+		t.Fatalf("socket left behind: %v", err)
+	}
+	for _, want := range []string{"client connected", "shutting down", "gateway stopped"} {
+		if !strings.Contains(p.out.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, p.out)
+		}
+	}
+	if strings.Contains(p.out.String(), token(t, "petr")[:40]) {
+		t.Fatal("a token reached the log")
+	}
+}
+
+func TestSeedEnvironmentIsHonoured(t *testing.T) {
+	p := newProc(t)
+	p.start(t, "HEARTBEAT_INTERVAL_SECONDS=0.2", "HEARTBEAT_TIMEOUT_MISSED=1", "MAX_CONNECTIONS_PER_USER=1",
+		"DESKTOP_JWT_ISSUER=data-analyst")
+	ws, err := connect(t, p.url(), "petr", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(t, p.url(), "petr", nil); err == nil {
+		t.Fatal("MAX_CONNECTIONS_PER_USER=1 not honoured")
+	}
+	start := time.Now()
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			break
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("heartbeat settings not honoured: dropped after %v", d)
+	}
+	fi, err := os.Stat(p.socket)
+	if err != nil || fi.Mode().Perm() != 0o770 {
+		t.Fatalf("socket: %v %v", fi, err)
+	}
+}
+
+func TestConfigErrorsExit2(t *testing.T) {
+	for _, env := range [][]string{{}, {"DESKTOP_JWT_SECRET=short"}, {"DESKTOP_JWT_SECRET=" + secret, "WS_GATEWAY_PORT=x"}} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"serve"}, env, &out, &errb); code != 2 || !strings.Contains(errb.String(), "WS_GATEWAY") && !strings.Contains(errb.String(), "DESKTOP_JWT_SECRET") {
+			t.Errorf("env %v: exit %d, stderr %q", env, code, errb.String())
+		}
+	}
+}
+
+func TestHealthAndSendCommands(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	env := []string{"WS_DISPATCH_SOCKET=" + gw.Socket}
+	ws, err := connect2(gw, "petr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+
+	var out, errb bytes.Buffer
+	if code := run([]string{"health"}, env, &out, &errb); code != 0 || !strings.Contains(out.String(), "connections: 1") || !strings.Contains(out.String(), "petr") {
+		t.Fatalf("health: %d %q %q", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"health", "--json"}, env, &out, &errb); code != 0 {
+		t.Fatalf("health --json: %d", code)
+	}
+	var h protocol.HealthResponse
+	if err := json.Unmarshal(out.Bytes(), &h); err != nil || h.Status != "ok" || h.Users["petr"] != 1 {
+		t.Fatalf("health --json: %q", out.String())
+	}
+	out.Reset()
+	code := run([]string{"send", "--user", "petr", "--title", "T", "--message", "M", "--image-url", "/api/notifications/images/a.png", "--script", "s"}, env, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "sent to 1") {
+		t.Fatalf("send: %d %q %q", code, out.String(), errb.String())
+	}
+	var n protocol.NotificationFrame
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.ReadJSON(&n); err != nil || n.Title != "T" || n.Message != "M" || n.Script != "s" || n.ImageURL == "" || n.Seq != 1 {
+		t.Fatalf("sent notification: %+v %v", n, err)
+	}
+	if code := run([]string{"send"}, env, &out, &errb); code != 2 {
+		t.Fatalf("send without --user: %d", code)
+	}
+	// Down: exit 1, and --json still prints something parseable.
+	gw.Stop()
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"health", "--json"}, env, &out, &errb); code != 1 || !strings.Contains(out.String(), `"down"`) {
+		t.Fatalf("health when down: %d %q", code, out.String())
+	}
+	if code := run([]string{"send", "--user", "u"}, env, &out, &errb); code != 1 {
+		t.Fatalf("send when down: %d", code)
+	}
+}
+
+func connect2(gw *gatewaytest.Gateway, user string) (*websocket.Conn, error) {
+	ws, _, err := websocket.DefaultDialer.Dial(gw.WSURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	tok, _, _ := protocol.IssueToken(gw.Secret, gw.Issuer, user, time.Now())
+	ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: tok})
+	var ok protocol.AuthOK
+	if err := ws.ReadJSON(&ok); err != nil || ok.Type != protocol.TypeAuthOK {
+		return nil, fmt.Errorf("auth: %v", err)
+	}
+	return ws, nil
+}

@@ -1,0 +1,418 @@
+// Command ws-loadgen measures a real ws-gateway process: it starts the
+// gateway binary, holds N authenticated WebSocket connections, and prints
+// connects+auths per second, RSS per held connection (from /proc),
+// dispatches per second over the unix socket with concurrent dispatchers,
+// and dispatch-to-receive latency, checking that nothing is lost.
+//
+//	ws-loadgen --gateway ./ws-gateway --conns 15000 --dispatchers 32
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "ws-loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	gateway     string
+	conns       int
+	connectors  int
+	dispatchers int
+	dispatches  int
+	paced       int
+	rate        int
+	fsync       bool
+	pause       time.Duration
+}
+
+const secret = "loadgen-secret-0123456789abcdef0123456789abcdef"
+
+func run() error {
+	var o options
+	flag.StringVar(&o.gateway, "gateway", "ws-gateway", "path of the ws-gateway binary to measure")
+	flag.IntVar(&o.conns, "conns", 15000, "authenticated connections to hold")
+	flag.IntVar(&o.connectors, "connectors", 64, "concurrent connecting goroutines")
+	flag.IntVar(&o.dispatchers, "dispatchers", 32, "concurrent dispatchers on the unix socket")
+	flag.IntVar(&o.dispatches, "dispatches", 100000, "dispatches in the throughput phase")
+	flag.IntVar(&o.paced, "paced", 10000, "dispatches in the paced latency phase")
+	flag.IntVar(&o.rate, "rate", 2000, "dispatches per second in the paced latency phase")
+	flag.BoolVar(&o.fsync, "fsync", true, "run the gateway with WS_GATEWAY_FSYNC (its default)")
+	flag.DurationVar(&o.pause, "pause", 0, "pause this long while holding the connections (to profile the gateway)")
+	flag.Parse()
+
+	dir, err := os.MkdirTemp("", "loadgen")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	socket := filepath.Join(dir, "ws.sock")
+	cmd := exec.Command(o.gateway, "serve")
+	cmd.Env = append(os.Environ(),
+		"DESKTOP_JWT_SECRET="+secret, "WS_GATEWAY_PORT="+strconv.Itoa(port), "WS_DISPATCH_SOCKET="+socket,
+		"WS_GATEWAY_STATE_DIR="+filepath.Join(dir, "state"), "WS_GATEWAY_LOG_LEVEL=warn",
+		"WS_GATEWAY_FSYNC="+strconv.FormatBool(o.fsync), "WS_GATEWAY_HISTORY_LIMIT=200")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start gateway: %w", err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	client := protocol.NewClient(socket)
+	if err := waitUp(client); err != nil {
+		return err
+	}
+	pid := cmd.Process.Pid
+	time.Sleep(300 * time.Millisecond)
+	baseRSS, _ := rssKB(pid)
+
+	fmt.Printf("gateway benchmark: %d connections, %d dispatchers, fsync=%v, GOMAXPROCS of this machine: %d cores\n",
+		o.conns, o.dispatchers, o.fsync, numCPU())
+
+	// Phase 1: connect and authenticate.
+	url := fmt.Sprintf("ws://127.0.0.1:%d/", port)
+	tokens := make([]string, o.conns)
+	for i := range tokens {
+		tokens[i], _, _ = protocol.IssueToken([]byte(secret), "", user(i), time.Now())
+	}
+	conns := make([]*conn, o.conns)
+	gwCPU0, lgCPU0 := cpuSeconds(pid), cpuSeconds(os.Getpid())
+	var next atomic.Int64
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < o.connectors; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= o.conns {
+					return
+				}
+				c, err := connect(url, tokens[i])
+				if err != nil {
+					if failed.Add(1) == 1 {
+						fmt.Fprintln(os.Stderr, "connect:", err)
+					}
+					continue
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	connectDur := time.Since(start)
+	if failed.Load() > 0 {
+		return fmt.Errorf("%d connections failed", failed.Load())
+	}
+	connectRate := float64(o.conns) / connectDur.Seconds()
+	gwConnCPU, lgConnCPU := cpuSeconds(pid)-gwCPU0, cpuSeconds(os.Getpid())-lgCPU0
+	for _, c := range conns {
+		go c.readLoop()
+	}
+	h, err := client.Health(context.Background())
+	if err != nil || h.Connections != o.conns {
+		return fmt.Errorf("gateway holds %d connections, want %d (%v)", h.Connections, o.conns, err)
+	}
+	time.Sleep(3 * time.Second) // let the connect burst's garbage be collected
+	heldRSS, _ := rssKB(pid)
+	heldStats := gatewayMemStats(socket)
+	perConn := float64(heldRSS-baseRSS) * 1024 / float64(o.conns)
+	if o.pause > 0 {
+		fmt.Fprintf(os.Stderr, "holding %d connections for %v; dispatch socket %s\n", o.conns, o.pause, socket)
+		time.Sleep(o.pause)
+	}
+
+	// Phase 2: throughput with concurrent dispatchers.
+	var sent atomic.Int64
+	var dispatchErr atomic.Value
+	next.Store(0)
+	gwCPU0, lgCPU0 = cpuSeconds(pid), cpuSeconds(os.Getpid())
+	start = time.Now()
+	for w := 0; w < o.dispatchers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := protocol.NewClient(socket)
+			defer cl.Close()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= o.dispatches {
+					return
+				}
+				if err := dispatchTo(cl, i%o.conns, "t"); err != nil {
+					dispatchErr.Store(err)
+					return
+				}
+				sent.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	dispatchDur := time.Since(start)
+	if e := dispatchErr.Load(); e != nil {
+		return fmt.Errorf("dispatch: %v", e)
+	}
+	dispatchRate := float64(o.dispatches) / dispatchDur.Seconds()
+	gwDispCPU, lgDispCPU := cpuSeconds(pid)-gwCPU0, cpuSeconds(os.Getpid())-lgCPU0
+	satLat := waitReceived(conns, int64(o.dispatches), 30*time.Second)
+	if satLat == nil {
+		return fmt.Errorf("lost notifications: received %d of %d", received(conns), o.dispatches)
+	}
+
+	// Phase 3: latency at a steady rate.
+	for _, c := range conns {
+		c.reset()
+	}
+	interval := time.Second / time.Duration(o.rate)
+	tick := time.NewTicker(interval)
+	cl := protocol.NewClient(socket)
+	var pwg sync.WaitGroup
+	sem := make(chan struct{}, o.dispatchers)
+	for i := 0; i < o.paced; i++ {
+		<-tick.C
+		sem <- struct{}{}
+		pwg.Add(1)
+		go func() {
+			defer pwg.Done()
+			defer func() { <-sem }()
+			if err := dispatchTo(cl, rand.IntN(o.conns), "p"); err != nil {
+				dispatchErr.Store(err)
+			}
+		}()
+	}
+	tick.Stop()
+	pwg.Wait()
+	if e := dispatchErr.Load(); e != nil {
+		return fmt.Errorf("paced dispatch: %v", e)
+	}
+	pacedLat := waitReceived(conns, int64(o.paced), 30*time.Second)
+	if pacedLat == nil {
+		return fmt.Errorf("lost notifications in the paced phase: received %d of %d", received(conns), o.paced)
+	}
+	endRSS, _ := rssKB(pid)
+
+	fmt.Printf("\n| measure | result | target |\n|---|---|---|\n")
+	fmt.Printf("| connects+auths per second (%d conns, %d connectors) | %.0f /s | >= 10,000 /s |\n", o.conns, o.connectors, connectRate)
+	fmt.Printf("| gateway RSS: idle / holding %d / after dispatch phases | %.1f / %.1f / %.1f MB | |\n", o.conns,
+		float64(baseRSS)/1024, float64(heldRSS)/1024, float64(endRSS)/1024)
+	fmt.Printf("| RSS per held connection | %.2f KB | <= 8 KB |\n", perConn/1024)
+	fmt.Printf("| of which Go heap in use / goroutine stacks per connection | %.2f KB / %.2f KB | |\n",
+		heldStats["go_memstats_heap_inuse_bytes"]/float64(o.conns)/1024, heldStats["go_memstats_stack_inuse_bytes"]/float64(o.conns)/1024)
+	fmt.Printf("| dispatches per second (%d dispatchers, unix socket) | %.0f /s | >= 20,000 /s |\n", o.dispatchers, dispatchRate)
+	fmt.Printf("| CPU per connect+auth: gateway / load generator | %.0f µs / %.0f µs | |\n",
+		gwConnCPU/float64(o.conns)*1e6, lgConnCPU/float64(o.conns)*1e6)
+	fmt.Printf("| CPU per dispatch (incl. delivery): gateway / load generator | %.0f µs / %.0f µs | |\n",
+		gwDispCPU/float64(o.dispatches)*1e6, lgDispCPU/float64(o.dispatches)*1e6)
+	fmt.Printf("| dispatch-to-receive under saturation p50 / p99 | %s / %s | |\n", ms(satLat[0]), ms(satLat[1]))
+	fmt.Printf("| dispatch-to-receive at %d/s p50 / p99 | %s / %s | p99 <= 3 ms |\n", o.rate, ms(pacedLat[0]), ms(pacedLat[1]))
+	fmt.Printf("| notifications lost | 0 of %d | 0 |\n", o.dispatches+o.paced)
+	return nil
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+
+func user(i int) string { return "user" + strconv.Itoa(i) }
+
+func dispatchTo(cl *protocol.Client, i int, tag string) error {
+	n := protocol.Notification{Title: tag, Message: strconv.FormatInt(time.Now().UnixNano(), 10)}
+	res, err := cl.Dispatch(context.Background(), user(i), n)
+	if err != nil {
+		return err
+	}
+	if res.Sent != 1 {
+		return fmt.Errorf("dispatch to %s reached %d connections", user(i), res.Sent)
+	}
+	return nil
+}
+
+// conn is one held connection; it answers pings and records latencies.
+type conn struct {
+	ws   *websocket.Conn
+	mu   sync.Mutex
+	lats []time.Duration
+	n    atomic.Int64
+}
+
+func connect(url, token string) (*conn, error) {
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 512}
+	ws, _, err := d.Dial(url, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: token}); err != nil {
+		ws.Close()
+		return nil, err
+	}
+	var ok protocol.AuthOK
+	if err := ws.ReadJSON(&ok); err != nil || ok.Type != protocol.TypeAuthOK {
+		ws.Close()
+		return nil, fmt.Errorf("auth: %v %+v", err, ok)
+	}
+	return &conn{ws: ws}, nil
+}
+
+func (c *conn) readLoop() {
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		now := time.Now().UnixNano()
+		var f protocol.NotificationFrame
+		if json.Unmarshal(data, &f) != nil {
+			continue
+		}
+		switch f.Type {
+		case protocol.TypePing:
+			c.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"pong"}`))
+		case protocol.TypeNotification:
+			ts, _ := strconv.ParseInt(f.Message, 10, 64)
+			c.mu.Lock()
+			c.lats = append(c.lats, time.Duration(now-ts))
+			c.mu.Unlock()
+			c.n.Add(1)
+		}
+	}
+}
+
+func (c *conn) reset() {
+	c.mu.Lock()
+	c.lats = c.lats[:0]
+	c.mu.Unlock()
+	c.n.Store(0)
+}
+
+func received(conns []*conn) int64 {
+	var n int64
+	for _, c := range conns {
+		n += c.n.Load()
+	}
+	return n
+}
+
+// waitReceived waits until want notifications arrived and returns p50 and
+// p99 latency, or nil when they did not all arrive.
+func waitReceived(conns []*conn, want int64, timeout time.Duration) []time.Duration {
+	deadline := time.Now().Add(timeout)
+	for received(conns) < want {
+		if time.Now().After(deadline) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var all []time.Duration
+	for _, c := range conns {
+		c.mu.Lock()
+		all = append(all, c.lats...)
+		c.mu.Unlock()
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	return []time.Duration{all[len(all)/2], all[len(all)*99/100]}
+}
+
+// cpuSeconds is the user+system CPU time a process has used (/proc/PID/stat).
+func cpuSeconds(pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces) start at ')'.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+}
+
+// gatewayMemStats reads the gateway's Go memory figures from /metrics.
+func gatewayMemStats(socket string) map[string]float64 {
+	out := map[string]float64{}
+	hc := http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+	}}}
+	resp, err := hc.Get("http://gateway" + protocol.PathMetrics)
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && strings.HasPrefix(f[0], "go_memstats_") {
+			out[f[0]], _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
+	return out
+}
+
+func rssKB(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			return strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS")
+}
+
+func waitUp(c *protocol.Client) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := c.Health(context.Background()); err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("gateway did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func numCPU() int {
+	n, _ := strconv.Atoi(strings.TrimSpace(os.Getenv("NPROC")))
+	if n > 0 {
+		return n
+	}
+	data, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(data), "processor\t:")
+}

@@ -1,0 +1,69 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+func TestPingEveryIntervalAndPongKeepsAlive(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond, MaxMissed: 3})
+	c := authed(t, gw, "petr", nil)
+	// Answer every ping for well past MaxMissed intervals: still connected.
+	deadline := time.Now().Add(800 * time.Millisecond)
+	pings := 0
+	for time.Now().Before(deadline) {
+		m := c.next(2 * time.Second)
+		if m["type"] != protocol.TypePing {
+			t.Fatalf("want ping, got %v", m)
+		}
+		pings++
+		c.send(map[string]string{"type": protocol.TypePong})
+	}
+	if pings < 5 {
+		t.Fatalf("only %d pings in 800ms at a 100ms interval", pings)
+	}
+	res := dispatch(t, gw, "petr", map[string]string{"title": "still here"})
+	if res.Sent != 1 {
+		t.Fatalf("pong-answering client no longer connected: %+v", res)
+	}
+}
+
+func TestMissedPongsCloseTheConnection(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond, MaxMissed: 3})
+	c := authed(t, gw, "petr", nil)
+	start := time.Now()
+	pings := 0
+	for {
+		m, err := c.tryNext(3 * time.Second)
+		if err != nil {
+			break
+		}
+		if m["type"] == protocol.TypePing {
+			pings++
+		}
+	}
+	if pings != 3 {
+		t.Errorf("got %d pings before the close, want 3", pings)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond || d > 2*time.Second {
+		t.Errorf("closed after %v, want about 4 intervals", d)
+	}
+}
+
+// A pong resets the count: a client answering only every other ping
+// survives with MaxMissed 3.
+func TestPongResetsMissedCount(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 80 * time.Millisecond, MaxMissed: 3})
+	c := authed(t, gw, "petr", nil)
+	for i := 0; i < 10; i++ {
+		if m := c.next(2 * time.Second); m["type"] != protocol.TypePing {
+			t.Fatalf("want ping, got %v", m)
+		}
+		if i%2 == 1 {
+			c.send(map[string]string{"type": protocol.TypePong})
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/gorilla/websocket"
+
+	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+func tokenAt(t *testing.T, gw *gatewaytest.Gateway, user string, iat time.Time) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": user, "iss": gw.Issuer, "iat": iat.Unix(), "exp": iat.Add(protocol.TokenLifetime).Unix(),
+	}).SignedString(gw.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRevokeClosesLiveSessionsAndRefusesOldTokens(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	old := tokenAt(t, gw, "petr", time.Now().Add(-time.Hour))
+	c := dial(t, gw.WSURL)
+	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: old})
+	c.nextOfType(protocol.TypeAuthOK, 5*time.Second)
+	other := authed(t, gw, "eva", nil)
+
+	cut := protocol.RevocationCutoff(time.Now())
+	res, err := gw.Client().Revoke(t.Context(), "petr", cut)
+	if err != nil || res.Closed != 1 {
+		t.Fatalf("revoke = %+v, %v", res, err)
+	}
+	m := c.nextOfType(protocol.TypeAuthError, 5*time.Second)
+	if !strings.Contains(m["message"].(string), "revoked") {
+		t.Fatalf("revoked client told %v", m)
+	}
+	c.expectClosed(5 * time.Second)
+
+	refused := func(tok string) {
+		t.Helper()
+		c := dial(t, gw.WSURL)
+		c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: tok})
+		if m := c.next(5 * time.Second); m["type"] != protocol.TypeAuthError || !strings.Contains(m["message"].(string), "revoked") {
+			t.Fatalf("old token: %v", m)
+		}
+	}
+	refused(old)
+	// Still refused after a restart.
+	gw.Restart(t)
+	refused(old)
+	// A token issued after the cutoff works.
+	fresh := tokenAt(t, gw, "petr", time.Unix(cut, 0))
+	c = dial(t, gw.WSURL)
+	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: fresh})
+	c.nextOfType(protocol.TypeAuthOK, 5*time.Second)
+	_ = other
+}
+
+func TestRevokeAPIValidation(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	for _, body := range []string{`{`, `{"user":"petr"}`, `{"not_before":5}`} {
+		if status, m, _ := rawHTTP(t, gw.Socket, "POST", "/revoke", body); status != 400 || m["error"] == nil {
+			t.Errorf("%s: %d %v", body, status, m)
+		}
+	}
+}
+
+func TestGracefulShutdownClosesClientsWith1001(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	c1 := authed(t, gw, "petr", nil)
+	c2 := authed(t, gw, "eva", nil)
+	gw.Stop()
+	for _, c := range []*wsClient{c1, c2} {
+		if err := c.expectClosed(5 * time.Second); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Fatalf("close = %v, want 1001", err)
+		}
+	}
+	if _, err := gw.Client().Health(t.Context()); err == nil {
+		t.Fatal("dispatch socket still answers after shutdown")
+	}
+}
+
+func TestStopRightAfterStart(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		gw := gatewaytest.Start(t, gatewaytest.Options{})
+		gw.Stop()
+	}
+}

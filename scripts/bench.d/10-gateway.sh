@@ -1,0 +1,11 @@
+# Gateway load test: a real ws-gateway process measured by ws-loadgen
+# (connects+auths/s, RSS per held connection, dispatches/s, latency, loss).
+# BENCH_CONNS / BENCH_DISPATCHES change the load.
+log "gateway benchmark"
+mkdir -p "$ROOT/build/bin"
+go build -o "$ROOT/build/bin/ws-gateway" ./gateway/cmd/ws-gateway
+go build -o "$ROOT/build/bin/ws-loadgen" ./gateway/cmd/ws-loadgen
+# The gateway and the load generator each hold one socket per connection.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+"$ROOT/build/bin/ws-loadgen" --gateway "$ROOT/build/bin/ws-gateway" \
+	--conns "${BENCH_CONNS:-15000}" --dispatches "${BENCH_DISPATCHES:-100000}" --dispatchers 32
