@@ -318,6 +318,8 @@ func (a *App) State() State {
 	acc := a.session.Account()
 	if !acc.SignedIn {
 		st = connection.Status{State: connection.SignedOut}
+	} else if st.State == "" || st.State == connection.SignedOut {
+		st = connection.Status{State: connection.Connecting} // the link has not caught up yet
 	}
 	return State{Connection: st, Account: acc, Server: server, ServerFromEnv: a.cfg.ServerURL != "",
 		Unread: a.store.Unread(), Notice: notice}

@@ -127,6 +127,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e.cfg = cfg
+	auth.OSKeychain{Service: cfg.KeyringService}.Delete() // the mock keyring is per process
 	return e
 }
 

@@ -95,6 +95,26 @@ func (h *harness) waitState(st State) Status {
 	}
 }
 
+// advanceUntilConnected moves the fake clock past each backoff wait until
+// the link is up (the attempt in flight may fail or succeed).
+func (h *harness) advanceUntilConnected(clock *clockwork.FakeClock) {
+	h.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-h.statuses:
+			switch s.State {
+			case Connected:
+				return
+			case Reconnecting:
+				clock.Advance(s.RetryAt.Sub(clock.Now()))
+			}
+		case <-timeout:
+			h.t.Fatalf("not connected (now %+v)", h.conn.Status())
+		}
+	}
+}
+
 func (h *harness) waitCount(n int) []protocol.NotificationFrame {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -219,11 +239,9 @@ func TestBackoffGrowsWithJitterToThirtySeconds(t *testing.T) {
 	// The gateway comes back: the next attempt connects and the backoff
 	// starts from 1 s again.
 	gw.Restart(t)
-	s := h.waitState(Reconnecting)
-	clock.Advance(s.RetryAt.Sub(clock.Now()))
-	h.waitState(Connected)
+	h.advanceUntilConnected(clock)
 	gw.Stop()
-	s = h.waitState(Reconnecting)
+	s := h.waitState(Reconnecting)
 	if d := s.RetryAt.Sub(clock.Now()); d > 1500*time.Millisecond {
 		t.Fatalf("backoff not reset after connecting: %v", d)
 	}
@@ -255,17 +273,18 @@ func TestDeadLinkIsNoticedWithoutPings(t *testing.T) {
 }
 
 func TestPingsKeepTheLinkAlive(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 50 * time.Millisecond})
-	h := newHarness(t, gw, Options{Heartbeat: 50 * time.Millisecond})
+	// The gateway pings every 200 ms and drops a client after 3 missed
+	// pongs; the app (told to expect pings every 400 ms) would drop a link
+	// silent for 1 s. Ten heartbeats later the link must be the same.
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 200 * time.Millisecond})
+	h := newHarness(t, gw, Options{Heartbeat: 400 * time.Millisecond})
 	h.run()
 	defer h.stop()
 	h.waitState(Connected)
-	// 20 heartbeats: the gateway would drop a client that does not pong
-	// after 3, and the app would drop a link without pings after 2.5.
 	select {
 	case s := <-h.statuses:
 		t.Fatalf("link changed: %+v", s)
-	case <-time.After(time.Second):
+	case <-time.After(2 * time.Second):
 	}
 	dispatch(t, gw, "x")
 	h.waitCount(1)
