@@ -40,6 +40,7 @@ type harness struct {
 	watcher   *dbusstandin.Watcher
 	notes     *dbusstandin.Notifications
 	configDir string
+	dir       string // working directory of the app (the dev build reads frontend/dist from it)
 }
 
 func setup(t *testing.T) *harness {
@@ -108,6 +109,7 @@ func chart() []byte {
 func (h *harness) start(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(h.bin, args...)
 	cmd.Env = h.env
+	cmd.Dir = h.dir
 	logf, err := os.Create(filepath.Join(h.artifacts, name+".log"))
 	if err != nil {
 		h.t.Fatal(err)

@@ -7,6 +7,11 @@ apt_install libgtk-3-dev libwebkit2gtk-4.1-dev pkg-config gcc
 # Headless runs: a virtual X server, a private session bus, screenshots, and
 # a real Secret Service (gnome-keyring) for the keychain test.
 apt_install xvfb xauth dbus dbus-x11 x11-apps x11-utils imagemagick gnome-keyring libsecret-tools
+# The popover's UI test drives the dev build with Debian's Chromium
+# (playwright-core from npm, which downloads no browser of its own).
+apt_install chromium
+# The machine image brings Node 20 (Vite 7 needs >= 20.19); Debian's only if none.
+command -v npm >/dev/null || apt_install nodejs npm
 
 # The root package embeds frontend/dist (gitignored), so `go vet ./...` of a
 # fresh clone needs the frontend built first. npm ci only when the lockfile
