@@ -39,6 +39,12 @@ func (s *Shell) DomReady(ctx context.Context, onClick func(id string)) {
 	if err := runtime.InitializeNotifications(ctx); err != nil {
 		slog.Warn("native notifications unavailable", slog.Any("error", err))
 	} else {
+		// macOS asks the user once; Linux and Windows always answer yes.
+		if ok, err := runtime.CheckNotificationAuthorization(ctx); err == nil && !ok {
+			if granted, err := runtime.RequestNotificationAuthorization(ctx); err != nil || !granted {
+				slog.Warn("notifications not allowed by the user", slog.Any("error", err))
+			}
+		}
 		runtime.OnNotificationResponse(ctx, func(r runtime.NotificationResult) {
 			if r.Error != nil {
 				slog.Warn("notification response", slog.Any("error", r.Error))
