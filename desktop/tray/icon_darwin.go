@@ -10,3 +10,8 @@ func setIcon(badged bool) {
 	}
 	systray.SetTemplateIcon(icon("bell-template.png"), icon("bell.png"))
 }
+
+// setTitle: on macOS a status item's title is text shown next to the icon
+// in the menu bar; the bell alone is the norm there (the name is in the
+// tooltip).
+func setTitle(string) {}

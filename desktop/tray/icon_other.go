@@ -12,3 +12,6 @@ func setIcon(badged bool) {
 	}
 	systray.SetIcon(icon("bell.png"))
 }
+
+// setTitle: the StatusNotifierItem's Title, which hosts show as its name.
+func setTitle(title string) { systray.SetTitle(title) }

@@ -10,3 +10,5 @@ func setIcon(badged bool) {
 	}
 	systray.SetIcon(icon("bell.ico"))
 }
+
+func setTitle(title string) { systray.SetTitle(title) }

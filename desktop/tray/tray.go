@@ -52,7 +52,7 @@ func (t *Tray) Start() (start, end func()) {
 }
 
 func (t *Tray) onReady() {
-	systray.SetTitle(t.o.Title)
+	setTitle(t.o.Title)
 	systray.SetOnTapped(t.o.OnOpen)
 	open := systray.AddMenuItem("Open", "Show the alerts")
 	settings := systray.AddMenuItem("Settings", "Connection and account")
