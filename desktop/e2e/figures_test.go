@@ -116,7 +116,7 @@ func measureIdle(t *testing.T, root int, period time.Duration) idleFigures {
 		f.byName[comm(p)] += kb
 	}
 	f.cpuSeconds = float64(cpuTicks(pids)-cpu0) / 100 // USER_HZ
-	for tid, n := range sw1 { // threads that lived through the whole period
+	for tid, n := range sw1 {                         // threads that lived through the whole period
 		if n0, ok := sw0[tid]; ok {
 			f.switches += n - n0
 		}
