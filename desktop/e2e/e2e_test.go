@@ -222,8 +222,16 @@ func TestDesktopEndToEnd(t *testing.T) {
 	if title, _ := props["Title"].Value().(string); title != "Analyst Alerts" {
 		t.Fatalf("tray title %q", title)
 	}
-	if pix := fmt.Sprint(props["IconPixmap"].Value()); len(pix) < 100 {
-		t.Fatalf("no tray icon: %s", pix)
+	plain := fmt.Sprint(props["IconPixmap"].Value())
+	if len(plain) < 100 {
+		t.Fatalf("no tray icon: %s", plain)
+	}
+	icon := func() string {
+		p, err := h.watcher.Properties(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(p["IconPixmap"].Value())
 	}
 	menu, _ := props["Menu"].Value().(dbus.ObjectPath)
 	h.waitFor("the tray menu", 10*time.Second, func() bool {
@@ -261,6 +269,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.waitFor("the tray icon to show the unread badge", 10*time.Second, func() bool { return icon() != plain })
 	t.Logf("FIGURE dispatch_to_native_notification_ms=%.1f", float64(note.At.Sub(sent).Microseconds())/1000)
 	if note.Summary != "Revenue drop <b>32%</b>" || note.Body != "Revenue fell 32% since yesterday.\nTop market: CZ (-41%)" {
 		t.Fatalf("notification %+v", note)
@@ -280,6 +289,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	h.screenshot("desktop-detail.png")
+	h.waitFor("the badge to go once the alert is read", 10*time.Second, func() bool { return icon() == plain })
 
 	// 6. Restart: the token (keychain) and the list survive; the resume
 	// brings no duplicate.
