@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +33,12 @@ func TestDesktopUIInBrowser(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	h.env = append(h.env, "devserver="+addr)
+	// "Open in Claude Code" starts this terminal stand-in, which records the
+	// arguments it was given, one per line.
+	argvFile := filepath.Join(t.TempDir(), "argv.txt")
+	term := filepath.Join(t.TempDir(), "terminal")
+	os.WriteFile(term, []byte("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > "+argvFile+"\n"), 0o700)
+	h.env = append(h.env, "devserver="+addr, "ANALYST_TERMINAL="+term)
 
 	app := h.start("ui-app", protocol.DeepLink("", h.gw.Token(t, "petr")))
 	h.waitFor("the app to sign in from its launch argument and connect", 60*time.Second,
@@ -56,6 +62,21 @@ func TestDesktopUIInBrowser(t *testing.T) {
 	t.Logf("browser:\n%s", out)
 	if err != nil {
 		t.Fatalf("browser steps failed: %v", err)
+	}
+	// "Open in Claude Code": the terminal got claude and a prompt naming a
+	// file; the alert's hostile title is in that file, not in the arguments.
+	b, err := os.ReadFile(argvFile)
+	if err != nil {
+		t.Fatalf("the terminal was not started: %v", err)
+	}
+	argv := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(argv) != 3 || argv[0] != "-e" || argv[1] != "claude" || strings.Contains(argv[2], "<img") {
+		t.Fatalf("terminal argv %q", argv)
+	}
+	path := strings.TrimSuffix(strings.TrimPrefix(argv[2], "Read the alert in "), " and help me investigate what caused it.")
+	prompt, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(prompt), "Revenue drop <img src=x onerror=alert(1)>") {
+		t.Fatalf("prompt file %s: %v %s", path, err, prompt)
 	}
 	// Sign out in the UI closed the link.
 	h.waitFor("sign-out to disconnect", 10*time.Second, func() bool { return h.connections("petr") == 0 })

@@ -69,9 +69,14 @@ await step("keyboard: Tab reaches the alert, Enter opens its detail, which marks
   await page.screenshot({ path: join(artifacts, "ui-detail.png") });
 });
 
+await step("Open in Claude Code starts the terminal", async () => {
+  await page.getByRole("button", { name: "Open in Claude Code" }).click();
+  assert.equal(await page.locator(".outcome.ok").textContent({ timeout: 10000 }), "Opened in a terminal.");
+});
+
 await step("Run again runs the script; its result arrives as a new alert", async () => {
   await page.getByRole("button", { name: "Run again" }).click();
-  await page.locator(".outcome.ok").waitFor({ timeout: 15000 });
+  await page.locator(".outcome.ok", { hasText: "The result arrives as an alert" }).waitFor({ timeout: 15000 });
   await page.getByRole("button", { name: "← All alerts" }).click();
   await page.locator("button.item", { hasText: "revenue_check ran" }).waitFor({ timeout: 15000 });
 });
