@@ -50,9 +50,23 @@ type Local struct {
 	cutoffs map[string]int64
 }
 
+// user holds one user's live attachments: a few at most
+// (MAX_CONNECTIONS_PER_USER), so a slice is smaller than a map.
 type user struct {
 	mu   sync.Mutex
-	subs map[*Attachment]struct{}
+	subs []*Attachment
+}
+
+func (u *user) remove(a *Attachment) {
+	for i, x := range u.subs {
+		if x == a {
+			last := len(u.subs) - 1
+			u.subs[i] = u.subs[last]
+			u.subs[last] = nil
+			u.subs = u.subs[:last]
+			return
+		}
+	}
 }
 
 // Attachment is one attached subscriber; Detach removes it.
@@ -99,7 +113,7 @@ func (h *Local) deliver(name string, rec store.Record) int {
 	}
 	n := 0
 	u.mu.Lock()
-	for a := range u.subs {
+	for _, a := range u.subs {
 		// A connection that attached while this record was being
 		// committed may already have it from the replay.
 		if rec.Seq <= a.last {
@@ -129,7 +143,7 @@ func (h *Local) Attach(name string, sub Subscriber, resume *protocol.Resume) (*A
 	h.mu.Lock()
 	u := h.users[name]
 	if u == nil {
-		u = &user{subs: map[*Attachment]struct{}{}}
+		u = &user{}
 		h.users[name] = u
 	}
 	// Lock the user before releasing the map so a Detach cannot remove it
@@ -164,7 +178,7 @@ func (h *Local) attachLocked(u *user, name string, sub Subscriber, resume *proto
 		sub.Deliver(r.Frame)
 		a.last = r.Seq
 	}
-	u.subs[a] = struct{}{}
+	u.subs = append(u.subs, a)
 	return a, len(recs), nil
 }
 
@@ -186,7 +200,7 @@ func (a *Attachment) Detach() {
 	defer h.mu.Unlock()
 	if u := h.users[a.name]; u != nil {
 		u.mu.Lock()
-		delete(u.subs, a)
+		u.remove(a)
 		if len(u.subs) == 0 {
 			delete(h.users, a.name)
 		}
@@ -217,7 +231,7 @@ func (h *Local) Revoke(name string, notBefore int64) (int, error) {
 	}
 	var victims []Subscriber
 	u.mu.Lock()
-	for a := range u.subs {
+	for _, a := range u.subs {
 		if a.sub.IssuedAt() < cut {
 			victims = append(victims, a.sub)
 		}

@@ -73,12 +73,19 @@ func (c *client) kickLocked() {
 	}
 }
 
-// start lets the writer send what is queued (auth_ok, then any replay).
+// start sends what is queued (auth_ok, then any replay) from the calling
+// goroutine, sparing a writer goroutine per connect, and from then on lets
+// deliveries start writers of their own.
 func (c *client) start() {
 	c.mu.Lock()
 	c.started = true
-	c.kickLocked()
+	if c.writing {
+		c.mu.Unlock()
+		return
+	}
+	c.writing = true
 	c.mu.Unlock()
+	c.writeLoop()
 }
 
 func (c *client) writeLoop() {

@@ -82,7 +82,10 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: log, store: st, fanout: h, metrics: m,
 		clients: map[*client]struct{}{}, stopBeat: make(chan struct{})}
 
-	g.wsLn, err = net.Listen("tcp", cfg.Addr())
+	// No TCP keep-alive on the apps' sockets: the heartbeat finds dead
+	// peers, and the option costs syscalls on every accepted connection.
+	lc := net.ListenConfig{KeepAlive: -1}
+	g.wsLn, err = lc.Listen(context.Background(), "tcp", cfg.Addr())
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("listen for WebSockets on %s: %w", cfg.Addr(), err)

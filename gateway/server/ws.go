@@ -20,7 +20,7 @@ import (
 // one is read in pieces, and write buffers come from a pool only while a
 // frame is being written.
 var upgrader = websocket.Upgrader{
-	ReadBufferSize:  512,
+	ReadBufferSize:  256,
 	WriteBufferSize: 1024,
 	WriteBufferPool: &writePool,
 	// The token travels in the first frame, not in a cookie, so a page on

@@ -26,8 +26,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
@@ -97,7 +95,7 @@ func run() error {
 		o.conns, o.dispatchers, o.fsync, numCPU())
 
 	// Phase 1: connect and authenticate.
-	url := fmt.Sprintf("ws://127.0.0.1:%d/", port)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	tokens := make([]string, o.conns)
 	for i := range tokens {
 		tokens[i], _, _ = protocol.IssueToken([]byte(secret), "", user(i), time.Now())
@@ -117,7 +115,7 @@ func run() error {
 				if i >= o.conns {
 					return
 				}
-				c, err := connect(url, tokens[i])
+				c, err := connect(addr, tokens[i])
 				if err != nil {
 					if failed.Add(1) == 1 {
 						fmt.Fprintln(os.Stderr, "connect:", err)
@@ -256,33 +254,29 @@ func dispatchTo(cl *protocol.Client, i int, tag string) error {
 
 // conn is one held connection; it answers pings and records latencies.
 type conn struct {
-	ws   *websocket.Conn
+	ws   *rawConn
 	mu   sync.Mutex
 	lats []time.Duration
 	n    atomic.Int64
 }
 
-func connect(url, token string) (*conn, error) {
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 512}
-	ws, _, err := d.Dial(url, nil)
+func connect(addr, token string) (*conn, error) {
+	auth, _ := json.Marshal(protocol.AuthFrame{Type: protocol.TypeAuth, Token: token})
+	rc, answer, err := rawDial(addr, auth)
 	if err != nil {
 		return nil, err
 	}
-	if err := ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: token}); err != nil {
-		ws.Close()
-		return nil, err
-	}
 	var ok protocol.AuthOK
-	if err := ws.ReadJSON(&ok); err != nil || ok.Type != protocol.TypeAuthOK {
-		ws.Close()
-		return nil, fmt.Errorf("auth: %v %+v", err, ok)
+	if err := json.Unmarshal(answer, &ok); err != nil || ok.Type != protocol.TypeAuthOK {
+		rc.c.Close()
+		return nil, fmt.Errorf("auth: %s", answer)
 	}
-	return &conn{ws: ws}, nil
+	return &conn{ws: rc}, nil
 }
 
 func (c *conn) readLoop() {
 	for {
-		_, data, err := c.ws.ReadMessage()
+		data, err := c.ws.readText()
 		if err != nil {
 			return
 		}
@@ -293,7 +287,7 @@ func (c *conn) readLoop() {
 		}
 		switch f.Type {
 		case protocol.TypePing:
-			c.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"pong"}`))
+			c.ws.writeText([]byte(`{"type":"pong"}`))
 		case protocol.TypeNotification:
 			ts, _ := strconv.ParseInt(f.Message, 10, 64)
 			c.mu.Lock()

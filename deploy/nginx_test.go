@@ -1,0 +1,117 @@
+//go:build nginx
+
+package deploy
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// The shipped location block, included as it is in a server block, proxies
+// an app's WebSocket to the gateway: auth, a dispatched notification and the
+// heartbeat all pass through /ws/notifications.
+func TestNginxLocationProxiesTheGateway(t *testing.T) {
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		t.Fatal("nginx not installed (scripts/setup.d/15-nginx.sh installs it)")
+	}
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 200 * time.Millisecond})
+	gwPort := strings.TrimSuffix(strings.TrimPrefix(gw.WSURL, "ws://127.0.0.1:"), "/")
+
+	shipped, err := os.ReadFile("nginx-ws.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The only change: the gateway's port, which the test picks.
+	loc := strings.ReplaceAll(string(shipped), "127.0.0.1:8765", "127.0.0.1:"+gwPort)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ws.conf"), []byte(loc), 0o644)
+	port := freePort(t)
+	conf := fmt.Sprintf(`daemon off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events {}
+http {
+  access_log off;
+  client_body_temp_path %[1]s/body;
+  proxy_temp_path %[1]s/proxy;
+  fastcgi_temp_path %[1]s/fastcgi;
+  uwsgi_temp_path %[1]s/uwsgi;
+  scgi_temp_path %[1]s/scgi;
+  server {
+    listen 127.0.0.1:%[2]d;
+    include %[1]s/ws.conf;
+  }
+}
+`, dir, port)
+	os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644)
+	if out, err := exec.Command(nginx, "-t", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")).CombinedOutput(); err != nil {
+		t.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+	cmd := exec.Command(nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	url := fmt.Sprintf("ws://127.0.0.1:%d/ws/notifications", port)
+	var ws *websocket.Conn
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		ws, _, err = websocket.DefaultDialer.Dial(url, nil)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dial through nginx: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	defer ws.Close()
+	ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "petr")})
+	var ok protocol.AuthOK
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.ReadJSON(&ok); err != nil || ok.Username != "petr" {
+		t.Fatalf("auth through nginx: %+v %v", ok, err)
+	}
+	if _, err := gw.Client().Dispatch(t.Context(), "petr", protocol.Notification{Title: "through nginx"}); err != nil {
+		t.Fatal(err)
+	}
+	sawPing, sawNote := false, false
+	for !(sawPing && sawNote) {
+		var f protocol.NotificationFrame
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("read through nginx: %v", err)
+		}
+		switch f.Type {
+		case protocol.TypePing:
+			sawPing = true
+			ws.WriteJSON(map[string]string{"type": protocol.TypePong})
+		case protocol.TypeNotification:
+			sawNote = f.Title == "through nginx" && f.Seq == 1
+		}
+	}
+	h, _ := gw.Client().Health(t.Context())
+	if h.Users["petr"] != 1 {
+		t.Fatalf("health through nginx: %+v", h)
+	}
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,265 @@
+// Package config reads the webapp's settings from the environment. Every
+// variable the webapp reads is listed here, with its default, and nowhere
+// else; docs/webapp.md has the same table. Load takes the environment as a
+// list of NAME=value so tests need not touch the process environment, and
+// every error names the variable at fault.
+package config
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// The variables.
+const (
+	EnvAddr            = "WEBAPP_ADDR"
+	EnvPublicURL       = "WEBAPP_PUBLIC_URL"
+	EnvTrustedProxies  = "WEBAPP_TRUSTED_PROXIES"
+	EnvDataDir         = "DATA_DIR"
+	EnvDownloadsDir    = "DOWNLOADS_DIR"
+	EnvSecret          = "DESKTOP_JWT_SECRET"
+	EnvIssuer          = "DESKTOP_JWT_ISSUER"
+	EnvScheme          = "DESKTOP_URL_SCHEME"
+	EnvSocket          = "WS_DISPATCH_SOCKET"
+	EnvAuthMode        = "AUTH_MODE"
+	EnvDevAllowRemote  = "WEBAPP_DEV_ALLOW_REMOTE"
+	EnvSessionKey      = "WEBAPP_SESSION_KEY"
+	EnvSessionMaxAge   = "WEBAPP_SESSION_MAX_AGE"
+	EnvOIDCIssuer      = "OIDC_ISSUER"
+	EnvOIDCClientID    = "OIDC_CLIENT_ID"
+	EnvOIDCSecret      = "OIDC_CLIENT_SECRET"
+	EnvOIDCRedirect    = "OIDC_REDIRECT_URL"
+	EnvAllowedDomains  = "OIDC_ALLOWED_DOMAINS"
+	EnvAllowedEmails   = "OIDC_ALLOWED_EMAILS"
+	EnvUsernameMap     = "OIDC_USERNAME_MAP"
+	EnvAllowUnverified = "OIDC_ALLOW_UNVERIFIED_EMAIL"
+	EnvHelper          = "NOTIFY_SCRIPTS_HELPER"
+	EnvHelperRunAs     = "NOTIFY_SCRIPTS_RUN_AS"
+	EnvHelperHomeRoot  = "NOTIFY_SCRIPTS_HOME_ROOT"
+	EnvLogLevel        = "LOG_LEVEL"
+	EnvLogFormat       = "LOG_FORMAT"
+)
+
+// Sign-in modes.
+const (
+	AuthOIDC = "oidc"
+	AuthDev  = "dev"
+)
+
+// How the notify-scripts helper is started.
+const (
+	RunAsSudo   = "sudo"   // sudo -n -u USER HELPER ... (production)
+	RunAsDirect = "direct" // HELPER ... with HOME=<home root>/USER (development)
+)
+
+// Config is every setting of the webapp.
+type Config struct {
+	Addr           string
+	PublicURL      string // scheme://host[:port] the browser sees; "" means http://Addr
+	TrustedProxies []string
+	DataDir        string
+	DownloadsDir   string
+
+	Secret    []byte
+	Issuer    string
+	URLScheme string
+	Socket    string
+
+	AuthMode       string
+	DevAllowRemote bool
+	SessionKey     []byte // 64 bytes: 32 to sign, 32 to encrypt; derived from Secret if unset
+	SessionMaxAge  time.Duration
+
+	OIDCIssuer      string
+	OIDCClientID    string
+	OIDCSecret      string
+	OIDCRedirect    string
+	AllowedDomains  []string
+	AllowedEmails   []string
+	UsernameMap     string
+	AllowUnverified bool
+
+	Helper         string
+	HelperRunAs    string
+	HelperHomeRoot string
+
+	LogLevel  string
+	LogFormat string
+}
+
+// Load reads the configuration from environ (os.Environ() form).
+func Load(environ []string) (Config, error) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	get := func(name, def string) string {
+		if v, ok := env[name]; ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	c := Config{
+		Addr:           get(EnvAddr, "127.0.0.1:8080"),
+		PublicURL:      strings.TrimRight(get(EnvPublicURL, ""), "/"),
+		TrustedProxies: list(get(EnvTrustedProxies, "")),
+		DataDir:        get(EnvDataDir, "/data/notifications"),
+		Issuer:         get(EnvIssuer, protocol.DefaultIssuer),
+		URLScheme:      get(EnvScheme, protocol.DefaultURLScheme),
+		Socket:         get(EnvSocket, protocol.DefaultDispatchSocket),
+		AuthMode:       strings.ToLower(get(EnvAuthMode, AuthOIDC)),
+		OIDCIssuer:     get(EnvOIDCIssuer, "https://accounts.google.com"),
+		OIDCClientID:   get(EnvOIDCClientID, ""),
+		OIDCSecret:     get(EnvOIDCSecret, ""),
+		OIDCRedirect:   get(EnvOIDCRedirect, ""),
+		AllowedDomains: lowerList(get(EnvAllowedDomains, "")),
+		AllowedEmails:  lowerList(get(EnvAllowedEmails, "")),
+		UsernameMap:    get(EnvUsernameMap, ""),
+		Helper:         get(EnvHelper, "/usr/local/bin/notify-scripts"),
+		LogLevel:       strings.ToLower(get(EnvLogLevel, "info")),
+		LogFormat:      strings.ToLower(get(EnvLogFormat, "text")),
+	}
+	c.DownloadsDir = get(EnvDownloadsDir, filepath.Join(c.DataDir, "downloads"))
+	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))
+
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return c, fmt.Errorf("%s: %q is not host:port: %v", EnvAddr, c.Addr, err)
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("%s: %q is not an http(s) URL", EnvPublicURL, c.PublicURL)
+	}
+	c.Secret = []byte(env[EnvSecret])
+	if len(c.Secret) == 0 {
+		return c, fmt.Errorf("%s is required (the secret shared with ws-gateway)", EnvSecret)
+	}
+	if err := protocol.CheckSecret(c.Secret); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvSecret, err)
+	}
+	if !validScheme(c.URLScheme) {
+		return c, fmt.Errorf("%s: %q is not a URL scheme", EnvScheme, c.URLScheme)
+	}
+
+	switch c.AuthMode {
+	case AuthOIDC:
+		if c.OIDCClientID == "" || c.OIDCSecret == "" {
+			return c, fmt.Errorf("%s and %s are required when %s=oidc (or set %s=dev for local development)",
+				EnvOIDCClientID, EnvOIDCSecret, EnvAuthMode, EnvAuthMode)
+		}
+		if len(c.AllowedDomains) == 0 && len(c.AllowedEmails) == 0 {
+			return c, fmt.Errorf("%s or %s must name who may sign in", EnvAllowedDomains, EnvAllowedEmails)
+		}
+		if c.OIDCRedirect == "" {
+			c.OIDCRedirect = c.PublicURL + "/auth/callback"
+		}
+	case AuthDev:
+	default:
+		return c, fmt.Errorf("%s: %q is neither %q nor %q", EnvAuthMode, c.AuthMode, AuthOIDC, AuthDev)
+	}
+	var err error
+	if c.AllowUnverified, err = boolVar(EnvAllowUnverified, get(EnvAllowUnverified, "false")); err != nil {
+		return c, err
+	}
+	if c.DevAllowRemote, err = boolVar(EnvDevAllowRemote, get(EnvDevAllowRemote, "false")); err != nil {
+		return c, err
+	}
+	if c.AuthMode == AuthDev && !c.DevAllowRemote && !loopback(c.Addr) {
+		return c, fmt.Errorf("%s=dev lets anyone sign in as anyone: refusing to listen on %s, which is not a loopback address (set %s=true to force)",
+			EnvAuthMode, c.Addr, EnvDevAllowRemote)
+	}
+
+	def := RunAsSudo
+	if c.AuthMode == AuthDev {
+		def = RunAsDirect
+	}
+	c.HelperRunAs = strings.ToLower(get(EnvHelperRunAs, def))
+	if c.HelperRunAs != RunAsSudo && c.HelperRunAs != RunAsDirect {
+		return c, fmt.Errorf("%s: %q is neither %q nor %q", EnvHelperRunAs, c.HelperRunAs, RunAsSudo, RunAsDirect)
+	}
+
+	if k := get(EnvSessionKey, ""); k != "" {
+		b, err := hex.DecodeString(k)
+		if err != nil || len(b) != 64 {
+			return c, fmt.Errorf("%s must be 64 bytes in hex (128 hex digits)", EnvSessionKey)
+		}
+		c.SessionKey = b
+	}
+	if c.SessionMaxAge, err = time.ParseDuration(get(EnvSessionMaxAge, "12h")); err != nil || c.SessionMaxAge <= 0 {
+		return c, fmt.Errorf("%s: %q is not a positive duration (e.g. 12h)", EnvSessionMaxAge, get(EnvSessionMaxAge, ""))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("%s: %q is not debug, info, warn or error", EnvLogLevel, c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("%s: %q is neither text nor json", EnvLogFormat, c.LogFormat)
+	}
+	return c, nil
+}
+
+// SecureCookies reports whether cookies get the Secure flag: the public URL
+// is https (TLS ends at the proxy in front of us).
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.PublicURL, "https://") }
+
+func list(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func lowerList(s string) []string {
+	out := list(s)
+	for i := range out {
+		out[i] = strings.ToLower(strings.TrimPrefix(out[i], "@"))
+	}
+	return out
+}
+
+func boolVar(name, v string) (bool, error) {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: %q is not true or false", name, v)
+	}
+	return b, nil
+}
+
+func loopback(addr string) bool {
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func validScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case i > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}

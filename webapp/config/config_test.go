@@ -1,0 +1,59 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+const secret = "DESKTOP_JWT_SECRET=0123456789abcdef0123456789abcdef"
+
+func TestDefaultsInDevMode(t *testing.T) {
+	c, err := Load([]string{secret, "AUTH_MODE=dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.Issuer != "data-analyst" || c.URLScheme != "keboola-analyst" ||
+		c.Socket != "/run/ws-gateway/ws.sock" || c.HelperRunAs != RunAsDirect || c.PublicURL != "http://127.0.0.1:8080" {
+		t.Fatalf("%+v", c)
+	}
+	if c.SecureCookies() {
+		t.Fatal("secure cookies on plain http")
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	cases := map[string][]string{
+		"DESKTOP_JWT_SECRET is required":    {"AUTH_MODE=dev"},
+		"at least 32 bytes":                 {"DESKTOP_JWT_SECRET=short", "AUTH_MODE=dev"},
+		"not a loopback address":            {secret, "AUTH_MODE=dev", "WEBAPP_ADDR=0.0.0.0:8080"},
+		"OIDC_CLIENT_ID and":                {secret},
+		"must name who may sign in":         {secret, "OIDC_CLIENT_ID=a", "OIDC_CLIENT_SECRET=b"},
+		"AUTH_MODE: \"saml\"":               {secret, "AUTH_MODE=saml"},
+		"WEBAPP_ADDR":                       {secret, "AUTH_MODE=dev", "WEBAPP_ADDR=nope"},
+		"DESKTOP_URL_SCHEME":                {secret, "AUTH_MODE=dev", "DESKTOP_URL_SCHEME=1bad"},
+		"NOTIFY_SCRIPTS_RUN_AS":             {secret, "AUTH_MODE=dev", "NOTIFY_SCRIPTS_RUN_AS=root"},
+		"WEBAPP_SESSION_KEY must be 64":     {secret, "AUTH_MODE=dev", "WEBAPP_SESSION_KEY=abcd"},
+		"WEBAPP_DEV_ALLOW_REMOTE: \"yes!\"": {secret, "AUTH_MODE=dev", "WEBAPP_DEV_ALLOW_REMOTE=yes!"},
+	}
+	for want, env := range cases {
+		_, err := Load(env)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: error %v, want it to mention %q", env, err, want)
+		}
+	}
+}
+
+func TestOIDCAndForcedRemoteDev(t *testing.T) {
+	c, err := Load([]string{secret, "OIDC_CLIENT_ID=a", "OIDC_CLIENT_SECRET=b", "OIDC_ALLOWED_DOMAINS=@Keboola.com, example.org",
+		"WEBAPP_PUBLIC_URL=https://alerts.example.com/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OIDCRedirect != "https://alerts.example.com/auth/callback" || !c.SecureCookies() ||
+		strings.Join(c.AllowedDomains, ",") != "keboola.com,example.org" || c.HelperRunAs != RunAsSudo {
+		t.Fatalf("%+v", c)
+	}
+	if _, err := Load([]string{secret, "AUTH_MODE=dev", "WEBAPP_ADDR=0.0.0.0:8080", "WEBAPP_DEV_ALLOW_REMOTE=true"}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,190 @@
+// Browser tests of the webapp in headless Chromium: development and OIDC
+// sign-in, the desktop link page and its deep link, the dashboard's badge,
+// Run and Unlink, and a cross-origin form post from another origin.
+// Screenshots go to test-artifacts/webapp/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { System, verifyJWT, browser, ARTIFACTS } from './harness.js';
+
+const sys = new System();
+let devBrowser, page, token;
+
+before(async () => {
+  // The script takes a moment (so the progress state is observable) and
+  // draws a small bar chart as a real PNG (plain zlib, no libraries).
+  sys.script('dev', 'revenue_check.py', `import json, os, struct, time, zlib
+time.sleep(0.5)
+W, H, bars = 240, 90, [60, 72, 55, 80, 40, 30, 22]
+def color(x, y):
+    i = x * len(bars) // W
+    inside = x % (W // len(bars)) > 4 and y >= H - bars[i]
+    return (214, 48, 49) if inside and i >= 4 else (31, 111, 235) if inside else (255, 255, 255)
+raw = b"".join(b"\\x00" + b"".join(bytes(color(x, y)) for x in range(W)) for y in range(H))
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+path = os.path.join(os.environ["HOME"], "revenue.png")
+with open(path, "wb") as f:
+    f.write(b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", W, H, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+print(json.dumps({"notify": True, "title": "Revenue <b>drop</b>", "message": "Down 12% vs last week <img src=x onerror=alert(1)>", "cooldown": "6h", "image_path": path}))
+`);
+  sys.script('dev', 'quiet_check.py', 'import json; print(json.dumps({"notify": False}))\n');
+  await sys.up();
+  devBrowser = await browser(chromium, sys.dir);
+  page = await newTab();
+});
+
+// newTab opens a fresh tab. Chromium answers a navigation to an unknown
+// scheme (the deep link) with an external-protocol prompt that belongs to
+// the tab and, headless, silently swallows later clicks; so a test that
+// follows a deep link continues in a new tab, as a person would.
+async function newTab() {
+  if (page) await page.close();
+  const p = await devBrowser.newPage();
+  p.on('dialog', d => { throw new Error(`unexpected dialog: ${d.message()}`); });
+  p.on('pageerror', e => console.log('browser page error:', e.message));
+  await p.setViewportSize({ width: 1200, height: 800 });
+  return p;
+}
+
+after(async () => {
+  if (devBrowser) await devBrowser.close();
+  if (process.env.WEBAPP_E2E_LOGS) console.log(sys.logs());
+  await sys.stop();
+});
+
+const shot = (name, p = page) => p.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+
+async function authorizeOn(p, scheme = 'keboola-analyst') {
+  const deepLink = p.waitForRequest(r => r.url().startsWith(`${scheme}://`), { timeout: 10000 });
+  await p.click('#authorize');
+  return (await deepLink).url();
+}
+
+test('dev sign-in, link page, Authorize opens the deep link with a valid token', async () => {
+  await page.goto(sys.devURL + '/desktop/link');
+  assert.match(page.url(), /\/auth\/dev\?next=%2Fdesktop%2Flink$/);
+  assert.match(await page.textContent('.devbar'), /Development sign-in mode/);
+  await shot('dev-sign-in.png');
+  await page.fill('#email', 'dev@example.com');
+  await Promise.all([page.waitForURL(sys.devURL + '/desktop/link'), page.click('#dev-sign-in')]);
+  assert.equal(await page.textContent('.user'), 'dev');
+  await shot('link-page.png');
+
+  const url = await authorizeOn(page);
+  const u = new URL(url);
+  assert.equal(u.protocol, 'keboola-analyst:');
+  assert.equal(u.host, 'auth');
+  token = u.searchParams.get('token');
+  const claims = verifyJWT(token, sys.secret);
+  assert.equal(claims.sub, 'dev');
+  assert.equal(claims.iss, 'data-analyst');
+  assert.equal(claims.exp - claims.iat, 30 * 24 * 3600);
+  // The page keeps a manual link to the same URL.
+  await page.waitForSelector('#manual-link', { state: 'visible' });
+  assert.equal(await page.getAttribute('#manual-link', 'href'), url);
+  await shot('link-page-authorized.png');
+  page = await newTab();
+
+  // The token works for the app's API.
+  const r = await fetch(sys.devURL + '/api/desktop/scripts', { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(r.status, 200);
+  const list = await r.json();
+  assert.deepEqual(list.map(s => s.name), ['quiet_check.py', 'revenue_check.py']);
+});
+
+test('dashboard shows Linked; Run shows progress then the result as text', async () => {
+  await page.goto(sys.devURL + '/dashboard');
+  assert.equal(await page.textContent('#link-badge'), 'Linked');
+  assert.match(await page.textContent('#linked-since'), /since \d+ \w+ \d{4}/);
+
+  const run = page.locator('button.run[data-name="revenue_check.py"]');
+  const result = page.locator('#result-revenue_check');
+  await run.click();
+  await assert.doesNotReject(page.waitForFunction(() =>
+    document.querySelector('button.run[data-name="revenue_check.py"]').textContent === 'Running…'));
+  assert.equal(await run.isDisabled(), true);
+  await page.waitForSelector('#result-revenue_check.ok', { timeout: 30000 });
+  const text = await result.textContent();
+  assert.match(text, /Revenue <b>drop<\/b>/, 'title shown as literal text');
+  assert.match(text, /Down 12% vs last week <img src=x onerror=alert\(1\)>/);
+  assert.equal(await result.locator('b, img:not(.chart)').count(), 0, 'no markup from script output');
+  // The chart the script drew, served by the webapp to this session.
+  const chart = result.locator('img.chart');
+  await chart.waitFor();
+  await page.waitForFunction(() => document.querySelector('#result-revenue_check img.chart').naturalWidth === 240);
+  assert.match(text, /Sent to 0 desktop apps\./);
+  assert.equal(await run.textContent(), 'Run');
+  assert.equal(await page.textContent('tr[data-script="revenue_check.py"] .last-run'), 'just now');
+
+  await page.locator('button.run[data-name="quiet_check.py"]').click();
+  await page.waitForFunction(() => /no alert/.test(document.querySelector('#result-quiet_check').textContent));
+  await shot('dashboard-linked-run.png');
+
+  // Keyboard: the Run button is reachable and works with Enter.
+  await page.focus('button.run[data-name="quiet_check.py"]');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('button.run[data-name="quiet_check.py"]').textContent === 'Run');
+});
+
+test('a cross-origin form post cannot unlink', async () => {
+  // An attacker page on another origin of the same host (same-site, so the
+  // Lax session cookie is sent): only the cross-origin check stops it.
+  const evil = http.createServer((req, res) => {
+    res.setHeader('Content-Type', 'text/html');
+    res.end(`<form id=f method=post action="${sys.devURL}/api/desktop/unlink"></form><script>document.getElementById('f').submit()</script>`);
+  });
+  await new Promise(r => evil.listen(0, '127.0.0.1', r));
+  try {
+    const resp = page.waitForResponse(r => r.url() === sys.devURL + '/api/desktop/unlink');
+    await page.goto(`http://127.0.0.1:${evil.address().port}/`);
+    assert.equal((await resp).status(), 403);
+  } finally {
+    evil.close();
+  }
+  await page.goto(sys.devURL + '/dashboard');
+  assert.equal(await page.textContent('#link-badge'), 'Linked');
+});
+
+test('Unlink flips the badge and the old token stops working', async () => {
+  await page.goto(sys.devURL + '/dashboard');
+  await page.click('#unlink');
+  await page.waitForFunction(() => document.querySelector('#link-badge').textContent === 'Not linked');
+  assert.match(await page.textContent('#unlink-status'), /unlinked/i);
+  await shot('dashboard-unlinked.png');
+  await page.reload();
+  assert.equal(await page.textContent('#link-badge'), 'Not linked');
+  assert.equal(await page.locator('#unlink').count(), 0);
+
+  const r = await fetch(sys.devURL + '/api/desktop/refresh', { method: 'POST', headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(r.status, 401);
+  assert.equal((await r.json()).code, 'token_revoked');
+
+  // Authorizing again works at once and links again.
+  await page.goto(sys.devURL + '/desktop/link');
+  const fresh = new URL(await authorizeOn(page)).searchParams.get('token');
+  assert.equal(verifyJWT(fresh, sys.secret).sub, 'dev');
+  const ok = await fetch(sys.devURL + '/api/desktop/refresh', { method: 'POST', headers: { Authorization: `Bearer ${fresh}` } });
+  assert.equal(ok.status, 200);
+});
+
+test('OIDC sign-in through a local provider, then Authorize', async () => {
+  const ctx = await browser(chromium, sys.dir);
+  try {
+    const p = ctx.pages()[0] || await ctx.newPage();
+    await p.goto(sys.oidcURL + '/desktop/link');
+    assert.equal(new URL(p.url()).pathname, '/desktop/link', 'back on the link page after the provider');
+    assert.equal(await p.textContent('.user'), 'jane.doe');
+    assert.equal(await p.locator('.devbar').count(), 0, 'no development banner in OIDC mode');
+    await shot('oidc-link-page.png', p);
+    const claims = verifyJWT(new URL(await authorizeOn(p)).searchParams.get('token'), sys.secret);
+    assert.equal(claims.sub, 'jane.doe');
+    await p.goto(sys.oidcURL + '/dashboard');
+    assert.equal(await p.textContent('#link-badge'), 'Linked');
+    await p.setViewportSize({ width: 390, height: 844 });
+    await shot('oidc-dashboard-phone.png', p);
+  } finally {
+    await ctx.close();
+  }
+});

@@ -1,0 +1,134 @@
+// Package notifyconfig reads the settings of notify-runner and notify-scripts
+// from the environment. Every variable either command reads is listed here
+// with its default, and nowhere else; docs/notify-tools.md has the same
+// table. Load takes the environment as NAME=value strings so tests need not
+// touch the process environment; every error names the variable at fault.
+package notifyconfig
+
+import (
+	"fmt"
+	"os/user"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/webapp/botclient"
+	"github.com/keboola/analyst-alerts/webapp/notifyimage"
+	"github.com/keboola/analyst-alerts/webapp/notifyscript"
+)
+
+// The variables.
+const (
+	EnvHome          = "HOME"
+	EnvUser          = "NOTIFY_USER"
+	EnvTimeout       = "NOTIFY_SCRIPT_TIMEOUT_SECONDS"
+	EnvAnalystGroup  = "NOTIFY_ANALYST_GROUP"
+	EnvBotSocket     = "NOTIFY_BOT_SOCKET"
+	EnvDispatch      = "WS_DISPATCH_SOCKET"
+	EnvImagesDir     = "NOTIFICATION_IMAGES_DIR"
+	EnvMaxImageBytes = "NOTIFY_MAX_IMAGE_BYTES"
+	EnvLogMaxMB      = "NOTIFY_LOG_MAX_MB"
+	EnvImageMaxAge   = "NOTIFY_IMAGE_MAX_AGE_DAYS"
+	EnvLogLevel      = "LOG_LEVEL"
+)
+
+// Defaults that are not defined by another package.
+const (
+	DefaultAnalystGroup = "dataread"
+	// DefaultImagesDir is the webapp's default DATA_DIR plus /images, the
+	// folder it serves at /api/notifications/images/.
+	DefaultImagesDir = "/data/notifications/images"
+	DefaultLogMaxMB  = 1
+)
+
+// Config is every setting of the notify tools.
+type Config struct {
+	// Home is the user's home folder: $HOME, except under sudo, where
+	// $HOME may still be the caller's and the password database decides.
+	Home notifyscript.Home
+	// User is the local user name alerts are addressed to: NOTIFY_USER,
+	// else the user the process runs as.
+	User           string
+	Timeout        time.Duration
+	AnalystGroup   string
+	BotSocket      string
+	DispatchSocket string
+	ImagesDir      string
+	MaxImageBytes  int64
+	ImageMaxAge    time.Duration // published images older than this are removed
+	LogMaxMB       int
+	LogLevel       string
+}
+
+// Load reads the configuration from environ (os.Environ() form).
+func Load(environ []string) (Config, error) {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(env[name]); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		User:           get(EnvUser, ""),
+		AnalystGroup:   get(EnvAnalystGroup, DefaultAnalystGroup),
+		BotSocket:      get(EnvBotSocket, botclient.DefaultSocket),
+		DispatchSocket: get(EnvDispatch, protocol.DefaultDispatchSocket),
+		ImagesDir:      get(EnvImagesDir, DefaultImagesDir),
+		LogLevel:       strings.ToLower(get(EnvLogLevel, "info")),
+	}
+
+	me, uerr := user.Current()
+	if c.User == "" {
+		if uerr != nil {
+			return c, fmt.Errorf("cannot tell which user this is (set %s): %v", EnvUser, uerr)
+		}
+		c.User = me.Username
+	}
+	home := env[EnvHome]
+	if env["SUDO_USER"] != "" || home == "" {
+		if uerr != nil {
+			return c, fmt.Errorf("cannot find the home folder (set %s): %v", EnvHome, uerr)
+		}
+		home = me.HomeDir
+	}
+	if !strings.HasPrefix(home, "/") {
+		return c, fmt.Errorf("%s: %q is not an absolute path", EnvHome, home)
+	}
+	c.Home = notifyscript.Home(home)
+
+	secs, err := strconv.ParseFloat(get(EnvTimeout, "60"), 64)
+	if err != nil || secs <= 0 || secs > 24*3600 {
+		return c, fmt.Errorf("%s: %q is not a number of seconds between 0 and 86400", EnvTimeout, get(EnvTimeout, ""))
+	}
+	c.Timeout = time.Duration(secs * float64(time.Second))
+
+	c.MaxImageBytes, err = strconv.ParseInt(get(EnvMaxImageBytes, strconv.Itoa(notifyimage.DefaultMaxBytes)), 10, 64)
+	if err != nil || c.MaxImageBytes <= 0 {
+		return c, fmt.Errorf("%s: %q is not a positive number of bytes", EnvMaxImageBytes, get(EnvMaxImageBytes, ""))
+	}
+	days, err := strconv.Atoi(get(EnvImageMaxAge, strconv.Itoa(int(notifyimage.DefaultMaxAge/(24*time.Hour)))))
+	if err != nil || days <= 0 {
+		return c, fmt.Errorf("%s: %q is not a positive number of days", EnvImageMaxAge, get(EnvImageMaxAge, ""))
+	}
+	c.ImageMaxAge = time.Duration(days) * 24 * time.Hour
+	c.LogMaxMB, err = strconv.Atoi(get(EnvLogMaxMB, strconv.Itoa(DefaultLogMaxMB)))
+	if err != nil || c.LogMaxMB <= 0 {
+		return c, fmt.Errorf("%s: %q is not a positive number of megabytes", EnvLogMaxMB, get(EnvLogMaxMB, ""))
+	}
+	if !strings.HasPrefix(c.ImagesDir, "/") {
+		return c, fmt.Errorf("%s: %q is not an absolute path", EnvImagesDir, c.ImagesDir)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("%s: %q is not debug, info, warn or error", EnvLogLevel, c.LogLevel)
+	}
+	return c, nil
+}

@@ -1,0 +1,176 @@
+// Package notifyimage takes a chart a script made and publishes a copy in the
+// folder the webapp serves at /api/notifications/images/, under a name
+// nobody can guess. Only real PNG and JPEG files under a size limit are
+// taken: the content is checked, not the file name.
+package notifyimage
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// DefaultMaxBytes is the largest image taken (NOTIFY_MAX_IMAGE_BYTES).
+const DefaultMaxBytes = 10 << 20
+
+// DefaultMaxAge is how long a published image is kept
+// (NOTIFY_IMAGE_MAX_AGE_DAYS): longer than any app keeps the alert.
+const DefaultMaxAge = 30 * 24 * time.Hour
+
+// MaxPixels refuses images whose header promises a huge canvas (a
+// decompression bomb for every viewer that opens it).
+const MaxPixels = 40_000_000
+
+// ErrRefused wraps every reason an image is not taken.
+var ErrRefused = errors.New("image not taken")
+
+// Published is a copy ready to be linked.
+type Published struct {
+	Name string // file name in the images folder: 32 hex digits + ".png" or ".jpg"
+	Path string // full path of the copy (what the Telegram bot reads)
+	URL  string // /api/notifications/images/<Name>
+}
+
+// Publish checks src and copies it into dir. The copy is written under a
+// temporary name and renamed, so the webapp never serves half a file; it is
+// readable by the webapp's group (0644 inside a folder the operator
+// restricts). Errors wrap ErrRefused when the file itself is at fault.
+func Publish(src, dir string, maxBytes int64) (Published, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if !filepath.IsAbs(src) {
+		return Published{}, fmt.Errorf("%w: image_path %q must be an absolute path", ErrRefused, src)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return Published{}, fmt.Errorf("%w: %v", ErrRefused, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Published{}, fmt.Errorf("%w: %v", ErrRefused, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Published{}, fmt.Errorf("%w: %s is not a regular file", ErrRefused, src)
+	}
+	if fi.Size() > maxBytes {
+		return Published{}, fmt.Errorf("%w: %s is %d bytes, more than the %d allowed", ErrRefused, src, fi.Size(), maxBytes)
+	}
+	// Read at most one byte past the limit: the file may grow after Stat.
+	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
+	if err != nil {
+		return Published{}, fmt.Errorf("%w: %v", ErrRefused, err)
+	}
+	if int64(len(data)) > maxBytes {
+		return Published{}, fmt.Errorf("%w: %s is more than %d bytes", ErrRefused, src, maxBytes)
+	}
+	ext, err := check(data)
+	if err != nil {
+		return Published{}, fmt.Errorf("%w: %s: %v", ErrRefused, src, err)
+	}
+
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Published{}, fmt.Errorf("create images folder: %w", err)
+	}
+	var rnd [16]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return Published{}, err
+	}
+	name := hex.EncodeToString(rnd[:]) + ext
+	tmp, err := os.CreateTemp(dir, ".incoming-*")
+	if err != nil {
+		return Published{}, fmt.Errorf("write image: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	dst := filepath.Join(dir, name)
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), dst)
+	}
+	if werr != nil {
+		_ = os.Remove(tmp.Name())
+		return Published{}, fmt.Errorf("write image: %w", werr)
+	}
+	return Published{Name: name, Path: dst, URL: protocol.PathImagesPrefix + name}, nil
+}
+
+// check decodes the image with the standard library's PNG and JPEG decoders
+// (not a magic-number sniff): first the header, to refuse a huge canvas
+// before allocating it, then the whole image, to refuse a truncated or
+// damaged file. It returns the extension to use.
+func check(data []byte) (string, error) {
+	var (
+		decodeConfig func(io.Reader) (image.Config, error)
+		decode       func(io.Reader) (image.Image, error)
+		ext          string
+	)
+	switch {
+	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
+		decodeConfig, decode, ext = png.DecodeConfig, png.Decode, ".png"
+	case bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff}):
+		decodeConfig, decode, ext = jpeg.DecodeConfig, jpeg.Decode, ".jpg"
+	default:
+		return "", errors.New("not a PNG or JPEG image")
+	}
+	cfg, err := decodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("damaged %s image: %v", ext[1:], err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return "", fmt.Errorf("image is %dx%d pixels, outside 1..%d pixels", cfg.Width, cfg.Height, MaxPixels)
+	}
+	if _, err := decode(bytes.NewReader(data)); err != nil {
+		return "", fmt.Errorf("damaged %s image: %v", ext[1:], err)
+	}
+	return ext, nil
+}
+
+// publishedName matches the files Publish makes (and its temporary files).
+var publishedName = regexp.MustCompile(`^([0-9a-f]{32}\.(png|jpg)|\.incoming-[0-9]+)$`)
+
+// Prune removes published images older than maxAge from dir, so the folder
+// does not grow for ever. Only names Publish makes are touched; a file this
+// user may not remove (another analyst's, in a sticky folder) is left alone.
+// It returns how many files it removed.
+func Prune(dir string, maxAge time.Duration, now time.Time) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !publishedName.MatchString(e.Name()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < maxAge {
+			continue
+		}
+		if os.Remove(filepath.Join(dir, e.Name())) == nil {
+			removed++
+		}
+	}
+	return removed, nil
+}

@@ -1,0 +1,107 @@
+package notifyrunner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/webapp/botclient"
+)
+
+// Alert is one notification on its way to the sinks. Title and Message are
+// the script's untrusted text; each sink escapes them for its medium.
+type Alert struct {
+	ID        string // fresh UUID
+	User      string // local user name
+	Title     string
+	Message   string
+	Script    string // the script's stem
+	Timestamp string // RFC 3339, UTC
+	ImagePath string // the published copy, readable by the bot
+	ImageURL  string // where the webapp serves it
+}
+
+// Sink is one place alerts go. Deliver returns nil when the sink took the
+// alert, an error wrapping ErrSkipped when the sink is not running (its
+// socket is absent), any other error when it refused or failed.
+type Sink interface {
+	Name() string
+	Deliver(ctx context.Context, a Alert) error
+}
+
+// ErrSkipped means a sink is not running; the alert goes to the others.
+var ErrSkipped = errors.New("sink not running")
+
+func socketAbsent(path string) bool {
+	_, err := os.Stat(path)
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// TelegramSink delivers through the Telegram bot's socket: /send_photo when
+// there is an image (falling back to /send if the bot refuses the photo,
+// so the text still arrives), else /send with HTML-escaped text.
+type TelegramSink struct{ Bot *botclient.Client }
+
+// Name implements Sink.
+func (TelegramSink) Name() string { return "telegram" }
+
+// Deliver implements Sink.
+func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
+	if socketAbsent(s.Bot.Socket()) {
+		return fmt.Errorf("%w: no bot socket at %s", ErrSkipped, s.Bot.Socket())
+	}
+	var photoErr error
+	if a.ImagePath != "" {
+		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath, Caption: botclient.Caption(a.Title, a.Message)})
+		if photoErr == nil {
+			return nil
+		}
+		var se *botclient.StatusError
+		if !errors.As(photoErr, &se) {
+			return skipIfDown(photoErr)
+		}
+	}
+	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script), ParseMode: botclient.ParseModeHTML})
+	if err != nil {
+		return skipIfDown(err)
+	}
+	if photoErr != nil {
+		return &PartialError{Err: fmt.Errorf("photo refused, text sent: %w", photoErr)}
+	}
+	return nil
+}
+
+func skipIfDown(err error) error {
+	if errors.Is(err, botclient.ErrUnavailable) || errors.Is(err, protocol.ErrGatewayUnavailable) {
+		return fmt.Errorf("%w: %v", ErrSkipped, err)
+	}
+	return err
+}
+
+// PartialError means the sink took the alert but not all of it (the text
+// without the photo). It counts as delivered; the runner logs it.
+type PartialError struct{ Err error }
+
+func (e *PartialError) Error() string { return e.Err.Error() }
+func (e *PartialError) Unwrap() error { return e.Err }
+
+// GatewaySink dispatches to the WebSocket gateway, which passes the alert to
+// the user's desktop apps and keeps it in their history.
+type GatewaySink struct{ Client *protocol.Client }
+
+// Name implements Sink.
+func (GatewaySink) Name() string { return "gateway" }
+
+// Deliver implements Sink.
+func (s GatewaySink) Deliver(ctx context.Context, a Alert) error {
+	if socketAbsent(s.Client.Socket()) {
+		return fmt.Errorf("%w: no dispatch socket at %s", ErrSkipped, s.Client.Socket())
+	}
+	_, err := s.Client.Dispatch(ctx, a.User, protocol.Notification{
+		ID: a.ID, Title: a.Title, Message: a.Message, ImageURL: a.ImageURL,
+		Script: a.Script, Timestamp: a.Timestamp,
+	})
+	return skipIfDown(err)
+}

@@ -1,0 +1,113 @@
+package notifyscript
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// State is what is remembered about one script between runs, in
+// ~/.notifications/state/<stem>.json.
+type State struct {
+	// LastRun is when the script last ran (by the runner or on demand).
+	LastRun *time.Time `json:"last_run,omitempty"`
+	// LastNotified is when an alert of this script was last taken by at
+	// least one sink; the cooldown counts from here.
+	LastNotified *time.Time `json:"last_notified,omitempty"`
+	// Cooldown is the cooldown of that alert, as the script gave it.
+	Cooldown string `json:"cooldown,omitempty"`
+	// LastError is the reason the last run failed ("" after a good run).
+	LastError string `json:"last_error,omitempty"`
+}
+
+// ScriptStatus is one entry of `notify-scripts status`: a script's State as
+// the runner sees it, with the end of its cooldown worked out.
+type ScriptStatus struct {
+	Name          string     `json:"name"`
+	Stem          string     `json:"stem"`
+	LastRun       *time.Time `json:"last_run"`
+	LastNotified  *time.Time `json:"last_notified"`
+	Cooldown      string     `json:"cooldown,omitempty"`
+	CooldownUntil *time.Time `json:"cooldown_until"`
+	LastError     string     `json:"last_error,omitempty"`
+}
+
+// InCooldown reports whether an alert with cooldown d, due at now, must stay
+// quiet, and until when.
+func (s State) InCooldown(now time.Time, d time.Duration) (bool, time.Time) {
+	if s.LastNotified == nil || d <= 0 {
+		return false, time.Time{}
+	}
+	until := s.LastNotified.Add(d)
+	return now.Before(until), until
+}
+
+func (h Home) statePath(stem string) string { return filepath.Join(h.StateDir(), stem+".json") }
+
+// LoadState reads a script's state; a missing file is the zero State. A
+// corrupt file is an error, so a cooldown is never silently forgotten.
+func (h Home) LoadState(stem string) (State, error) {
+	var s State
+	b, err := os.ReadFile(h.statePath(stem))
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return s, newError(CodeInternal, "cannot read state of "+stem, err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return State{}, newError(CodeInternal, fmt.Sprintf("state file %s is corrupt", h.statePath(stem)), err)
+	}
+	return s, nil
+}
+
+// SaveState writes a script's state atomically (temp file, then rename), so
+// a crash leaves the old state or the new, never half of one.
+func (h Home) SaveState(stem string, s State) error {
+	if err := os.MkdirAll(h.StateDir(), 0o700); err != nil {
+		return newError(CodeInternal, "cannot create the state folder", err)
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return newError(CodeInternal, "cannot encode state", err)
+	}
+	f, err := os.CreateTemp(h.StateDir(), "."+stem+".*.tmp")
+	if err != nil {
+		return newError(CodeInternal, "cannot write state of "+stem, err)
+	}
+	_, werr := f.Write(append(b, '\n'))
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), h.statePath(stem))
+	}
+	if werr != nil {
+		_ = os.Remove(f.Name())
+		return newError(CodeInternal, "cannot write state of "+stem, werr)
+	}
+	return nil
+}
+
+// Ago renders how long before now t was, the way `notify-scripts list`
+// shows last_run: "just now", "5m ago", "3h ago", "2d ago".
+func Ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d/time.Minute))
+	case d < 24*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d/time.Hour))
+	default:
+		return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+	}
+}

@@ -1,0 +1,12 @@
+package server_test
+
+import (
+	"context"
+	"time"
+)
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
+
+func cl0() time.Time { return time.Now() }

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/webapp/apperr"
+	"github.com/keboola/analyst-alerts/webapp/config"
+	"github.com/keboola/analyst-alerts/webapp/session"
+)
+
+// Templates and assets are embedded: the binary is the whole site, no CDN.
+//
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+func parsePages() (*template.Template, error) {
+	return template.New("").Funcs(template.FuncMap{
+		"since": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+	}).ParseFS(templateFS, "templates/*.html")
+}
+
+func staticFiles() gin.HandlerFunc {
+	sub, _ := fs.Sub(staticFS, "static")
+	fsrv := http.StripPrefix("/static/", http.FileServer(http.FS(sub)))
+	return func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=300")
+		fsrv.ServeHTTP(c.Writer, c.Request)
+	}
+}
+
+// pageData is what every template gets.
+type pageData struct {
+	Title   string
+	Session session.Session
+	DevMode bool
+	Error   *apperr.Error
+	Next    string
+
+	Linked      bool
+	LinkedSince time.Time
+	Scripts     []protocol.ScriptInfo
+	ScriptsErr  string
+	Downloads   []string
+	Scheme      string
+}
+
+func (s *Server) renderPage(c *gin.Context, status int, name string, d pageData) {
+	d.DevMode = s.Config.AuthMode == config.AuthDev
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Header("Cache-Control", "no-store")
+	c.Status(status)
+	if err := s.pages.ExecuteTemplate(c.Writer, name, d); err != nil {
+		s.Log.Error("render page", slog.String("page", name), slog.Any("error", err))
+	}
+}
+
+// linkPage: GET /desktop/link, the page with the Authorize button.
+func (s *Server) linkPage(c *gin.Context, sess session.Session) error {
+	since, linked := s.Links.Linked(sess.User)
+	s.renderPage(c, http.StatusOK, "link.html", pageData{Title: "Authorize the desktop app", Session: sess,
+		Linked: linked, LinkedSince: since, Scheme: s.Config.URLScheme})
+	return nil
+}
+
+// dashboard: GET /dashboard.
+func (s *Server) dashboard(c *gin.Context, sess session.Session) error {
+	since, linked := s.Links.Linked(sess.User)
+	d := pageData{Title: "Dashboard", Session: sess, Linked: linked, LinkedSince: since,
+		Downloads: s.downloads()}
+	list, err := s.Scripts.List(c.Request.Context(), sess.User)
+	if err != nil {
+		e := apperr.From(err)
+		if e.Status >= 500 {
+			s.Log.Error("list scripts", slog.String("user", sess.User), slog.Any("error", err))
+		}
+		d.ScriptsErr = e.Message
+	}
+	d.Scripts = list
+	s.renderPage(c, http.StatusOK, "dashboard.html", d)
+	return nil
+}
+
+// Desktop packages offered for download: these extensions only.
+var downloadRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}\.(dmg|zip|pkg|AppImage|deb|rpm|exe|msi|tar\.gz)$`)
+
+func (s *Server) downloads() []string {
+	ents, err := os.ReadDir(s.Config.DownloadsDir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range ents {
+		if e.Type().IsRegular() && downloadRE.MatchString(e.Name()) {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// download: GET /download/<name>, a desktop package (signed in).
+func (s *Server) download(c *gin.Context, _ session.Session) error {
+	name := c.Param("name")
+	if !downloadRE.MatchString(name) {
+		return apperr.NotFound("no such download")
+	}
+	path := filepath.Join(s.Config.DownloadsDir, name)
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return apperr.NotFound("no such download")
+	}
+	c.FileAttachment(path, name)
+	return nil
+}
