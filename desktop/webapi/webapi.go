@@ -187,7 +187,10 @@ func statusError(resp *http.Response) error {
 		e.Error = http.StatusText(resp.StatusCode)
 	}
 	cause := fmt.Errorf("HTTP %d", resp.StatusCode)
-	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+	// Only 401 means the token is refused (the webapp answers 401 for a bad,
+	// expired or revoked token); 403 is "not allowed" for this action (e.g.
+	// a script the user may not run) and must not sign anyone out.
+	if resp.StatusCode == http.StatusUnauthorized {
 		return apperr.New(apperr.AuthRefused, "The server refused the sign-in: "+e.Error, cause)
 	}
 	if resp.StatusCode == http.StatusNotFound {

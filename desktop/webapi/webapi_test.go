@@ -3,6 +3,8 @@ package webapi
 import (
 	"bytes"
 	"context"
+	"errors"
+	"net/http"
 	"image"
 	"image/color"
 	"image/png"
@@ -115,5 +117,18 @@ func TestImagesOnlyFromTheServerAndOnlyImages(t *testing.T) {
 		if _, err := c.ImageURL(bad); apperr.CodeOf(err) != apperr.BadInput {
 			t.Errorf("%q accepted: %v", bad, err)
 		}
+	}
+}
+
+func TestForbiddenIsNotARefusedSignIn(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`{"error":"you may not run this script"}`))
+	}))
+	defer srv.Close()
+	err := New(srv.URL, nil).RunScript(context.Background(), "a.b.c", "x.py")
+	var e *apperr.Error
+	if apperr.CodeOf(err) != apperr.Server || !errors.As(err, &e) || e.Message != "you may not run this script" {
+		t.Fatalf("%v", err)
 	}
 }
