@@ -15,6 +15,7 @@ export class Controller {
   runs: Record<string, Outcome> = {};
   outcome: Outcome | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
+  private shown: View | "" = "";
 
   constructor(private root: HTMLElement, private api: Backend) {}
 
@@ -121,7 +122,15 @@ export class Controller {
     }
     const focused = document.activeElement?.id;
     mount(this.root, renderHeader(s, this.view, this.handlers), h2main(body));
-    if (focused) document.getElementById(focused)?.focus();
+    if (this.shown !== this.view) {
+      // A new view: move the keyboard focus into it (its heading, or its
+      // first control), so Tab continues from what is on screen.
+      this.shown = this.view;
+      const main = this.root.querySelector("main")!;
+      (main.querySelector<HTMLElement>("h1") ?? main.querySelector<HTMLElement>("button, input"))?.focus();
+    } else if (focused) {
+      document.getElementById(focused)?.focus();
+    }
     // "Reconnecting in N s" counts down while shown.
     const counting = s.connection.state === "reconnecting";
     if (counting && !this.ticker) this.ticker = setInterval(() => this.renderHeaderOnly(), 1000);

@@ -1,5 +1,6 @@
 // The JSON shapes of the Go services the page is bound to (desktop/app,
 // desktop/store, desktop/connection, desktop/auth, gateway/protocol).
+// desktop/app's TestPageTypesMatchTheGoTypes fails when they drift apart.
 
 export type ConnState = "signed_out" | "connecting" | "connected" | "reconnecting" | "auth_failed";
 
@@ -33,6 +34,8 @@ export interface Item {
   script?: string;
   timestamp?: string;
   received_at: string;
+  seq?: number; // place in the gateway's history (resume)
+  epoch?: string;
   read: boolean;
 }
 

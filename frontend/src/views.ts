@@ -86,7 +86,7 @@ function firstLine(s: string): string {
 export function renderDetail(it: Item, hd: Handlers, o?: Outcome, now = new Date()): HTMLElement {
   return h("article", { class: "detail", "aria-label": "Alert" },
     h("button", { type: "button", class: "back", onClick: () => hd.go("list") }, "← All alerts"),
-    h("h1", {}, it.title || "Alert"),
+    h("h1", { tabindex: -1 }, it.title || "Alert"),
     h("p", { class: "muted" },
       [it.script ? `Script: ${it.script}` : "", relTime(it.timestamp || it.received_at, now)].filter(Boolean).join(" · ")),
     // Line breaks kept by CSS (white-space: pre-wrap); the text stays text.

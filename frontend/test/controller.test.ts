@@ -36,6 +36,18 @@ describe("controller", () => {
     expect(be.calls).toContain("markRead n1");
   });
 
+  it("moves the keyboard focus into a newly shown view", async () => {
+    const root = document.createElement("div");
+    document.body.append(root);
+    const c = new Controller(root, fakeBackend([it1], st));
+    await c.start();
+    c.onOpen({ view: "detail", id: "n1" });
+    expect(document.activeElement).toBe(root.querySelector("main h1"));
+    c.go("list");
+    expect(document.activeElement?.textContent).toBe("Mark all read");
+    root.remove();
+  });
+
   it("shows a failed action's message", async () => {
     const root = document.createElement("div");
     const c = new Controller(root, fakeBackend([it1], st));
