@@ -53,14 +53,16 @@ func TestUnknownFramesAfterAuthAreIgnored(t *testing.T) {
 // A client that never reads fills its queue and is dropped; a healthy
 // client of the same user keeps getting every notification meanwhile.
 func TestSlowClientIsDroppedWithoutSlowingOthers(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{SendQueue: 32})
+	// The default queue (256): a reader that keeps up never gets near it,
+	// one that stops reading fills it once its socket buffers are full.
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	slow := dial(t, gw.WSURL)
 	slow.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "petr")})
 	slow.next(5 * time.Second) // auth_ok, then it never reads again
 	fast := authed(t, gw, "petr", nil)
 
-	const n = 3000
-	msg := strings.Repeat("m", 2000) // fills the slow socket's kernel buffers quickly
+	const n = 1500
+	msg := strings.Repeat("m", 16<<10) // fills the slow socket's kernel buffers quickly
 	var wg sync.WaitGroup
 	wg.Add(1)
 	received := 0
