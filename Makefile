@@ -2,7 +2,7 @@
 # a fresh machine lacks first (scripts/setup.sh is idempotent and quick when
 # everything is present). Each part of the system hooks into these through
 # its own file in scripts/{setup,test,bench,run}.d/.
-.PHONY: run test bench setup fuzz clean
+.PHONY: run test bench setup fuzz clean desktop
 
 run:
 	./scripts/run.sh
@@ -15,6 +15,10 @@ bench:
 
 setup:
 	./scripts/setup.sh
+
+# The Linux desktop app into build/bin/ (setup builds frontend/dist first).
+desktop: setup
+	go build -tags desktop,production,webkit2_41 -o build/bin/analyst-alerts .
 
 clean:
 	rm -rf build/bin .local

@@ -1,0 +1,418 @@
+// Package app ties the desktop services together: the session (token),
+// the link to the gateway, the notification store, native notifications,
+// the tray badge, the webapp API and "Open in Claude Code". It knows
+// nothing of Wails: the window, the tray and the OS notifications reach it
+// through the small interfaces below, so it is tested with real services
+// and a real gateway without a GUI. API is what the page may call.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/keboola/analyst-alerts/desktop/apperr"
+	"github.com/keboola/analyst-alerts/desktop/auth"
+	"github.com/keboola/analyst-alerts/desktop/config"
+	"github.com/keboola/analyst-alerts/desktop/connection"
+	"github.com/keboola/analyst-alerts/desktop/images"
+	"github.com/keboola/analyst-alerts/desktop/opener"
+	"github.com/keboola/analyst-alerts/desktop/settings"
+	"github.com/keboola/analyst-alerts/desktop/store"
+	"github.com/keboola/analyst-alerts/desktop/webapi"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// Notifier shows native notifications (the Wails runtime in the app).
+type Notifier interface {
+	Notify(id, title, body string) error
+}
+
+// UI is the window: events to the page, showing it.
+type UI interface {
+	Emit(event string, data any)
+	Show()
+}
+
+// Badge is the tray icon's unread badge.
+type Badge interface {
+	SetUnread(n int)
+}
+
+// Browser opens a web page (sign-in) in the user's browser.
+type Browser func(url string) error
+
+// Events sent to the page.
+const (
+	EventState         = "state"         // State changed
+	EventNotifications = "notifications" // the list changed
+	EventOpen          = "open"          // show a view: Open
+)
+
+// SummaryID is the id of the "N alerts while you were away" notification.
+const SummaryID = "summary"
+
+// CoalesceAbove: a resume that brings more new alerts than this shows one
+// summary instead of a banner each.
+const CoalesceAbove = 3
+
+// Open asks the page to show a view.
+type Open struct {
+	View string `json:"view"` // list, detail, scripts, settings
+	ID   string `json:"id,omitempty"`
+}
+
+// State is what the page shows in its header and settings.
+type State struct {
+	Connection    connection.Status `json:"connection"`
+	Account       auth.Account      `json:"account"`
+	Server        string            `json:"server"`
+	ServerFromEnv bool              `json:"server_from_env"`
+	Unread        int               `json:"unread"`
+	Notice        string            `json:"notice,omitempty"` // e.g. "Signed out — sign in again"
+}
+
+// Deps are the outside pieces; zero values get real defaults where there
+// are any.
+type Deps struct {
+	Config   config.Config
+	Keychain auth.Keychain
+	Clock    clockwork.Clock
+	Notifier Notifier
+	UI       UI
+	Badge    Badge
+	Browser  Browser
+	HTTP     *http.Client
+	Opener   *opener.Launcher
+	Conn     connection.Options // overrides for tests (clock, heartbeat)
+}
+
+// App is the running desktop app.
+type App struct {
+	d        Deps
+	cfg      config.Config
+	store    *store.Store
+	session  *auth.Session
+	conn     *connection.Conn
+	images   *images.Cache
+	settings string // path of settings.json
+
+	mu     sync.Mutex
+	server string
+	api    *webapi.Client
+	notice string
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New opens the store and settings and loads the token; nothing runs
+// until Start.
+func New(d Deps) (*App, error) {
+	if d.Clock == nil {
+		d.Clock = clockwork.NewRealClock()
+	}
+	if d.Keychain == nil {
+		d.Keychain = auth.OSKeychain{Service: d.Config.KeyringService}
+	}
+	if d.Opener == nil {
+		d.Opener = &opener.Launcher{Terminal: d.Config.Terminal, Claude: d.Config.ClaudeCommand,
+			Dir: filepath.Join(d.Config.CacheDir, "prompts")}
+	}
+	a := &App{d: d, cfg: d.Config, settings: filepath.Join(d.Config.ConfigDir, "settings.json"),
+		images: &images.Cache{Dir: filepath.Join(d.Config.CacheDir, "images")}}
+	st, err := store.Open(filepath.Join(d.Config.ConfigDir, "notifications.json"))
+	if err != nil {
+		return nil, err
+	}
+	a.store = st
+	server := d.Config.ServerURL
+	if server == "" {
+		s, err := settings.Load(a.settings)
+		if err != nil {
+			slog.Warn("settings unreadable; starting without a server", slog.Any("error", err))
+		}
+		if v, err := config.ServerURL(s.ServerURL); err == nil {
+			server = v
+		}
+	}
+	a.setServer(server)
+	a.session = auth.NewSession(d.Keychain, d.Clock)
+	if err := a.session.Load(); err != nil {
+		slog.Error("cannot read the keychain", slog.Any("error", err))
+	}
+	co := d.Conn
+	co.URL = a.wsURL
+	co.Token = a.session.Token
+	co.Cursor = a.store.Cursor
+	co.OnNotifications = a.onNotifications
+	co.OnStatus = func(connection.Status) { a.emitState() }
+	co.OnAuthError = a.onAuthError
+	if co.Clock == nil {
+		co.Clock = d.Clock
+	}
+	a.conn = connection.New(co)
+	a.session.OnChange(a.onSession)
+	st.OnChange(func() {
+		a.emit(EventNotifications, nil)
+		a.emitState()
+	})
+	return a, nil
+}
+
+// Start runs the link and the token refresher until Stop.
+func (a *App) Start() {
+	a.mu.Lock()
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	ctx := a.ctx
+	a.mu.Unlock()
+	a.wg.Add(2)
+	go func() { defer a.wg.Done(); a.conn.Run(ctx) }()
+	go func() {
+		defer a.wg.Done()
+		a.session.RunRefresher(ctx, func() auth.Refresher { return a.client() })
+	}()
+	a.conn.Kick()
+	a.emitState()
+}
+
+// Stop ends everything Start began.
+func (a *App) Stop() {
+	a.mu.Lock()
+	cancel := a.cancel
+	a.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	a.wg.Wait()
+}
+
+// API is the page's view of the app.
+func (a *App) API() *API { return &API{a: a} }
+
+// Store gives tests and the tray the store.
+func (a *App) Store() *store.Store { return a.store }
+
+// Status is the link's status.
+func (a *App) Status() connection.Status { return a.conn.Status() }
+
+// HandleDeepLink signs in with a keboola-analyst:// link (macOS OnUrlOpen,
+// launch arguments, a second instance's arguments).
+func (a *App) HandleDeepLink(raw string) error {
+	acc, err := a.session.SignInWithLink(raw, a.cfg.Scheme)
+	if err != nil {
+		slog.Warn("sign-in link refused", slog.Any("error", err))
+		a.emit(EventOpen, Open{View: "signin"})
+		return err
+	}
+	slog.Info("signed in", slog.String("user", acc.Username))
+	a.d.UI.Show()
+	a.emit(EventOpen, Open{View: "list"})
+	return nil
+}
+
+// HandleArgs looks for a sign-in link among launch arguments.
+func (a *App) HandleArgs(args []string) {
+	for _, arg := range args {
+		if strings.HasPrefix(strings.ToLower(arg), strings.ToLower(a.cfg.Scheme)+":") {
+			a.HandleDeepLink(arg)
+		}
+	}
+}
+
+// HandleNotificationClick opens what a clicked native notification is about.
+func (a *App) HandleNotificationClick(id string) {
+	a.d.UI.Show()
+	if id == SummaryID || id == "" {
+		a.emit(EventOpen, Open{View: "list"})
+		return
+	}
+	a.emit(EventOpen, Open{View: "detail", ID: id})
+}
+
+// ShowView shows the window (tray click, menu), with view if not "".
+func (a *App) ShowView(view string) {
+	a.d.UI.Show()
+	if view != "" {
+		a.emit(EventOpen, Open{View: view})
+	}
+}
+
+func (a *App) onNotifications(frames []protocol.NotificationFrame, replayed bool) {
+	now := a.d.Clock.Now()
+	items := make([]store.Item, 0, len(frames))
+	for _, f := range frames {
+		items = append(items, store.FromFrame(f, now))
+	}
+	added, err := a.store.Add(items...)
+	if err != nil {
+		slog.Error("cannot save notifications", slog.Any("error", err))
+	}
+	if len(added) == 0 || a.d.Notifier == nil {
+		return
+	}
+	if replayed && len(added) > CoalesceAbove {
+		a.notify(SummaryID, fmt.Sprintf("%d alerts while you were away", len(added)), "Open the list to see them.")
+		return
+	}
+	for _, it := range added {
+		title := it.Title
+		if strings.TrimSpace(title) == "" {
+			title = "Alert"
+		}
+		a.notify(it.ID, title, clip(it.Message, 280))
+	}
+}
+
+func (a *App) notify(id, title, body string) {
+	if err := a.d.Notifier.Notify(id, clip(title, 120), body); err != nil {
+		slog.Warn("native notification failed", slog.Any("error", err))
+	}
+}
+
+// onAuthError: the gateway refused the token. Try a refresh: a refused
+// refresh signs out (the session change kicks the link); a new token
+// reconnects; a server that cannot be reached is tried again later.
+func (a *App) onAuthError(msg string) {
+	go func() {
+		err := a.session.Refresh(a.context(), a.client())
+		switch apperr.CodeOf(err) {
+		case apperr.AuthRefused, apperr.SignedOut:
+			return // the session change already kicked the link
+		}
+		if err != nil {
+			slog.Warn("refresh after auth error failed", slog.Any("error", err))
+		}
+		a.conn.Kick()
+	}()
+}
+
+func (a *App) onSession(c auth.Change) {
+	a.mu.Lock()
+	switch c.Reason {
+	case auth.ReasonRefused:
+		a.notice = "Signed out — sign in again"
+	case auth.ReasonSignedIn, auth.ReasonSignedOut:
+		a.notice = ""
+	}
+	a.mu.Unlock()
+	if c.Reason != auth.ReasonRefreshed {
+		a.conn.Kick()
+	}
+	a.emitState()
+}
+
+// State is the page's header state.
+func (a *App) State() State {
+	a.mu.Lock()
+	server, notice := a.server, a.notice
+	a.mu.Unlock()
+	st := a.conn.Status()
+	acc := a.session.Account()
+	if !acc.SignedIn {
+		st = connection.Status{State: connection.SignedOut}
+	} else if st.State == "" || st.State == connection.SignedOut {
+		st = connection.Status{State: connection.Connecting} // the link has not caught up yet
+	}
+	return State{Connection: st, Account: acc, Server: server, ServerFromEnv: a.cfg.ServerURL != "",
+		Unread: a.store.Unread(), Notice: notice}
+}
+
+func (a *App) emitState() {
+	s := a.State()
+	if a.d.Badge != nil {
+		a.d.Badge.SetUnread(s.Unread)
+	}
+	a.emit(EventState, s)
+}
+
+func (a *App) emit(ev string, data any) {
+	if a.d.UI != nil {
+		a.d.UI.Emit(ev, data)
+	}
+}
+
+func (a *App) setServer(s string) {
+	a.mu.Lock()
+	a.server = s
+	a.api = webapi.New(s, a.d.HTTP)
+	a.mu.Unlock()
+}
+
+func (a *App) client() *webapi.Client {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.api
+}
+
+func (a *App) context() context.Context {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ctx == nil {
+		return context.Background()
+	}
+	return a.ctx
+}
+
+func (a *App) wsURL() string {
+	if a.cfg.WSURL != "" {
+		return a.cfg.WSURL
+	}
+	a.mu.Lock()
+	server := a.server
+	a.mu.Unlock()
+	u, err := config.WSURLFor(server)
+	if err != nil {
+		return "ws://invalid.invalid/" // no server yet: the dial fails and says so
+	}
+	return u
+}
+
+// ServeChart serves /chart/<notification id> to the page: the image is
+// fetched with the token and cached, so the page never needs the token or a
+// remote origin.
+func (a *App) ServeChart(w http.ResponseWriter, r *http.Request) {
+	id, ok := strings.CutPrefix(r.URL.Path, "/chart/")
+	if !ok || r.Method != http.MethodGet {
+		http.NotFound(w, r)
+		return
+	}
+	it, found := a.store.Get(id)
+	if !found || it.ImageURL == "" {
+		http.NotFound(w, r)
+		return
+	}
+	tok := a.session.Token()
+	if tok == "" {
+		http.Error(w, "signed out", http.StatusUnauthorized)
+		return
+	}
+	api := a.client()
+	b, ct, err := a.images.Get(r.Context(), it.ImageURL, func(ctx context.Context, u string) ([]byte, string, error) {
+		return api.Image(ctx, tok, u)
+	})
+	if err != nil {
+		slog.Warn("chart image unavailable", slog.String("id", id), slog.Any("error", err))
+		http.Error(w, "image unavailable", http.StatusBadGateway)
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "private, max-age=86400")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

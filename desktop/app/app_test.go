@@ -1,0 +1,313 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/keboola/analyst-alerts/desktop/auth"
+	"github.com/keboola/analyst-alerts/desktop/config"
+	"github.com/keboola/analyst-alerts/desktop/connection"
+	"github.com/keboola/analyst-alerts/desktop/internal/webappstandin"
+	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	keyring.MockInit()
+	os.Exit(m.Run())
+}
+
+// recorder stands in for the window, the tray badge and the OS
+// notification center, and records what the app asked of them.
+type recorder struct {
+	mu      sync.Mutex
+	notes   []string // "id|title|body"
+	events  []string
+	unread  int
+	shown   int
+	noteCh  chan string
+	stateCh chan State
+}
+
+func newRecorder() *recorder {
+	return &recorder{noteCh: make(chan string, 100), stateCh: make(chan State, 1000)}
+}
+
+func (r *recorder) Notify(id, title, body string) error {
+	n := id + "|" + title + "|" + body
+	r.mu.Lock()
+	r.notes = append(r.notes, n)
+	r.mu.Unlock()
+	r.noteCh <- n
+	return nil
+}
+func (r *recorder) Emit(ev string, data any) {
+	r.mu.Lock()
+	r.events = append(r.events, fmt.Sprintf("%s %v", ev, data))
+	r.mu.Unlock()
+	if s, ok := data.(State); ok {
+		select {
+		case r.stateCh <- s:
+		default:
+		}
+	}
+}
+func (r *recorder) Show()           { r.mu.Lock(); r.shown++; r.mu.Unlock() }
+func (r *recorder) SetUnread(n int) { r.mu.Lock(); r.unread = n; r.mu.Unlock() }
+
+func (r *recorder) waitNote(t *testing.T) string {
+	t.Helper()
+	select {
+	case n := <-r.noteCh:
+		return n
+	case <-time.After(10 * time.Second):
+		t.Fatal("no native notification")
+		return ""
+	}
+}
+
+func (r *recorder) waitState(t *testing.T, ok func(State) bool) State {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-r.stateCh:
+			if ok(s) {
+				return s
+			}
+		case <-timeout:
+			t.Fatal("state not reached")
+		}
+	}
+}
+
+func connected(s State) bool { return s.Connection.State == connection.Connected }
+
+type env struct {
+	gw      *gatewaytest.Gateway
+	web     *webappstandin.Server
+	webURL  string
+	cfg     config.Config
+	refuse  bool
+	refuseM sync.Mutex
+}
+
+func newEnv(t *testing.T) *env {
+	e := &env{gw: gatewaytest.Start(t, gatewaytest.Options{})}
+	img := image.NewGray(image.Rect(0, 0, 4, 4))
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	e.web = webappstandin.New(webappstandin.Options{Secret: e.gw.Secret, Issuer: e.gw.Issuer, Socket: e.gw.Socket,
+		Scripts: []protocol.ScriptInfo{{Name: "revenue_check.py", Stem: "revenue_check"}},
+		Images:  map[string][]byte{"abc.png": b.Bytes()},
+		Refuse:  func(string, string) bool { e.refuseM.Lock(); defer e.refuseM.Unlock(); return e.refuse }})
+	srv := httptest.NewServer(e.web.Handler())
+	t.Cleanup(srv.Close)
+	e.webURL = srv.URL
+	home := t.TempDir()
+	cfg, err := config.FromEnviron([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + home + "/cfg",
+		"XDG_CACHE_HOME=" + home + "/cache", config.EnvServerURL + "=" + srv.URL, config.EnvWSURL + "=" + e.gw.WSURL,
+		config.EnvKeyringName + "=test-" + strings.ReplaceAll(t.Name(), "/", "-")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg = cfg
+	auth.OSKeychain{Service: cfg.KeyringService}.Delete() // the mock keyring is per process
+	return e
+}
+
+func (e *env) start(t *testing.T, r *recorder) *App {
+	a, err := New(Deps{Config: e.cfg, Notifier: r, UI: r, Badge: r,
+		Browser: func(string) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	t.Cleanup(a.Stop)
+	return a
+}
+
+func (e *env) dispatch(t *testing.T, n protocol.Notification) {
+	t.Helper()
+	c := e.gw.Client()
+	defer c.Close()
+	if _, err := c.Dispatch(context.Background(), "petr", n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSignInNotifyRestartResumeWithSummary(t *testing.T) {
+	e := newEnv(t)
+	r := newRecorder()
+	a := e.start(t, r)
+	if s := a.State(); s.Connection.State != connection.SignedOut || s.Account.SignedIn {
+		t.Fatalf("fresh app: %+v", s)
+	}
+	if err := a.HandleDeepLink("keboola-analyst://evil?token=x.y.z"); err == nil {
+		t.Fatal("hostile link accepted")
+	}
+	a.HandleArgs([]string{"/usr/bin/app", protocol.DeepLink("", e.gw.Token(t, "petr"))})
+	s := r.waitState(t, connected)
+	if s.Account.Username != "petr" || s.Connection.Username != "petr" {
+		t.Fatalf("state %+v", s)
+	}
+	time.Sleep(300 * time.Millisecond) // past the replay burst
+	e.dispatch(t, protocol.Notification{ID: "n1", Title: "Revenue <b>drop</b>", Message: "line1\nline2", Script: "revenue_check",
+		ImageURL: "/api/notifications/images/abc.png"})
+	if n := r.waitNote(t); n != "n1|Revenue <b>drop</b>|line1\nline2" {
+		t.Fatalf("notification %q", n)
+	}
+	if a.State().Unread != 1 {
+		t.Fatal("unread")
+	}
+	r.mu.Lock()
+	unread := r.unread
+	r.mu.Unlock()
+	if unread != 1 {
+		t.Fatalf("badge %d", unread)
+	}
+
+	// The chart is fetched with the token and served from the app's origin.
+	for i := 0; i < 2; i++ {
+		rec := httptest.NewRecorder()
+		a.ServeChart(rec, httptest.NewRequest("GET", "/chart/n1", nil))
+		if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
+			t.Fatalf("chart: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if _, _, imgs := e.web.Count(); imgs != 1 {
+		t.Fatalf("image fetched %d times, want 1 (cached)", imgs)
+	}
+	rec := httptest.NewRecorder()
+	a.ServeChart(rec, httptest.NewRequest("GET", "/chart/nope", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatal("missing chart")
+	}
+
+	// Quit; five alerts arrive; start again: the token is still there, the
+	// five are resumed into the list, and one summary replaces five banners.
+	a.Stop()
+	for i := 2; i <= 6; i++ {
+		e.dispatch(t, protocol.Notification{ID: fmt.Sprint("n", i), Title: "t"})
+	}
+	r2 := newRecorder()
+	a2 := e.start(t, r2)
+	r2.waitState(t, connected)
+	if n := r2.waitNote(t); n != "summary|5 alerts while you were away|Open the list to see them." {
+		t.Fatalf("summary %q", n)
+	}
+	time.Sleep(200 * time.Millisecond)
+	r2.mu.Lock()
+	notes := len(r2.notes)
+	r2.mu.Unlock()
+	if notes != 1 {
+		t.Fatalf("%d notifications, want the summary only", notes)
+	}
+	list := a2.API().Notifications()
+	if len(list) != 6 || list[0].ID != "n6" || list[5].ID != "n1" || a2.State().Unread != 6 {
+		t.Fatalf("list %d unread %d", len(list), a2.State().Unread)
+	}
+	a2.HandleNotificationClick(SummaryID)
+	r2.mu.Lock()
+	last := r2.events[len(r2.events)-1]
+	r2.mu.Unlock()
+	if !strings.Contains(last, "open {list") {
+		t.Fatalf("click opened %q", last)
+	}
+}
+
+func TestRunScriptResultArrivesAsNotification(t *testing.T) {
+	e := newEnv(t)
+	r := newRecorder()
+	a := e.start(t, r)
+	a.HandleDeepLink(protocol.DeepLink("", e.gw.Token(t, "petr")))
+	r.waitState(t, connected)
+	time.Sleep(300 * time.Millisecond)
+	api := a.API()
+	list, err := api.Scripts()
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%v %v", list, err)
+	}
+	if err := api.RunScript("revenue_check.py"); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.waitNote(t); !strings.Contains(n, "|revenue_check ran|") {
+		t.Fatalf("result %q", n)
+	}
+	id := api.Notifications()[0].ID
+	if err := api.RunAgain(id); err != nil {
+		t.Fatal(err)
+	}
+	r.waitNote(t)
+	if _, runs, _ := e.web.Count(); runs != 2 {
+		t.Fatalf("runs %d", runs)
+	}
+	if err := api.MarkRead(id); err != nil || a.State().Unread != 1 {
+		t.Fatalf("mark read: %v %d", err, a.State().Unread)
+	}
+}
+
+func TestRevokedTokenSignsOutWithNotice(t *testing.T) {
+	e := newEnv(t)
+	r := newRecorder()
+	a := e.start(t, r)
+	a.HandleDeepLink(protocol.DeepLink("", e.gw.Token(t, "petr")))
+	r.waitState(t, connected)
+	// Unlink on the server: the webapp refuses the token from now on and
+	// the gateway closes the session with an auth_error.
+	e.refuseM.Lock()
+	e.refuse = true
+	e.refuseM.Unlock()
+	c := e.gw.Client()
+	defer c.Close()
+	if _, err := c.Revoke(context.Background(), "petr", time.Now().Unix()+1); err != nil {
+		t.Fatal(err)
+	}
+	s := r.waitState(t, func(s State) bool { return !s.Account.SignedIn })
+	if s.Notice != "Signed out — sign in again" || s.Connection.State != connection.SignedOut {
+		t.Fatalf("state %+v", s)
+	}
+	kc := auth.OSKeychain{Service: e.cfg.KeyringService}
+	if _, err := kc.Get(); !errors.Is(err, auth.ErrNoToken) {
+		t.Fatal("token kept after refusal")
+	}
+}
+
+func TestSignOutDisconnects(t *testing.T) {
+	e := newEnv(t)
+	r := newRecorder()
+	a := e.start(t, r)
+	a.HandleDeepLink(protocol.DeepLink("", e.gw.Token(t, "petr")))
+	r.waitState(t, connected)
+	if err := a.API().SignOut(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, func(s State) bool { return s.Connection.State == connection.SignedOut && !s.Account.SignedIn })
+	c := e.gw.Client()
+	defer c.Close()
+	for i := 0; ; i++ {
+		h, _ := c.Health(context.Background())
+		if h.Connections == 0 {
+			break
+		}
+		if i > 200 {
+			t.Fatalf("still %d connections", h.Connections)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

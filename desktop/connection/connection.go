@@ -1,0 +1,449 @@
+// Package connection keeps the app's WebSocket link to the gateway: it
+// authenticates (resuming from the last notification it saw), answers
+// pings, notices a dead link by itself (no ping within 2.5 heartbeat
+// intervals), reconnects with jittered exponential backoff from 1 s to
+// 30 s, and reconnects at once after the computer slept or the network
+// changed. Its Status is the truth shown to the user.
+//
+// gorilla/websocket is the client: mature, the one the design names, and
+// its single-writer rule maps onto this package's one goroutine per link.
+package connection
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/gorilla/websocket"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// State of the link, as the UI shows it.
+type State string
+
+const (
+	SignedOut    State = "signed_out"
+	Connecting   State = "connecting"
+	Connected    State = "connected"
+	Reconnecting State = "reconnecting" // waiting until RetryAt
+	AuthFailed   State = "auth_failed"
+)
+
+// Status is the link's state.
+type Status struct {
+	State    State     `json:"state"`
+	Username string    `json:"username,omitempty"`
+	RetryAt  time.Time `json:"retry_at,omitzero"` // Reconnecting: when the next attempt starts
+	Error    string    `json:"error,omitempty"`   // why the last attempt ended
+}
+
+// Defaults.
+const (
+	DefaultHeartbeat  = 30 * time.Second // the gateway's ping interval
+	DeadAfterPings    = 2.5              // missed intervals before the link is dead
+	MinBackoff        = time.Second
+	MaxBackoff        = 30 * time.Second
+	DefaultSleepCheck = 10 * time.Second
+	authTimeout       = 10 * time.Second
+	writeTimeout      = 10 * time.Second
+	// catchUpGap: frames that follow auth_ok back to back (each within this
+	// of the previous) are the gateway's replay of missed notifications.
+	catchUpGap = 150 * time.Millisecond
+)
+
+// Options wire the link to the rest of the app. Only URL and Token are
+// required.
+type Options struct {
+	URL    func() string           // the gateway's ws(s):// URL
+	Token  func() string           // "" means signed out
+	Cursor func() *protocol.Resume // last frame seen; nil: none yet
+
+	// OnNotifications gets new frames, oldest first. replayed is true for
+	// the burst the gateway sends right after auth_ok (what was missed).
+	OnNotifications func(frames []protocol.NotificationFrame, replayed bool)
+	OnStatus        func(Status)
+	// OnAuthError gets the gateway's reason; the link waits in AuthFailed
+	// until Kick (after the app refreshed the token or signed out).
+	OnAuthError func(message string)
+
+	Clock      clockwork.Clock    // default real
+	Wall       func() time.Time   // default wall clock; tests move it to fake a sleep
+	NetPrint   func() string      // default interface fingerprint; nil disables
+	Heartbeat  time.Duration      // default 30 s
+	SleepCheck time.Duration      // how often to look for sleep/network change; default 10 s
+	Dialer     *websocket.Dialer  // default: 15 s handshake, proxy from environment
+	Header     func() http.Header // extra handshake headers
+	Logger     *slog.Logger       // default slog.Default() with category WebSocket
+}
+
+// Conn is the link. Run it once; Kick and Status are safe from any goroutine.
+type Conn struct {
+	o    Options
+	log  *slog.Logger
+	kick chan struct{}
+	wake chan string
+	bo   *backoff.ExponentialBackOff
+
+	mu     sync.Mutex
+	status Status
+}
+
+// New returns a link; nothing happens until Run.
+func New(o Options) *Conn {
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Wall == nil {
+		o.Wall = wallNow
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = DefaultHeartbeat
+	}
+	if o.SleepCheck <= 0 {
+		o.SleepCheck = DefaultSleepCheck
+	}
+	if o.Dialer == nil {
+		o.Dialer = &websocket.Dialer{HandshakeTimeout: 15 * time.Second, Proxy: http.ProxyFromEnvironment}
+	}
+	if o.Cursor == nil {
+		o.Cursor = func() *protocol.Resume { return nil }
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default().With(slog.String("category", "WebSocket"))
+	}
+	bo := &backoff.ExponentialBackOff{
+		InitialInterval: MinBackoff, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: MaxBackoff,
+	}
+	bo.Reset()
+	return &Conn{o: o, log: o.Logger, kick: make(chan struct{}, 1), wake: make(chan string, 1), bo: bo}
+}
+
+// Status is the current state.
+func (c *Conn) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+// Kick makes the link start over now: after sign-in or sign-out, a new
+// token after an auth failure, or a new server address.
+func (c *Conn) Kick() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Conn) setStatus(s Status) {
+	c.mu.Lock()
+	changed := c.status != s
+	c.status = s
+	c.mu.Unlock()
+	if changed && c.o.OnStatus != nil {
+		c.o.OnStatus(s)
+	}
+}
+
+// errors that end a link
+var (
+	errKicked  = errors.New("restarted on request")
+	errDead    = errors.New("no ping from the gateway: link is dead")
+	errAuth    = errors.New("the gateway refused the sign-in")
+	errTimeout = errors.New("the gateway did not answer the sign-in")
+)
+
+type wakeError struct{ reason string }
+
+func (e wakeError) Error() string { return "renewing the link: " + e.reason }
+
+// Run keeps the link until ctx ends.
+func (c *Conn) Run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go c.watch(ctx)
+	authFailed := false
+	for ctx.Err() == nil {
+		if c.o.Token() == "" {
+			c.bo.Reset()
+			authFailed = false
+			c.setStatus(Status{State: SignedOut})
+			c.waitKick(ctx)
+			continue
+		}
+		if authFailed {
+			// Wait for the app to deal with the refusal (refresh or sign out),
+			// then retry through the backoff so a gateway that keeps refusing
+			// (e.g. too many connections) is not hammered.
+			if !c.waitKick(ctx) {
+				return
+			}
+			authFailed = false
+			if c.o.Token() != "" {
+				c.backoffWait(ctx, c.Status().Error)
+			}
+			continue
+		}
+		err := c.link(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		var we wakeError
+		switch {
+		case errors.Is(err, errKicked):
+			c.log.Info("link restarted on request")
+			continue
+		case errors.As(err, &we):
+			c.log.Info("reconnecting at once", slog.String("reason", we.reason))
+			c.bo.Reset()
+			continue
+		case errors.Is(err, errAuth):
+			authFailed = true
+			continue
+		}
+		c.log.Warn("link ended", slog.Any("error", err))
+		c.backoffWait(ctx, err.Error())
+	}
+}
+
+// backoffWait waits the next backoff delay in Reconnecting; it returns
+// false if woken early by a kick, a wake-up or ctx.
+func (c *Conn) backoffWait(ctx context.Context, why string) bool {
+	d := min(c.bo.NextBackOff(), MaxBackoff)
+	// The timer exists before the status says so: whoever reacts to the
+	// status (a test moving a fake clock) finds it.
+	t := c.o.Clock.NewTimer(d)
+	defer t.Stop()
+	c.setStatus(Status{State: Reconnecting, RetryAt: c.o.Clock.Now().Add(d), Error: why})
+	c.log.Info("reconnecting", slog.Duration("in", d))
+	select {
+	case <-t.Chan():
+		return true
+	case <-c.kick:
+	case r := <-c.wake:
+		c.log.Info("retrying at once", slog.String("reason", r))
+		c.bo.Reset()
+	case <-ctx.Done():
+	}
+	return false
+}
+
+func (c *Conn) waitKick(ctx context.Context) bool {
+	select {
+	case <-c.kick:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// watch looks for sleep and network changes every SleepCheck.
+func (c *Conn) watch(ctx context.Context) {
+	w := &wakeWatcher{mono: c.o.Clock.Now, wall: c.o.Wall, netPrint: c.o.NetPrint,
+		threshold: max(5*time.Second, c.o.SleepCheck/2)}
+	w.start()
+	t := c.o.Clock.NewTicker(c.o.SleepCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.Chan():
+			if r := w.check(); r != "" {
+				select {
+				case c.wake <- r:
+				default:
+				}
+			}
+		}
+	}
+}
+
+type readResult struct {
+	data []byte
+	err  error
+}
+
+// link runs one connection from dial to its end and says why it ended.
+func (c *Conn) link(ctx context.Context) error {
+	// A wake-up from before this attempt is stale.
+	select {
+	case <-c.wake:
+	default:
+	}
+	c.setStatus(Status{State: Connecting})
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	url := c.o.URL()
+	var header http.Header
+	if c.o.Header != nil {
+		header = c.o.Header()
+	}
+	ws, resp, err := c.o.Dialer.DialContext(lctx, url, header)
+	if err != nil {
+		if resp != nil {
+			return fmt.Errorf("connect to %s: %w (HTTP %d)", url, err, resp.StatusCode)
+		}
+		return fmt.Errorf("connect to %s: %w", url, err)
+	}
+	defer ws.Close()
+	ws.SetReadLimit(protocol.MaxFrameBytes)
+
+	resume := c.o.Cursor()
+	if resume == nil {
+		// An unknown (empty) epoch asks for the whole kept history: a new
+		// sign-in sees what arrived shortly before.
+		resume = &protocol.Resume{}
+	}
+	if err := c.write(ws, protocol.AuthFrame{Type: protocol.TypeAuth, Token: c.o.Token(), Resume: resume}); err != nil {
+		return fmt.Errorf("send auth: %w", err)
+	}
+
+	frames := make(chan readResult)
+	go func() {
+		for {
+			_, data, err := ws.ReadMessage()
+			select {
+			case frames <- readResult{data, err}:
+			case <-lctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+
+	deadAfter := time.Duration(float64(c.o.Heartbeat) * DeadAfterPings)
+	timer := c.o.Clock.NewTimer(authTimeout)
+	defer timer.Stop()
+	authed := false
+	var catchUp clockwork.Timer
+	var catchUpC <-chan time.Time
+	var pending []protocol.NotificationFrame
+	flush := func(replayed bool) {
+		if len(pending) > 0 && c.o.OnNotifications != nil {
+			c.o.OnNotifications(pending, replayed)
+		}
+		pending = nil
+	}
+	defer func() {
+		if catchUp != nil {
+			catchUp.Stop()
+		}
+		flush(true)
+	}()
+	last := resume
+
+	for {
+		select {
+		case <-ctx.Done():
+			c.closeNormally(ws)
+			return ctx.Err()
+		case <-c.kick:
+			c.closeNormally(ws)
+			return errKicked
+		case r := <-c.wake:
+			return wakeError{r}
+		case <-timer.Chan():
+			if !authed {
+				return errTimeout
+			}
+			return errDead
+		case <-catchUpC:
+			catchUpC = nil
+			flush(true)
+		case r := <-frames:
+			if r.err != nil {
+				if authed {
+					return fmt.Errorf("link closed: %w", r.err)
+				}
+				return fmt.Errorf("link closed during sign-in: %w", r.err)
+			}
+			var head struct {
+				Type string `json:"type"`
+			}
+			if err := json.Unmarshal(r.data, &head); err != nil {
+				c.log.Warn("ignoring a frame that is not JSON", slog.Int("bytes", len(r.data)))
+				continue
+			}
+			if !authed {
+				switch head.Type {
+				case protocol.TypeAuthOK:
+					var ok protocol.AuthOK
+					json.Unmarshal(r.data, &ok)
+					authed = true
+					c.bo.Reset()
+					timer.Reset(deadAfter)
+					catchUp = c.o.Clock.NewTimer(catchUpGap)
+					catchUpC = catchUp.Chan()
+					c.log.Info("connected", slog.String("user", ok.Username))
+					c.setStatus(Status{State: Connected, Username: ok.Username})
+				case protocol.TypeAuthError:
+					var ae protocol.AuthError
+					json.Unmarshal(r.data, &ae)
+					c.log.Warn("auth refused", slog.String("reason", ae.Message))
+					c.setStatus(Status{State: AuthFailed, Error: ae.Message})
+					if c.o.OnAuthError != nil {
+						c.o.OnAuthError(ae.Message)
+					}
+					return errAuth
+				default:
+					c.log.Warn("unexpected frame before auth_ok", slog.String("type", head.Type))
+				}
+				continue
+			}
+			timer.Reset(deadAfter) // any frame proves the link is alive
+			switch head.Type {
+			case protocol.TypePing:
+				if err := c.write(ws, protocol.Ping{Type: protocol.TypePong}); err != nil {
+					return fmt.Errorf("send pong: %w", err)
+				}
+			case protocol.TypeNotification:
+				var f protocol.NotificationFrame
+				if err := json.Unmarshal(r.data, &f); err != nil {
+					c.log.Warn("ignoring a malformed notification", slog.Any("error", err))
+					continue
+				}
+				if f.Seq > 0 && last != nil && f.Epoch == last.Epoch && f.Seq <= last.Seq {
+					continue // seen already
+				}
+				if f.Seq > 0 {
+					last = &protocol.Resume{Epoch: f.Epoch, Seq: f.Seq}
+				}
+				pending = append(pending, f)
+				if catchUpC != nil {
+					catchUp.Reset(catchUpGap)
+				} else {
+					flush(false)
+				}
+			case protocol.TypeAuthError:
+				var ae protocol.AuthError
+				json.Unmarshal(r.data, &ae)
+				c.log.Warn("the gateway ended the session", slog.String("reason", ae.Message))
+				c.setStatus(Status{State: AuthFailed, Error: ae.Message})
+				if c.o.OnAuthError != nil {
+					c.o.OnAuthError(ae.Message)
+				}
+				return errAuth
+			}
+		}
+	}
+}
+
+func (c *Conn) write(ws *websocket.Conn, v any) error {
+	ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return ws.WriteJSON(v)
+}
+
+func (c *Conn) closeNormally(ws *websocket.Conn) {
+	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+		time.Now().Add(time.Second))
+}

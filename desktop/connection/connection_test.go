@@ -1,0 +1,399 @@
+package connection
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"go.uber.org/goleak"
+
+	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// harness runs a Conn against a real in-process gateway and records what
+// it reports.
+type harness struct {
+	t        *testing.T
+	gw       *gatewaytest.Gateway
+	conn     *Conn
+	statuses chan Status
+	authErrs chan string
+
+	mu       sync.Mutex
+	token    string
+	cursor   *protocol.Resume
+	got      []protocol.NotificationFrame
+	replayed []bool
+	batches  chan struct{}
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newHarness(t *testing.T, gw *gatewaytest.Gateway, o Options) *harness {
+	h := &harness{t: t, gw: gw, statuses: make(chan Status, 100), authErrs: make(chan string, 10),
+		batches: make(chan struct{}, 100), token: gw.Token(t, "petr")}
+	url := gw.WSURL // Restart keeps the port (and rewrites the field)
+	o.URL = func() string { return url }
+	o.Token = func() string { h.mu.Lock(); defer h.mu.Unlock(); return h.token }
+	o.Cursor = func() *protocol.Resume { h.mu.Lock(); defer h.mu.Unlock(); return h.cursor }
+	o.OnStatus = func(s Status) { h.statuses <- s }
+	o.OnAuthError = func(m string) { h.authErrs <- m }
+	o.OnNotifications = func(fs []protocol.NotificationFrame, replayed bool) {
+		h.mu.Lock()
+		for _, f := range fs {
+			h.got = append(h.got, f)
+			h.replayed = append(h.replayed, replayed)
+			if f.Seq > 0 {
+				h.cursor = &protocol.Resume{Epoch: f.Epoch, Seq: f.Seq}
+			}
+		}
+		h.mu.Unlock()
+		h.batches <- struct{}{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	h.conn = New(o)
+	return h
+}
+
+func (h *harness) flags() []bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]bool(nil), h.replayed...)
+}
+
+func (h *harness) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan struct{})
+	go func() { h.conn.Run(ctx); close(h.done) }()
+}
+
+func (h *harness) stop() {
+	h.cancel()
+	<-h.done
+}
+
+// waitState returns the first status in state st.
+func (h *harness) waitState(st State) Status {
+	h.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-h.statuses:
+			if s.State == st {
+				return s
+			}
+		case <-timeout:
+			h.t.Fatalf("no %s status (now %+v)", st, h.conn.Status())
+		}
+	}
+}
+
+// advanceUntilConnected moves the fake clock past each backoff wait until
+// the link is up (the attempt in flight may fail or succeed).
+func (h *harness) advanceUntilConnected(clock *clockwork.FakeClock) {
+	h.t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-h.statuses:
+			switch s.State {
+			case Connected:
+				return
+			case Reconnecting:
+				clock.Advance(s.RetryAt.Sub(clock.Now()))
+			}
+		case <-timeout:
+			h.t.Fatalf("not connected (now %+v)", h.conn.Status())
+		}
+	}
+}
+
+func (h *harness) waitCount(n int) []protocol.NotificationFrame {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		h.mu.Lock()
+		got := append([]protocol.NotificationFrame(nil), h.got...)
+		h.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.t.Fatalf("got %d notifications, want %d", len(h.got), n)
+	return nil
+}
+
+func dispatch(t *testing.T, gw *gatewaytest.Gateway, ids ...string) {
+	t.Helper()
+	c := gw.Client()
+	defer c.Close()
+	for _, id := range ids {
+		if _, err := c.Dispatch(context.Background(), "petr", protocol.Notification{ID: id, Title: "t " + id, Message: "m"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func ids(fs []protocol.NotificationFrame) string {
+	s := ""
+	for _, f := range fs {
+		s += f.ID + " "
+	}
+	return s
+}
+
+func TestLiveResumeAndRestartWithoutDuplicates(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	defer gw.Stop()
+	h := newHarness(t, gw, Options{})
+	h.run()
+	defer func() {
+		if h.done != nil {
+			h.cancel()
+			<-h.done
+		}
+	}()
+	if s := h.waitState(Connected); s.Username != "petr" {
+		t.Fatalf("status %+v", s)
+	}
+	time.Sleep(2 * catchUpGap) // past the replay burst: what comes now is live
+	dispatch(t, gw, "a", "b")
+	got := h.waitCount(2)
+	if r := h.flags(); ids(got) != "a b " || r[0] || r[1] {
+		t.Fatalf("live: %s %v", ids(got), r)
+	}
+
+	// The app quits; three alerts arrive meanwhile; it starts again and
+	// resumes from its cursor: only the three, in order, marked replayed.
+	h.stop()
+	dispatch(t, gw, "c", "d", "e")
+	h2 := newHarness(t, gw, Options{})
+	h2.cursor = h.cursor
+	h2.run()
+	defer h2.stop()
+	h2.waitState(Connected)
+	got = h2.waitCount(3)
+	time.Sleep(100 * time.Millisecond)
+	if r := h2.flags(); ids(h2.waitCount(3)) != "c d e " || !r[0] || !r[2] {
+		t.Fatalf("resume: %s %v", ids(got), r)
+	}
+
+	// The gateway restarts (history kept): the app reconnects by itself
+	// after a short backoff and sees nothing twice.
+	gw.Restart(t)
+	h2.waitState(Reconnecting)
+	h2.waitState(Connected)
+	dispatch(t, gw, "f")
+	h2.waitCount(4)
+	time.Sleep(100 * time.Millisecond) // time for a duplicate to show up
+	if got := h2.waitCount(4); ids(got) != "c d e f " {
+		t.Fatalf("after restart: %s", ids(got))
+	}
+}
+
+func TestNewSignInGetsTheKeptHistory(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	dispatch(t, gw, "old1", "old2")
+	h := newHarness(t, gw, Options{})
+	h.run()
+	defer h.stop()
+	got := h.waitCount(2)
+	if ids(got) != "old1 old2 " || !h.flags()[0] || got[1].Seq != 2 || got[1].Epoch == "" {
+		t.Fatalf("%s %v %+v", ids(got), h.replayed, got[1])
+	}
+}
+
+func TestBackoffGrowsWithJitterToThirtySeconds(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	gw.Stop() // nothing listens: every attempt fails at once
+	clock := clockwork.NewFakeClock()
+	h := newHarness(t, gw, Options{Clock: clock, Wall: clock.Now})
+	h.run()
+	base := time.Second
+	for i := 0; i < 9; i++ {
+		s := h.waitState(Reconnecting)
+		d := s.RetryAt.Sub(clock.Now())
+		lo, hi := base/2, min(base*3/2, MaxBackoff)
+		if d < lo || d > hi {
+			t.Fatalf("attempt %d: delay %v not in [%v, %v]", i, d, lo, hi)
+		}
+		if s.Error == "" {
+			t.Fatal("no reason shown")
+		}
+		clock.Advance(d)
+		base = min(base*2, MaxBackoff)
+	}
+	if base != MaxBackoff {
+		t.Fatalf("never reached the cap: %v", base)
+	}
+	// The gateway comes back: the next attempt connects and the backoff
+	// starts from 1 s again.
+	gw.Restart(t)
+	h.advanceUntilConnected(clock)
+	gw.Stop()
+	s := h.waitState(Reconnecting)
+	if d := s.RetryAt.Sub(clock.Now()); d > 1500*time.Millisecond {
+		t.Fatalf("backoff not reset after connecting: %v", d)
+	}
+	h.stop()
+}
+
+func TestDeadLinkIsNoticedWithoutPings(t *testing.T) {
+	// The gateway pings every hour, the app expects every 30 s: after 75 s
+	// of silence the app must give up on the link and reconnect.
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: time.Hour})
+	clock := clockwork.NewFakeClock()
+	h := newHarness(t, gw, Options{Clock: clock, Wall: clock.Now, Heartbeat: 30 * time.Second})
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	clock.Advance(74 * time.Second)
+	select {
+	case s := <-h.statuses:
+		t.Fatalf("gave up early: %+v", s)
+	case <-time.After(100 * time.Millisecond):
+	}
+	clock.Advance(time.Second)
+	s := h.waitState(Reconnecting)
+	if s.Error == "" {
+		t.Fatal("no reason")
+	}
+	clock.Advance(s.RetryAt.Sub(clock.Now()))
+	h.waitState(Connected)
+}
+
+func TestPingsKeepTheLinkAlive(t *testing.T) {
+	// The gateway pings every 200 ms and drops a client after 3 missed
+	// pongs; the app (told to expect pings every 400 ms) would drop a link
+	// silent for 1 s. Ten heartbeats later the link must be the same.
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 200 * time.Millisecond})
+	h := newHarness(t, gw, Options{Heartbeat: 400 * time.Millisecond})
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	select {
+	case s := <-h.statuses:
+		t.Fatalf("link changed: %+v", s)
+	case <-time.After(2 * time.Second):
+	}
+	dispatch(t, gw, "x")
+	h.waitCount(1)
+}
+
+func TestWakeFromSleepReconnectsAtOnce(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	clock := clockwork.NewFakeClock()
+	var mu sync.Mutex
+	slept := time.Duration(0)
+	wall := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock.Now().Add(slept) }
+	sleep := func(d time.Duration) { mu.Lock(); slept += d; mu.Unlock(); clock.Advance(time.Second) }
+	h := newHarness(t, gw, Options{Clock: clock, Wall: wall, SleepCheck: time.Second})
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+
+	// Connected, then the lid closes for an hour: the app renews the link
+	// at once (the old socket is likely dead after a real sleep).
+	sleep(time.Hour)
+	h.waitState(Connecting)
+	h.waitState(Connected)
+
+	// Disconnected and waiting out a long backoff when the computer sleeps:
+	// it retries at once on wake instead of finishing the wait.
+	gw.Stop()
+	var s Status
+	for i := 0; i < 5; i++ { // let the backoff grow
+		s = h.waitState(Reconnecting)
+		if i < 4 {
+			clock.Advance(s.RetryAt.Sub(clock.Now()))
+		}
+	}
+	if s.RetryAt.Sub(clock.Now()) < 4*time.Second {
+		t.Fatalf("backoff did not grow: %v", s.RetryAt.Sub(clock.Now()))
+	}
+	gw.Restart(t)
+	sleep(8 * time.Hour)
+	h.waitState(Connected)
+	if clock.Now().After(s.RetryAt) {
+		t.Fatal("waited out the backoff")
+	}
+}
+
+func TestAuthErrorWaitsForTheAppThenRetries(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	h := newHarness(t, gw, Options{})
+	forged, _, _ := protocol.IssueToken([]byte("not-the-gateway-secret-0123456789abc"), gw.Issuer, "petr", time.Now())
+	h.token = forged
+	h.run()
+	defer h.stop()
+	if s := h.waitState(AuthFailed); s.Error == "" {
+		t.Fatal("no reason")
+	}
+	select {
+	case m := <-h.authErrs:
+		if m == "" {
+			t.Fatal("empty auth error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("OnAuthError not called")
+	}
+	// Stays put until the app acts.
+	select {
+	case s := <-h.statuses:
+		t.Fatalf("retried on its own: %+v", s)
+	case <-time.After(200 * time.Millisecond):
+	}
+	h.mu.Lock()
+	h.token = gw.Token(t, "petr")
+	h.mu.Unlock()
+	h.conn.Kick()
+	h.waitState(Connected)
+}
+
+func TestSignedOutDoesNothingUntilKicked(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	h := newHarness(t, gw, Options{})
+	h.token = ""
+	h.run()
+	defer h.stop()
+	h.waitState(SignedOut)
+	h.mu.Lock()
+	h.token = gw.Token(t, "petr")
+	h.mu.Unlock()
+	h.conn.Kick()
+	h.waitState(Connected)
+	h.mu.Lock()
+	h.token = ""
+	h.mu.Unlock()
+	h.conn.Kick()
+	h.waitState(SignedOut)
+	if n := gwConns(t, gw); n != 0 {
+		t.Fatalf("%d connections left after sign-out", n)
+	}
+}
+
+func gwConns(t *testing.T, gw *gatewaytest.Gateway) int {
+	c := gw.Client()
+	defer c.Close()
+	for i := 0; i < 100; i++ {
+		h, err := c.Health(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Connections == 0 || i == 99 {
+			return h.Connections
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return -1
+}

@@ -1,0 +1,47 @@
+package connection
+
+import (
+	"testing"
+	"time"
+)
+
+func TestWakeWatcherSeesSleepAndNetworkChanges(t *testing.T) {
+	mono := time.Now()
+	wall := mono.Round(0)
+	net := "eth0=10.0.0.2/24"
+	w := &wakeWatcher{mono: func() time.Time { return mono }, wall: func() time.Time { return wall },
+		netPrint: func() string { return net }, threshold: 5 * time.Second}
+	w.start()
+	tick := func(monoD, wallD time.Duration) string {
+		mono, wall = mono.Add(monoD), wall.Add(wallD)
+		return w.check()
+	}
+	if r := tick(10*time.Second, 10*time.Second); r != "" {
+		t.Fatalf("normal tick: %q", r)
+	}
+	if r := tick(10*time.Second, 12*time.Second); r != "" {
+		t.Fatalf("small drift: %q", r)
+	}
+	// Asleep for an hour: timers (monotonic) moved 10 s, the wall clock 1 h.
+	if r := tick(10*time.Second, time.Hour); r == "" {
+		t.Fatal("sleep not seen")
+	}
+	if r := tick(10*time.Second, 10*time.Second); r != "" {
+		t.Fatalf("after wake: %q", r)
+	}
+	net = "wlan0=192.168.1.5/24"
+	if r := tick(10*time.Second, 10*time.Second); r != "network changed" {
+		t.Fatalf("network change: %q", r)
+	}
+	if r := tick(10*time.Second, -time.Hour); r == "" {
+		t.Fatal("clock set back not seen")
+	}
+}
+
+func TestNetFingerprintIsStable(t *testing.T) {
+	a := netFingerprint()
+	b := netFingerprint()
+	if a != b {
+		t.Fatalf("fingerprint changes without a network change: %q vs %q", a, b)
+	}
+}

@@ -1,0 +1,312 @@
+// Package e2e drives the built desktop app end to end on Linux: a real
+// window under Xvfb, a private D-Bus session with stand-ins for the tray
+// host and the notification server, a real Secret Service (gnome-keyring),
+// the real gateway and a faithful webapp stand-in. scripts/test.d/30-desktop.sh
+// sets up the display, the bus and the keyring, builds the app and runs
+// this with ANALYST_E2E_APP pointing at the binary.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/keboola/analyst-alerts/desktop/internal/dbusstandin"
+	"github.com/keboola/analyst-alerts/desktop/internal/webappstandin"
+	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+type harness struct {
+	t         *testing.T
+	bin       string
+	env       []string
+	artifacts string
+	gw        *gatewaytest.Gateway
+	watcher   *dbusstandin.Watcher
+	notes     *dbusstandin.Notifications
+	configDir string
+	dir       string // working directory of the app (the dev build reads frontend/dist from it)
+}
+
+func setup(t *testing.T) *harness {
+	bin := os.Getenv("ANALYST_E2E_APP")
+	if bin == "" {
+		t.Skip("set ANALYST_E2E_APP (scripts/test.d/30-desktop.sh runs this under Xvfb and a private D-Bus)")
+	}
+	if os.Getenv("DISPLAY") == "" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Fatal("needs DISPLAY and a private DBUS_SESSION_BUS_ADDRESS")
+	}
+	h := &harness{t: t, bin: bin, artifacts: os.Getenv("ANALYST_E2E_ARTIFACTS")}
+	if h.artifacts == "" {
+		h.artifacts = t.TempDir()
+	}
+	os.MkdirAll(h.artifacts, 0o755)
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if h.watcher, err = dbusstandin.StartWatcher(conn); err != nil {
+		t.Fatal(err)
+	}
+	if h.notes, err = dbusstandin.StartNotifications(conn); err != nil {
+		t.Fatal(err)
+	}
+	h.gw = gatewaytest.Start(t, gatewaytest.Options{})
+	web := webappstandin.New(webappstandin.Options{Secret: h.gw.Secret, Issuer: h.gw.Issuer, Socket: h.gw.Socket,
+		Scripts: []protocol.ScriptInfo{{Name: "revenue_check.py", Stem: "revenue_check"}},
+		Images:  map[string][]byte{"chart.png": chart()}})
+	srv := httptest.NewServer(web.Handler())
+	t.Cleanup(srv.Close)
+	home := t.TempDir()
+	h.configDir = filepath.Join(home, "config", "com.keboola.analyst")
+	h.env = append(os.Environ(),
+		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"),
+		"XDG_STATE_HOME="+filepath.Join(home, "state"),
+		"ANALYST_SERVER_URL="+srv.URL, "ANALYST_WS_URL="+h.gw.WSURL,
+		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1",
+		"WEBKIT_DISABLE_COMPOSITING_MODE=1", "NO_AT_BRIDGE=1")
+	return h
+}
+
+// chart draws a small line chart, the kind a script attaches.
+func chart() []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 320, 140))
+	for y := 0; y < 140; y++ {
+		for x := 0; x < 320; x++ {
+			img.Set(x, y, color.White)
+		}
+	}
+	for x := 0; x < 320; x++ {
+		y := 30 + x/4
+		if x > 220 {
+			y = 85 + (x-220)/2
+		}
+		for d := 0; d < 3; d++ {
+			img.Set(x, y+d, color.RGBA{0x1f, 0x6f, 0xeb, 0xff})
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+func (h *harness) start(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(h.bin, args...)
+	cmd.Env = h.env
+	cmd.Dir = h.dir
+	logf, err := os.Create(filepath.Join(h.artifacts, name+".log"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		logf.Close()
+	})
+	return cmd
+}
+
+func (h *harness) stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (h *harness) connections(user string) int {
+	c := h.gw.Client()
+	defer c.Close()
+	hr, err := c.Health(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return hr.Users[user]
+}
+
+func (h *harness) waitFor(what string, timeout time.Duration, ok func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// windowViewable reports whether the app's window is mapped on the display.
+func windowViewable() bool {
+	out, err := exec.Command("xwininfo", "-root", "-tree").Output()
+	if err != nil {
+		return false
+	}
+	re := regexp.MustCompile(`(0x[0-9a-f]+) "Analyst Alerts"`)
+	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+		info, _ := exec.Command("xwininfo", "-id", m[1]).Output()
+		if strings.Contains(string(info), "IsViewable") {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *harness) screenshot(name string) string {
+	h.t.Helper()
+	p := filepath.Join(h.artifacts, name)
+	cmd := exec.Command("sh", "-c", `xwd -root -silent | convert xwd:- "$0"`, p)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		h.t.Fatalf("screenshot: %v %s", err, out)
+	}
+	h.t.Logf("screenshot: %s", p)
+	return p
+}
+
+// assertPainted checks that the popover's area of a screenshot is not the
+// black root window: the page rendered (its background is light).
+func (h *harness) assertPainted(shot string) {
+	h.t.Helper()
+	out, err := exec.Command("convert", shot, "-crop", "380x560+892+8", "-colorspace", "Gray",
+		"-format", "%[fx:mean]", "info:").Output()
+	if err != nil {
+		h.t.Fatalf("measure screenshot: %v", err)
+	}
+	var mean float64
+	fmt.Sscan(string(out), &mean)
+	if mean < 0.5 {
+		h.t.Fatalf("the popover area is dark (mean %.2f): the page did not render", mean)
+	}
+}
+
+func TestDesktopEndToEnd(t *testing.T) {
+	h := setup(t)
+
+	// 1. Launch: the tray item registers with its title, icon and menu.
+	launched := time.Now()
+	app := h.start("app-1")
+	item, err := h.watcher.Next(60 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("FIGURE launch_to_tray_ms=%d", item.At.Sub(launched).Milliseconds())
+	props, err := h.watcher.Properties(item)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title, _ := props["Title"].Value().(string); title != "Analyst Alerts" {
+		t.Fatalf("tray title %q", title)
+	}
+	plain := fmt.Sprint(props["IconPixmap"].Value())
+	if len(plain) < 100 {
+		t.Fatalf("no tray icon: %s", plain)
+	}
+	icon := func() string {
+		p, err := h.watcher.Properties(item)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(p["IconPixmap"].Value())
+	}
+	menu, _ := props["Menu"].Value().(dbus.ObjectPath)
+	h.waitFor("the tray menu", 10*time.Second, func() bool {
+		labels, err := h.watcher.MenuLabels(item, menu)
+		return err == nil && strings.Join(labels, ",") == "Open,Settings,,Quit" || strings.Join(labels, ",") == "Open,Settings,Quit"
+	})
+	if windowViewable() {
+		t.Fatal("the popover must start hidden")
+	}
+
+	// 2. A second launch with the sign-in link (as the browser does) hands
+	// it to the running app and exits; the app signs in and connects.
+	tok := h.gw.Token(t, "petr")
+	second := h.start("app-second", protocol.DeepLink("", tok))
+	done := make(chan error, 1)
+	go func() { done <- second.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the second instance did not exit")
+	}
+	h.waitFor("the app to connect to the gateway", 30*time.Second, func() bool { return h.connections("petr") == 1 })
+	time.Sleep(500 * time.Millisecond) // past the replay burst after auth_ok
+
+	// 3. A dispatch through the real gateway becomes a native notification.
+	c := h.gw.Client()
+	defer c.Close()
+	sent := time.Now()
+	if _, err := c.Dispatch(context.Background(), "petr", protocol.Notification{ID: "e2e-1", Title: "Revenue drop <b>32%</b>",
+		Message: "Revenue fell 32% since yesterday.\nTop market: CZ (-41%)", Script: "revenue_check",
+		ImageURL: "/api/notifications/images/chart.png"}); err != nil {
+		t.Fatal(err)
+	}
+	note, err := h.notes.Next(15 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the tray icon to show the unread badge", 10*time.Second, func() bool { return icon() != plain })
+	t.Logf("FIGURE dispatch_to_native_notification_ms=%.1f", float64(note.At.Sub(sent).Microseconds())/1000)
+	if note.Summary != "Revenue drop <b>32%</b>" || note.Body != "Revenue fell 32% since yesterday.\nTop market: CZ (-41%)" {
+		t.Fatalf("notification %+v", note)
+	}
+
+	// 4. Clicking the tray icon shows the popover with the notification.
+	if err := h.watcher.Activate(item); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the popover window", 15*time.Second, windowViewable)
+	time.Sleep(2 * time.Second) // let WebKit paint
+	h.assertPainted(h.screenshot("desktop-popover.png"))
+
+	// 5. Clicking the notification opens its detail (with the chart).
+	if err := h.notes.Click(note.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	h.screenshot("desktop-detail.png")
+	h.waitFor("the badge to go once the alert is read", 10*time.Second, func() bool { return icon() == plain })
+
+	// 6. Restart: the token (keychain) and the list survive; the resume
+	// brings no duplicate.
+	h.stop(app)
+	h.waitFor("the old connection to close", 15*time.Second, func() bool { return h.connections("petr") == 0 })
+	app2 := h.start("app-2")
+	if _, err := h.watcher.Next(60 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the restarted app to connect with the kept token", 30*time.Second, func() bool { return h.connections("petr") == 1 })
+	time.Sleep(time.Second)
+	if n := len(h.notes.All()); n != 1 {
+		t.Fatalf("%d native notifications after restart, want 1 (no duplicate)", n)
+	}
+	b, err := os.ReadFile(filepath.Join(h.configDir, "notifications.json"))
+	if err != nil || !strings.Contains(string(b), `"e2e-1"`) {
+		t.Fatalf("list not kept: %v %s", err, b)
+	}
+	h.stop(app2)
+}

@@ -1,0 +1,213 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// TestDesktopFigures is the desktop part of `make bench`: it prints the
+// app's figures next to a bare Wails app's, measured the same way in the
+// same run. It asserts only that the measurements could be taken; the
+// figures are for people to read (BENCHMARKS.md), not pass/fail timings.
+func TestDesktopFigures(t *testing.T) {
+	if os.Getenv("ANALYST_BENCH") != "1" {
+		t.Skip("run by scripts/bench.d/30-desktop.sh")
+	}
+	baseline := os.Getenv("ANALYST_BENCH_BASELINE")
+	idle := 60 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("ANALYST_BENCH_IDLE")); err == nil {
+		idle = v
+	}
+	h := setup(t)
+
+	launched := time.Now()
+	app := h.start("bench-app")
+	item, err := h.watcher.Next(60 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("desktop: launch to tray registered: %d ms\n", item.At.Sub(launched).Milliseconds())
+	second := h.start("bench-second", protocol.DeepLink("", h.gw.Token(t, "petr")))
+	second.Wait()
+	h.waitFor("connected", 30*time.Second, func() bool { return h.connections("petr") == 1 })
+	time.Sleep(500 * time.Millisecond)
+
+	c := h.gw.Client()
+	defer c.Close()
+	var lat []time.Duration
+	for i := 0; i < 20; i++ {
+		sent := time.Now()
+		if _, err := c.Dispatch(context.Background(), "petr", protocol.Notification{ID: fmt.Sprint("b", i), Title: "bench", Message: "m"}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := h.notes.Next(10 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lat = append(lat, n.At.Sub(sent))
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	fmt.Printf("desktop: dispatch to native notification (20 sequential): p50 %.1f ms, max %.1f ms\n",
+		ms(lat[len(lat)/2]), ms(lat[len(lat)-1]))
+
+	appIdle := measureIdle(t, app.Process.Pid, idle)
+	h.stop(app)
+	fmt.Printf("desktop: app idle %v (popover hidden, connected, heartbeat 30 s): %s\n", idle, appIdle)
+
+	if baseline == "" {
+		fmt.Println("desktop: no baseline app given (ANALYST_BENCH_BASELINE); comparison skipped")
+		return
+	}
+	h.bin = baseline
+	base := h.start("bench-baseline")
+	time.Sleep(3 * time.Second) // its window and WebKit processes come up
+	baseIdle := measureIdle(t, base.Process.Pid, idle)
+	h.stop(base)
+	fmt.Printf("desktop: bare Wails template app idle %v (window shown): %s\n", idle, baseIdle)
+	fmt.Printf("desktop: app / bare Wails total PSS: %.2f (target <= 1.15)\n", float64(appIdle.pssKB)/float64(baseIdle.pssKB))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+type idleFigures struct {
+	procs      int
+	pssKB      int64
+	byName     map[string]int64
+	cpuSeconds float64
+	switches   int64
+	period     time.Duration
+}
+
+func (f idleFigures) String() string {
+	var parts []string
+	for n, kb := range f.byName {
+		parts = append(parts, fmt.Sprintf("%s %d MB", n, kb/1024))
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("total PSS %d MB (%s), CPU %.2f s (%.3f%%), %.2f context switches/s",
+		f.pssKB/1024, strings.Join(parts, ", "), f.cpuSeconds, 100*f.cpuSeconds/f.period.Seconds(),
+		float64(f.switches)/f.period.Seconds())
+}
+
+// measureIdle settles for 10 s, then measures the process tree under root
+// over period: PSS at the end, CPU time and context switches (wake-ups)
+// during.
+func measureIdle(t *testing.T, root int, period time.Duration) idleFigures {
+	time.Sleep(10 * time.Second)
+	pids := tree(root)
+	cpu0, sw0 := cpuTicks(pids), switches(pids)
+	time.Sleep(period)
+	pids = tree(root)
+	sw1 := switches(pids)
+	f := idleFigures{procs: len(pids), byName: map[string]int64{}, period: period}
+	for _, p := range pids {
+		kb := pss(p)
+		f.pssKB += kb
+		f.byName[comm(p)] += kb
+	}
+	f.cpuSeconds = float64(cpuTicks(pids)-cpu0) / 100 // USER_HZ
+	for tid, n := range sw1 {                         // threads that lived through the whole period
+		if n0, ok := sw0[tid]; ok {
+			f.switches += n - n0
+		}
+	}
+	if f.pssKB == 0 {
+		t.Fatal("could not read PSS (needs /proc/PID/smaps_rollup)")
+	}
+	return f
+}
+
+// tree is root and all its descendants.
+func tree(root int) []int {
+	children := map[int][]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if ppid, err := strconv.Atoi(fields[1]); err == nil {
+			children[ppid] = append(children[ppid], pid)
+		}
+	}
+	out := []int{root}
+	for i := 0; i < len(out); i++ {
+		out = append(out, children[out[i]]...)
+	}
+	return out
+}
+
+func comm(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b))
+}
+
+func pss(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
+			kb, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
+func cpuTicks(pids []int) int64 {
+	var total int64
+	for _, p := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		u, _ := strconv.ParseInt(f[11], 10, 64) // utime (field 14)
+		k, _ := strconv.ParseInt(f[12], 10, 64) // stime (field 15)
+		total += u + k
+	}
+	return total
+}
+
+// switches counts voluntary and involuntary context switches per thread:
+// each is a wake-up.
+func switches(pids []int) map[string]int64 {
+	total := map[string]int64{}
+	for _, p := range pids {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", p))
+		for _, st := range tasks {
+			b, err := os.ReadFile(st)
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.HasSuffix(strings.SplitN(line, ":", 2)[0], "ctxt_switches") {
+					n, _ := strconv.ParseInt(strings.TrimSpace(strings.SplitN(line, ":", 2)[1]), 10, 64)
+					total[st] += n
+				}
+			}
+		}
+	}
+	return total
+}

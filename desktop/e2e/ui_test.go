@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// TestDesktopUIInBrowser drives the real popover UI with headless Chromium:
+// a `-tags dev` build serves the page and its live Go bindings over HTTP
+// (the native window opens too, under Xvfb). The browser steps are in
+// frontend/e2e/ui-e2e.mjs; this test runs the app signed in (the sign-in
+// link given at first launch, as Linux and Windows do) with one hostile
+// alert dispatched through the real gateway, and checks what the UI's
+// actions did on the servers' side.
+func TestDesktopUIInBrowser(t *testing.T) {
+	dev, root := os.Getenv("ANALYST_E2E_DEV_APP"), os.Getenv("ANALYST_ROOT")
+	if dev == "" || root == "" {
+		t.Skip("set ANALYST_E2E_DEV_APP and ANALYST_ROOT (scripts/test.d/30-desktop.sh does)")
+	}
+	h := setup(t)
+	h.bin, h.dir = dev, root
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	// "Open in Claude Code" starts this terminal stand-in, which records the
+	// arguments it was given, one per line.
+	argvFile := filepath.Join(t.TempDir(), "argv.txt")
+	term := filepath.Join(t.TempDir(), "terminal")
+	os.WriteFile(term, []byte("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > "+argvFile+"\n"), 0o700)
+	h.env = append(h.env, "devserver="+addr, "ANALYST_TERMINAL="+term)
+
+	app := h.start("ui-app", protocol.DeepLink("", h.gw.Token(t, "petr")))
+	h.waitFor("the app to sign in from its launch argument and connect", 60*time.Second,
+		func() bool { return h.connections("petr") == 1 })
+	time.Sleep(500 * time.Millisecond)
+	c := h.gw.Client()
+	defer c.Close()
+	if _, err := c.Dispatch(context.Background(), "petr", protocol.Notification{ID: "ui-1",
+		Title: "Revenue drop <img src=x onerror=alert(1)>", Message: "Revenue fell 32%.\nTop market: CZ",
+		Script: "revenue_check", ImageURL: "/api/notifications/images/chart.png"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.notes.Next(15 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	node := exec.Command("node", "e2e/ui-e2e.mjs")
+	node.Dir = filepath.Join(root, "frontend")
+	node.Env = append(os.Environ(), "UI_URL=http://"+addr+"/", "ARTIFACTS="+h.artifacts)
+	out, err := node.CombinedOutput()
+	t.Logf("browser:\n%s", out)
+	if err != nil {
+		t.Fatalf("browser steps failed: %v", err)
+	}
+	// "Open in Claude Code": the terminal got claude and a prompt naming a
+	// file; the alert's hostile title is in that file, not in the arguments.
+	b, err := os.ReadFile(argvFile)
+	if err != nil {
+		t.Fatalf("the terminal was not started: %v", err)
+	}
+	argv := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(argv) != 3 || argv[0] != "-e" || argv[1] != "claude" || strings.Contains(argv[2], "<img") {
+		t.Fatalf("terminal argv %q", argv)
+	}
+	path := strings.TrimSuffix(strings.TrimPrefix(argv[2], "Read the alert in "), " and help me investigate what caused it.")
+	prompt, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(prompt), "Revenue drop <img src=x onerror=alert(1)>") {
+		t.Fatalf("prompt file %s: %v %s", path, err, prompt)
+	}
+	// Sign out in the UI closed the link.
+	h.waitFor("sign-out to disconnect", 10*time.Second, func() bool { return h.connections("petr") == 0 })
+	// Run again and Run: two script results came back as native notifications.
+	h.waitFor("the script results as native notifications", 10*time.Second, func() bool { return len(h.notes.All()) >= 3 })
+	h.stop(app)
+}

@@ -1,0 +1,139 @@
+// Package shell adapts the Wails runtime to the app's small interfaces:
+// the window (events to the page, show near the tray), native
+// notifications, the browser, quitting. It holds the Wails context, which
+// exists only once Wails has started; calls before that are kept or dropped
+// as each method says.
+package shell
+
+import (
+	"context"
+	"log/slog"
+	goruntime "runtime"
+	"sync"
+
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"github.com/keboola/analyst-alerts/desktop/popover"
+)
+
+// Shell is safe for concurrent use.
+type Shell struct {
+	mu      sync.Mutex
+	ctx     context.Context
+	notify  bool        // notifications initialised
+	pending [][3]string // notifications sent before they could be shown
+	show    bool        // Show called before startup
+}
+
+// Started records the Wails context (OnStartup).
+func (s *Shell) Started(ctx context.Context) {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+	setAccessory() // macOS: no Dock icon (Wails forces the Regular policy at launch)
+}
+
+// DomReady initialises native notifications (they need the running page)
+// and sends what arrived before, and shows the window if asked before.
+func (s *Shell) DomReady(ctx context.Context, onClick func(id string)) {
+	if err := runtime.InitializeNotifications(ctx); err != nil {
+		slog.Warn("native notifications unavailable", slog.Any("error", err))
+	} else {
+		// macOS asks the user once; Linux and Windows always answer yes.
+		if ok, err := runtime.CheckNotificationAuthorization(ctx); err == nil && !ok {
+			if granted, err := runtime.RequestNotificationAuthorization(ctx); err != nil || !granted {
+				slog.Warn("notifications not allowed by the user", slog.Any("error", err))
+			}
+		}
+		runtime.OnNotificationResponse(ctx, func(r runtime.NotificationResult) {
+			if r.Error != nil {
+				slog.Warn("notification response", slog.Any("error", r.Error))
+				return
+			}
+			onClick(r.Response.ID)
+		})
+	}
+	s.mu.Lock()
+	s.notify = true
+	pending, show := s.pending, s.show
+	s.pending, s.show = nil, false
+	s.mu.Unlock()
+	for _, p := range pending {
+		s.Notify(p[0], p[1], p[2])
+	}
+	if show {
+		s.Show()
+	}
+}
+
+// Shutdown releases the notification service (OnShutdown).
+func (s *Shell) Shutdown(ctx context.Context) {
+	runtime.CleanupNotifications(ctx)
+}
+
+func (s *Shell) context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctx
+}
+
+// Notify shows a native notification; before the page is ready it is kept.
+func (s *Shell) Notify(id, title, body string) error {
+	s.mu.Lock()
+	if !s.notify {
+		s.pending = append(s.pending, [3]string{id, title, body})
+		s.mu.Unlock()
+		return nil
+	}
+	ctx := s.ctx
+	s.mu.Unlock()
+	return runtime.SendNotification(ctx, runtime.NotificationOptions{ID: id, Title: title, Body: body})
+}
+
+// Emit sends an event to the page; before startup it is dropped (the page
+// reads the whole state when it loads).
+func (s *Shell) Emit(event string, data any) {
+	if ctx := s.context(); ctx != nil {
+		runtime.EventsEmit(ctx, event, data)
+	}
+}
+
+// Show places the popover near the tray and shows it.
+func (s *Shell) Show() {
+	ctx := s.context()
+	if ctx == nil {
+		s.mu.Lock()
+		s.show = true
+		s.mu.Unlock()
+		return
+	}
+	if screens, err := runtime.ScreenGetAll(ctx); err == nil && len(screens) > 0 {
+		sc := screens[0]
+		for _, x := range screens {
+			if x.IsCurrent {
+				sc = x
+			}
+		}
+		x, y := popover.Position(goruntime.GOOS, sc.Size.Width, sc.Size.Height)
+		runtime.WindowSetPosition(ctx, x, y)
+	}
+	runtime.WindowShow(ctx)
+	runtime.WindowUnminimise(ctx)
+}
+
+// OpenURL opens a page in the user's browser.
+func (s *Shell) OpenURL(url string) error {
+	ctx := s.context()
+	if ctx == nil {
+		return context.Canceled
+	}
+	runtime.BrowserOpenURL(ctx, url)
+	return nil
+}
+
+// Quit ends the app.
+func (s *Shell) Quit() {
+	if ctx := s.context(); ctx != nil {
+		runtime.Quit(ctx)
+	}
+}

@@ -1,0 +1,134 @@
+package webapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/keboola/analyst-alerts/desktop/apperr"
+	"github.com/keboola/analyst-alerts/desktop/internal/webappstandin"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+var secret = []byte("0123456789abcdef0123456789abcdef")
+
+func pngBytes(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 2, 2))
+	img.Set(0, 0, color.White)
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func setup(t *testing.T) (*Client, *webappstandin.Server, string) {
+	last := "5m ago"
+	st := webappstandin.New(webappstandin.Options{Secret: secret,
+		Scripts: []protocol.ScriptInfo{{Name: "revenue.py", Stem: "revenue", LastRun: &last}, {Name: "x.py", Stem: "x"}},
+		Images:  map[string][]byte{"abc.png": pngBytes(t), "evil.png": []byte("<script>alert(1)</script>")}})
+	srv := httptest.NewServer(st.Handler())
+	t.Cleanup(srv.Close)
+	tok, _, _ := protocol.IssueToken(secret, "", "petr", time.Now())
+	return New(srv.URL, nil), st, tok
+}
+
+func TestRefreshScriptsRun(t *testing.T) {
+	c, st, tok := setup(t)
+	ctx := context.Background()
+	nt, err := c.Refresh(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl, err := protocol.VerifyToken(secret, "", nt, time.Now()); err != nil || cl.Subject != "petr" {
+		t.Fatalf("refreshed token: %v", err)
+	}
+	list, err := c.Scripts(ctx, tok)
+	if err != nil || len(list) != 2 || *list[0].LastRun != "5m ago" || list[1].LastRun != nil {
+		t.Fatalf("scripts %+v %v", list, err)
+	}
+	if err := c.RunScript(ctx, tok, "revenue.py"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RunScript(ctx, tok, "missing.py"); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("missing script: %v", err)
+	}
+	if err := c.RunScript(ctx, tok, "../etc/passwd"); apperr.CodeOf(err) != apperr.BadInput {
+		t.Fatalf("bad name: %v", err)
+	}
+	if r, n, _ := st.Count(); r != 1 || n != 1 {
+		t.Fatalf("refreshes %d runs %d", r, n)
+	}
+}
+
+func TestRefusedTokenIsAuthRefused(t *testing.T) {
+	c, _, _ := setup(t)
+	ctx := context.Background()
+	old, _, _ := protocol.IssueToken(secret, "", "petr", time.Now().Add(-38*24*time.Hour)) // expired 8 days ago
+	if _, err := c.Refresh(ctx, old); apperr.CodeOf(err) != apperr.AuthRefused {
+		t.Fatalf("expired beyond grace: %v", err)
+	}
+	graced, _, _ := protocol.IssueToken(secret, "", "petr", time.Now().Add(-33*24*time.Hour)) // expired 3 days ago
+	if _, err := c.Refresh(ctx, graced); err != nil {
+		t.Fatalf("within grace: %v", err)
+	}
+	forged, _, _ := protocol.IssueToken([]byte("another-secret-another-secret-xx"), "", "petr", time.Now())
+	if _, err := c.Scripts(ctx, forged); apperr.CodeOf(err) != apperr.AuthRefused {
+		t.Fatalf("forged: %v", err)
+	}
+}
+
+func TestUnreachableServerIsNetwork(t *testing.T) {
+	srv := httptest.NewServer(nil)
+	url := srv.URL
+	srv.Close()
+	if _, err := New(url, nil).Refresh(context.Background(), "a.b.c"); apperr.CodeOf(err) != apperr.Network {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestImagesOnlyFromTheServerAndOnlyImages(t *testing.T) {
+	c, _, tok := setup(t)
+	ctx := context.Background()
+	b, ct, err := c.Image(ctx, tok, "/api/notifications/images/abc.png")
+	if err != nil || ct != "image/png" || len(b) == 0 {
+		t.Fatalf("image: %v %s", err, ct)
+	}
+	if _, _, err := c.Image(ctx, tok, "/api/notifications/images/evil.png"); apperr.CodeOf(err) != apperr.Server {
+		t.Fatalf("non-image accepted: %v", err)
+	}
+	for _, bad := range []string{
+		"https://evil.example/api/notifications/images/abc.png", // token must not leave the server
+		"//evil.example/api/notifications/images/abc.png",
+		"/api/desktop/scripts",
+		"/api/notifications/images/../../desktop/scripts",
+		"/api/notifications/images/%2e%2e%2fx",
+		"/api/notifications/images/a.png?x=1",
+		"javascript:alert(1)",
+		"",
+	} {
+		if _, err := c.ImageURL(bad); apperr.CodeOf(err) != apperr.BadInput {
+			t.Errorf("%q accepted: %v", bad, err)
+		}
+	}
+}
+
+func TestForbiddenIsNotARefusedSignIn(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		w.Write([]byte(`{"error":"you may not run this script"}`))
+	}))
+	defer srv.Close()
+	err := New(srv.URL, nil).RunScript(context.Background(), "a.b.c", "x.py")
+	var e *apperr.Error
+	if apperr.CodeOf(err) != apperr.Server || !errors.As(err, &e) || e.Message != "you may not run this script" {
+		t.Fatalf("%v", err)
+	}
+}

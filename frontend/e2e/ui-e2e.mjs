@@ -1,0 +1,108 @@
+// Drives the real popover UI of a `-tags dev` build (which serves the page
+// and live Go bindings to a normal browser) with headless Debian Chromium.
+// Started by desktop/e2e (TestDesktopUIInBrowser), which runs the app
+// signed in, with one alert dispatched through the real gateway.
+//   UI_URL=http://127.0.0.1:PORT/ ARTIFACTS=dir node e2e/ui-e2e.mjs
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const url = process.env.UI_URL;
+const artifacts = process.env.ARTIFACTS || tmpdir();
+assert.ok(url, "UI_URL is required");
+
+const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), "ui-e2e-")), {
+  executablePath: "/usr/bin/chromium",
+  headless: true,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  viewport: { width: 380, height: 560 },
+});
+const page = browser.pages()[0] ?? (await browser.newPage());
+const cspViolations = [];
+const pageErrors = [];
+// The dev build's browser IPC (/wails/ipc.js, served only by -tags dev
+// builds) adds an inline style for its reconnect overlay, which the CSP
+// blocks; nothing else may trip the CSP.
+page.on("console", (m) => {
+  if (!/Content Security Policy/i.test(m.text())) return;
+  const from = m.location()?.url || "";
+  if (new URL(from, url).pathname === "/wails/ipc.js") return;
+  cspViolations.push(`${m.text()} (from ${from})`);
+});
+page.on("pageerror", (e) => pageErrors.push(String(e)));
+const step = async (name, f) => {
+  try {
+    await f();
+    console.log("ok   " + name);
+  } catch (e) {
+    await page.screenshot({ path: join(artifacts, "ui-failed.png") }).catch(() => {});
+    console.log("FAIL " + name + "\n" + (e.stack || e));
+    await browser.close();
+    process.exit(1);
+  }
+};
+
+await step("the list shows the alert, unread, as text", async () => {
+  await page.goto(url);
+  const item = page.locator("button.item").first();
+  await item.waitFor({ timeout: 15000 });
+  assert.equal(await item.locator(".item-title").textContent(), "Revenue drop <img src=x onerror=alert(1)>");
+  assert.ok((await item.getAttribute("class")).includes("unread"));
+  assert.equal(await page.locator("img").count(), 0, "no markup from the title");
+  assert.match(await page.locator(".status-text").textContent(), /^Connected$/);
+  assert.equal(await page.locator(".badge").textContent(), "1");
+  await page.screenshot({ path: join(artifacts, "ui-list.png") });
+});
+
+await step("keyboard: Tab reaches the alert, Enter opens its detail, which marks it read", async () => {
+  await page.locator("button.item").first().focus();
+  await page.keyboard.press("Enter");
+  await page.locator("article.detail h1").waitFor();
+  assert.equal(await page.locator(".message").textContent(), "Revenue fell 32%.\nTop market: CZ");
+  await page.locator(".badge").waitFor({ state: "detached", timeout: 5000 });
+  const img = page.locator("img.chart");
+  await img.waitFor();
+  await page.waitForFunction(() => document.querySelector("img.chart")?.naturalWidth > 0, null, { timeout: 10000 });
+  await page.screenshot({ path: join(artifacts, "ui-detail.png") });
+});
+
+await step("Open in Claude Code starts the terminal", async () => {
+  await page.getByRole("button", { name: "Open in Claude Code" }).click();
+  assert.equal(await page.locator(".outcome.ok").textContent({ timeout: 10000 }), "Opened in a terminal.");
+});
+
+await step("Run again runs the script; its result arrives as a new alert", async () => {
+  await page.getByRole("button", { name: "Run again" }).click();
+  await page.locator(".outcome.ok", { hasText: "The result arrives as an alert" }).waitFor({ timeout: 15000 });
+  await page.getByRole("button", { name: "← All alerts" }).click();
+  await page.locator("button.item", { hasText: "revenue_check ran" }).waitFor({ timeout: 15000 });
+});
+
+await step("Scripts lists the user's scripts and runs one", async () => {
+  await page.getByRole("button", { name: "Scripts" }).click();
+  const row = page.locator("li.script", { hasText: "revenue_check" });
+  await row.waitFor();
+  await row.getByRole("button", { name: "Run" }).click();
+  await row.locator(".outcome.ok").waitFor({ timeout: 15000 });
+  await page.screenshot({ path: join(artifacts, "ui-scripts.png") });
+});
+
+await step("Settings shows the account; Sign out signs out", async () => {
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.locator("section.settings dd", { hasText: "petr" }).waitFor();
+  await page.screenshot({ path: join(artifacts, "ui-settings.png") });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.locator(".status-text", { hasText: "Signed out" }).waitFor({ timeout: 10000 });
+  await page.getByRole("button", { name: "Sign in" }).first().waitFor();
+});
+
+await step("no CSP violation, no page error", async () => {
+  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(pageErrors, []);
+});
+
+await browser.close();
+console.log("ui e2e: all steps passed");

@@ -1,0 +1,151 @@
+// The page's state and what the user's actions do. Kept apart from main.ts
+// (which only boots it) so tests can drive it with a stand-in backend.
+import { mount } from "./dom";
+import type { Backend } from "./api";
+import type { Item, Open, ScriptInfo, State, View } from "./types";
+import { renderDetail, renderHeader, renderList, renderScripts, renderSettings, renderSignIn, type Handlers, type Outcome } from "./views";
+
+export class Controller {
+  view: View = "list";
+  state: State | null = null;
+  items: Item[] = [];
+  detailId = "";
+  scripts: ScriptInfo[] | null = null;
+  scriptsError = "";
+  runs: Record<string, Outcome> = {};
+  outcome: Outcome | undefined;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private shown: View | "" = "";
+
+  constructor(private root: HTMLElement, private api: Backend) {}
+
+  async start(): Promise<void> {
+    this.state = await this.api.state();
+    this.items = await this.api.notifications();
+    this.view = this.state.account.signed_in ? "list" : "signin";
+    this.render();
+  }
+
+  onState(s: State): void {
+    const wasIn = this.state?.account.signed_in;
+    this.state = s;
+    if (!s.account.signed_in && this.view !== "settings") this.view = "signin";
+    if (s.account.signed_in && !wasIn && this.view === "signin") this.view = "list";
+    this.render();
+  }
+
+  async onNotifications(): Promise<void> {
+    this.items = await this.api.notifications();
+    this.render();
+  }
+
+  onOpen(o: Open): void {
+    if (o.view === "detail" && o.id) void this.handlers.openDetail(o.id);
+    else this.go(o.view);
+  }
+
+  go(v: View): void {
+    this.view = v;
+    this.outcome = undefined;
+    if (v === "scripts") void this.loadScripts();
+    this.render();
+  }
+
+  private async act(f: () => Promise<unknown>, ok?: string): Promise<void> {
+    this.outcome = { busy: true };
+    this.render();
+    try {
+      await f();
+      this.outcome = ok ? { ok } : undefined;
+    } catch (e) {
+      this.outcome = { error: (e as { message: string }).message };
+    }
+    this.render();
+  }
+
+  private async loadScripts(): Promise<void> {
+    this.scripts = null;
+    this.scriptsError = "";
+    try {
+      this.scripts = await this.api.scripts();
+    } catch (e) {
+      this.scriptsError = (e as { message: string }).message;
+    }
+    this.render();
+  }
+
+  handlers: Handlers = {
+    go: (v) => this.go(v),
+    openDetail: async (id) => {
+      this.detailId = id;
+      this.view = "detail";
+      this.outcome = undefined;
+      this.render();
+      try {
+        await this.api.markRead(id);
+      } catch { /* gone from the list: the detail view says so */ }
+    },
+    markAllRead: () => void this.act(() => this.api.markAllRead()),
+    clear: () => void this.act(() => this.api.clear()),
+    runScript: async (name) => {
+      this.runs[name] = { busy: true };
+      this.render();
+      try {
+        await this.api.runScript(name);
+        this.runs[name] = { ok: "Done. The result arrives as an alert." };
+      } catch (e) {
+        this.runs[name] = { error: (e as { message: string }).message };
+      }
+      this.render();
+    },
+    runAgain: (id) => void this.act(() => this.api.runAgain(id), "Done. The result arrives as an alert."),
+    openInClaude: (id) => void this.act(() => this.api.openInClaude(id), "Opened in a terminal."),
+    signIn: () => void this.act(() => this.api.signIn(), "Finish signing in in the browser."),
+    signOut: () => void this.act(() => this.api.signOut()),
+    saveServer: (url) => void this.act(async () => { this.state = await this.api.setServer(url); }, "Saved."),
+  };
+
+  render(): void {
+    const s = this.state;
+    if (!s) return;
+    let body: HTMLElement;
+    switch (this.view) {
+      case "detail": {
+        const it = this.items.find((i) => i.id === this.detailId);
+        body = it ? renderDetail(it, this.handlers, this.outcome) : renderList(this.items, this.handlers);
+        break;
+      }
+      case "scripts": body = renderScripts(this.scripts, this.runs, this.handlers, this.scriptsError); break;
+      case "settings": body = renderSettings(s, this.handlers, this.outcome); break;
+      case "signin": body = renderSignIn(s, this.handlers, this.outcome); break;
+      default: body = renderList(this.items, this.handlers);
+    }
+    const focused = document.activeElement?.id;
+    mount(this.root, renderHeader(s, this.view, this.handlers), h2main(body));
+    if (this.shown !== this.view) {
+      // A new view: move the keyboard focus into it (its heading, or its
+      // first control), so Tab continues from what is on screen.
+      this.shown = this.view;
+      const main = this.root.querySelector("main")!;
+      (main.querySelector<HTMLElement>("h1") ?? main.querySelector<HTMLElement>("button, input"))?.focus();
+    } else if (focused) {
+      document.getElementById(focused)?.focus();
+    }
+    // "Reconnecting in N s" counts down while shown.
+    const counting = s.connection.state === "reconnecting";
+    if (counting && !this.ticker) this.ticker = setInterval(() => this.renderHeaderOnly(), 1000);
+    if (!counting && this.ticker) { clearInterval(this.ticker); this.ticker = undefined; }
+  }
+
+  private renderHeaderOnly(): void {
+    const s = this.state;
+    const old = this.root.querySelector("header");
+    if (s && old) old.replaceWith(renderHeader(s, this.view, this.handlers));
+  }
+}
+
+function h2main(body: HTMLElement): HTMLElement {
+  const m = document.createElement("main");
+  m.append(body);
+  return m;
+}

@@ -1,0 +1,59 @@
+// The JSON shapes of the Go services the page is bound to (desktop/app,
+// desktop/store, desktop/connection, desktop/auth, gateway/protocol).
+// desktop/app's TestPageTypesMatchTheGoTypes fails when they drift apart.
+
+export type ConnState = "signed_out" | "connecting" | "connected" | "reconnecting" | "auth_failed";
+
+export interface ConnStatus {
+  state: ConnState;
+  username?: string;
+  retry_at?: string; // RFC 3339; reconnecting only
+  error?: string;
+}
+
+export interface Account {
+  signed_in: boolean;
+  username: string;
+  expires_at: string;
+}
+
+export interface State {
+  connection: ConnStatus;
+  account: Account;
+  server: string;
+  server_from_env: boolean;
+  unread: number;
+  notice?: string;
+}
+
+export interface Item {
+  id: string;
+  title: string;
+  message: string;
+  image_url?: string;
+  script?: string;
+  timestamp?: string;
+  received_at: string;
+  seq?: number; // place in the gateway's history (resume)
+  epoch?: string;
+  read: boolean;
+}
+
+export interface ScriptInfo {
+  name: string;
+  stem: string;
+  last_run: string | null;
+}
+
+export type View = "list" | "detail" | "scripts" | "settings" | "signin";
+
+export interface Open {
+  view: View;
+  id?: string;
+}
+
+/** What a failed call rejects with (desktop/apperr.Public). */
+export interface AppError {
+  code: string;
+  message: string;
+}

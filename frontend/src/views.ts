@@ -1,0 +1,160 @@
+// The views, as pure functions from data to elements (tested with hostile
+// text in test/views.test.ts). All text goes through dom.h, so it stays text.
+import { h } from "./dom";
+import { dateText, relTime, statusText, statusTone } from "./format";
+import type { Item, ScriptInfo, State, View } from "./types";
+
+export interface Handlers {
+  go(view: View): void;
+  openDetail(id: string): void;
+  markAllRead(): void;
+  clear(): void;
+  runScript(name: string): void;
+  runAgain(id: string): void;
+  openInClaude(id: string): void;
+  signIn(): void;
+  signOut(): void;
+  saveServer(url: string): void;
+}
+
+/** A line under an action: what it is doing or how it went. */
+export interface Outcome {
+  busy?: boolean;
+  ok?: string;
+  error?: string;
+}
+
+function outcome(o: Outcome | undefined): HTMLElement {
+  const el = h("p", { class: "outcome", role: "status", "aria-live": "polite" });
+  if (o?.busy) el.append("Working…");
+  else if (o?.error) { el.classList.add("error"); el.append(o.error); }
+  else if (o?.ok) { el.classList.add("ok"); el.append(o.ok); }
+  return el;
+}
+
+export function renderHeader(s: State, view: View, hd: Handlers, now = new Date()): HTMLElement {
+  const tab = (v: View, label: string) =>
+    h("button", {
+      class: "tab", type: "button", "aria-current": view === v || (v === "list" && view === "detail") ? "page" : undefined,
+      onClick: () => hd.go(v),
+    }, label);
+  return h("header", {},
+    h("div", { class: "status", role: "status", "aria-live": "polite" },
+      h("span", { class: `dot ${statusTone(s)}`, "aria-hidden": "true" }),
+      h("span", { class: "status-text" }, statusText(s, now)),
+      s.unread > 0 ? h("span", { class: "badge", "aria-label": `${s.unread} unread` }, String(s.unread)) : null,
+    ),
+    s.account.signed_in
+      ? h("nav", { "aria-label": "Views" }, tab("list", "Alerts"), tab("scripts", "Scripts"), tab("settings", "Settings"))
+      : h("nav", { "aria-label": "Views" }, tab("signin", "Sign in"), tab("settings", "Settings")),
+  );
+}
+
+export function renderList(items: Item[], hd: Handlers, now = new Date()): HTMLElement {
+  if (items.length === 0) {
+    return h("section", { class: "empty" }, h("p", {}, "No alerts yet."),
+      h("p", { class: "muted" }, "When one of your scripts says notify, it shows up here."));
+  }
+  const unread = items.some((i) => !i.read);
+  return h("section", { "aria-label": "Alerts" },
+    h("div", { class: "toolbar" },
+      h("button", { type: "button", disabled: !unread, onClick: () => hd.markAllRead() }, "Mark all read"),
+      h("button", { type: "button", onClick: () => hd.clear() }, "Clear"),
+    ),
+    h("ul", { class: "list" }, ...items.map((it) =>
+      h("li", {},
+        h("button", {
+          type: "button", class: it.read ? "item" : "item unread",
+          "aria-label": `${it.read ? "" : "Unread: "}${it.title || "Alert"}`,
+          onClick: () => hd.openDetail(it.id),
+        },
+          h("span", { class: "item-title" }, it.title || "Alert"),
+          h("span", { class: "item-meta" },
+            [it.script, relTime(it.timestamp || it.received_at, now)].filter(Boolean).join(" · ")),
+          h("span", { class: "item-snippet" }, firstLine(it.message)),
+        ),
+      ),
+    )),
+  );
+}
+
+function firstLine(s: string): string {
+  const line = (s || "").split("\n", 1)[0];
+  return line.length > 120 ? line.slice(0, 119) + "…" : line;
+}
+
+export function renderDetail(it: Item, hd: Handlers, o?: Outcome, now = new Date()): HTMLElement {
+  return h("article", { class: "detail", "aria-label": "Alert" },
+    h("button", { type: "button", class: "back", onClick: () => hd.go("list") }, "← All alerts"),
+    h("h1", { tabindex: -1 }, it.title || "Alert"),
+    h("p", { class: "muted" },
+      [it.script ? `Script: ${it.script}` : "", relTime(it.timestamp || it.received_at, now)].filter(Boolean).join(" · ")),
+    // Line breaks kept by CSS (white-space: pre-wrap); the text stays text.
+    h("div", { class: "message" }, it.message || ""),
+    it.image_url
+      ? h("img", { class: "chart", src: "/chart/" + encodeURIComponent(it.id), alt: `Chart for ${it.title || "the alert"}`,
+          onError: (e) => (e.target as HTMLElement).replaceWith(h("p", { class: "muted" }, "The chart could not be loaded.")) })
+      : null,
+    h("div", { class: "actions" },
+      it.script ? h("button", { type: "button", disabled: o?.busy, onClick: () => hd.runAgain(it.id) }, "Run again") : null,
+      h("button", { type: "button", onClick: () => hd.openInClaude(it.id) }, "Open in Claude Code"),
+    ),
+    outcome(o),
+  );
+}
+
+export function renderScripts(list: ScriptInfo[] | null, runs: Record<string, Outcome>, hd: Handlers, error?: string): HTMLElement {
+  if (error) return h("section", {}, h("p", { class: "error" }, error));
+  if (list === null) return h("section", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading scripts…"));
+  if (list.length === 0) return h("section", { class: "empty" }, h("p", {}, "You have no notification scripts."));
+  return h("section", { "aria-label": "Scripts" },
+    h("ul", { class: "list" }, ...list.map((s) =>
+      h("li", { class: "script" },
+        h("div", {},
+          h("span", { class: "item-title" }, s.stem || s.name),
+          h("span", { class: "item-meta" }, s.last_run ? `Last run ${s.last_run}` : "Never run"),
+        ),
+        h("button", { type: "button", disabled: runs[s.name]?.busy, onClick: () => hd.runScript(s.name) },
+          runs[s.name]?.busy ? "Running…" : "Run"),
+        outcome(runs[s.name]),
+      ),
+    )),
+  );
+}
+
+export function renderSettings(s: State, hd: Handlers, o?: Outcome): HTMLElement {
+  let server = s.server;
+  const input = h("input", {
+    id: "server", type: "url", value: s.server, placeholder: "https://analyst.example.com",
+    disabled: s.server_from_env, onInput: (e) => (server = (e.target as HTMLInputElement).value),
+  });
+  return h("section", { class: "settings", "aria-label": "Settings" },
+    h("form", { onSubmit: (e) => { e.preventDefault(); hd.saveServer(server); } },
+      h("label", {}, "Server address", input),
+      s.server_from_env ? h("p", { class: "muted" }, "Set by ANALYST_SERVER_URL.")
+        : h("button", { type: "submit" }, "Save"),
+    ),
+    h("dl", {},
+      h("dt", {}, "Connection"), h("dd", {}, statusText(s)),
+      h("dt", {}, "Account"), h("dd", {}, s.account.signed_in ? s.account.username : "Not signed in"),
+      s.account.signed_in ? h("dt", {}, "Sign-in valid until") : null,
+      s.account.signed_in ? h("dd", {}, dateText(s.account.expires_at)) : null,
+    ),
+    s.account.signed_in
+      ? h("button", { type: "button", class: "danger", onClick: () => hd.signOut() }, "Sign out")
+      : h("button", { type: "button", onClick: () => hd.signIn() }, "Sign in"),
+    outcome(o),
+  );
+}
+
+export function renderSignIn(s: State, hd: Handlers, o?: Outcome): HTMLElement {
+  return h("section", { class: "signin", "aria-label": "Sign in" },
+    h("h1", {}, "Analyst Alerts"),
+    s.notice ? h("p", { class: "notice", role: "alert" }, s.notice) : null,
+    h("p", {}, "Sign in with your company account in the browser; the app picks up the sign-in by itself."),
+    s.server
+      ? h("button", { type: "button", class: "primary", onClick: () => hd.signIn() }, "Sign in with browser")
+      : h("p", {}, "First set the server address in ", h("button", { type: "button", class: "link", onClick: () => hd.go("settings") }, "Settings"), "."),
+    outcome(o),
+  );
+}

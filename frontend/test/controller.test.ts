@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { Controller } from "../src/controller";
+import type { Backend } from "../src/api";
+import type { Item, State } from "../src/types";
+
+function fakeBackend(items: Item[], s: State): Backend & { calls: string[] } {
+  const calls: string[] = [];
+  const ok = async () => {};
+  return {
+    calls,
+    state: async () => s,
+    notifications: async () => items,
+    notification: async (id: string) => items.find((i) => i.id === id)!,
+    markRead: async (id: string) => { calls.push("markRead " + id); },
+    markAllRead: ok, clear: ok, signIn: async () => { calls.push("signIn"); }, signOut: ok,
+    setServer: async () => s, scripts: async () => [], runScript: ok, runAgain: ok,
+    openInClaude: async () => { throw { code: "launch", message: "No terminal found" }; },
+  } as Backend & { calls: string[] };
+}
+
+const st: State = { connection: { state: "connected" }, account: { signed_in: true, username: "petr", expires_at: "" },
+  server: "https://a.example", server_from_env: false, unread: 1 };
+const it1: Item = { id: "n1", title: "Revenue drop", message: "m", received_at: "2026-01-30T10:00:00Z", read: false };
+
+describe("controller", () => {
+  it("opens a clicked notification's detail and marks it read", async () => {
+    const root = document.createElement("div");
+    const be = fakeBackend([it1], st);
+    const c = new Controller(root, be);
+    await c.start();
+    expect(root.textContent).toContain("Revenue drop");
+    c.onOpen({ view: "detail", id: "n1" });
+    await Promise.resolve();
+    expect(c.view).toBe("detail");
+    expect(root.querySelector("h1")!.textContent).toBe("Revenue drop");
+    expect(be.calls).toContain("markRead n1");
+  });
+
+  it("moves the keyboard focus into a newly shown view", async () => {
+    const root = document.createElement("div");
+    document.body.append(root);
+    const c = new Controller(root, fakeBackend([it1], st));
+    await c.start();
+    c.onOpen({ view: "detail", id: "n1" });
+    expect(document.activeElement).toBe(root.querySelector("main h1"));
+    c.go("list");
+    expect(document.activeElement?.textContent).toBe("Mark all read");
+    root.remove();
+  });
+
+  it("shows a failed action's message", async () => {
+    const root = document.createElement("div");
+    const c = new Controller(root, fakeBackend([it1], st));
+    await c.start();
+    c.handlers.openDetail("n1");
+    c.handlers.openInClaude("n1");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(root.querySelector(".outcome.error")!.textContent).toBe("No terminal found");
+  });
+
+  it("goes to sign-in when signed out, with the notice", async () => {
+    const root = document.createElement("div");
+    const c = new Controller(root, fakeBackend([], st));
+    await c.start();
+    c.onState({ ...st, account: { signed_in: false, username: "", expires_at: "" }, notice: "Signed out — sign in again" });
+    expect(c.view).toBe("signin");
+    expect(root.querySelector(".notice")!.textContent).toBe("Signed out — sign in again");
+  });
+});

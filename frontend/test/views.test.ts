@@ -1,0 +1,110 @@
+import { describe, expect, it, beforeEach } from "vitest";
+import { h, isSameOriginPath } from "../src/dom";
+import { renderDetail, renderList, renderScripts, renderSettings, renderSignIn, renderHeader, type Handlers } from "../src/views";
+import type { Item, State } from "../src/types";
+
+const payloads = [
+  `<img src=x onerror="window.__pwned=1">`,
+  `<script>window.__pwned=1</script>`,
+  `"><svg onload="window.__pwned=1">`,
+  `javascript:window.__pwned=1`,
+  `<a href="javascript:alert(1)">x</a>`,
+  `{{constructor.constructor('window.__pwned=1')()}}`,
+];
+
+const noop: Handlers = {
+  go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {},
+  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {},
+};
+
+function item(p: string, extra: Partial<Item> = {}): Item {
+  return { id: p, title: p, message: `${p}\nsecond line ${p}`, script: p, timestamp: "2026-01-30T10:00:00Z",
+    received_at: "2026-01-30T10:00:00Z", read: false, image_url: "/api/notifications/images/a.png", ...extra };
+}
+
+function state(extra: Partial<State> = {}): State {
+  return { connection: { state: "connected", username: "petr" }, account: { signed_in: true, username: "petr", expires_at: "2026-03-01T00:00:00Z" },
+    server: "https://analyst.example.com", server_from_env: false, unread: 2, ...extra };
+}
+
+// Markup that a payload would create if it were parsed as HTML.
+function injected(root: Element): Element[] {
+  return [...root.querySelectorAll("script, svg, a, iframe, object, embed, [onerror], [onload]")]
+    .concat([...root.querySelectorAll("img")].filter((i) => !i.getAttribute("src")?.startsWith("/chart/")));
+}
+
+beforeEach(() => {
+  (window as unknown as { __pwned?: number }).__pwned = undefined;
+  document.body.replaceChildren();
+});
+
+describe("server text stays text", () => {
+  for (const p of payloads) {
+    it(`list, detail, scripts: ${p}`, () => {
+      const root = document.createElement("div");
+      document.body.append(root);
+      root.append(
+        renderList([item(p), item(p + "2", { read: true })], noop),
+        renderDetail(item(p), noop, { error: p }),
+        renderScripts([{ name: p, stem: p, last_run: p }], { [p]: { error: p } }, noop),
+        renderSettings(state({ server: p, account: { signed_in: true, username: p, expires_at: "x" } }), noop, { ok: p }),
+        renderSignIn(state({ notice: p, account: { signed_in: false, username: "", expires_at: "" } }), noop, { error: p }),
+        renderHeader(state({ connection: { state: "auth_failed", error: p } }), "list", noop),
+      );
+      expect(injected(root)).toEqual([]);
+      expect(root.textContent).toContain(p);
+      expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+    });
+  }
+
+  it("keeps line breaks of the message as text", () => {
+    const el = renderDetail(item("t", { message: "a\nb\n<b>c</b>" }), noop);
+    const msg = el.querySelector(".message")!;
+    expect(msg.textContent).toBe("a\nb\n<b>c</b>");
+    expect(msg.children.length).toBe(0);
+  });
+
+  it("loads the chart only from the app's own origin, by id", () => {
+    const el = renderDetail(item(`x"/../../evil?`, { image_url: "https://evil.example/a.png" }), noop);
+    const img = el.querySelector("img")!;
+    expect(img.getAttribute("src")).toBe("/chart/" + encodeURIComponent(`x"/../../evil?`));
+  });
+
+  it("refuses a non-local src", () => {
+    for (const s of ["https://evil.example/x.png", "//evil.example/x", "javascript:alert(1)", "data:text/html,x", "/\\evil"]) {
+      expect(isSameOriginPath(s)).toBe(false);
+      expect(() => h("img", { src: s })).toThrow();
+    }
+    expect(isSameOriginPath("/chart/abc")).toBe(true);
+  });
+});
+
+describe("views", () => {
+  it("marks unread items and runs handlers from the keyboard-reachable buttons", () => {
+    const opened: string[] = [];
+    const el = renderList([item("a"), item("b", { read: true })], { ...noop, openDetail: (id) => opened.push(id) });
+    const buttons = el.querySelectorAll<HTMLButtonElement>("button.item");
+    expect(buttons.length).toBe(2);
+    expect(buttons[0].classList.contains("unread")).toBe(true);
+    expect(buttons[1].classList.contains("unread")).toBe(false);
+    buttons[1].click();
+    expect(opened).toEqual(["b"]);
+  });
+
+  it("shows an empty list kindly", () => {
+    expect(renderList([], noop).textContent).toContain("No alerts yet");
+  });
+
+  it("offers Run again only when the alert names a script", () => {
+    const withScript = renderDetail(item("a"), noop);
+    const without = renderDetail(item("a", { script: "" }), noop);
+    expect(withScript.textContent).toContain("Run again");
+    expect(without.textContent).not.toContain("Run again");
+  });
+
+  it("disables the server field when the environment sets it", () => {
+    const el = renderSettings(state({ server_from_env: true }), noop);
+    expect(el.querySelector<HTMLInputElement>("#server")!.disabled).toBe(true);
+    expect(el.textContent).toContain("ANALYST_SERVER_URL");
+  });
+});

@@ -1,0 +1,130 @@
+// Analyst Alerts, the desktop tray app. main only wires: configuration
+// from the environment, logging, the app's services (desktop/app), the
+// tray, and Wails with the popover window. Build with the Wails build tags:
+//
+//	go build -tags desktop,production,webkit2_41 -o build/bin/analyst-alerts .
+//
+// (make desktop does this, after building frontend/dist.)
+package main
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	goruntime "runtime"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/options/mac"
+	"github.com/wailsapp/wails/v2/pkg/options/windows"
+
+	"github.com/keboola/analyst-alerts/desktop/app"
+	"github.com/keboola/analyst-alerts/desktop/apperr"
+	"github.com/keboola/analyst-alerts/desktop/applog"
+	"github.com/keboola/analyst-alerts/desktop/config"
+	"github.com/keboola/analyst-alerts/desktop/popover"
+	"github.com/keboola/analyst-alerts/desktop/shell"
+	"github.com/keboola/analyst-alerts/desktop/tray"
+)
+
+//go:embed all:frontend/dist
+var assets embed.FS
+
+func main() { os.Exit(run(os.Args, os.Environ(), os.Stderr)) }
+
+func run(args, env []string, stderr io.Writer) int {
+	cfg, err := config.FromEnviron(env)
+	if err != nil {
+		fmt.Fprintln(stderr, "analyst-alerts:", err)
+		return 2
+	}
+	var extra io.Writer
+	if os.Getenv("ANALYST_LOG_STDERR") == "1" {
+		extra = stderr
+	}
+	logger, closer, err := applog.Open(cfg.LogDir, cfg.LogLevel, extra)
+	if err != nil {
+		fmt.Fprintln(stderr, "analyst-alerts:", err)
+		return 1
+	}
+	defer closer.Close()
+	slog.SetDefault(logger)
+
+	sh := &shell.Shell{}
+	var a *app.App
+	tr := tray.New(tray.Options{
+		Title:      "Analyst Alerts",
+		OnOpen:     func() { a.ShowView("") },
+		OnSettings: func() { a.ShowView("settings") },
+		OnQuit:     sh.Quit,
+	})
+	a, err = app.New(app.Deps{Config: cfg, Notifier: sh, UI: sh, Badge: tr, Browser: sh.OpenURL})
+	if err != nil {
+		slog.Error("cannot start", slog.Any("error", err))
+		fmt.Fprintln(stderr, "analyst-alerts:", err)
+		return 1
+	}
+	startTray, endTray := tr.Start()
+	if goruntime.GOOS == "darwin" {
+		startTray() // the status item must be made on the main thread
+	}
+	slog.Info("starting", slog.String("config", cfg.ConfigDir), slog.String("log", cfg.LogDir))
+
+	err = wails.Run(&options.App{
+		Title:             "Analyst Alerts",
+		Width:             popover.Width,
+		Height:            popover.Height,
+		DisableResize:     true,
+		Frameless:         true,
+		StartHidden:       true,
+		HideWindowOnClose: true,
+		AlwaysOnTop:       true,
+		BackgroundColour:  &options.RGBA{R: 0, G: 0, B: 0, A: 0},
+		AssetServer: &assetserver.Options{
+			Assets:  assets,
+			Handler: http.HandlerFunc(a.ServeChart), // /chart/<id>: images fetched with the token
+		},
+		OnStartup: func(ctx context.Context) {
+			sh.Started(ctx)
+			if goruntime.GOOS != "darwin" {
+				startTray() // after Wails' single-instance check: no duplicate icon
+			}
+			a.Start()
+			a.HandleArgs(args[1:]) // Linux/Windows: the sign-in link as an argument
+		},
+		OnDomReady: func(ctx context.Context) { sh.DomReady(ctx, a.HandleNotificationClick) },
+		OnShutdown: func(ctx context.Context) {
+			a.Stop()
+			endTray()
+			sh.Shutdown(ctx)
+		},
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId: config.AppID,
+			OnSecondInstanceLaunch: func(d options.SecondInstanceData) {
+				a.HandleArgs(d.Args) // a later sign-in link reaches the running app
+				sh.Show()
+			},
+		},
+		Bind:           []any{a.API()},
+		ErrorFormatter: apperr.Format,
+		Mac: &mac.Options{
+			OnUrlOpen:            func(url string) { a.HandleDeepLink(url) },
+			WebviewIsTransparent: true,
+			About:                &mac.AboutInfo{Title: "Analyst Alerts", Message: "Real-time alerts from your analyst scripts."},
+		},
+		Linux:   &linux.Options{ProgramName: "analyst-alerts"},
+		Windows: &windows.Options{WebviewIsTransparent: false},
+	})
+	if err != nil {
+		slog.Error("wails", slog.Any("error", err))
+		fmt.Fprintln(stderr, "analyst-alerts:", err)
+		return 1
+	}
+	return 0
+}

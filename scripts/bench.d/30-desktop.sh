@@ -1,0 +1,18 @@
+# Desktop app (issue 6): launch to tray, dispatch to native notification,
+# and idle memory (PSS of the app and its WebKit processes), CPU and
+# wake-ups over 60 s, next to a bare Wails template app built the same way
+# in the same run. Under Xvfb on a private D-Bus, like the end-to-end test.
+# shellcheck shell=bash
+
+log "desktop: figures (about 3 minutes)"
+desktop_bench_tmp="$(mktemp -d)"
+go build -tags desktop,production,webkit2_41 -o "$ROOT/build/bin/analyst-alerts" .
+go build -tags desktop,production,webkit2_41 -o "$desktop_bench_tmp/baseline-app" ./desktop/internal/cmd/baseline-app
+go test -c -o "$desktop_bench_tmp/e2e.test" ./desktop/e2e
+mkdir -p "$ROOT/test-artifacts/desktop"
+ANALYST_BENCH=1 ANALYST_BENCH_BASELINE="$desktop_bench_tmp/baseline-app" \
+	ANALYST_E2E_APP="$ROOT/build/bin/analyst-alerts" ANALYST_E2E_ARTIFACTS="$ROOT/test-artifacts/desktop" \
+	dbus-run-session -- "$ROOT/scripts/desktop-session.sh" \
+	"$desktop_bench_tmp/e2e.test" -test.run TestDesktopFigures -test.timeout 10m 2>&1 |
+	grep -E '^(desktop:|--- |FAIL|PASS|ok)'
+rm -rf "$desktop_bench_tmp"

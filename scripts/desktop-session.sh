@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs a command inside a private desktop session for the desktop app's
+# tests: a fresh HOME, an unlocked gnome-keyring (a real Secret Service) and
+# an Xvfb display. Call it inside `dbus-run-session --` so the session bus
+# is private too. Everything started here is stopped on exit.
+set -euo pipefail
+export HOME="$(mktemp -d)" XDG_DATA_HOME="$(mktemp -d)" XDG_RUNTIME_DIR="$(mktemp -d)"
+chmod 700 "$XDG_RUNTIME_DIR"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+# --unlock creates and unlocks a "login" collection with no prompt.
+gnome-keyring-daemon --foreground --unlock --components=secrets < <(echo -n e2e) >/dev/null 2>&1 &
+pids+=("$!")
+for _ in $(seq 50); do
+	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true && break
+	sleep 0.1
+done
+n=90
+while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
+Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+pids+=("$!")
+export DISPLAY=":$n" WEBKIT_DISABLE_COMPOSITING_MODE=1 NO_AT_BRIDGE=1
+for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+"$@"
