@@ -54,8 +54,9 @@ const (
 	DefaultSleepCheck = 10 * time.Second
 	authTimeout       = 10 * time.Second
 	writeTimeout      = 10 * time.Second
-	// catchUpGap: frames that follow auth_ok back to back (each within this
-	// of the previous) are the gateway's replay of missed notifications.
+	// catchUpGap: with a gateway that does not announce its replay count in
+	// auth_ok, frames that follow auth_ok back to back (each within this of
+	// the previous) are taken as the replay of missed notifications.
 	catchUpGap = 150 * time.Millisecond
 )
 
@@ -328,6 +329,7 @@ func (c *Conn) link(ctx context.Context) error {
 	var catchUp clockwork.Timer
 	var catchUpC <-chan time.Time
 	var pending []protocol.NotificationFrame
+	replayLeft := -1 // frames of the announced replay still to come; -1: not announced
 	flush := func(replayed bool) {
 		if len(pending) > 0 && c.o.OnNotifications != nil {
 			c.o.OnNotifications(pending, replayed)
@@ -382,8 +384,12 @@ func (c *Conn) link(ctx context.Context) error {
 					authed = true
 					c.bo.Reset()
 					timer.Reset(deadAfter)
-					catchUp = c.o.Clock.NewTimer(catchUpGap)
-					catchUpC = catchUp.Chan()
+					if ok.Replay != nil {
+						replayLeft = *ok.Replay // the gateway says how many follow
+					} else {
+						catchUp = c.o.Clock.NewTimer(catchUpGap)
+						catchUpC = catchUp.Chan()
+					}
 					c.log.Info("connected", slog.String("user", ok.Username))
 					c.setStatus(Status{State: Connected, Username: ok.Username})
 				case protocol.TypeAuthError:
@@ -408,6 +414,10 @@ func (c *Conn) link(ctx context.Context) error {
 				}
 			case protocol.TypeNotification:
 				var f protocol.NotificationFrame
+				inReplay := replayLeft > 0
+				if inReplay {
+					replayLeft--
+				}
 				if err := json.Unmarshal(r.data, &f); err != nil {
 					c.log.Warn("ignoring a malformed notification", slog.Any("error", err))
 					continue
@@ -419,9 +429,14 @@ func (c *Conn) link(ctx context.Context) error {
 					last = &protocol.Resume{Epoch: f.Epoch, Seq: f.Seq}
 				}
 				pending = append(pending, f)
-				if catchUpC != nil {
+				switch {
+				case inReplay:
+					if replayLeft == 0 {
+						flush(true) // the whole announced replay, at once
+					}
+				case catchUpC != nil:
 					catchUp.Reset(catchUpGap)
-				} else {
+				default:
 					flush(false)
 				}
 			case protocol.TypeAuthError:

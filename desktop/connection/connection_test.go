@@ -212,6 +212,22 @@ func TestNewSignInGetsTheKeptHistory(t *testing.T) {
 	}
 }
 
+// The gateway announces its replay in auth_ok, so an alert that arrives
+// right after connecting is live, not part of the catch-up, however soon.
+func TestAnnouncedReplayEndsExactly(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	dispatch(t, gw, "old1", "old2")
+	h := newHarness(t, gw, Options{})
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	dispatch(t, gw, "new") // well within catchUpGap of auth_ok
+	got := h.waitCount(3)
+	if r := h.flags(); ids(got) != "old1 old2 new " || !r[0] || !r[1] || r[2] {
+		t.Fatalf("%s %v", ids(got), r)
+	}
+}
+
 func TestBackoffGrowsWithJitterToThirtySeconds(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
