@@ -16,6 +16,7 @@ import (
 	"github.com/keboola/analyst-alerts/desktop/config"
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/testbin"
 	wconfig "github.com/keboola/analyst-alerts/webapp/config"
 	"github.com/keboola/analyst-alerts/webapp/images"
 	"github.com/keboola/analyst-alerts/webapp/links"
@@ -35,10 +36,9 @@ func TestAgainstTheRealWebapp(t *testing.T) {
 		t.Skip("needs python3 for the notification script")
 	}
 	dir := t.TempDir()
-	helper := filepath.Join(dir, "notify-scripts")
-	build := exec.Command("go", "build", "-o", helper, "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build notify-scripts: %v %s", err, out)
+	helper, err := testbin.Build(dir, "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
+	if err != nil {
+		t.Fatal(err)
 	}
 	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
 	if err != nil {

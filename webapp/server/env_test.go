@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/testbin"
 	"github.com/keboola/analyst-alerts/webapp/config"
 	"github.com/keboola/analyst-alerts/webapp/images"
 	"github.com/keboola/analyst-alerts/webapp/links"
@@ -46,11 +46,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	helper = filepath.Join(dir, "notify-scripts")
-	build := exec.Command("go", "build", "-o", helper, "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		panic("build notify-scripts: " + err.Error())
+	helper, err = testbin.Build(dir, "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
+	if err != nil {
+		panic(err)
 	}
 	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
 	if err != nil {

@@ -20,25 +20,14 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/testbin"
 )
 
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wsgw-bin")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "ws-gateway")
-	out, err := exec.Command("go", "build", "-race", "-o", binary, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build ws-gateway: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+// The real binary, built with the race detector so the process tests
+// check the gateway's concurrency too.
+func TestMain(m *testing.M) { testbin.Main(m, &binary, "-race") }
 
 const secret = "cmd-test-secret-0123456789abcdef0123456789"
 

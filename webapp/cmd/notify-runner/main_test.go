@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/testbin"
 	"github.com/keboola/analyst-alerts/webapp/botclient/bottest"
 	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 )
@@ -32,20 +32,7 @@ var binary string
 // TestMain builds the real command; the tests run it as cron would, as a
 // process in a temporary HOME, against a stand-in Telegram bot socket and a
 // real gateway.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "notify-runner-test")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "notify-runner")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, &binary) }
 
 const user = "petr"
 

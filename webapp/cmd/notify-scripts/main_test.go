@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/testbin"
 	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 )
 
@@ -24,20 +24,7 @@ var binary string
 
 // TestMain builds the real command once; every test runs it as a process,
 // the way the webapp does, in a temporary HOME.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "notify-scripts-test")
-	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "notify-scripts")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m, &binary) }
 
 // myGroup is a group this process is in; otherGroup one it is not in.
 func groups(t *testing.T) (mine, other string) {
