@@ -393,14 +393,7 @@ func (c *Conn) link(ctx context.Context) error {
 					c.log.Info("connected", slog.String("user", ok.Username))
 					c.setStatus(Status{State: Connected, Username: ok.Username})
 				case protocol.TypeAuthError:
-					var ae protocol.AuthError
-					json.Unmarshal(r.data, &ae)
-					c.log.Warn("auth refused", slog.String("reason", ae.Message))
-					c.setStatus(Status{State: AuthFailed, Error: ae.Message})
-					if c.o.OnAuthError != nil {
-						c.o.OnAuthError(ae.Message)
-					}
-					return errAuth
+					return c.authFailed(r.data, "auth refused")
 				default:
 					c.log.Warn("unexpected frame before auth_ok", slog.String("type", head.Type))
 				}
@@ -439,18 +432,24 @@ func (c *Conn) link(ctx context.Context) error {
 				default:
 					flush(false)
 				}
-			case protocol.TypeAuthError:
-				var ae protocol.AuthError
-				json.Unmarshal(r.data, &ae)
-				c.log.Warn("the gateway ended the session", slog.String("reason", ae.Message))
-				c.setStatus(Status{State: AuthFailed, Error: ae.Message})
-				if c.o.OnAuthError != nil {
-					c.o.OnAuthError(ae.Message)
-				}
-				return errAuth
+			case protocol.TypeAuthError: // e.g. the token was revoked
+				return c.authFailed(r.data, "the gateway ended the session")
 			}
 		}
 	}
+}
+
+// authFailed reports an auth_error frame: the link waits in AuthFailed
+// until the app has refreshed the token or signed out.
+func (c *Conn) authFailed(frame []byte, what string) error {
+	var ae protocol.AuthError
+	json.Unmarshal(frame, &ae)
+	c.log.Warn(what, slog.String("reason", ae.Message))
+	c.setStatus(Status{State: AuthFailed, Error: ae.Message})
+	if c.o.OnAuthError != nil {
+		c.o.OnAuthError(ae.Message)
+	}
+	return errAuth
 }
 
 func (c *Conn) write(ws *websocket.Conn, v any) error {
