@@ -4,7 +4,10 @@ package deploy
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,10 +21,11 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
-// The shipped location block, included as it is in a server block, proxies
-// an app's WebSocket to the gateway: auth, a dispatched notification and the
-// heartbeat all pass through /ws/notifications.
-func TestNginxLocationProxiesTheGateway(t *testing.T) {
+// The shipped location blocks, included as they are in a server block: an
+// app's WebSocket reaches the gateway through /ws/notifications (auth, a
+// dispatched notification and the heartbeat pass through), and everything
+// else reaches the portal with the forwarded headers it trusts.
+func TestShippedNginxLocations(t *testing.T) {
 	nginx, err := exec.LookPath("nginx")
 	if err != nil {
 		t.Fatal("nginx not installed (scripts/setup.d/15-nginx.sh installs it)")
@@ -33,10 +37,23 @@ func TestNginxLocationProxiesTheGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The only change: the gateway's port, which the test picks.
+	// The only change: the upstreams' ports, which the test picks.
 	loc := strings.ReplaceAll(string(shipped), "127.0.0.1:8765", "127.0.0.1:"+gwPort)
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "ws.conf"), []byte(loc), 0o644)
+	// The portal's location, in front of a stand-in that echoes what nginx
+	// passed on.
+	portal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "host=%s proto=%s xff=%s path=%s", r.Host, r.Header.Get("X-Forwarded-Proto"),
+			r.Header.Get("X-Forwarded-For"), r.URL.Path)
+	}))
+	defer portal.Close()
+	shippedWeb, err := os.ReadFile("nginx-webapp.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := strings.ReplaceAll(string(shippedWeb), "127.0.0.1:8080", strings.TrimPrefix(portal.URL, "http://"))
+	os.WriteFile(filepath.Join(dir, "web.conf"), []byte(web), 0o644)
 	port := freePort(t)
 	conf := fmt.Sprintf(`daemon off;
 pid %[1]s/nginx.pid;
@@ -52,6 +69,7 @@ http {
   server {
     listen 127.0.0.1:%[2]d;
     include %[1]s/ws.conf;
+    include %[1]s/web.conf;
   }
 }
 `, dir, port)
@@ -104,6 +122,17 @@ http {
 	h, _ := gw.Client().Health(t.Context())
 	if h.Users["petr"] != 1 {
 		t.Fatalf("health through nginx: %+v", h)
+	}
+
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/dashboard", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := fmt.Sprintf("host=127.0.0.1:%d proto=http xff=127.0.0.1 path=/dashboard", port)
+	if string(body) != want && string(body) != strings.Replace(want, fmt.Sprintf(":%d", port), "", 1) {
+		t.Fatalf("portal through nginx saw %q, want %q", body, want)
 	}
 }
 
