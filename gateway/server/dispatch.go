@@ -42,8 +42,14 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 }
 
 func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
-	body, ok := g.readBody(w, r, "dispatch")
-	if !ok {
+	body, refused := g.readBody(w, r, "dispatch")
+	switch refused {
+	case 0:
+	case http.StatusRequestEntityTooLarge:
+		g.metrics.Dispatches.WithLabelValues("too_large").Inc()
+		return
+	default:
+		g.metrics.Dispatches.WithLabelValues("bad_request").Inc()
 		return
 	}
 	req, err := protocol.ParseDispatch(body)
@@ -70,8 +76,8 @@ func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	body, ok := g.readBody(w, r, "revoke")
-	if !ok {
+	body, refused := g.readBody(w, r, "revoke")
+	if refused != 0 {
 		return
 	}
 	var req protocol.RevokeRequest
@@ -94,22 +100,21 @@ func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, protocol.RevokeResponse{Closed: closed})
 }
 
-// readBody reads a request body of at most MaxDispatchBytes, answering 413
-// for a bigger one.
-func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, bool) {
+// readBody reads a request body of at most MaxDispatchBytes. When it
+// cannot, it answers (413 for a bigger body) and returns that status.
+func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, int) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, protocol.MaxDispatchBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			g.metrics.Dispatches.WithLabelValues("too_large").Inc()
 			writeJSON(w, http.StatusRequestEntityTooLarge, protocol.ErrorResponse{
 				Error: fmt.Sprintf("%s body larger than %d bytes", what, protocol.MaxDispatchBytes)})
-			return nil, false
+			return nil, http.StatusRequestEntityTooLarge
 		}
 		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "could not read body"})
-		return nil, false
+		return nil, http.StatusBadRequest
 	}
-	return body, true
+	return body, 0
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
