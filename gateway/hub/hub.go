@@ -170,7 +170,7 @@ func (h *Local) attachLocked(u *user, name string, sub Subscriber, resume *proto
 	var recs []store.Record
 	if resume != nil {
 		var err error
-		if recs, err = h.store.Since(name, resume.Epoch, resume.Seq); err != nil {
+		if recs, err = h.Since(name, *resume); err != nil {
 			return nil, 0, err
 		}
 	}

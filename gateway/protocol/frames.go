@@ -78,11 +78,10 @@ type NotificationFrame struct {
 	Epoch string `json:"epoch,omitempty"`
 }
 
-// ClientFrame is any frame a client sends, decoded far enough to route it.
+// ClientFrame is any frame a client sends after auth, decoded far enough
+// to route it (only pong has a meaning then).
 type ClientFrame struct {
-	Type   string  `json:"type"`
-	Token  string  `json:"token,omitempty"`
-	Resume *Resume `json:"resume,omitempty"`
+	Type string `json:"type"`
 }
 
 // ErrNotAuthFrame is returned by ParseAuthFrame when the first frame is valid

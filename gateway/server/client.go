@@ -53,9 +53,7 @@ func (c *client) Deliver(frame []byte) bool {
 	// The bound applies once the connection is started: before that the
 	// queue holds auth_ok and the replay, which the history limit bounds.
 	if c.started && len(c.queue) >= c.g.cfg.SendQueue {
-		c.closed = true
-		c.closeMsg = "send queue full (slow client)"
-		c.queue = nil
+		c.markClosedLocked("send queue full (slow client)")
 		c.mu.Unlock()
 		c.g.metrics.DroppedSlow.Inc()
 		// Its socket buffer is full, so no close frame could get through.
@@ -127,26 +125,22 @@ func (c *client) Revoke() {
 // socket. Safe to call more than once and from any goroutine.
 func (c *client) closeWith(code int, reason string, last []byte) {
 	c.mu.Lock()
-	if c.closed {
+	if !c.markClosedLocked(reason) {
 		c.mu.Unlock()
 		return
 	}
-	c.closed = true
-	c.closeMsg = reason
-	c.queue = nil
-	c.mu.Unlock()
 	// WriteControl may run beside the writer; a plain message may not, so
 	// the last frame is only written when no writer is active.
-	deadline := time.Now().Add(time.Second)
+	writeLast := false
 	if last != nil {
-		c.mu.Lock()
-		idle := !c.writing
+		writeLast = !c.writing
 		c.writing = true // keep any writer from starting
-		c.mu.Unlock()
-		if idle {
-			c.ws.SetWriteDeadline(deadline)
-			c.ws.WriteMessage(websocket.TextMessage, last)
-		}
+	}
+	c.mu.Unlock()
+	deadline := time.Now().Add(time.Second)
+	if writeLast {
+		c.ws.SetWriteDeadline(deadline)
+		c.ws.WriteMessage(websocket.TextMessage, last)
 	}
 	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
 	c.ws.NetConn().Close()
@@ -155,13 +149,19 @@ func (c *client) closeWith(code int, reason string, last []byte) {
 // abort closes the socket without a close frame.
 func (c *client) abort(reason string) {
 	c.mu.Lock()
-	if !c.closed {
-		c.closed = true
-		c.closeMsg = reason
-		c.queue = nil
-	}
+	c.markClosedLocked(reason)
 	c.mu.Unlock()
 	c.ws.NetConn().Close()
+}
+
+// markClosedLocked records that the gateway closes c and why, dropping
+// what is queued; false when c was closed already. c.mu must be held.
+func (c *client) markClosedLocked(reason string) bool {
+	if c.closed {
+		return false
+	}
+	c.closed, c.closeMsg, c.queue = true, reason, nil
+	return true
 }
 
 func (c *client) reason() string {

@@ -283,15 +283,6 @@ func (s *Store) Since(user, epoch string, seq uint64) ([]Record, error) {
 	return out, nil
 }
 
-// Head returns the epoch and user's last seq (0 when the user has no history).
-func (s *Store) Head(user string) (epoch string, seq uint64, err error) {
-	err = s.db.View(func(tx *bolt.Tx) error {
-		seq = lastSeq(tx.Bucket(bucketHistory).Cursor(), user)
-		return nil
-	})
-	return s.epoch, seq, err
-}
-
 // SetRevoked stores user's revocation cutoff (unix seconds): tokens issued
 // before it are refused. A cutoff never moves backwards.
 func (s *Store) SetRevoked(user string, notBefore int64) (int64, error) {

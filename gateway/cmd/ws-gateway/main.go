@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -103,18 +104,11 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 func socketFlag(fs *flag.FlagSet, environ []string) *string {
 	def := protocol.DefaultDispatchSocket
 	for _, kv := range environ {
-		if v, ok := cutPrefix(kv, config.EnvDispatchSocket+"="); ok && v != "" {
+		if v, ok := strings.CutPrefix(kv, config.EnvDispatchSocket+"="); ok && v != "" {
 			def = v
 		}
 	}
 	return fs.String("socket", def, "dispatch socket path ($"+config.EnvDispatchSocket+")")
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return "", false
 }
 
 func health(args, environ []string, stdout, stderr io.Writer) int {
