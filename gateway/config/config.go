@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/envmap"
 )
 
 // The environment variables. The first eight are the seed's contract.
@@ -76,12 +77,7 @@ func Defaults() Config {
 // Load reads environ (NAME=value pairs, as os.Environ returns) over the
 // defaults. Errors name the variable at fault.
 func Load(environ []string) (Config, error) {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
+	env := envmap.Parse(environ)
 	c := Defaults()
 	var errs []string
 	str := func(name string, dst *string) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/envmap"
 )
 
 // The variables.
@@ -97,12 +98,7 @@ type Config struct {
 
 // Load reads the configuration from environ (os.Environ() form).
 func Load(environ []string) (Config, error) {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
+	env := envmap.Parse(environ)
 	get := func(name, def string) string {
 		if v, ok := env[name]; ok && strings.TrimSpace(v) != "" {
 			return strings.TrimSpace(v)

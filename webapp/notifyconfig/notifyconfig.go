@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/envmap"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
 	"github.com/keboola/analyst-alerts/webapp/notifyimage"
 	"github.com/keboola/analyst-alerts/webapp/notifyscript"
@@ -63,12 +64,7 @@ type Config struct {
 
 // Load reads the configuration from environ (os.Environ() form).
 func Load(environ []string) (Config, error) {
-	env := map[string]string{}
-	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			env[k] = v
-		}
-	}
+	env := envmap.Parse(environ)
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(env[name]); v != "" {
 			return v

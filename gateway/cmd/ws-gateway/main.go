@@ -20,13 +20,13 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/config"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/server"
+	"github.com/keboola/analyst-alerts/internal/envmap"
 )
 
 func main() {
@@ -103,10 +103,8 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // socketFlag adds --socket with its environment twin.
 func socketFlag(fs *flag.FlagSet, environ []string) *string {
 	def := protocol.DefaultDispatchSocket
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, config.EnvDispatchSocket+"="); ok && v != "" {
-			def = v
-		}
+	if v := envmap.Parse(environ)[config.EnvDispatchSocket]; v != "" {
+		def = v
 	}
 	return fs.String("socket", def, "dispatch socket path ($"+config.EnvDispatchSocket+")")
 }
