@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,8 +92,8 @@ func run() error {
 	time.Sleep(300 * time.Millisecond)
 	baseRSS, _ := rssKB(pid)
 
-	fmt.Printf("gateway benchmark: %d connections, %d dispatchers, fsync=%v, GOMAXPROCS of this machine: %d cores\n",
-		o.conns, o.dispatchers, o.fsync, numCPU())
+	fmt.Printf("gateway benchmark: %d connections, %d dispatchers, fsync=%v, %d cores\n",
+		o.conns, o.dispatchers, o.fsync, runtime.NumCPU())
 
 	// Phase 1: connect and authenticate.
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
@@ -409,13 +410,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func numCPU() int {
-	n, _ := strconv.Atoi(strings.TrimSpace(os.Getenv("NPROC")))
-	if n > 0 {
-		return n
-	}
-	data, _ := os.ReadFile("/proc/cpuinfo")
-	return strings.Count(string(data), "processor\t:")
 }
