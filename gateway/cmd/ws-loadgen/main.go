@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ type options struct {
 	rate        int
 	fsync       bool
 	pause       time.Duration
+	cpuprofile  string
 }
 
 const secret = "loadgen-secret-0123456789abcdef0123456789abcdef"
@@ -62,7 +64,16 @@ func run() error {
 	flag.IntVar(&o.rate, "rate", 2000, "dispatches per second in the paced latency phase")
 	flag.BoolVar(&o.fsync, "fsync", true, "run the gateway with WS_GATEWAY_FSYNC (its default)")
 	flag.DurationVar(&o.pause, "pause", 0, "pause this long while holding the connections (to profile the gateway)")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write the load generator's own CPU profile here")
 	flag.Parse()
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 
 	dir, err := os.MkdirTemp("", "loadgen")
 	if err != nil {
