@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,10 +27,11 @@ var (
 type client struct {
 	g    *Gateway
 	ws   *websocket.Conn
+	tcp  *net.TCPConn // ws's connection, for the deadline and the address
 	user string
 	iat  int64
 
-	remote string
+	realIP string       // nginx's X-Real-IP, if any
 	detach func()       // leaves the fan-out
 	missed atomic.Int32 // pings sent since the last pong
 
@@ -69,13 +71,18 @@ func (c *client) Deliver(frame []byte) bool {
 func (c *client) kickLocked() {
 	if c.started && !c.writing && len(c.queue) > 0 {
 		c.writing = true
-		go c.writeLoop()
+		go c.writeLoop(false)
 	}
 }
 
+// remote is the client's address for logs.
+func (c *client) remote() string { return remoteName(c.realIP, c.tcp) }
+
 // start sends what is queued (auth_ok, then any replay) from the calling
 // goroutine, sparing a writer goroutine per connect, and from then on lets
-// deliveries start writers of their own.
+// deliveries start writers of their own. auth_ok is written under the
+// deadline set at accept, which is cleared after it: the reader is not
+// running yet, and later writers set their own.
 func (c *client) start() {
 	c.mu.Lock()
 	c.started = true
@@ -85,10 +92,10 @@ func (c *client) start() {
 	}
 	c.writing = true
 	c.mu.Unlock()
-	c.writeLoop()
+	c.writeLoop(true)
 }
 
-func (c *client) writeLoop() {
+func (c *client) writeLoop(first bool) {
 	for {
 		c.mu.Lock()
 		batch := c.queue
@@ -99,8 +106,10 @@ func (c *client) writeLoop() {
 			return
 		}
 		c.mu.Unlock()
-		for _, f := range batch {
-			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		for i, f := range batch {
+			if !first || i > 0 {
+				c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+			}
 			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
 				c.mu.Lock()
 				c.writing = false
@@ -108,6 +117,10 @@ func (c *client) writeLoop() {
 				c.abort("write failed")
 				return
 			}
+		}
+		if first {
+			c.tcp.SetDeadline(time.Time{})
+			first = false
 		}
 	}
 }

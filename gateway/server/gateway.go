@@ -45,12 +45,14 @@ type Gateway struct {
 	fanout  Fanout
 	metrics *metrics.Metrics
 
-	wsLn, dispatchLn   net.Listener
-	wsSrv, dispatchSrv *http.Server
+	wsLn, dispatchLn net.Listener
+	dispatchSrv      *http.Server
 
-	mu       sync.Mutex
-	clients  map[*client]struct{}
-	stopping bool
+	mu          sync.Mutex
+	clients     map[*client]struct{}
+	handshaking map[*net.TCPConn]struct{} // accepted, not yet authenticated
+	handshakes  sync.WaitGroup
+	stopping    bool
 
 	stopBeat chan struct{}
 	done     sync.WaitGroup
@@ -80,7 +82,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, log: log, store: st, fanout: h, metrics: m,
-		clients: map[*client]struct{}{}, stopBeat: make(chan struct{})}
+		clients: map[*client]struct{}{}, handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
 
 	// No TCP keep-alive on the apps' sockets: the heartbeat finds dead
 	// peers, and the option costs syscalls on every accepted connection.
@@ -96,10 +98,6 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		st.Close()
 		return nil, err
 	}
-	wsMux := http.NewServeMux()
-	wsMux.HandleFunc("/", g.handleWS)
-	g.wsSrv = &http.Server{Handler: wsMux, ReadHeaderTimeout: cfg.AuthTimeout,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 	g.dispatchSrv = &http.Server{Handler: g.dispatchRoutes(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	// Started here, not in Serve, so a Shutdown racing with Serve always
@@ -120,7 +118,7 @@ func (g *Gateway) Serve() error {
 		slog.String("state_dir", g.cfg.StateDir),
 		slog.Bool("fsync", g.cfg.Fsync))
 	errc := make(chan error, 2)
-	go func() { errc <- g.wsSrv.Serve(g.wsLn) }()
+	go func() { errc <- g.serveWS() }()
 	go func() { errc <- g.dispatchSrv.Serve(g.dispatchLn) }()
 	for i := 0; i < 2; i++ {
 		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -164,7 +162,11 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.stopping = true
 	g.mu.Unlock()
 
-	wsErr := g.wsSrv.Shutdown(ctx)             // stop accepting WebSockets
+	wsErr := g.wsLn.Close() // stop accepting WebSockets
+	if errors.Is(wsErr, net.ErrClosed) {
+		wsErr = nil
+	}
+	g.endHandshakes()
 	dispatchErr := g.dispatchSrv.Shutdown(ctx) // waits for in-flight dispatches; removes the socket
 	close(g.stopBeat)
 	g.mu.Lock()
@@ -179,6 +181,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		go func() { defer wg.Done(); c.closeWith(websocket.CloseGoingAway, "server shutting down", nil) }()
 	}
 	wg.Wait()
+	g.handshakes.Wait()
 	g.done.Wait()
 	storeErr := g.store.Close()
 	g.log.Info("gateway stopped", slog.Int("clients_closed", len(clients)))
@@ -188,6 +191,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 func (g *Gateway) track(c *client) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	delete(g.handshaking, c.tcp) // its handshake is over
 	if g.stopping {
 		return false
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,30 +31,37 @@ var upgrader = websocket.Upgrader{
 
 var writePool = syncPool{}
 
-// handleWS upgrades, authenticates within the auth timeout, attaches the
-// connection to the fan-out (replaying on resume) and reads until it ends.
-func (g *Gateway) handleWS(w http.ResponseWriter, r *http.Request) {
-	ws, err := upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return // Upgrade has answered the HTTP request
-	}
-	remote := r.Header.Get("X-Real-IP")
-	if remote == "" {
-		remote = r.RemoteAddr
-	}
+// handleWS authenticates an upgraded connection within the auth timeout
+// (the deadline set at accept), attaches it to the fan-out (replaying on
+// resume) and starts its reader. realIP is nginx's X-Real-IP, if any. It
+// reports whether the connection was authenticated (and so tracked).
+func (g *Gateway) handleWS(ws *websocket.Conn, tcp *net.TCPConn, realIP string) bool {
 	ws.SetReadLimit(protocol.MaxFrameBytes)
-	c, err := g.authenticate(ws)
+	c, err := g.authenticate(ws, tcp)
 	if err != nil {
-		g.log.Info("auth failed", slog.String("remote", remote), slog.String("reason", err.Error()))
-		return
+		if g.log.Enabled(context.Background(), slog.LevelInfo) {
+			g.log.Info("auth failed", slog.String("remote", remoteName(realIP, tcp)), slog.String("reason", err.Error()))
+		}
+		return false
 	}
 	g.metrics.Connections.Inc()
-	g.log.Info("client connected", slog.String("user", c.user), slog.String("remote", remote))
-	// Read in a fresh goroutine and let this handler return: net/http keeps
-	// its per-connection buffers and a deep stack alive until the handler
-	// ends, several KB per idle connection.
-	c.remote = remote
+	c.realIP = realIP
+	if g.log.Enabled(context.Background(), slog.LevelInfo) {
+		g.log.Info("client connected", slog.String("user", c.user), slog.String("remote", c.remote()))
+	}
+	// Read in a fresh goroutine and let this one end: its stack grew deep
+	// during the handshake, a fresh one stays at the runtime's smallest.
 	go c.serve()
+	return true
+}
+
+// remoteName is the client's address for logs: nginx's X-Real-IP when it
+// proxies, else the peer address. Computed only for a log line.
+func remoteName(realIP string, tcp *net.TCPConn) string {
+	if realIP != "" {
+		return realIP
+	}
+	return tcp.RemoteAddr().String()
 }
 
 // serve is the connection's goroutine. It stays shallow while parked in a
@@ -72,7 +80,7 @@ func (g *Gateway) finish(c *client, why string) {
 	if r := c.reason(); r != "" {
 		why = r
 	}
-	g.log.Info("client disconnected", slog.String("user", c.user), slog.String("remote", c.remote), slog.String("reason", why))
+	g.log.Info("client disconnected", slog.String("user", c.user), slog.String("remote", c.remote()), slog.String("reason", why))
 }
 
 // authError is a refused auth, with the metrics label and the message
@@ -84,13 +92,18 @@ type authError struct {
 
 func (e *authError) Error() string { return e.msg }
 
-func (g *Gateway) authenticate(ws *websocket.Conn) (*client, error) {
-	ws.SetReadDeadline(time.Now().Add(g.cfg.AuthTimeout))
+func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, error) {
 	_, data, err := ws.ReadMessage()
 	if err != nil {
 		ae := &authError{metrics.AuthBadFrame, "could not read auth message"}
 		var ne net.Error
 		switch {
+		case errors.As(err, &ne) && ne.Timeout() && g.isStopping():
+			// Shutdown cut the wait short: the client should reconnect.
+			g.metrics.Auths.WithLabelValues(metrics.AuthError).Inc()
+			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+			tcp.Close()
+			return nil, &authError{metrics.AuthError, "server shutting down"}
 		case errors.As(err, &ne) && ne.Timeout():
 			ae = &authError{metrics.AuthTimeout, "authentication timeout"}
 		case errors.Is(err, websocket.ErrReadLimit):
@@ -105,7 +118,6 @@ func (g *Gateway) authenticate(ws *websocket.Conn) (*client, error) {
 		}
 		return nil, g.refuse(ws, ae)
 	}
-	ws.SetReadDeadline(time.Time{})
 	frame, err := protocol.ParseAuthFrame(data)
 	if err != nil {
 		return nil, g.refuse(ws, &authError{metrics.AuthBadFrame, err.Error()})
@@ -122,7 +134,7 @@ func (g *Gateway) authenticate(ws *websocket.Conn) (*client, error) {
 	if protocol.RevokedBefore(claims, g.fanout.Cutoff(user)) {
 		return nil, g.refuse(ws, &authError{metrics.AuthRevoked, protocol.ErrTokenRevoked.Error()})
 	}
-	c := &client{g: g, ws: ws, user: user, iat: claims.IssuedAt.Unix()}
+	c := &client{g: g, ws: ws, tcp: tcp, user: user, iat: claims.IssuedAt.Unix()}
 	okFrame := mustJSON(protocol.AuthOK{Type: protocol.TypeAuthOK, Username: user})
 	c.queue = append(c.queue, okFrame)
 	att, replayed, err := g.fanout.Attach(user, c, frame.Resume)

@@ -1,0 +1,97 @@
+//go:build unix
+
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// BenchmarkConnectAuth measures one WebSocket connect+auth against a real
+// gateway over loopback: TCP connect, upgrade, auth frame, auth_ok. The
+// client side is a few writes and reads of prepared bytes, so the figures
+// are mostly the gateway's; both run in this process, so cpu-µs/op (user
+// plus system CPU of the process) and allocs/op cover both sides. The
+// connections are held, as the apps hold theirs, and closed after timing.
+//
+//	go test -run '^$' -bench ConnectAuth -benchtime 5000x ./gateway/server/
+func BenchmarkConnectAuth(b *testing.B) {
+	gw := gatewaytest.Start(b, gatewaytest.Options{MaxConnsPer: 1 << 20})
+	addr := wsAddr(gw)
+	upgrade := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	// One user, so the figures do not include a growing user table; the
+	// per-user limit is lifted above.
+	auth, _ := json.Marshal(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(b, "bench")})
+	frame := append([]byte{0x81, 0x80 | 126, byte(len(auth) >> 8), byte(len(auth)), 0, 0, 0, 0}, auth...)
+	if len(auth) < 126 {
+		b.Fatal("auth frame unexpectedly short")
+	}
+	held := make([]net.Conn, 0, b.N)
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	buf := make([]byte, 1024)
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		held = append(held, c)
+		if _, err := c.Write(upgrade); err != nil {
+			b.Fatal(err)
+		}
+		if err := readUntil(c, buf, []byte("\r\n\r\n")); err != nil {
+			b.Fatalf("upgrade: %v", err)
+		}
+		if _, err := c.Write(frame); err != nil {
+			b.Fatal(err)
+		}
+		if err := readUntil(c, buf, []byte(`"auth_ok"`)); err != nil {
+			b.Fatalf("auth: %v", err)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/op")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
+// readUntil reads from c until what was read ends with suffix (the
+// answers are small and arrive whole on loopback).
+func readUntil(c net.Conn, buf, suffix []byte) error {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n := 0
+	for {
+		m, err := c.Read(buf[n:])
+		if err != nil {
+			return err
+		}
+		n += m
+		if bytes.Contains(buf[:n], suffix) {
+			return nil
+		}
+		if n == len(buf) {
+			return fmt.Errorf("no %q in %q", suffix, buf[:n])
+		}
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

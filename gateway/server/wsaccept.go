@@ -1,0 +1,272 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// The WebSocket listener is served by an accept loop of our own instead of
+// an http.Server: every connection here is one request (an upgrade) and
+// then a WebSocket, so net/http's per-connection machinery (its conn and
+// response objects, a context, the ServeMux, a goroutine whose stack grows
+// deep) is work done and thrown away on every connect. The request is
+// still parsed by net/http (http.ReadRequest) and upgraded by gorilla's
+// Upgrader, which is handed a minimal ResponseWriter and Hijacker.
+
+// maxRequestBytes bounds the upgrade request (request line and headers).
+// Generous: through nginx a browser may send the webapp's cookies too.
+const maxRequestBytes = 64 << 10
+
+// handshake is the per-connection state while the upgrade request is read
+// and answered. Pooled: nothing of it outlives the upgrade.
+type handshake struct {
+	lr  io.LimitedReader
+	br  *bufio.Reader
+	bw  *bufio.Writer // only lends gorilla a buffer for the 101 answer
+	rw  bufio.ReadWriter
+	hdr http.Header
+	// An error answer, buffered until the handler is done.
+	status int
+	body   []byte
+	conn   *net.TCPConn
+	hijack bool
+}
+
+var handshakePool = sync.Pool{New: func() any {
+	h := &handshake{br: bufio.NewReaderSize(nil, 4096), bw: bufio.NewWriterSize(nil, 256)}
+	h.rw = bufio.ReadWriter{Reader: h.br, Writer: h.bw}
+	return h
+}}
+
+func (h *handshake) Header() http.Header {
+	if h.hdr == nil {
+		h.hdr = http.Header{}
+	}
+	return h.hdr
+}
+
+func (h *handshake) WriteHeader(status int) {
+	if h.status == 0 {
+		h.status = status
+	}
+}
+
+func (h *handshake) Write(p []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	h.body = append(h.body, p...)
+	return len(p), nil
+}
+
+// Hijack hands gorilla the connection. The request was read in full and a
+// client must not send frames before the 101, so gorilla finds the reader
+// empty (and refuses the connection if it is not).
+func (h *handshake) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h.hijack = true
+	return keepDeadline{h.conn}, &h.rw, nil
+}
+
+// keepDeadline is the connection as gorilla sees it. gorilla's Upgrade
+// clears the deadlines net/http would have set; ours is the auth deadline,
+// set once at accept to cover the upgrade request, the 101, the auth frame
+// and auth_ok, so a zero SetDeadline from gorilla is ignored (gatewayConn
+// clears it once auth is done). It holds one pointer, so it costs no
+// allocation as a net.Conn.
+type keepDeadline struct{ *net.TCPConn }
+
+func (k keepDeadline) SetDeadline(t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	return k.TCPConn.SetDeadline(t)
+}
+
+// reply writes the buffered error answer and closes the connection.
+func (h *handshake) reply() {
+	status := h.status
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	b := make([]byte, 0, 256+len(h.body))
+	b = append(b, "HTTP/1.1 "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = append(b, http.StatusText(status)...)
+	b = append(b, "\r\n"...)
+	for k, vs := range h.hdr {
+		if k == "Content-Length" || k == "Connection" {
+			continue
+		}
+		for _, v := range vs {
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = append(b, sanitizeHeader(v)...)
+			b = append(b, "\r\n"...)
+		}
+	}
+	b = append(b, "Content-Length: "...)
+	b = strconv.AppendInt(b, int64(len(h.body)), 10)
+	b = append(b, "\r\nConnection: close\r\n\r\n"...)
+	b = append(b, h.body...)
+	h.conn.Write(b)
+	closeLingering(h.conn)
+}
+
+func sanitizeHeader(v string) []byte {
+	b := []byte(v)
+	for i, c := range b {
+		if c < ' ' {
+			b[i] = ' '
+		}
+	}
+	return b
+}
+
+// closeLingering closes after the peer had a moment to read an error
+// answer: closing with unread request bytes would reset the connection
+// and could discard the answer before the client sees it.
+func closeLingering(c *net.TCPConn) {
+	c.CloseWrite()
+	c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	io.CopyN(io.Discard, c, 256<<10)
+	c.Close()
+}
+
+// answerPlain answers a request that could not be parsed and closes.
+func answerPlain(c *net.TCPConn, status int) {
+	text := strconv.Itoa(status) + " " + http.StatusText(status)
+	io.WriteString(c, "HTTP/1.1 "+text+"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "+
+		strconv.Itoa(len(text))+"\r\nConnection: close\r\n\r\n"+text)
+	closeLingering(c)
+}
+
+// serveWS accepts WebSocket connections until Shutdown closes the
+// listener. Like net/http, it backs off on temporary accept errors (out of
+// file descriptors) instead of failing.
+func (g *Gateway) serveWS() error {
+	var delay time.Duration
+	for {
+		nc, err := g.wsLn.Accept()
+		if err != nil {
+			if g.isStopping() {
+				return http.ErrServerClosed
+			}
+			if isTemporary(err) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				g.log.Warn("accept failed; retrying", "error", err, "delay", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := nc.(*net.TCPConn)
+		// One deadline for the whole handshake: a client slow to send its
+		// request (or that sends half of one) or its auth frame is closed
+		// within the auth timeout. Set before the connection is tracked so
+		// Shutdown's earlier deadline is never overwritten.
+		c.SetDeadline(time.Now().Add(g.cfg.AuthTimeout))
+		if !g.trackHandshake(c) {
+			c.Close()
+			return http.ErrServerClosed
+		}
+		go g.serveConn(c)
+	}
+}
+
+func isTemporary(err error) bool {
+	var te interface{ Temporary() bool }
+	return errors.As(err, &te) && te.Temporary()
+}
+
+// trackHandshake registers a connection that is not authenticated yet, so
+// Shutdown can cut its handshake short; false when shutting down.
+func (g *Gateway) trackHandshake(c *net.TCPConn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopping {
+		return false
+	}
+	g.handshaking[c] = struct{}{}
+	g.handshakes.Add(1)
+	return true
+}
+
+// handshakeDone ends what trackHandshake began; track has untracked an
+// authenticated connection already.
+func (g *Gateway) handshakeDone(c *net.TCPConn, authed bool) {
+	if !authed {
+		g.mu.Lock()
+		delete(g.handshaking, c)
+		g.mu.Unlock()
+	}
+	g.handshakes.Done()
+}
+
+// endHandshakes makes every pending handshake's read fail now; each then
+// closes its connection (with 1001 once upgraded). Called with stopping set.
+func (g *Gateway) endHandshakes() {
+	now := time.Now()
+	g.mu.Lock()
+	for c := range g.handshaking {
+		c.SetReadDeadline(now)
+	}
+	g.mu.Unlock()
+}
+
+func (g *Gateway) isStopping() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.stopping
+}
+
+// serveConn reads the upgrade request under the auth deadline, upgrades
+// and hands the WebSocket to handleWS.
+func (g *Gateway) serveConn(c *net.TCPConn) {
+	authed := false
+	defer func() { g.handshakeDone(c, authed) }()
+	h := handshakePool.Get().(*handshake)
+	h.conn = c
+	h.lr = io.LimitedReader{R: c, N: maxRequestBytes}
+	h.br.Reset(&h.lr)
+	req, err := http.ReadRequest(h.br)
+	if err != nil {
+		tooLarge := h.lr.N <= 0
+		h.release()
+		var ne net.Error
+		switch {
+		case tooLarge:
+			answerPlain(c, http.StatusRequestHeaderFieldsTooLarge)
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne):
+			c.Close() // gone, or too slow: nobody to answer
+		default:
+			answerPlain(c, http.StatusBadRequest)
+		}
+		return
+	}
+	req.RemoteAddr = "" // computed when a log line needs it
+	h.bw.Reset(c)
+	ws, err := upgrader.Upgrade(h, req, nil)
+	if err != nil {
+		if !h.hijack {
+			h.reply() // gorilla's error answer
+		}
+		h.release()
+		return
+	}
+	h.release()
+	authed = g.handleWS(ws, c, req.Header.Get("X-Real-IP"))
+}
+
+func (h *handshake) release() {
+	h.br.Reset(nil)
+	h.bw.Reset(nil)
+	h.lr = io.LimitedReader{}
+	h.conn, h.hdr, h.status, h.body, h.hijack = nil, nil, 0, nil, false
+	handshakePool.Put(h)
+}
