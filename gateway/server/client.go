@@ -80,10 +80,13 @@ func (c *client) remote() string { return remoteName(c.realIP, c.tcp) }
 
 // start sends what is queued (auth_ok, then any replay) from the calling
 // goroutine, sparing a writer goroutine per connect, and from then on lets
-// deliveries start writers of their own. auth_ok is written under the
-// deadline set at accept, which is cleared after it: the reader is not
-// running yet, and later writers set their own.
+// deliveries start writers of their own.
 func (c *client) start() {
+	// The handshake's deadline (see serveConn) ends here, before the
+	// reader starts. auth_ok, the first frame on a fresh socket, fits its
+	// empty send buffer and is written without one; every later frame
+	// sets its own.
+	c.tcp.SetDeadline(time.Time{})
 	c.mu.Lock()
 	c.started = true
 	if c.writing {
@@ -118,10 +121,7 @@ func (c *client) writeLoop(first bool) {
 				return
 			}
 		}
-		if first {
-			c.tcp.SetDeadline(time.Time{})
-			first = false
-		}
+		first = false
 	}
 }
 

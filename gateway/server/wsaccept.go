@@ -68,22 +68,7 @@ func (h *handshake) Write(p []byte) (int, error) {
 // empty (and refuses the connection if it is not).
 func (h *handshake) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	h.hijack = true
-	return keepDeadline{h.conn}, &h.rw, nil
-}
-
-// keepDeadline is the connection as gorilla sees it. gorilla's Upgrade
-// clears the deadlines net/http would have set; ours is the auth deadline,
-// set once at accept to cover the upgrade request, the 101, the auth frame
-// and auth_ok, so a zero SetDeadline from gorilla is ignored (gatewayConn
-// clears it once auth is done). It holds one pointer, so it costs no
-// allocation as a net.Conn.
-type keepDeadline struct{ *net.TCPConn }
-
-func (k keepDeadline) SetDeadline(t time.Time) error {
-	if t.IsZero() {
-		return nil
-	}
-	return k.TCPConn.SetDeadline(t)
+	return h.conn, &h.rw, nil
 }
 
 // reply writes the buffered error answer and closes the connection.
@@ -170,12 +155,13 @@ func (g *Gateway) serveWS() error {
 		// request (or that sends half of one) or its auth frame is closed
 		// within the auth timeout. Set before the connection is tracked so
 		// Shutdown's earlier deadline is never overwritten.
-		c.SetDeadline(time.Now().Add(g.cfg.AuthTimeout))
+		deadline := time.Now().Add(g.cfg.AuthTimeout)
+		c.SetDeadline(deadline)
 		if !g.trackHandshake(c) {
 			c.Close()
 			return http.ErrServerClosed
 		}
-		go g.serveConn(c)
+		go g.serveConn(c, deadline)
 	}
 }
 
@@ -227,7 +213,7 @@ func (g *Gateway) isStopping() bool {
 
 // serveConn reads the upgrade request under the auth deadline, upgrades
 // and hands the WebSocket to handleWS.
-func (g *Gateway) serveConn(c *net.TCPConn) {
+func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
 	authed := false
 	defer func() { g.handshakeDone(c, authed) }()
 	h := handshakePool.Get().(*handshake)
@@ -260,6 +246,16 @@ func (g *Gateway) serveConn(c *net.TCPConn) {
 		return
 	}
 	h.release()
+	// gorilla's Upgrade clears the deadlines (net/http's, it assumes); the
+	// auth frame and auth_ok still fall under the same one, which the
+	// client clears once auth_ok is written. Not set on a wrapper of the
+	// connection: one more frame on an idle reader's stack would double it.
+	g.mu.Lock() // so Shutdown's endHandshakes is not undone
+	if g.stopping {
+		deadline = time.Now()
+	}
+	c.SetDeadline(deadline)
+	g.mu.Unlock()
 	authed = g.handleWS(ws, c, req.Header.Get("X-Real-IP"))
 }
 
