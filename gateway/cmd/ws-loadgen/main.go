@@ -8,6 +8,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -108,9 +109,16 @@ func run() error {
 
 	// Phase 1: connect and authenticate.
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	tokens := make([]string, o.conns)
-	for i := range tokens {
-		tokens[i], _, _ = protocol.IssueToken([]byte(secret), "", user(i), time.Now())
+	// Everything a connect sends is prepared before the clock starts, as
+	// an app has its token before it connects.
+	upgrade := upgradeRequest(addr)
+	frames := make([][]byte, o.conns)
+	for i := range frames {
+		token, _, _ := protocol.IssueToken([]byte(secret), "", user(i), time.Now())
+		auth, _ := json.Marshal(protocol.AuthFrame{Type: protocol.TypeAuth, Token: token})
+		if frames[i], err = textFrame(auth); err != nil {
+			return err
+		}
 	}
 	conns := make([]*conn, o.conns)
 	gwCPU0, lgCPU0 := cpuSeconds(pid), cpuSeconds(os.Getpid())
@@ -127,7 +135,7 @@ func run() error {
 				if i >= o.conns {
 					return
 				}
-				c, err := connect(addr, tokens[i])
+				c, err := connect(addr, upgrade, frames[i], user(i))
 				if err != nil {
 					if failed.Add(1) == 1 {
 						fmt.Fprintln(os.Stderr, "connect:", err)
@@ -281,18 +289,33 @@ type conn struct {
 	n    atomic.Int64
 }
 
-func connect(addr, token string) (*conn, error) {
-	auth, _ := json.Marshal(protocol.AuthFrame{Type: protocol.TypeAuth, Token: token})
-	rc, answer, err := rawDial(addr, auth)
+// connect opens one connection and checks that the gateway answered
+// auth_ok for name.
+func connect(addr string, upgrade, authFrame []byte, name string) (*conn, error) {
+	rc, answer, err := rawDial(addr, upgrade, authFrame)
 	if err != nil {
 		return nil, err
 	}
-	var ok protocol.AuthOK
-	if err := json.Unmarshal(answer, &ok); err != nil || ok.Type != protocol.TypeAuthOK {
+	if !isAuthOK(answer, name) {
 		rc.c.Close()
 		return nil, fmt.Errorf("auth: %s", answer)
 	}
 	return &conn{ws: rc}, nil
+}
+
+// isAuthOK reports whether frame is auth_ok for name. The gateway's
+// exact encoding is compared as bytes first; anything else (another field
+// order, an added field) is decoded.
+func isAuthOK(frame []byte, name string) bool {
+	const prefix, mid, suffix = `{"type":"`, `","username":"`, `"}`
+	if len(frame) == len(prefix)+len(protocol.TypeAuthOK)+len(mid)+len(name)+len(suffix) {
+		rest, ok := bytes.CutPrefix(frame, []byte(prefix+protocol.TypeAuthOK+mid))
+		if ok && string(rest[:len(name)]) == name && string(rest[len(name):]) == suffix {
+			return true
+		}
+	}
+	var m protocol.AuthOK
+	return json.Unmarshal(frame, &m) == nil && m.Type == protocol.TypeAuthOK && m.Username == name
 }
 
 func (c *conn) readLoop() {

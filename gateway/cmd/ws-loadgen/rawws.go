@@ -22,15 +22,43 @@ type rawConn struct {
 	br *bufio.Reader
 }
 
-func rawDial(addr string, authFrame []byte) (*rawConn, []byte, error) {
-	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+// dialer skips TCP keep-alive (a few setsockopt calls per connection), as
+// the gateway does on its side: the benchmark's peers do not vanish.
+var dialer = net.Dialer{KeepAlive: -1}
+
+// upgradeRequest is the handshake the generator sends, built once per
+// address.
+func upgradeRequest(addr string) []byte {
+	return []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+}
+
+// textFrame is p as one masked client text frame.
+func textFrame(p []byte) ([]byte, error) {
+	f := make([]byte, 0, 14+len(p))
+	f = append(f, 0x81) // FIN, text
+	switch n := len(p); {
+	case n < 126:
+		f = append(f, 0x80|byte(n))
+	case n < 1<<16:
+		f = append(f, 0x80|126, byte(n>>8), byte(n))
+	default:
+		return nil, errors.New("frame too large for the load generator")
+	}
+	f = append(f, 0, 0, 0, 0) // zero mask key: payload unchanged
+	return append(f, p...), nil
+}
+
+// rawDial connects, upgrades, sends authFrame (a prepared client frame)
+// and returns the connection and the first text frame the gateway answers
+// (valid until the next read). One deadline covers the whole handshake.
+func rawDial(addr string, upgrade, authFrame []byte) (*rawConn, []byte, error) {
+	c, err := dialer.Dial("tcp", addr)
 	if err != nil {
 		return nil, nil, err
 	}
 	c.SetDeadline(time.Now().Add(10 * time.Second))
-	req := "GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-	if _, err := io.WriteString(c, req); err != nil {
+	if _, err := c.Write(upgrade); err != nil {
 		c.Close()
 		return nil, nil, err
 	}
@@ -50,11 +78,11 @@ func rawDial(addr string, authFrame []byte) (*rawConn, []byte, error) {
 			break
 		}
 	}
-	if err := rc.writeText(authFrame); err != nil {
+	if _, err := c.Write(authFrame); err != nil {
 		c.Close()
 		return nil, nil, err
 	}
-	answer, err := rc.readText()
+	answer, err := rc.nextText(true)
 	if err != nil {
 		c.Close()
 		return nil, nil, err
@@ -64,23 +92,21 @@ func rawDial(addr string, authFrame []byte) (*rawConn, []byte, error) {
 }
 
 func (rc *rawConn) writeText(p []byte) error {
-	hdr := make([]byte, 0, 14+len(p))
-	hdr = append(hdr, 0x81) // FIN, text
-	switch n := len(p); {
-	case n < 126:
-		hdr = append(hdr, 0x80|byte(n))
-	case n < 1<<16:
-		hdr = append(hdr, 0x80|126, byte(n>>8), byte(n))
-	default:
-		return errors.New("frame too large for the load generator")
+	f, err := textFrame(p)
+	if err != nil {
+		return err
 	}
-	hdr = append(hdr, 0, 0, 0, 0) // zero mask key: payload unchanged
-	_, err := rc.c.Write(append(hdr, p...))
+	_, err = rc.c.Write(f)
 	return err
 }
 
-// readText returns the next text frame's payload (valid until the next call).
-func (rc *rawConn) readText() ([]byte, error) {
+// readText returns the next text frame's payload, which the caller owns.
+func (rc *rawConn) readText() ([]byte, error) { return rc.nextText(false) }
+
+// nextText returns the next text frame's payload. With borrow, a payload
+// that fits the read buffer is returned in place, valid only until the
+// next read, sparing an allocation.
+func (rc *rawConn) nextText(borrow bool) ([]byte, error) {
 	for {
 		h, err := rc.br.Peek(2)
 		if err != nil {
@@ -99,9 +125,17 @@ func (rc *rawConn) readText() ([]byte, error) {
 		case 127:
 			return nil, errors.New("frame too large for the load generator")
 		}
-		buf := make([]byte, n)
-		if _, err := io.ReadFull(rc.br, buf); err != nil {
-			return nil, err
+		var buf []byte
+		if borrow && n <= rc.br.Size() {
+			if buf, err = rc.br.Peek(n); err != nil {
+				return nil, err
+			}
+			rc.br.Discard(n) // the bytes stay in the buffer until the next read
+		} else {
+			buf = make([]byte, n)
+			if _, err := io.ReadFull(rc.br, buf); err != nil {
+				return nil, err
+			}
 		}
 		switch op {
 		case 0x1:
