@@ -84,6 +84,9 @@ type Options struct {
 	ApplyEvery time.Duration
 	// OnCommit, when set, is told the size of each group commit (metrics).
 	OnCommit func(batch int, took time.Duration)
+	// OnApply, when set, is told each round that moved records into the
+	// database; a failed round is retried with the next.
+	OnApply func(records int, err error)
 }
 
 // pendingRec is a record written to the journal, not yet to the database.
@@ -579,6 +582,9 @@ func (s *Store) applyRound(last bool) {
 			}
 			err = s.removeSegments(applied)
 		}
+	}
+	if s.opts.OnApply != nil && (len(recs) > 0 || err != nil) {
+		s.opts.OnApply(len(recs), err)
 	}
 	s.memMu.Lock()
 	if err == nil {
