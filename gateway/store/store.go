@@ -319,19 +319,7 @@ func (s *Store) commitLoop() {
 	defer s.wg.Done()
 	batch := make([]*appendReq, 0, maxBatch)
 	for first := range s.reqs {
-		batch = append(batch[:0], first)
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
+		batch = gather(s.reqs, append(batch[:0], first), maxBatch)
 		s.commit(batch)
 		clear(batch)
 	}
@@ -339,6 +327,23 @@ func (s *Store) commitLoop() {
 	s.writersClosed = true
 	close(s.syncq)
 	s.segMu.Unlock()
+}
+
+// gather appends to batch whatever ch holds right now, up to max items in
+// all: a group is what waited together, and nothing waits for company.
+func gather[T any](ch <-chan T, batch []T, max int) []T {
+	for len(batch) < max {
+		select {
+		case v, ok := <-ch:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, v)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit writes one group to the journal, delivers it, and acknowledges it
@@ -472,19 +477,7 @@ func (s *Store) syncLoop() {
 	defer s.wg.Done()
 	var items []syncItem
 	for first := range s.syncq {
-		items = append(items[:0], first)
-	drain:
-		for {
-			select {
-			case it, ok := <-s.syncq:
-				if !ok {
-					break drain
-				}
-				items = append(items, it)
-			default:
-				break drain
-			}
-		}
+		items = gather(s.syncq, append(items[:0], first), cap(s.syncq))
 		errs := map[*segment]error{}
 		for _, it := range items {
 			if it.seg == nil {
