@@ -381,13 +381,14 @@ func (s *Store) commit(batch []*appendReq) {
 		_, werr = s.seg.f.Write(buf)
 	}
 	if werr != nil {
-		// Nothing of this group counts. Later groups go to a new segment,
-		// never behind a torn record.
+		// Nothing of this group counts: its seqs are given again. Later
+		// groups go to a new segment, never behind a torn record; a whole
+		// record of this group left in the old one is overwritten at
+		// recovery by the later one with its seq.
 		werr = fmt.Errorf("write journal: %w", werr)
 		if err := s.newSegment(); err != nil {
 			werr = errors.Join(werr, err)
 		}
-		recs = recs[:0]
 	} else {
 		s.memMu.Lock()
 		for _, r := range recs {
