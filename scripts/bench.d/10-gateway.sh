@@ -1,6 +1,9 @@
 # Gateway load test: a real ws-gateway process measured by ws-loadgen
-# (connects+auths/s, RSS per held connection, dispatches/s, latency, loss).
+# (connects+auths/s, RSS per held connection, dispatches/s, latency, loss),
+# after the store's own benchmark (its CPU per append, journal and database).
 # BENCH_CONNS / BENCH_DISPATCHES change the load.
+log "gateway store benchmark"
+go test -run '^$' -bench . -benchmem -benchtime 50000x ./gateway/store/
 log "gateway benchmark"
 mkdir -p "$ROOT/build/bin"
 go build -o "$ROOT/build/bin/ws-gateway" ./gateway/cmd/ws-gateway
