@@ -152,8 +152,8 @@ func (g *Gateway) serveWS() error {
 		delay = 0
 		c := nc.(*net.TCPConn)
 		// One deadline for the whole handshake: a client slow to send its
-		// request (or that sends half of one) or its auth frame is closed
-		// within the auth timeout. Set before the connection is tracked so
+		// request (all of it, or half and then nothing) or its auth frame is
+		// closed within the auth timeout. Set before the connection is tracked so
 		// Shutdown's earlier deadline is never overwritten.
 		deadline := time.Now().Add(g.cfg.AuthTimeout)
 		c.SetDeadline(deadline)
@@ -247,9 +247,9 @@ func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
 	}
 	h.release()
 	// gorilla's Upgrade clears the deadlines (net/http's, it assumes); the
-	// auth frame and auth_ok still fall under the same one, which the
-	// client clears once auth_ok is written. Not set on a wrapper of the
-	// connection: one more frame on an idle reader's stack would double it.
+	// auth frame falls under the same one again, until client.start clears
+	// it. Not kept by wrapping the connection: one more frame on an idle
+	// reader's stack would double it.
 	g.mu.Lock() // so Shutdown's endHandshakes is not undone
 	if g.stopping {
 		deadline = time.Now()
