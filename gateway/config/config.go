@@ -47,7 +47,7 @@ type Config struct {
 	HistoryLimit   int           // notifications kept per user
 	AuthTimeout    time.Duration // time a client has to send its auth frame
 	SendQueue      int           // frames queued per connection before it is dropped as slow
-	Fsync          bool          // fsync each group commit (false: written to the OS only)
+	Fsync          bool          // a notification is stored once fsynced (false: once written to the OS)
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
 	ShutdownWait   time.Duration
@@ -67,7 +67,7 @@ func Defaults() Config {
 		HistoryLimit:   200,
 		AuthTimeout:    10 * time.Second,
 		SendQueue:      256,
-		Fsync:          true,
+		Fsync:          false,
 		LogLevel:       slog.LevelInfo,
 		LogFormat:      "text",
 		ShutdownWait:   10 * time.Second,

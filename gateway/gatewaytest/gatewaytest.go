@@ -29,6 +29,7 @@ type Options struct {
 	SendQueue    int
 	Secret       []byte
 	Issuer       string
+	Fsync        bool      // store a notification only once fsynced (WS_GATEWAY_FSYNC)
 	Log          io.Writer // gateway logs; discarded when nil
 }
 
@@ -60,7 +61,7 @@ func Start(t testing.TB, o Options) *Gateway {
 	cfg.DispatchSocket = filepath.Join(sockDir, "ws.sock")
 	cfg.StateDir = t.TempDir()
 	cfg.Secret = []byte("gatewaytest-secret-0123456789abcdef0123456789")
-	cfg.Fsync = false // tests need no power-loss durability
+	cfg.Fsync = o.Fsync
 	cfg.ShutdownWait = 5 * time.Second
 	if o.Secret != nil {
 		cfg.Secret = o.Secret

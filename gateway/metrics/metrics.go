@@ -31,6 +31,7 @@ type Metrics struct {
 	Replayed    prometheus.Counter
 	TooBig      prometheus.Counter
 	CommitBatch prometheus.Histogram
+	Applied     *prometheus.CounterVec
 }
 
 // New creates and registers the collectors (with Go and process metrics).
@@ -54,10 +55,14 @@ func New() *Metrics {
 		CommitBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "ws_gateway_commit_batch_size", Help: "Notifications per history group commit.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
+		Applied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "ws_gateway_history_applies_total", Help: "Rounds moving the journal into the history database, by result (ok, error)."}, []string{"result"}),
 	}
 	m.Registry.MustRegister(m.Connections, m.Auths, m.Dispatches, m.Deliveries, m.DroppedSlow,
-		m.Replayed, m.TooBig, m.CommitBatch,
+		m.Replayed, m.TooBig, m.CommitBatch, m.Applied,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Applied.WithLabelValues("ok")
+	m.Applied.WithLabelValues("error")
 	for _, r := range []string{AuthOK, AuthInvalid, AuthExpired, AuthRevoked, AuthTimeout, AuthBadFrame, AuthTooManyConns} {
 		m.Auths.WithLabelValues(r)
 	}

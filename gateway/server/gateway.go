@@ -71,6 +71,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	st, err := store.Open(cfg.StateDir, store.Options{
 		Limit: cfg.HistoryLimit, Fsync: cfg.Fsync,
 		OnCommit: func(n int, _ time.Duration) { m.CommitBatch.Observe(float64(n)) },
+		OnApply:  applyLogger(log, m),
 	})
 	if err != nil {
 		return nil, err
@@ -188,6 +189,27 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	storeErr := g.store.Close()
 	g.log.Info("gateway stopped", slog.Int("clients_closed", len(clients)))
 	return errors.Join(wsErr, dispatchErr, storeErr)
+}
+
+// applyLogger counts the store's apply rounds and logs when they start
+// failing and when they recover, not every retry.
+func applyLogger(log *slog.Logger, m *metrics.Metrics) func(int, error) {
+	failing := false
+	return func(n int, err error) {
+		switch {
+		case err != nil:
+			m.Applied.WithLabelValues("error").Inc()
+			if !failing {
+				log.Error("cannot move the journal into the history database; retrying (the journal keeps every notification meanwhile)", slog.Any("error", err))
+			}
+		case failing:
+			m.Applied.WithLabelValues("ok").Inc()
+			log.Info("history database writable again", slog.Int("records", n))
+		default:
+			m.Applied.WithLabelValues("ok").Inc()
+		}
+		failing = err != nil
+	}
 }
 
 func (g *Gateway) track(c *client) bool {

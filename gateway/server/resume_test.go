@@ -118,9 +118,17 @@ func TestHistorySurvivesRestart(t *testing.T) {
 }
 
 // Dispatches racing with a resuming connect: the client sees every seq
-// exactly once, in order, across the switch from replay to live.
+// exactly once, in order, across the switch from replay to live. With
+// fsync, a notification is replayed and delivered only once fsynced, by
+// another goroutine than the one that wrote it.
 func TestResumeSwitchHasNoGapNoDuplicate(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{HistoryLimit: 1000})
+	for _, fsync := range []bool{false, true} {
+		t.Run(fmt.Sprint("fsync=", fsync), func(t *testing.T) { testResumeSwitch(t, fsync) })
+	}
+}
+
+func testResumeSwitch(t *testing.T, fsync bool) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{HistoryLimit: 1000, Fsync: fsync})
 	const total = 400
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -2,9 +2,14 @@ package store
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func frame(seq uint64, epoch string) ([]byte, error) {
@@ -131,4 +136,132 @@ func TestNewDatabaseHasNewEpoch(t *testing.T) {
 	if recs, _ := a.Since("pe", "", 0); len(recs) != 1 || recs[0].Seq != 1 {
 		t.Fatalf("prefix user: %+v", recs)
 	}
+}
+
+// crashHelperEnv makes the test binary a child that appends and dies
+// without Close, as a gateway killed with kill -9 would.
+const crashHelperEnv = "STORE_CRASH_HELPER_DIR"
+
+func TestCrashHelper(t *testing.T) {
+	dir := os.Getenv(crashHelperEnv)
+	if dir == "" {
+		t.Skip("run by TestJournalSurvivesKill")
+	}
+	s, err := Open(dir, Options{Limit: 1000, ApplyEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 300; i++ {
+		if _, err := s.Append(fmt.Sprint("u", i%3), frame, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+}
+
+func TestJournalSurvivesKill(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$")
+	cmd.Env = append(os.Environ(), crashHelperEnv+"="+dir)
+	if err := cmd.Run(); err == nil {
+		t.Fatal("the helper was not killed")
+	}
+	segs, _ := listSegments(dir)
+	if len(segs) == 0 {
+		t.Fatal("no journal left by the killed process")
+	}
+	// A torn record at the end, as a crash in the middle of a write leaves.
+	last := segmentPath(dir, segs[len(segs)-1])
+	f, _ := os.OpenFile(last, os.O_WRONLY|os.O_APPEND, 0)
+	f.Write(appendRecord(nil, "u0", 101, []byte("torn"))[:20])
+	f.Close()
+	// A segment written for a database that was since lost.
+	other, _ := createSegment(dir, segs[len(segs)-1]+1, "0000000000000000")
+	other.f.Write(appendRecord(nil, "u0", 500, []byte("stale")))
+	other.f.Close()
+
+	s, err := Open(dir, Options{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for u := 0; u < 3; u++ {
+		recs, err := s.Since(fmt.Sprint("u", u), "", 0)
+		if err != nil || len(recs) != 100 {
+			t.Fatalf("u%d after the kill: %d records, %v", u, len(recs), err)
+		}
+		for i, r := range recs {
+			if r.Seq != uint64(i+1) {
+				t.Fatalf("u%d record %d has seq %d", u, i, r.Seq)
+			}
+		}
+	}
+	r, _ := s.Append("u0", frame, nil)
+	if r.Seq != 101 {
+		t.Fatalf("next seq after recovery = %d, want 101", r.Seq)
+	}
+	if segs, _ := listSegments(dir); len(segs) != 1 {
+		t.Fatalf("recovery left %d journal segments, want only the new one", len(segs))
+	}
+}
+
+func TestSinceReadsJournalAndDatabaseWithoutGapOrDuplicate(t *testing.T) {
+	defer func(a, m int) { applyAt, maxPending = a, m }(applyAt, maxPending)
+	applyAt, maxPending = 8, 16 // the committer must wait for the applier
+	s, err := Open(t.TempDir(), Options{Limit: 50, ApplyEvery: time.Hour, Fsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	check := func(when string, want int) {
+		t.Helper()
+		recs, err := s.Since("petr", "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != min(want, 50) {
+			t.Fatalf("%s: %d records, want %d", when, len(recs), min(want, 50))
+		}
+		for i, r := range recs {
+			if r.Seq != uint64(want-len(recs)+i+1) || string(r.Frame) != fmt.Sprintf(`{"seq":%d,"epoch":%q}`, r.Seq, r.Epoch) {
+				t.Fatalf("%s: record %d is seq %d %s", when, i, r.Seq, r.Frame)
+			}
+		}
+	}
+	for i := 1; i <= 5; i++ {
+		s.Append("petr", frame, nil)
+	}
+	check("only in the journal", 5)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // reads race with the applier moving records to the database
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			recs, _ := s.Since("petr", "", 0)
+			for i := 1; i < len(recs); i++ {
+				if recs[i].Seq != recs[i-1].Seq+1 {
+					t.Errorf("gap or duplicate: %d after %d", recs[i].Seq, recs[i-1].Seq)
+					return
+				}
+			}
+		}
+	}()
+	for i := 6; i <= 300; i++ {
+		s.Append("petr", frame, nil)
+	}
+	close(stop)
+	wg.Wait()
+	check("journal and database", 300)
+	s.db.View(func(tx *bolt.Tx) error {
+		if last := lastSeq(tx.Bucket(bucketHistory).Cursor(), "petr"); last < 300-uint64(maxPending) {
+			t.Errorf("database holds up to seq %d: the applier was not woken", last)
+		}
+		return nil
+	})
 }

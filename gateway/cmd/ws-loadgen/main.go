@@ -62,7 +62,7 @@ func run() error {
 	flag.IntVar(&o.dispatches, "dispatches", 100000, "dispatches in the throughput phase")
 	flag.IntVar(&o.paced, "paced", 10000, "dispatches in the paced latency phase")
 	flag.IntVar(&o.rate, "rate", 2000, "dispatches per second in the paced latency phase")
-	flag.BoolVar(&o.fsync, "fsync", true, "run the gateway with WS_GATEWAY_FSYNC (its default)")
+	flag.BoolVar(&o.fsync, "fsync", false, "run the gateway with WS_GATEWAY_FSYNC=true (default: false, as the gateway)")
 	flag.DurationVar(&o.pause, "pause", 0, "pause this long while holding the connections (to profile the gateway)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write the load generator's own CPU profile here")
 	flag.Parse()
