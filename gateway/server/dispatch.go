@@ -11,6 +11,8 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,7 +20,10 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
-// dispatchRoutes is the whole dispatch-socket API in one place.
+// dispatchRoutes is the whole dispatch-socket API in one place. POST
+// /dispatch, the hot path, is matched by a plain comparison before the
+// ServeMux, whose pattern matching costs more than the rest of the
+// routing; everything else goes through the mux.
 func (g *Gateway) dispatchRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+protocol.PathDispatch, g.handleDispatch)
@@ -38,13 +43,26 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 		}
 		writeJSON(w, http.StatusNotFound, protocol.ErrorResponse{Error: "no such endpoint: " + r.Method + " " + r.URL.Path})
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == protocol.PathDispatch {
+			g.handleDispatch(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
-	body, refused := g.readBody(w, r, "dispatch")
+	buf := bodyPool.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= maxPooledBody {
+			bodyPool.Put(buf)
+		}
+	}()
+	body, refused := g.readBodyInto(w, r, "dispatch", (*buf)[:0])
 	switch refused {
 	case 0:
+		*buf = body[:0] // keep the buffer it grew into
 	case http.StatusRequestEntityTooLarge:
 		g.metrics.Dispatches.WithLabelValues("too_large").Inc()
 		return
@@ -52,6 +70,8 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 		g.metrics.Dispatches.WithLabelValues("bad_request").Inc()
 		return
 	}
+	// ParseDispatch copies what it keeps (json.RawMessage copies), so
+	// the body's buffer goes back to the pool.
 	req, err := protocol.ParseDispatch(body)
 	if err != nil {
 		g.metrics.Dispatches.WithLabelValues("bad_request").Inc()
@@ -65,9 +85,43 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, protocol.ErrorResponse{Error: "could not store the notification"})
 		return
 	}
-	g.metrics.Dispatches.WithLabelValues("ok").Inc()
-	g.log.Debug("dispatched", slog.String("user", req.User), slog.Int("sent", res.Sent), slog.Uint64("seq", res.Seq))
-	writeJSON(w, http.StatusOK, res)
+	g.dispatchOK.Inc()
+	if g.log.Enabled(r.Context(), slog.LevelDebug) { // the attributes cost even when not logged
+		g.log.Debug("dispatched", slog.String("user", req.User), slog.Int("sent", res.Sent), slog.Uint64("seq", res.Seq))
+	}
+	out := appendDispatchAnswer((*buf)[:0], res)
+	*buf = out[:0]
+	writeRaw(w, http.StatusOK, out)
+}
+
+// appendDispatchAnswer is json.Marshal(res) plus a newline, as writeJSON
+// writes it: the answer is three numbers, and written by hand it needs
+// no encoder (TestDispatchAnswerMatchesJSON keeps the two equal).
+func appendDispatchAnswer(out []byte, res protocol.DispatchResponse) []byte {
+	out = append(out, `{"sent":`...)
+	out = strconv.AppendInt(out, int64(res.Sent), 10)
+	out = append(out, `,"stored":`...)
+	out = strconv.AppendBool(out, res.Stored)
+	out = append(out, `,"seq":`...)
+	out = strconv.AppendUint(out, res.Seq, 10)
+	return append(out, "}\n"...)
+}
+
+// bodyPool recycles dispatch bodies and answers. Buffers that grew past
+// maxPooledBody (a rare large notification) are left to the collector.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledBody = 64 << 10
+
+var jsonContentType = []string{"application/json"}
+
+// writeRaw writes an already encoded JSON answer. Setting the header map
+// directly skips the canonicalisation of Header.Set and an allocation;
+// net/http adds the Content-Length of a small answer itself.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(status)
+	w.Write(body)
 }
 
 func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
@@ -103,7 +157,15 @@ func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
 // readBody reads a request body of at most MaxDispatchBytes. When it
 // cannot, it answers (413 for a bigger body) and returns that status.
 func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request, what string) ([]byte, int) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, protocol.MaxDispatchBytes))
+	return g.readBodyInto(w, r, what, nil)
+}
+
+// readBodyInto is readBody appending to buf, so a caller can recycle it.
+func (g *Gateway) readBodyInto(w http.ResponseWriter, r *http.Request, what string, buf []byte) ([]byte, int) {
+	if n := r.ContentLength; n >= 0 && n <= protocol.MaxDispatchBytes && int64(cap(buf)) < n+1 {
+		buf = make([]byte, 0, n+1) // +1 so the read that sees the end needs no growth
+	}
+	body, err := readAllInto(http.MaxBytesReader(w, r.Body, protocol.MaxDispatchBytes), buf)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -117,10 +179,30 @@ func (g *Gateway) readBody(w http.ResponseWriter, r *http.Request, what string) 
 	return body, 0
 }
 
+// readAllInto is io.ReadAll appending to buf.
+func readAllInto(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{"error":"could not encode the answer"}`)
+		status = http.StatusInternalServerError
+	}
+	writeRaw(w, status, append(b, '\n'))
 }
 
 // listenUnix binds the dispatch socket: its folder is created, a stale

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keboola/analyst-alerts/gateway/config"
 	"github.com/keboola/analyst-alerts/gateway/hub"
@@ -44,6 +45,9 @@ type Gateway struct {
 	store   *store.Store
 	fanout  Fanout
 	metrics *metrics.Metrics
+	// dispatchOK is metrics.Dispatches{result="ok"}, looked up once
+	// rather than on every dispatch.
+	dispatchOK prometheus.Counter
 
 	wsLn, dispatchLn net.Listener
 	dispatchSrv      *http.Server
@@ -83,7 +87,8 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, log: log, store: st, fanout: h, metrics: m,
-		clients: map[*client]struct{}{}, handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
+		dispatchOK: m.Dispatches.WithLabelValues("ok"),
+		clients:    map[*client]struct{}{}, handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
 
 	// No TCP keep-alive on the apps' sockets: the heartbeat finds dead
 	// peers, and the option costs syscalls on every accepted connection.

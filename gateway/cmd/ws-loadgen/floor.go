@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,42 +71,46 @@ func floorTCP(n, workers int) float64 {
 	return rate
 }
 
+// floorHTTP serves trivial answers with net/http (as the gateway does)
+// and sends them n dispatches from workers concurrent dispatchers through
+// the same client as the dispatch phase, checking each answer the same
+// way, so the two rates compare like with like.
 func floorHTTP(dir string, n, workers int) float64 {
 	sock := filepath.Join(dir, "floor.sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		return 0
 	}
+	ct := []string{"application/json"}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.ReadAll(r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"sent":1,"stored":true,"seq":1}`))
+		w.Header()["Content-Type"] = ct
+		w.Write([]byte(`{"sent":1,"stored":true,"seq":1}` + "\n"))
 	})}
 	go srv.Serve(ln)
 	defer srv.Close()
+	d := newDispatcher(sock, workers)
 	var next atomic.Int64
+	var failed atomic.Bool
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return (&net.Dialer{}).DialContext(ctx, "unix", sock)
-			}}}
-			defer hc.CloseIdleConnections()
-			for next.Add(1) <= int64(n) {
-				resp, err := hc.Post("http://floor/dispatch", "application/json",
-					strings.NewReader(`{"user":"u","notification":{"title":"t","message":"1234567890"}}`))
-				if err != nil {
+			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
+				if err := d.dispatchTo(int(i), "f"); err != nil {
+					failed.Store(true)
 					return
 				}
-				io.ReadAll(resp.Body)
-				resp.Body.Close()
 			}
 		}()
 	}
 	wg.Wait()
+	rate := float64(n) / time.Since(start).Seconds()
 	os.Remove(sock)
-	return float64(n) / time.Since(start).Seconds()
+	if failed.Load() {
+		return 0
+	}
+	return rate
 }

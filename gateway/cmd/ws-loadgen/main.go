@@ -169,7 +169,9 @@ func run() error {
 		time.Sleep(o.pause)
 	}
 
-	// Phase 2: throughput with concurrent dispatchers.
+	// Phase 2: throughput with concurrent dispatchers, each on its own
+	// keep-alive connection.
+	d := newDispatcher(socket, o.dispatchers)
 	var sent atomic.Int64
 	var dispatchErr atomic.Value
 	next.Store(0)
@@ -179,14 +181,12 @@ func run() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cl := protocol.NewClient(socket)
-			defer cl.Close()
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= o.dispatches {
 					return
 				}
-				if err := dispatchTo(cl, i%o.conns, "t"); err != nil {
+				if err := d.dispatchTo(i%o.conns, "t"); err != nil {
 					dispatchErr.Store(err)
 					return
 				}
@@ -212,7 +212,6 @@ func run() error {
 	}
 	interval := time.Second / time.Duration(o.rate)
 	tick := time.NewTicker(interval)
-	cl := protocol.NewClient(socket)
 	var pwg sync.WaitGroup
 	sem := make(chan struct{}, o.dispatchers)
 	for i := 0; i < o.paced; i++ {
@@ -222,7 +221,7 @@ func run() error {
 		go func() {
 			defer pwg.Done()
 			defer func() { <-sem }()
-			if err := dispatchTo(cl, rand.IntN(o.conns), "p"); err != nil {
+			if err := d.dispatchTo(rand.IntN(o.conns), "p"); err != nil {
 				dispatchErr.Store(err)
 			}
 		}()
@@ -260,7 +259,7 @@ func run() error {
 	fmt.Printf("| dispatch-to-receive under saturation p50 / p99 | %s / %s | |\n", ms(satLat[0]), ms(satLat[1]))
 	fmt.Printf("| dispatch-to-receive at %d/s p50 / p99 | %s / %s | p99 <= 3 ms |\n", o.rate, ms(pacedLat[0]), ms(pacedLat[1]))
 	fmt.Printf("| machine floor: bare TCP connect + 1 round trip, held (no gateway) | %.0f /s | |\n", tcpFloor)
-	fmt.Printf("| machine floor: trivial HTTP requests over a unix socket, %d clients (no gateway) | %.0f /s | |\n", o.dispatchers, httpFloor)
+	fmt.Printf("| machine floor: trivial net/http server over a unix socket, %d clients, the dispatch phase's client (no gateway) | %.0f /s | |\n", o.dispatchers, httpFloor)
 	fmt.Printf("| notifications lost | 0 of %d | 0 |\n", o.dispatches+o.paced)
 	return nil
 }
@@ -268,18 +267,6 @@ func run() error {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 
 func user(i int) string { return "user" + strconv.Itoa(i) }
-
-func dispatchTo(cl *protocol.Client, i int, tag string) error {
-	n := protocol.Notification{Title: tag, Message: strconv.FormatInt(time.Now().UnixNano(), 10)}
-	res, err := cl.Dispatch(context.Background(), user(i), n)
-	if err != nil {
-		return err
-	}
-	if res.Sent != 1 {
-		return fmt.Errorf("dispatch to %s reached %d connections", user(i), res.Sent)
-	}
-	return nil
-}
 
 // conn is one held connection; it answers pings and records latencies.
 type conn struct {
