@@ -44,7 +44,6 @@ func (g *Gateway) handleWS(ws *websocket.Conn, tcp *net.TCPConn, realIP string) 
 		}
 		return false
 	}
-	g.metrics.Connections.Inc()
 	c.realIP = realIP
 	if g.log.Enabled(context.Background(), slog.LevelInfo) {
 		g.log.Info("client connected", slog.String("user", c.user), slog.String("remote", c.remote()))
@@ -165,6 +164,9 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 		c.mu.Unlock()
 	}
 	g.metrics.Auths.WithLabelValues(metrics.AuthOK).Inc()
+	// Counted before auth_ok goes out, so a client that has it sees itself
+	// in the metrics; finish uncounts it.
+	g.metrics.Connections.Inc()
 	if replayed > 0 {
 		g.log.Info("replayed history", slog.String("user", user), slog.Int("count", replayed))
 	}
