@@ -62,7 +62,9 @@ func rawDial(addr string, upgrade, authFrame []byte) (*rawConn, []byte, error) {
 		c.Close()
 		return nil, nil, err
 	}
-	rc := &rawConn{c: c, br: bufio.NewReaderSize(c, 1024)}
+	// Small: held for every connection, and the frames are small (a
+	// larger one is read past the buffer).
+	rc := &rawConn{c: c, br: bufio.NewReaderSize(c, 256)}
 	status, err := rc.br.ReadSlice('\n')
 	if err != nil || !bytes.HasPrefix(status, []byte("HTTP/1.1 101")) {
 		c.Close()
