@@ -96,9 +96,7 @@ func ParseAuthFrame(data []byte) (AuthFrame, error) {
 	if len(data) > MaxFrameBytes {
 		return f, fmt.Errorf("auth frame too large (%d bytes)", len(data))
 	}
-	if ff, ok := parseAuthFrameFast(data); ok {
-		f = ff
-	} else if err := json.Unmarshal(data, &f); err != nil {
+	if err := json.Unmarshal(data, &f); err != nil {
 		return AuthFrame{}, fmt.Errorf("invalid JSON in auth frame: %w", err)
 	}
 	if f.Type != TypeAuth || f.Token == "" {
