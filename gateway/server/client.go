@@ -40,7 +40,16 @@ type client struct {
 	started  bool // the writer may run (after auth_ok and any replay are queued)
 	writing  bool // a writer goroutine is running
 	closed   bool
-	closeMsg string // why the gateway closed it, for the disconnect log
+	closeMsg string  // why the gateway closed it, for the disconnect log
+	ending   *ending // a close for the running writer to send (closeWith)
+}
+
+// ending is the last words to a connection: a frame (or none), then a
+// close frame with code and reason.
+type ending struct {
+	code   int
+	reason string
+	last   []byte
 }
 
 // Deliver implements hub.Subscriber: it queues frame, or drops the client
@@ -103,13 +112,27 @@ func (c *client) writeLoop(first bool) {
 		c.mu.Lock()
 		batch := c.queue
 		c.queue = nil
-		if len(batch) == 0 || c.closed {
+		if c.closed {
+			// closeWith left its ending to this writer: a frame may only
+			// be written by one goroutine at a time.
+			e := c.ending
+			c.ending = nil
+			c.mu.Unlock()
+			if e != nil {
+				c.finish(e)
+			}
+			return
+		}
+		if len(batch) == 0 {
 			c.writing = false
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
 		for i, f := range batch {
+			if i > 0 && c.isClosed() {
+				break // revoked or shut down: nothing more of the batch
+			}
 			if !first || i > 0 {
 				c.ws.SetWriteDeadline(time.Now().Add(writeWait))
 			}
@@ -135,28 +158,41 @@ func (c *client) Revoke() {
 }
 
 // closeWith sends a last frame (if any) and a close frame, then closes the
-// socket. Safe to call more than once and from any goroutine.
+// socket: at once when no writer runs, else right after the frame the
+// writer is writing. Safe to call more than once and from any goroutine.
 func (c *client) closeWith(code int, reason string, last []byte) {
 	c.mu.Lock()
 	if !c.markClosedLocked(reason) {
 		c.mu.Unlock()
 		return
 	}
-	// WriteControl may run beside the writer; a plain message may not, so
-	// the last frame is only written when no writer is active.
-	writeLast := false
-	if last != nil {
-		writeLast = !c.writing
-		c.writing = true // keep any writer from starting
+	e := &ending{code: code, reason: reason, last: last}
+	if c.writing {
+		c.ending = e
+		c.mu.Unlock()
+		return
 	}
+	c.writing = true // keep any writer from starting
 	c.mu.Unlock()
+	c.finish(e)
+}
+
+// finish writes the ending and closes the socket; only the goroutine that
+// holds c.writing calls it.
+func (c *client) finish(e *ending) {
 	deadline := time.Now().Add(time.Second)
-	if writeLast {
+	if e.last != nil {
 		c.ws.SetWriteDeadline(deadline)
-		c.ws.WriteMessage(websocket.TextMessage, last)
+		c.ws.WriteMessage(websocket.TextMessage, e.last)
 	}
-	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(e.code, e.reason), deadline)
 	c.ws.NetConn().Close()
+}
+
+func (c *client) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // abort closes the socket without a close frame.

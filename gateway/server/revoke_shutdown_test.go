@@ -92,3 +92,52 @@ func TestStopRightAfterStart(t *testing.T) {
 		gw.Stop()
 	}
 }
+
+// A revocation that finds the connection's writer busy (here blocked on a
+// client that stopped reading) still ends with the auth_error frame and
+// the close, sent by that writer once its frame is out, and nothing queued
+// after the revocation.
+func TestRevokeWhileWriterIsBusy(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	old := tokenAt(t, gw, "petr", time.Now().Add(-time.Hour))
+	c := dial(t, gw.WSURL)
+	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: old})
+	c.nextOfType(protocol.TypeAuthOK, 5*time.Second)
+
+	// Fill the socket buffers: the client reads nothing meanwhile.
+	big := strings.Repeat("x", 900<<10)
+	const sent = 16
+	for i := 0; i < sent; i++ {
+		dispatch(t, gw, "petr", map[string]string{"title": "big", "message": big})
+	}
+	res, err := gw.Client().Revoke(t.Context(), "petr", protocol.RevocationCutoff(time.Now()))
+	if err != nil || res.Closed != 1 {
+		t.Fatalf("revoke = %+v, %v", res, err)
+	}
+	if r := dispatch(t, gw, "petr", map[string]string{"title": "after-revoke"}); r.Sent != 0 {
+		t.Fatalf("dispatch after the revocation reached %d connections", r.Sent)
+	}
+	got := 0
+	for {
+		m, err := c.tryNext(10 * time.Second)
+		if err != nil {
+			t.Fatalf("closed without auth_error after %d notifications: %v", got, err)
+		}
+		if m["type"] == protocol.TypeAuthError {
+			if !strings.Contains(m["message"].(string), "revoked") {
+				t.Fatalf("told %v", m)
+			}
+			break
+		}
+		if m["title"] != "big" {
+			t.Fatalf("got %v", m["title"])
+		}
+		got++
+	}
+	if got == sent {
+		t.Fatalf("all %d notifications were written before the revocation: the writer was not busy", sent)
+	}
+	if err := c.expectClosed(5 * time.Second); !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+		t.Fatalf("close = %v, want 1008", err)
+	}
+}
