@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,5 +67,45 @@ func TestPongResetsMissedCount(t *testing.T) {
 		if i%2 == 1 {
 			c.send(map[string]string{"type": protocol.TypePong})
 		}
+	}
+}
+
+// The heartbeat pings its clients in slices spread over the interval, not
+// all at once (15,000 pings in one burst held deliveries up).
+func TestPingsAreSpreadOverTheInterval(t *testing.T) {
+	const interval = 600 * time.Millisecond
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: interval, MaxMissed: 100})
+	var clients []*wsClient
+	for i := 0; i < 20; i++ {
+		clients = append(clients, authed(t, gw, fmt.Sprint("u", i), nil))
+	}
+	// Each client's ping arrives once per interval; the first ones after
+	// a common start fall at different moments.
+	first := make([]time.Time, len(clients))
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, err := c.tryNext(3 * interval)
+			if err != nil || m["type"] != protocol.TypePing {
+				t.Errorf("client %d: %v %v", i, m, err)
+				return
+			}
+			first[i] = time.Now()
+		}()
+	}
+	wg.Wait()
+	lo, hi := first[0], first[0]
+	for _, at := range first {
+		if at.Before(lo) {
+			lo = at
+		}
+		if at.After(hi) {
+			hi = at
+		}
+	}
+	if spread := hi.Sub(lo); spread < interval/3 {
+		t.Fatalf("20 clients' pings within %v of each other: not spread over the %v interval", spread, interval)
 	}
 }
