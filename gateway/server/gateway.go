@@ -225,7 +225,7 @@ func (g *Gateway) track(c *client) bool {
 	}
 	g.clients[c] = struct{}{}
 	c.beatSlice = g.nextSlice
-	g.nextSlice = (g.nextSlice + 1) % heartbeatSlices
+	g.nextSlice = (g.nextSlice + 1) % heartbeatSlices(g.cfg.Heartbeat)
 	return true
 }
 
@@ -235,21 +235,28 @@ func (g *Gateway) untrack(c *client) {
 	g.mu.Unlock()
 }
 
-// heartbeatSlices spreads the pings: each tick of Heartbeat/heartbeatSlices
-// pings one slice of the clients, so 15,000 connections get 1,500 pings
-// every 3 s instead of 15,000 at once every 30 s (a burst that held up
-// deliveries for about 300 ms). Every client is still pinged once per
-// interval.
-const heartbeatSlices = 10
+// heartbeatTick spreads the pings: every tick pings one slice of the
+// clients, so 15,000 connections at the default 30 s interval get 50 pings
+// every 100 ms instead of 15,000 at once (a burst of 60,000 system calls
+// with the pongs, which held deliveries up for ~300 ms). Every client is
+// still pinged once per interval.
+const heartbeatTick = 100 * time.Millisecond
+
+// heartbeatSlices is how many slices the interval is cut into (1 for an
+// interval of a tick or less).
+func heartbeatSlices(interval time.Duration) uint32 {
+	return uint32(max(1, min(interval/heartbeatTick, 1<<16)))
+}
 
 // heartbeat pings every client each interval and drops the ones that
 // missed too many pongs. One loop for all clients instead of a timer each
 // keeps idle connections cheap.
 func (g *Gateway) heartbeat() {
-	t := time.NewTicker(g.cfg.Heartbeat / heartbeatSlices)
+	slices := heartbeatSlices(g.cfg.Heartbeat)
+	t := time.NewTicker(g.cfg.Heartbeat / time.Duration(slices))
 	defer t.Stop()
 	var batch []*client
-	for slice := uint32(0); ; slice = (slice + 1) % heartbeatSlices {
+	for slice := uint32(0); ; slice = (slice + 1) % slices {
 		select {
 		case <-g.stopBeat:
 			return
