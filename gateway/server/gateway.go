@@ -54,7 +54,7 @@ type Gateway struct {
 
 	mu          sync.Mutex
 	clients     map[*client]struct{}
-	nextSlice   uint32                    // the heartbeat slice the next client joins
+	beatSlice   uint32                    // the heartbeat slice pinged last
 	handshaking map[*net.TCPConn]struct{} // accepted, not yet authenticated
 	handshakes  sync.WaitGroup
 	stopping    bool
@@ -224,8 +224,7 @@ func (g *Gateway) track(c *client) bool {
 		return false
 	}
 	g.clients[c] = struct{}{}
-	c.beatSlice = g.nextSlice
-	g.nextSlice = (g.nextSlice + 1) % heartbeatSlices(g.cfg.Heartbeat)
+	c.beatSlice = g.beatSlice
 	return true
 }
 
@@ -236,10 +235,11 @@ func (g *Gateway) untrack(c *client) {
 }
 
 // heartbeatTick spreads the pings: every tick pings one slice of the
-// clients, so 15,000 connections at the default 30 s interval get 50 pings
-// every 100 ms instead of 15,000 at once (a burst of 60,000 system calls
-// with the pongs, which held deliveries up for ~300 ms). Every client is
-// still pinged once per interval.
+// clients, and a client joins the slice pinged last, so it is pinged an
+// interval after it connected and then every interval, and the pings are
+// spread as the connects were, not sent to 15,000 connections at once (a
+// burst of 60,000 system calls with the pongs, which held deliveries up
+// for ~300 ms).
 const heartbeatTick = 100 * time.Millisecond
 
 // heartbeatSlices is how many slices the interval is cut into (1 for an
@@ -256,13 +256,16 @@ func (g *Gateway) heartbeat() {
 	t := time.NewTicker(g.cfg.Heartbeat / time.Duration(slices))
 	defer t.Stop()
 	var batch []*client
-	for slice := uint32(0); ; slice = (slice + 1) % slices {
+	// g.beatSlice starts at 0: the first tick pings slice 1, so a client
+	// that joined slice 0 is pinged a whole interval later.
+	for slice := 1 % slices; ; slice = (slice + 1) % slices {
 		select {
 		case <-g.stopBeat:
 			return
 		case <-t.C:
 		}
 		g.mu.Lock()
+		g.beatSlice = slice
 		batch = batch[:0]
 		for c := range g.clients {
 			if c.beatSlice == slice {
