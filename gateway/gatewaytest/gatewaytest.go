@@ -4,6 +4,7 @@
 package gatewaytest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,3 +149,23 @@ func (gw *Gateway) Token(t testing.TB, user string) string {
 
 // Client returns a dispatch-socket client for this gateway.
 func (gw *Gateway) Client() *protocol.Client { return protocol.NewClient(gw.Socket) }
+
+// LogBuffer collects what a gateway writes from its goroutines (its logs,
+// or a gateway process's output); safe for concurrent use.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String is everything written so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

@@ -2,12 +2,10 @@ package server_test
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -139,26 +137,8 @@ func TestTricklingRequestIsBoundedByAuthTimeout(t *testing.T) {
 	}
 }
 
-// syncBuffer collects log lines written from the gateway's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestLogsNameXRealIPOrPeer(t *testing.T) {
-	var logs syncBuffer
+	var logs gatewaytest.LogBuffer
 	gw := gatewaytest.Start(t, gatewaytest.Options{Log: &logs})
 	ws, _, err := websocket.DefaultDialer.Dial(gw.WSURL, http.Header{"X-Real-IP": {"203.0.113.7"}})
 	if err != nil {

@@ -37,20 +37,8 @@ type proc struct {
 	socket string
 	port   int
 	state  string
-	out    *syncBuffer
+	out    *gatewaytest.LogBuffer
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func freePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -72,7 +60,7 @@ func newProc(t *testing.T) *proc {
 
 func (p *proc) start(t *testing.T, extra ...string) {
 	t.Helper()
-	p.out = &syncBuffer{}
+	p.out = &gatewaytest.LogBuffer{}
 	p.cmd = exec.Command(binary, "serve")
 	p.cmd.Env = append([]string{
 		"DESKTOP_JWT_SECRET=" + secret,
