@@ -126,7 +126,6 @@ type Store struct {
 	nextID        uint64
 	buf           []byte // the committer's encoding buffer
 	writersClosed bool   // syncq is closed (Close)
-	rotateErr     error  // the last failed switch to a new segment
 
 	// memMu guards what readers see of the journal: each user's last seq
 	// and the records not yet in the database.
@@ -549,8 +548,9 @@ func (s *Store) applyRound(last bool) {
 	// Switch segments first, so every segment before the current one
 	// holds only records being applied now (or applied before).
 	take := s.applying == nil && len(s.pending) > 0
+	var rotateErr error
 	if take && !last {
-		s.rotateErr = s.newSegment() // on failure the current one stays: nothing is deleted early
+		rotateErr = s.newSegment() // on failure the current one stays: nothing is deleted early
 	}
 	s.memMu.Lock()
 	switch {
@@ -580,11 +580,15 @@ func (s *Store) applyRound(last bool) {
 			err = s.removeSegments(applied)
 		}
 	}
+	applied := err == nil
+	// A failed switch of segments loses nothing (the records are applied
+	// and their segment kept), but the operator hears of it.
+	err = errors.Join(err, rotateErr)
 	if s.opts.OnApply != nil && (len(recs) > 0 || err != nil) {
 		s.opts.OnApply(len(recs), err)
 	}
 	s.memMu.Lock()
-	if err == nil {
+	if applied {
 		s.applying = nil
 	}
 	s.applyErr = err
