@@ -77,13 +77,19 @@ func (h *handshake) reply() {
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	b := make([]byte, 0, 256+len(h.body))
+	answer(h.conn, status, h.hdr, h.body)
+}
+
+// answer writes an HTTP answer that closes the connection, then closes it.
+// Content-Length and Connection are its own; hdr's values are sanitised.
+func answer(c *net.TCPConn, status int, hdr http.Header, body []byte) {
+	b := make([]byte, 0, 256+len(body))
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, ' ')
 	b = append(b, http.StatusText(status)...)
 	b = append(b, "\r\n"...)
-	for k, vs := range h.hdr {
+	for k, vs := range hdr {
 		if k == "Content-Length" || k == "Connection" {
 			continue
 		}
@@ -95,11 +101,11 @@ func (h *handshake) reply() {
 		}
 	}
 	b = append(b, "Content-Length: "...)
-	b = strconv.AppendInt(b, int64(len(h.body)), 10)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\nConnection: close\r\n\r\n"...)
-	b = append(b, h.body...)
-	h.conn.Write(b)
-	closeLingering(h.conn)
+	b = append(b, body...)
+	c.Write(b)
+	closeLingering(c)
 }
 
 func sanitizeHeader(v string) []byte {
@@ -124,11 +130,10 @@ func closeLingering(c *net.TCPConn) {
 
 // answerPlain answers a request that could not be parsed and closes.
 func answerPlain(c *net.TCPConn, status int) {
-	text := strconv.Itoa(status) + " " + http.StatusText(status)
-	io.WriteString(c, "HTTP/1.1 "+text+"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "+
-		strconv.Itoa(len(text))+"\r\nConnection: close\r\n\r\n"+text)
-	closeLingering(c)
+	answer(c, status, plainText, []byte(strconv.Itoa(status)+" "+http.StatusText(status)))
 }
+
+var plainText = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 
 // serveWS accepts WebSocket connections until Shutdown closes the
 // listener. Like net/http, it backs off on temporary accept errors (out of
