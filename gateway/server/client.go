@@ -34,7 +34,8 @@ type client struct {
 	realIP string       // nginx's X-Real-IP, if any
 	detach func()       // leaves the fan-out
 	missed atomic.Int32 // pings sent since the last pong
-	// beatSlice is the heartbeat slice that pings it; set by track.
+	// beatSlice is the heartbeat slice that pings it; set by track,
+	// guarded by Gateway.mu.
 	beatSlice uint32
 
 	mu       sync.Mutex

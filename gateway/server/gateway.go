@@ -52,8 +52,10 @@ type Gateway struct {
 	wsLn, dispatchLn net.Listener
 	dispatchSrv      *http.Server
 
-	mu          sync.Mutex
-	clients     map[*client]struct{}
+	mu sync.Mutex
+	// clients are the authenticated connections, by the heartbeat slice
+	// that pings them, so a tick visits only its own.
+	clients     []map[*client]struct{}
 	beatSlice   uint32                    // the heartbeat slice pinged last
 	handshaking map[*net.TCPConn]struct{} // accepted, not yet authenticated
 	handshakes  sync.WaitGroup
@@ -88,8 +90,12 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, log: log, store: st, fanout: h, metrics: m,
-		dispatchOK: m.Dispatches.WithLabelValues("ok"),
-		clients:    map[*client]struct{}{}, handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
+		dispatchOK:  m.Dispatches.WithLabelValues("ok"),
+		clients:     make([]map[*client]struct{}, heartbeatSlices(cfg.Heartbeat)),
+		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
+	for i := range g.clients {
+		g.clients[i] = map[*client]struct{}{}
+	}
 
 	// No TCP keep-alive on the apps' sockets: the heartbeat finds dead
 	// peers, and the option costs syscalls on every accepted connection.
@@ -177,9 +183,11 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	dispatchErr := g.dispatchSrv.Shutdown(ctx) // waits for in-flight dispatches; removes the socket
 	close(g.stopBeat)
 	g.mu.Lock()
-	clients := make([]*client, 0, len(g.clients))
-	for c := range g.clients {
-		clients = append(clients, c)
+	var clients []*client
+	for _, slice := range g.clients {
+		for c := range slice {
+			clients = append(clients, c)
+		}
 	}
 	g.mu.Unlock()
 	var wg sync.WaitGroup
@@ -223,14 +231,14 @@ func (g *Gateway) track(c *client) bool {
 	if g.stopping {
 		return false
 	}
-	g.clients[c] = struct{}{}
 	c.beatSlice = g.beatSlice
+	g.clients[c.beatSlice][c] = struct{}{}
 	return true
 }
 
 func (g *Gateway) untrack(c *client) {
 	g.mu.Lock()
-	delete(g.clients, c)
+	delete(g.clients[c.beatSlice], c)
 	g.mu.Unlock()
 }
 
@@ -267,10 +275,8 @@ func (g *Gateway) heartbeat() {
 		g.mu.Lock()
 		g.beatSlice = slice
 		batch = batch[:0]
-		for c := range g.clients {
-			if c.beatSlice == slice {
-				batch = append(batch, c)
-			}
+		for c := range g.clients[slice] {
+			batch = append(batch, c)
 		}
 		g.mu.Unlock()
 		for _, c := range batch {
