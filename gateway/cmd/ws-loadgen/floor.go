@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -39,30 +38,21 @@ func floorTCP(n, workers int) float64 {
 			go func() { b := make([]byte, 16); c.Read(b); c.Write(b[:4]) }()
 		}
 	}()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(n) {
-				c, err := dialer.Dial("tcp", ln.Addr().String())
-				if err != nil {
-					return
-				}
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				c.Write([]byte("ping"))
-				b := make([]byte, 16)
-				c.Read(b)
-				mu.Lock()
-				held = append(held, c)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	rate := float64(n) / time.Since(start).Seconds()
+	took, _ := each(n, workers, func(int) error {
+		c, err := dialer.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return err
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Write([]byte("ping"))
+		b := make([]byte, 16)
+		c.Read(b)
+		mu.Lock()
+		held = append(held, c)
+		mu.Unlock()
+		return nil
+	})
+	rate := float64(n) / took.Seconds()
 	mu.Lock()
 	for _, c := range held {
 		c.Close()
@@ -90,27 +80,10 @@ func floorHTTP(dir string, n, workers int) float64 {
 	go srv.Serve(ln)
 	defer srv.Close()
 	d := newDispatcher(sock, workers)
-	var next atomic.Int64
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := next.Add(1); i <= int64(n); i = next.Add(1) {
-				if err := d.dispatchTo(int(i), "f"); err != nil {
-					failed.Store(true)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	rate := float64(n) / time.Since(start).Seconds()
+	took, err := each(n, workers, func(i int) error { return d.dispatchTo(i+1, "f") })
 	os.Remove(sock)
-	if failed.Load() {
+	if err != nil {
 		return 0
 	}
-	return rate
+	return float64(n) / took.Seconds()
 }

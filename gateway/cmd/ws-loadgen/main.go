@@ -126,32 +126,18 @@ func run() error {
 	}
 	conns := make([]*conn, o.conns)
 	gwCPU0, lgCPU0 := cpuSeconds(pid), cpuSeconds(os.Getpid())
-	var next atomic.Int64
 	var failed atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < o.connectors; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= o.conns {
-					return
-				}
-				c, err := connect(addr, upgrade, frames[i], user(i))
-				if err != nil {
-					if failed.Add(1) == 1 {
-						fmt.Fprintln(os.Stderr, "connect:", err)
-					}
-					continue
-				}
-				conns[i] = c
+	connectDur, _ := each(o.conns, o.connectors, func(i int) error {
+		c, err := connect(addr, upgrade, frames[i], user(i))
+		if err != nil {
+			if failed.Add(1) == 1 {
+				fmt.Fprintln(os.Stderr, "connect:", err)
 			}
-		}()
-	}
-	wg.Wait()
-	connectDur := time.Since(start)
+			return nil // counted; the others still connect
+		}
+		conns[i] = c
+		return nil
+	})
 	if failed.Load() > 0 {
 		return fmt.Errorf("%d connections failed", failed.Load())
 	}
@@ -176,32 +162,10 @@ func run() error {
 	// Phase 2: throughput with concurrent dispatchers, each on its own
 	// keep-alive connection.
 	d := newDispatcher(socket, o.dispatchers)
-	var sent atomic.Int64
-	var dispatchErr atomic.Value
-	next.Store(0)
 	gwCPU0, lgCPU0 = cpuSeconds(pid), cpuSeconds(os.Getpid())
-	start = time.Now()
-	for w := 0; w < o.dispatchers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= o.dispatches {
-					return
-				}
-				if err := d.dispatchTo(i%o.conns, "t"); err != nil {
-					dispatchErr.Store(err)
-					return
-				}
-				sent.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
-	dispatchDur := time.Since(start)
-	if e := dispatchErr.Load(); e != nil {
-		return fmt.Errorf("dispatch: %v", e)
+	dispatchDur, err := each(o.dispatches, o.dispatchers, func(i int) error { return d.dispatchTo(i%o.conns, "t") })
+	if err != nil {
+		return fmt.Errorf("dispatch: %v", err)
 	}
 	dispatchRate := float64(o.dispatches) / dispatchDur.Seconds()
 	gwDispCPU, lgDispCPU := cpuSeconds(pid)-gwCPU0, cpuSeconds(os.Getpid())-lgCPU0
@@ -217,6 +181,7 @@ func run() error {
 	interval := time.Second / time.Duration(o.rate)
 	tick := time.NewTicker(interval)
 	var pwg sync.WaitGroup
+	var dispatchErr atomic.Value
 	sem := make(chan struct{}, o.dispatchers)
 	for i := 0; i < o.paced; i++ {
 		<-tick.C
