@@ -12,4 +12,6 @@ dev_user="${NOTIFY_USER:-${USER:-$(id -un)}}"
 start webapp env AUTH_MODE=dev WEBAPP_ADDR="127.0.0.1:$WEBAPP_PORT" DATA_DIR="$LOCAL_DIR/webapp-data" \
 	NOTIFY_SCRIPTS_HELPER="$LOCAL_DIR/bin/notify-scripts" NOTIFY_ANALYST_GROUP="$(id -gn)" \
 	"$LOCAL_DIR/bin/webapp"
-log "webapp: open http://127.0.0.1:$WEBAPP_PORT/dashboard and sign in as $dev_user@example.com (development sign-in)"
+export WEBAPP_URL="http://127.0.0.1:$WEBAPP_PORT"
+wait_ready webapp 15 curl -sf --max-time 2 "$WEBAPP_URL/health"
+ready "dashboard: $WEBAPP_URL/dashboard  (development sign-in as $dev_user@example.com)"

@@ -14,7 +14,6 @@ cp -rn "$ROOT/examples/notifications/." "$notify_home/user/notifications/"
 log "building notify-runner and notify-scripts"
 go build -o "$LOCAL_DIR/bin/notify-runner" ./webapp/cmd/notify-runner
 go build -o "$LOCAL_DIR/bin/notify-scripts" ./webapp/cmd/notify-scripts
-log "notify-runner: scripts in $notify_home/user/notifications, every ${NOTIFY_RUN_EVERY:-30s}"
 start notify-runner env \
 	HOME="$notify_home" \
 	NOTIFY_USER="$NOTIFY_USER" \
@@ -22,3 +21,7 @@ start notify-runner env \
 	NOTIFY_BOT_SOCKET="$LOCAL_DIR/run/bot.sock" \
 	NOTIFICATION_IMAGES_DIR="$LOCAL_DIR/webapp-data/images" \
 	"$LOCAL_DIR/bin/notify-runner" --every "${NOTIFY_RUN_EVERY:-30s}"
+# A runner that cannot start (bad flag, unreadable home) exits at once.
+sleep 0.5
+kill -0 "$LAST_PID" 2>/dev/null || fail "notify-runner did not start (its last lines are above)"
+ready "scripts:   $notify_home/user/notifications  (run every ${NOTIFY_RUN_EVERY:-30s})"

@@ -110,6 +110,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		}
 		select {
 		case <-ctx.Done():
+			log.Info("notify-runner stopped")
 			return exitOK
 		case <-time.After(*every):
 		}

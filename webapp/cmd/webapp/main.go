@@ -72,11 +72,14 @@ func run(environ []string, stderr io.Writer) int {
 		return 1
 	case <-ctx.Done():
 	}
+	log.Info("shutting down")
 	shCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("shutdown", slog.Any("error", err))
+		return 1
 	}
+	log.Info("webapp stopped")
 	return 0
 }
 
