@@ -78,7 +78,17 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error()})
 		return
 	}
+	// A notification bigger than a frame cannot fit one: refused here
+	// without a trip to the committer, which checks the frame it builds.
+	if len(req.Notification) > protocol.MaxFrameBytes {
+		g.refuseTooLarge(w, protocol.ErrFrameTooLarge)
+		return
+	}
 	res, err := g.fanout.Publish(req.User, req.Notification)
+	if errors.Is(err, protocol.ErrFrameTooLarge) {
+		g.refuseTooLarge(w, err)
+		return
+	}
 	if err != nil {
 		g.metrics.Dispatches.WithLabelValues("error").Inc()
 		g.log.Error("dispatch failed", slog.String("user", req.User), slog.Any("error", err))
@@ -92,6 +102,13 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 	out := appendDispatchAnswer((*buf)[:0], res)
 	*buf = out[:0]
 	writeRaw(w, http.StatusOK, out)
+}
+
+// refuseTooLarge answers a notification whose frame the apps would refuse:
+// stored nowhere, 413, so the dispatcher knows it was not delivered.
+func (g *Gateway) refuseTooLarge(w http.ResponseWriter, err error) {
+	g.metrics.Dispatches.WithLabelValues("too_large").Inc()
+	writeJSON(w, http.StatusRequestEntityTooLarge, protocol.ErrorResponse{Error: err.Error()})
 }
 
 // appendDispatchAnswer is json.Marshal(res) plus a newline, as writeJSON
