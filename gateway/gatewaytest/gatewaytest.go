@@ -137,6 +137,16 @@ func (gw *Gateway) Restart(t testing.TB) {
 	gw.start(t)
 }
 
+// RestartLosingState stops the gateway and starts it again on the same
+// port and socket with an empty state folder, as after its database was
+// lost: new epoch, no history, no revocation cutoffs.
+func (gw *Gateway) RestartLosingState(t testing.TB) {
+	t.Helper()
+	gw.Stop()
+	gw.cfg.StateDir = t.TempDir()
+	gw.start(t)
+}
+
 // Token returns a valid 30-day token for user.
 func (gw *Gateway) Token(t testing.TB, user string) string {
 	t.Helper()

@@ -243,6 +243,9 @@ func (h *Local) Revoke(name string, notBefore int64) (int, error) {
 	return len(victims), nil
 }
 
+// Epoch names the stored history; it changes only when it was lost.
+func (h *Local) Epoch() string { return h.store.Epoch() }
+
 // Stats counts live connections, in all and per user.
 func (h *Local) Stats() (int, map[string]int) {
 	h.mu.RLock()

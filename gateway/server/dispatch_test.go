@@ -239,3 +239,34 @@ func TestDispatchFrameOverMaxFrameBytesIs413AndNotStored(t *testing.T) {
 		t.Errorf("refusals not counted as too_large")
 	}
 }
+
+// /health names the history's epoch: the same across a restart, new when
+// the database was lost (the webapp then sends its revocation cutoffs again).
+func TestHealthEpochChangesOnlyWhenStateIsLost(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	health := func() protocol.HealthResponse {
+		t.Helper()
+		h, err := gw.Client().Health(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	first := health().Epoch
+	if len(first) != protocol.EpochBytes {
+		t.Fatalf("health epoch %q, want %d characters", first, protocol.EpochBytes)
+	}
+	c := authed(t, gw, "petr", nil)
+	dispatch(t, gw, "petr", map[string]string{"title": "x"})
+	if n := c.nextOfType(protocol.TypeNotification, 5*time.Second); n["epoch"] != first {
+		t.Fatalf("notification epoch %v, health epoch %q", n["epoch"], first)
+	}
+	gw.Restart(t)
+	if e := health().Epoch; e != first {
+		t.Fatalf("epoch after a restart %q, want %q", e, first)
+	}
+	gw.RestartLosingState(t)
+	if e := health().Epoch; e == first || e == "" {
+		t.Fatalf("epoch after losing the database %q, want a new one (was %q)", e, first)
+	}
+}

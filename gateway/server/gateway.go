@@ -36,6 +36,9 @@ type Fanout interface {
 	Revoke(user string, notBefore int64) (int, error)
 	Cutoff(user string) int64
 	Stats() (int, map[string]int)
+	// Epoch names the stored history (and revocations): it changes only
+	// when they were lost.
+	Epoch() string
 }
 
 // Gateway is a running gateway.

@@ -279,6 +279,10 @@ func (s *Store) removeSegments(ids []uint64) error {
 	return nil
 }
 
+// Epoch names this database's history (see protocol.NotificationFrame):
+// a new one means the old database, and all it held, is gone.
+func (s *Store) Epoch() string { return s.epoch }
+
 // Close finishes pending appends, applies the journal to the database and
 // closes it.
 func (s *Store) Close() error {
