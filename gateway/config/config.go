@@ -18,6 +18,7 @@ const (
 	EnvHost             = "WS_GATEWAY_HOST"
 	EnvPort             = "WS_GATEWAY_PORT"
 	EnvDispatchSocket   = "WS_DISPATCH_SOCKET"
+	EnvTrustedGroup     = "WS_DISPATCH_TRUSTED_GROUP"
 	EnvSecret           = "DESKTOP_JWT_SECRET"
 	EnvIssuer           = "DESKTOP_JWT_ISSUER"
 	EnvHeartbeat        = "HEARTBEAT_INTERVAL_SECONDS"
@@ -35,22 +36,26 @@ const (
 
 // Config is everything the gateway can be told.
 type Config struct {
-	Host           string        // TCP host for the WebSocket listener
-	Port           int           // TCP port; 0 picks a free one (tests)
-	DispatchSocket string        // unix socket for POST /dispatch, GET /health, ...
-	Secret         []byte        // HS256 secret shared with the webapp
-	Issuer         string        // accepted "iss"
-	Heartbeat      time.Duration // ping interval
-	MaxMissed      int           // missed pongs before the connection is dropped
-	MaxConnsPer    int           // live connections per user
-	StateDir       string        // holds the history database
-	HistoryLimit   int           // notifications kept per user
-	AuthTimeout    time.Duration // time a client has to send its auth frame
-	SendQueue      int           // frames queued per connection before it is dropped as slow
-	Fsync          bool          // a notification is stored once fsynced (false: once written to the OS)
-	LogLevel       slog.Level
-	LogFormat      string // "text" or "json"
-	ShutdownWait   time.Duration
+	Host           string // TCP host for the WebSocket listener
+	Port           int    // TCP port; 0 picks a free one (tests)
+	DispatchSocket string // unix socket for POST /dispatch, GET /health, ...
+	// TrustedGroup's members (with root and the gateway's own user) may do
+	// everything on the dispatch socket; anyone else may only dispatch to
+	// themselves. "" trusts only root and the gateway's user.
+	TrustedGroup string
+	Secret       []byte        // HS256 secret shared with the webapp
+	Issuer       string        // accepted "iss"
+	Heartbeat    time.Duration // ping interval
+	MaxMissed    int           // missed pongs before the connection is dropped
+	MaxConnsPer  int           // live connections per user
+	StateDir     string        // holds the history database
+	HistoryLimit int           // notifications kept per user
+	AuthTimeout  time.Duration // time a client has to send its auth frame
+	SendQueue    int           // frames queued per connection before it is dropped as slow
+	Fsync        bool          // a notification is stored once fsynced (false: once written to the OS)
+	LogLevel     slog.Level
+	LogFormat    string // "text" or "json"
+	ShutdownWait time.Duration
 }
 
 // Defaults returns the configuration with every default and no secret.
@@ -113,6 +118,7 @@ func Load(environ []string) (Config, error) {
 	str(EnvHost, &c.Host)
 	integer(EnvPort, &c.Port, 0)
 	str(EnvDispatchSocket, &c.DispatchSocket)
+	str(EnvTrustedGroup, &c.TrustedGroup)
 	str(EnvIssuer, &c.Issuer)
 	seconds(EnvHeartbeat, &c.Heartbeat)
 	integer(EnvHeartbeatMissed, &c.MaxMissed, 1)

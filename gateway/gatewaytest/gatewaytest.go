@@ -32,6 +32,7 @@ type Options struct {
 	Secret       []byte
 	Issuer       string
 	Fsync        bool      // store a notification only once fsynced (WS_GATEWAY_FSYNC)
+	TrustedGroup string    // WS_DISPATCH_TRUSTED_GROUP
 	Log          io.Writer // gateway logs; discarded when nil
 }
 
@@ -64,6 +65,7 @@ func Start(t testing.TB, o Options) *Gateway {
 	cfg.StateDir = t.TempDir()
 	cfg.Secret = []byte("gatewaytest-secret-0123456789abcdef0123456789")
 	cfg.Fsync = o.Fsync
+	cfg.TrustedGroup = o.TrustedGroup
 	cfg.ShutdownWait = 5 * time.Second
 	if o.Secret != nil {
 		cfg.Secret = o.Secret

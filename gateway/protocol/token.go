@@ -18,6 +18,10 @@ const (
 	// MinSecretBytes is the shortest DESKTOP_JWT_SECRET we accept: HS256
 	// with a shorter key is guessable offline from any token.
 	MinSecretBytes = 32
+	// MaxClockSkew is how far apart the webapp's and the gateway's clocks
+	// may be: a token issued (iat) or a revocation cutoff dated further in
+	// the future is refused.
+	MaxClockSkew = 60 * time.Second
 )
 
 // Claims are the desktop token's claims: sub (username), iat, exp, iss.
