@@ -73,7 +73,7 @@ func (c *client) serve() {
 //go:noinline
 func (g *Gateway) finish(c *client, why string) {
 	c.abort("")
-	c.detach()
+	c.att.Detach()
 	g.untrack(c)
 	g.metrics.Connections.Dec()
 	if r := c.reason(); r != "" {
@@ -152,7 +152,8 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 		ws.NetConn().Close()
 		return nil, &authError{metrics.AuthError, "server shutting down"}
 	}
-	c.detach = att.Detach
+	c.att = att
+	c.replaying = att.CatchingUp() // not started: no writer reads it yet
 	if frame.Resume != nil {
 		// Not started yet, so the queue is still ours: auth_ok goes first
 		// and now says how many replayed notifications follow it.
