@@ -27,6 +27,7 @@ const (
 	EnvStateDir         = "WS_GATEWAY_STATE_DIR"
 	EnvHistoryLimit     = "WS_GATEWAY_HISTORY_LIMIT"
 	EnvAuthTimeout      = "WS_GATEWAY_AUTH_TIMEOUT_SECONDS"
+	EnvMaxPending       = "WS_GATEWAY_MAX_PENDING"
 	EnvSendQueue        = "WS_GATEWAY_SEND_QUEUE"
 	EnvFsync            = "WS_GATEWAY_FSYNC"
 	EnvLogLevel         = "WS_GATEWAY_LOG_LEVEL"
@@ -51,8 +52,12 @@ type Config struct {
 	StateDir     string        // holds the history database
 	HistoryLimit int           // notifications kept per user
 	AuthTimeout  time.Duration // time a client has to send its auth frame
-	SendQueue    int           // frames queued per connection before it is dropped as slow
-	Fsync        bool          // a notification is stored once fsynced (false: once written to the OS)
+	// MaxPending bounds the connections not yet authenticated: beyond it
+	// a new connection is closed at once, so a flood of silent connections
+	// cannot take every file descriptor.
+	MaxPending   int
+	SendQueue    int  // frames queued per connection before it is dropped as slow
+	Fsync        bool // a notification is stored once fsynced (false: once written to the OS)
 	LogLevel     slog.Level
 	LogFormat    string // "text" or "json"
 	ShutdownWait time.Duration
@@ -71,6 +76,7 @@ func Defaults() Config {
 		StateDir:       "/var/lib/ws-gateway",
 		HistoryLimit:   200,
 		AuthTimeout:    10 * time.Second,
+		MaxPending:     1024,
 		SendQueue:      256,
 		Fsync:          false,
 		LogLevel:       slog.LevelInfo,
@@ -126,6 +132,7 @@ func Load(environ []string) (Config, error) {
 	str(EnvStateDir, &c.StateDir)
 	integer(EnvHistoryLimit, &c.HistoryLimit, 1)
 	seconds(EnvAuthTimeout, &c.AuthTimeout)
+	integer(EnvMaxPending, &c.MaxPending, 1)
 	integer(EnvSendQueue, &c.SendQueue, 1)
 	seconds(EnvShutdownDeadline, &c.ShutdownWait)
 	str(EnvLogFormat, &c.LogFormat)

@@ -28,6 +28,7 @@ type Options struct {
 	MaxConnsPer  int
 	HistoryLimit int
 	AuthTimeout  time.Duration
+	MaxPending   int // WS_GATEWAY_MAX_PENDING
 	SendQueue    int
 	Secret       []byte
 	Issuer       string
@@ -87,6 +88,9 @@ func Start(t testing.TB, o Options) *Gateway {
 	}
 	if o.AuthTimeout > 0 {
 		cfg.AuthTimeout = o.AuthTimeout
+	}
+	if o.MaxPending > 0 {
+		cfg.MaxPending = o.MaxPending
 	}
 	if o.SendQueue > 0 {
 		cfg.SendQueue = o.SendQueue

@@ -63,6 +63,7 @@ type Gateway struct {
 	beatSlice   uint32                    // the heartbeat slice pinged last
 	handshaking map[*net.TCPConn]struct{} // accepted, not yet authenticated
 	handshakes  sync.WaitGroup
+	pendingFull bool // the last connection was refused for MaxPending (log once)
 	stopping    bool
 
 	stopBeat chan struct{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -219,9 +220,18 @@ func (g *Gateway) readError(err error) string {
 		return "frame over 64 KiB (closed with 1009)"
 	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
 		return "closed by client"
-	default:
-		return "connection lost"
+	case websocket.IsCloseError(err, websocket.CloseMessageTooBig):
+		// The app refused a frame of ours as too big (the gateway refuses
+		// such notifications at dispatch; an older app may accept less).
+		return "closed by client: message too big (1009)"
 	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		// The reason is the client's text: quoted and bounded (a close
+		// frame's reason is at most 123 bytes anyway).
+		return fmt.Sprintf("closed by client with %d %.123q", ce.Code, ce.Text)
+	}
+	return "connection lost"
 }
 
 func mustJSON(v any) []byte {
