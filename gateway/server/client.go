@@ -149,7 +149,9 @@ func (c *client) writeLoop(first bool) {
 			// after the page.
 			page, live, err := c.att.NextPage()
 			if err != nil {
-				c.g.log.Error("replay failed", slog.String("user", c.user), slog.Any("error", err))
+				if !c.isClosed() { // else shutdown closed the store under it: nothing to report
+					c.g.log.Error("replay failed", slog.String("user", c.user), slog.Any("error", err))
+				}
 				c.stopWriting("could not read the history")
 				return
 			}
