@@ -18,6 +18,7 @@ const (
 	EnvHost             = "WS_GATEWAY_HOST"
 	EnvPort             = "WS_GATEWAY_PORT"
 	EnvDispatchSocket   = "WS_DISPATCH_SOCKET"
+	EnvTrustedGroup     = "WS_DISPATCH_TRUSTED_GROUP"
 	EnvSecret           = "DESKTOP_JWT_SECRET"
 	EnvIssuer           = "DESKTOP_JWT_ISSUER"
 	EnvHeartbeat        = "HEARTBEAT_INTERVAL_SECONDS"
@@ -26,6 +27,7 @@ const (
 	EnvStateDir         = "WS_GATEWAY_STATE_DIR"
 	EnvHistoryLimit     = "WS_GATEWAY_HISTORY_LIMIT"
 	EnvAuthTimeout      = "WS_GATEWAY_AUTH_TIMEOUT_SECONDS"
+	EnvMaxPending       = "WS_GATEWAY_MAX_PENDING"
 	EnvSendQueue        = "WS_GATEWAY_SEND_QUEUE"
 	EnvFsync            = "WS_GATEWAY_FSYNC"
 	EnvLogLevel         = "WS_GATEWAY_LOG_LEVEL"
@@ -35,22 +37,30 @@ const (
 
 // Config is everything the gateway can be told.
 type Config struct {
-	Host           string        // TCP host for the WebSocket listener
-	Port           int           // TCP port; 0 picks a free one (tests)
-	DispatchSocket string        // unix socket for POST /dispatch, GET /health, ...
-	Secret         []byte        // HS256 secret shared with the webapp
-	Issuer         string        // accepted "iss"
-	Heartbeat      time.Duration // ping interval
-	MaxMissed      int           // missed pongs before the connection is dropped
-	MaxConnsPer    int           // live connections per user
-	StateDir       string        // holds the history database
-	HistoryLimit   int           // notifications kept per user
-	AuthTimeout    time.Duration // time a client has to send its auth frame
-	SendQueue      int           // frames queued per connection before it is dropped as slow
-	Fsync          bool          // a notification is stored once fsynced (false: once written to the OS)
-	LogLevel       slog.Level
-	LogFormat      string // "text" or "json"
-	ShutdownWait   time.Duration
+	Host           string // TCP host for the WebSocket listener
+	Port           int    // TCP port; 0 picks a free one (tests)
+	DispatchSocket string // unix socket for POST /dispatch, GET /health, ...
+	// TrustedGroup's members (with root and the gateway's own user) may do
+	// everything on the dispatch socket; anyone else may only dispatch to
+	// themselves. "" trusts only root and the gateway's user.
+	TrustedGroup string
+	Secret       []byte        // HS256 secret shared with the webapp
+	Issuer       string        // accepted "iss"
+	Heartbeat    time.Duration // ping interval
+	MaxMissed    int           // missed pongs before the connection is dropped
+	MaxConnsPer  int           // live connections per user
+	StateDir     string        // holds the history database
+	HistoryLimit int           // notifications kept per user
+	AuthTimeout  time.Duration // time a client has to send its auth frame
+	// MaxPending bounds the connections not yet authenticated: beyond it
+	// a new connection is closed at once, so a flood of silent connections
+	// cannot take every file descriptor.
+	MaxPending   int
+	SendQueue    int  // frames queued per connection before it is dropped as slow
+	Fsync        bool // a notification is stored once fsynced (false: once written to the OS)
+	LogLevel     slog.Level
+	LogFormat    string // "text" or "json"
+	ShutdownWait time.Duration
 }
 
 // Defaults returns the configuration with every default and no secret.
@@ -66,6 +76,7 @@ func Defaults() Config {
 		StateDir:       "/var/lib/ws-gateway",
 		HistoryLimit:   200,
 		AuthTimeout:    10 * time.Second,
+		MaxPending:     1024,
 		SendQueue:      256,
 		Fsync:          false,
 		LogLevel:       slog.LevelInfo,
@@ -113,6 +124,7 @@ func Load(environ []string) (Config, error) {
 	str(EnvHost, &c.Host)
 	integer(EnvPort, &c.Port, 0)
 	str(EnvDispatchSocket, &c.DispatchSocket)
+	str(EnvTrustedGroup, &c.TrustedGroup)
 	str(EnvIssuer, &c.Issuer)
 	seconds(EnvHeartbeat, &c.Heartbeat)
 	integer(EnvHeartbeatMissed, &c.MaxMissed, 1)
@@ -120,6 +132,7 @@ func Load(environ []string) (Config, error) {
 	str(EnvStateDir, &c.StateDir)
 	integer(EnvHistoryLimit, &c.HistoryLimit, 1)
 	seconds(EnvAuthTimeout, &c.AuthTimeout)
+	integer(EnvMaxPending, &c.MaxPending, 1)
 	integer(EnvSendQueue, &c.SendQueue, 1)
 	seconds(EnvShutdownDeadline, &c.ShutdownWait)
 	str(EnvLogFormat, &c.LogFormat)

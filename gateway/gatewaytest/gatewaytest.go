@@ -28,10 +28,12 @@ type Options struct {
 	MaxConnsPer  int
 	HistoryLimit int
 	AuthTimeout  time.Duration
+	MaxPending   int // WS_GATEWAY_MAX_PENDING
 	SendQueue    int
 	Secret       []byte
 	Issuer       string
 	Fsync        bool      // store a notification only once fsynced (WS_GATEWAY_FSYNC)
+	TrustedGroup string    // WS_DISPATCH_TRUSTED_GROUP
 	Log          io.Writer // gateway logs; discarded when nil
 }
 
@@ -64,6 +66,7 @@ func Start(t testing.TB, o Options) *Gateway {
 	cfg.StateDir = t.TempDir()
 	cfg.Secret = []byte("gatewaytest-secret-0123456789abcdef0123456789")
 	cfg.Fsync = o.Fsync
+	cfg.TrustedGroup = o.TrustedGroup
 	cfg.ShutdownWait = 5 * time.Second
 	if o.Secret != nil {
 		cfg.Secret = o.Secret
@@ -85,6 +88,9 @@ func Start(t testing.TB, o Options) *Gateway {
 	}
 	if o.AuthTimeout > 0 {
 		cfg.AuthTimeout = o.AuthTimeout
+	}
+	if o.MaxPending > 0 {
+		cfg.MaxPending = o.MaxPending
 	}
 	if o.SendQueue > 0 {
 		cfg.SendQueue = o.SendQueue
@@ -134,6 +140,16 @@ func (gw *Gateway) Stop() {
 func (gw *Gateway) Restart(t testing.TB) {
 	t.Helper()
 	gw.Stop()
+	gw.start(t)
+}
+
+// RestartLosingState stops the gateway and starts it again on the same
+// port and socket with an empty state folder, as after its database was
+// lost: new epoch, no history, no revocation cutoffs.
+func (gw *Gateway) RestartLosingState(t testing.TB) {
+	t.Helper()
+	gw.Stop()
+	gw.cfg.StateDir = t.TempDir()
 	gw.start(t)
 }
 

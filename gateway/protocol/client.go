@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"syscall"
 	"time"
 )
@@ -18,6 +19,10 @@ import (
 // gateway is not running. Dispatchers treat it as "skip this sink", as the
 // seed's fire-and-forget dispatch did.
 var ErrGatewayUnavailable = errors.New("gateway is not running (dispatch socket unavailable)")
+
+// ErrPermissionDenied means this process may not open the dispatch socket:
+// its user is not in the socket's group. The error names the group.
+var ErrPermissionDenied = errors.New("permission denied on the dispatch socket")
 
 // Client speaks HTTP over the gateway's unix dispatch socket. It is safe for
 // concurrent use and keeps connections alive between calls.
@@ -112,6 +117,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		if isUnavailable(err) {
 			return fmt.Errorf("%w: %s", ErrGatewayUnavailable, c.socket)
 		}
+		if errors.Is(err, os.ErrPermission) { // EACCES, EPERM on connect
+			return c.permissionError()
+		}
 		return fmt.Errorf("gateway request %s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
@@ -130,6 +138,19 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 		return fmt.Errorf("decode gateway answer: %w", err)
 	}
 	return nil
+}
+
+// permissionError says which group the user is missing from, so a runner's
+// log reads as the fix rather than as "connection failed".
+func (c *Client) permissionError() error {
+	who := "this user"
+	if u, err := user.Current(); err == nil {
+		who = "user " + u.Username
+	}
+	if g := socketGroup(c.socket); g != "" {
+		return fmt.Errorf("%w %s: is %s in group %s (the socket's group)?", ErrPermissionDenied, c.socket, who, g)
+	}
+	return fmt.Errorf("%w %s: may %s open it (its folder and group)?", ErrPermissionDenied, c.socket, who)
 }
 
 func isUnavailable(err error) bool {

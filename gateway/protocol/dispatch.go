@@ -30,11 +30,15 @@ type DispatchResponse struct {
 	Seq    uint64 `json:"seq"`
 }
 
-// HealthResponse answers GET /health.
+// HealthResponse answers GET /health. Epoch (ours, optional) names the
+// gateway's history database: it changes only when that database was lost,
+// and with it everything the gateway stored, revocation cutoffs included,
+// so a webapp that sees it change sends its cutoffs again.
 type HealthResponse struct {
 	Status      string         `json:"status"`
 	Connections int            `json:"connections"`
 	Users       map[string]int `json:"users"`
+	Epoch       string         `json:"epoch,omitempty"`
 }
 
 // RevokeRequest is the body of POST /revoke, sent by the webapp on unlink:

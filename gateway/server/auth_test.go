@@ -99,9 +99,11 @@ func TestAuthTimeoutClosesSilentClient(t *testing.T) {
 
 // Thousands of connections that never authenticate are all closed by the
 // auth timeout, and the gateway still serves a real client afterwards.
+// (The cap on pending handshakes is raised to let them all in; it has a
+// test of its own, TestPendingHandshakesAreCapped.)
 func TestAuthTimeoutUnderFloodOfSilentConnections(t *testing.T) {
 	const n = 2000
-	gw := gatewaytest.Start(t, gatewaytest.Options{AuthTimeout: 500 * time.Millisecond})
+	gw := gatewaytest.Start(t, gatewaytest.Options{AuthTimeout: 500 * time.Millisecond, MaxPending: n})
 	conns := make([]*websocket.Conn, 0, n)
 	for i := 0; i < n; i++ {
 		ws, _, err := websocket.DefaultDialer.Dial(gw.WSURL, nil)

@@ -23,14 +23,16 @@ import (
 // dispatchRoutes is the whole dispatch-socket API in one place. POST
 // /dispatch, the hot path, is matched by a plain comparison before the
 // ServeMux, whose pattern matching costs more than the rest of the
-// routing; everything else goes through the mux.
+// routing; everything else goes through the mux, and only for trusted
+// callers (access.go): it tells who is online, profiles the process, and
+// revokes anyone's tokens.
 func (g *Gateway) dispatchRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+protocol.PathDispatch, g.handleDispatch)
 	mux.HandleFunc("GET "+protocol.PathHealth, g.handleHealth)
 	mux.HandleFunc("POST "+protocol.PathRevoke, g.handleRevoke)
 	mux.Handle("GET "+protocol.PathMetrics, promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
-	// Profiles for operators; the socket is reachable only by its group.
+	// Profiles for operators (trusted callers only, as everything here).
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	allowed := map[string]string{protocol.PathDispatch: "POST", protocol.PathHealth: "GET",
@@ -48,8 +50,20 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 			g.handleDispatch(w, r)
 			return
 		}
+		if id := g.access.identify(r.Context()); !id.trusted {
+			g.forbid(w, id, r.Method+" "+r.URL.Path, fmt.Sprintf("%s may only POST %s to its own user; %s needs %s",
+				id, protocol.PathDispatch, r.URL.Path, g.access.whoIsTrusted()))
+			return
+		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// forbid answers 403 and logs who tried what: a caller probing the socket
+// is worth an operator's attention.
+func (g *Gateway) forbid(w http.ResponseWriter, id identity, what, msg string) {
+	g.log.Warn("dispatch socket: forbidden", slog.String("caller", id.String()), slog.String("request", what))
+	writeJSON(w, http.StatusForbidden, protocol.ErrorResponse{Error: msg})
 }
 
 func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +92,26 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error()})
 		return
 	}
+	// An untrusted caller (an analyst's runner) delivers only to itself:
+	// a title and a script name it chose must never reach someone else's
+	// "Run again" or "Open in Claude Code".
+	if id := g.access.identify(r.Context()); !id.trusted && (id.name == "" || id.name != req.User) {
+		g.metrics.Dispatches.WithLabelValues("forbidden").Inc()
+		g.forbid(w, id, "dispatch to "+strconv.Quote(req.User), fmt.Sprintf("%s may only dispatch to its own user; dispatching to others needs %s",
+			id, g.access.whoIsTrusted()))
+		return
+	}
+	// A notification bigger than a frame cannot fit one: refused here
+	// without a trip to the committer, which checks the frame it builds.
+	if len(req.Notification) > protocol.MaxFrameBytes {
+		g.refuseTooLarge(w, protocol.ErrFrameTooLarge)
+		return
+	}
 	res, err := g.fanout.Publish(req.User, req.Notification)
+	if errors.Is(err, protocol.ErrFrameTooLarge) {
+		g.refuseTooLarge(w, err)
+		return
+	}
 	if err != nil {
 		g.metrics.Dispatches.WithLabelValues("error").Inc()
 		g.log.Error("dispatch failed", slog.String("user", req.User), slog.Any("error", err))
@@ -92,6 +125,13 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 	out := appendDispatchAnswer((*buf)[:0], res)
 	*buf = out[:0]
 	writeRaw(w, http.StatusOK, out)
+}
+
+// refuseTooLarge answers a notification whose frame the apps would refuse:
+// stored nowhere, 413, so the dispatcher knows it was not delivered.
+func (g *Gateway) refuseTooLarge(w http.ResponseWriter, err error) {
+	g.metrics.Dispatches.WithLabelValues("too_large").Inc()
+	writeJSON(w, http.StatusRequestEntityTooLarge, protocol.ErrorResponse{Error: err.Error()})
 }
 
 // appendDispatchAnswer is json.Marshal(res) plus a newline, as writeJSON
@@ -126,7 +166,7 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 
 func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	n, users := g.fanout.Stats()
-	writeJSON(w, http.StatusOK, protocol.HealthResponse{Status: "ok", Connections: n, Users: users})
+	writeJSON(w, http.StatusOK, protocol.HealthResponse{Status: "ok", Connections: n, Users: users, Epoch: g.fanout.Epoch()})
 }
 
 func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
@@ -141,6 +181,15 @@ func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.User == "" || req.NotBefore <= 0 {
 		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "missing user or not_before"})
+		return
+	}
+	// A cutoff in the future would refuse every token issued until then,
+	// new ones too, across restarts: a lock-out, not an unlink. An unlink's
+	// cutoff is a second ahead (protocol.RevocationCutoff); the rest is
+	// clock skew between the webapp and the gateway.
+	if limit := time.Now().Add(protocol.MaxClockSkew).Unix(); req.NotBefore > limit {
+		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: fmt.Sprintf(
+			"not_before %d is more than %v in the future", req.NotBefore, protocol.MaxClockSkew)})
 		return
 	}
 	closed, err := g.fanout.Revoke(req.User, req.NotBefore)

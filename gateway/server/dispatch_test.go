@@ -196,3 +196,77 @@ func TestDispatchClientReportsGatewayDown(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// A notification whose frame the apps would refuse (over MaxFrameBytes once
+// the gateway's fields are added) is refused with 413 and stored nowhere:
+// it must never reach a history that an app resumes from.
+func TestDispatchFrameOverMaxFrameBytesIs413AndNotStored(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	live := authed(t, gw, "petr", nil)
+	live.ws.SetReadLimit(protocol.MaxFrameBytes) // as the app reads
+	notif := func(n int) string {
+		return `{"id":"big","timestamp":"2026-01-30T10:00:00Z","message":"` + strings.Repeat("x", n) + `"}`
+	}
+	// Sized so the frame at seq 1 is exactly MaxFrameBytes.
+	frame, err := protocol.NotificationFrameBytes(json.RawMessage(notif(0)), 1, strings.Repeat("0", protocol.EpochBytes), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := protocol.MaxFrameBytes - len(frame)
+
+	for _, n := range []int{exact + 1, protocol.MaxFrameBytes, 4 * protocol.MaxFrameBytes} {
+		status, m, raw := rawHTTP(t, gw.Socket, "POST", "/dispatch", `{"user":"petr","notification":`+notif(n)+`}`)
+		if status != http.StatusRequestEntityTooLarge || !strings.Contains(raw, "too large") {
+			t.Fatalf("message of %d bytes: %d %v, want 413 naming the size", n, status, m)
+		}
+	}
+	res := dispatch(t, gw, "petr", json.RawMessage(notif(exact)))
+	if res.Seq != 1 || res.Sent != 1 {
+		t.Fatalf("frame of exactly MaxFrameBytes: %+v, want seq 1 sent 1 (nothing refused took a seq)", res)
+	}
+	if got := live.nextOfType(protocol.TypeNotification, 5*time.Second); got["id"] != "big" {
+		t.Fatalf("live client got %v", got["id"])
+	}
+	// A resume from scratch replays only the one that fits.
+	c := dial(t, gw.WSURL)
+	c.ws.SetReadLimit(protocol.MaxFrameBytes)
+	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "petr"), Resume: &protocol.Resume{}})
+	if ok := c.nextOfType(protocol.TypeAuthOK, 5*time.Second); ok["replay"] != 1.0 {
+		t.Fatalf("auth_ok %v, want replay 1", ok)
+	}
+	_, _, raw := rawHTTP(t, gw.Socket, "GET", "/metrics", "")
+	if !strings.Contains(raw, `ws_gateway_dispatches_total{result="too_large"} 3`) {
+		t.Errorf("refusals not counted as too_large")
+	}
+}
+
+// /health names the history's epoch: the same across a restart, new when
+// the database was lost (the webapp then sends its revocation cutoffs again).
+func TestHealthEpochChangesOnlyWhenStateIsLost(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	health := func() protocol.HealthResponse {
+		t.Helper()
+		h, err := gw.Client().Health(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	first := health().Epoch
+	if len(first) != protocol.EpochBytes {
+		t.Fatalf("health epoch %q, want %d characters", first, protocol.EpochBytes)
+	}
+	c := authed(t, gw, "petr", nil)
+	dispatch(t, gw, "petr", map[string]string{"title": "x"})
+	if n := c.nextOfType(protocol.TypeNotification, 5*time.Second); n["epoch"] != first {
+		t.Fatalf("notification epoch %v, health epoch %q", n["epoch"], first)
+	}
+	gw.Restart(t)
+	if e := health().Epoch; e != first {
+		t.Fatalf("epoch after a restart %q, want %q", e, first)
+	}
+	gw.RestartLosingState(t)
+	if e := health().Epoch; e == first || e == "" {
+		t.Fatalf("epoch after losing the database %q, want a new one (was %q)", e, first)
+	}
+}

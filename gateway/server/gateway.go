@@ -36,6 +36,9 @@ type Fanout interface {
 	Revoke(user string, notBefore int64) (int, error)
 	Cutoff(user string) int64
 	Stats() (int, map[string]int)
+	// Epoch names the stored history (and revocations): it changes only
+	// when they were lost.
+	Epoch() string
 }
 
 // Gateway is a running gateway.
@@ -45,6 +48,7 @@ type Gateway struct {
 	store   *store.Store
 	fanout  Fanout
 	metrics *metrics.Metrics
+	access  *access // who may do what on the dispatch socket
 	// dispatchOK is metrics.Dispatches{result="ok"}, looked up once
 	// rather than on every dispatch.
 	dispatchOK prometheus.Counter
@@ -59,6 +63,7 @@ type Gateway struct {
 	beatSlice   uint32                    // the heartbeat slice pinged last
 	handshaking map[*net.TCPConn]struct{} // accepted, not yet authenticated
 	handshakes  sync.WaitGroup
+	pendingFull bool // the last connection was refused for MaxPending (log once)
 	stopping    bool
 
 	stopBeat chan struct{}
@@ -71,6 +76,10 @@ type Gateway struct {
 func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	if err := protocol.CheckSecret(cfg.Secret); err != nil {
 		return nil, err
+	}
+	acc, err := newAccess(cfg.TrustedGroup)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvTrustedGroup, err)
 	}
 	m := metrics.New()
 	st, err := store.Open(cfg.StateDir, store.Options{
@@ -89,7 +98,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		st.Close()
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, store: st, fanout: h, metrics: m,
+	g := &Gateway{cfg: cfg, log: log, store: st, fanout: h, metrics: m, access: acc,
 		dispatchOK:  m.Dispatches.WithLabelValues("ok"),
 		clients:     make([]map[*client]struct{}, heartbeatSlices(cfg.Heartbeat)),
 		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
@@ -112,7 +121,11 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g.dispatchSrv = &http.Server{Handler: g.dispatchRoutes(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		ConnContext: peerContext, // who connected, for the access rules
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if !peerCredentialsSupported {
+		log.Warn("this OS gives no peer credentials on unix sockets: every caller of the dispatch socket is trusted, its mode is the only access control")
+	}
 	// Started here, not in Serve, so a Shutdown racing with Serve always
 	// waits for it.
 	g.done.Add(1)

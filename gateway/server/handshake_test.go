@@ -2,9 +2,11 @@ package server_test
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -92,11 +94,13 @@ func TestStalledHandshakesClosedWithinAuthTimeout(t *testing.T) {
 		"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: webs",
 		"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
 	} {
+		// From before the dial: the gateway's deadline starts at accept,
+		// which under load can come before Dial returns here.
+		start := time.Now()
 		c, err := net.Dial("tcp", wsAddr(gw))
 		if err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now()
 		io.WriteString(c, sent)
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		n, err := io.Copy(io.Discard, c)
@@ -189,5 +193,97 @@ func TestShutdownEndsPendingHandshakes(t *testing.T) {
 	half.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if n, err := io.Copy(io.Discard, half); n != 0 || err != nil {
 		t.Fatalf("half request: read %d, %v; want a close", n, err)
+	}
+}
+
+// Connections that never authenticate are capped (WS_GATEWAY_MAX_PENDING):
+// past the cap a new connection is closed at once and counted, and an app
+// connecting once some finished gets through.
+func TestPendingHandshakesAreCapped(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{MaxPending: 3, AuthTimeout: time.Minute})
+	metric := func(name string) string {
+		_, _, raw := rawHTTP(t, gw.Socket, "GET", "/metrics", "")
+		for _, line := range strings.Split(raw, "\n") {
+			if v, ok := strings.CutPrefix(line, name+" "); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	var silent []net.Conn
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", wsAddr(gw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		silent = append(silent, c)
+	}
+	// Accepted in order (the listen backlog is a queue): the three are
+	// pending when the fourth is accepted, which is closed at once.
+	c, err := net.Dial("tcp", wsAddr(gw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("fourth connection: read %d bytes, %v; want it closed", n, err)
+	}
+	c.Close()
+	t.Logf("fourth connection closed after %v", time.Since(start))
+	if v := metric("ws_gateway_pending_refused_total"); v == "" || v == "0" {
+		t.Fatalf("refusals not counted: %q", v)
+	}
+	// Once the silent ones are gone, an app gets in.
+	for _, c := range silent {
+		c.Close()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ws, _, err := websocket.DefaultDialer.Dial(gw.WSURL, nil)
+		if err == nil {
+			ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "petr")})
+			var ok protocol.AuthOK
+			ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+			err = ws.ReadJSON(&ok)
+			ws.Close()
+			if err == nil && ok.Type == protocol.TypeAuthOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no app got in after the silent connections closed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A client that closes with a code says why in the disconnect log: 1009
+// (the app found a frame too big) is not "connection lost".
+func TestDisconnectLogNamesTheCloseCode(t *testing.T) {
+	var logs gatewaytest.LogBuffer
+	gw := gatewaytest.Start(t, gatewaytest.Options{Log: &logs})
+	for _, user := range []string{"toobig", "policy"} {
+		c := authed(t, gw, user, nil)
+		code := websocket.CloseMessageTooBig
+		if user == "policy" {
+			code = websocket.ClosePolicyViolation
+		}
+		c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, "bye"), time.Now().Add(time.Second))
+		c.expectClosed(5 * time.Second)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l := logs.String()
+		if strings.Contains(l, `msg="client disconnected" user=toobig remote=127.0.0.1:`) &&
+			strings.Contains(l, `reason="closed by client: message too big (1009)"`) &&
+			strings.Contains(l, `reason="closed by client with 1008 \"bye\""`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("disconnect log lines:\n%s", l)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -2,9 +2,15 @@ package server_test
 
 import (
 	"fmt"
+	"net"
+	"runtime"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
@@ -175,5 +181,141 @@ func TestReplayLongerThanSendQueue(t *testing.T) {
 		if got := seqOf(t, c.nextOfType(protocol.TypeNotification, 5*time.Second)); got != want {
 			t.Fatalf("got seq %d, want %d", got, want)
 		}
+	}
+}
+
+// A replay spanning many pages (the history read a page at a time as the
+// client reads) while new notifications keep coming: every seq once, in
+// order, replayed then live, with no gap and no duplicate.
+func TestPagedReplayWhileDispatchingHasNoGapNoDuplicate(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{HistoryLimit: 1000, SendQueue: 1024})
+	pad := strings.Repeat("p", 20<<10) // 300 × 20 KiB: ~24 pages of hub.ReplayPageBytes
+	const before, during = 300, 200
+	for i := 1; i <= before; i++ {
+		dispatch(t, gw, "petr", map[string]any{"title": fmt.Sprint(i), "message": pad})
+	}
+	c := authed(t, gw, "petr", &protocol.Resume{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cl := gw.Client()
+		defer cl.Close()
+		for i := before + 1; i <= before+during; i++ {
+			if _, err := cl.Dispatch(t.Context(), "petr", map[string]any{"title": fmt.Sprint(i), "message": pad}); err != nil {
+				t.Errorf("dispatch: %v", err)
+				return
+			}
+		}
+	}()
+	for want := uint64(1); want <= before+during; want++ {
+		m := c.nextOfType(protocol.TypeNotification, 10*time.Second)
+		if got := seqOf(t, m); got != want {
+			t.Fatalf("got seq %d, want %d", got, want)
+		}
+		if want%50 == 0 {
+			time.Sleep(20 * time.Millisecond) // a slow reader: the dispatches overtake the replay
+		}
+	}
+	<-done
+}
+
+// Connections that resume and then never read hold a page of history
+// each, not the whole history: five of them on a history of 200 frames
+// of 60 KiB (12 MB) used to queue 60 MB.
+func TestReplayToClientsThatDoNotReadIsBounded(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	pad := strings.Repeat("p", 60<<10)
+	for i := 1; i <= 200; i++ {
+		dispatch(t, gw, "petr", map[string]any{"title": fmt.Sprint(i), "message": pad})
+	}
+	// Restarted, so the history is read from the database (a copy each),
+	// not shared with the records still held in memory after the commit.
+	gw.Restart(t)
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	base := heap()
+	tok := gw.Token(t, "petr")
+	// A small receive buffer, so the kernel holds little of what the
+	// gateway writes (the loopback would otherwise take megabytes of it).
+	dialer := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
+		d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			return rc.Control(func(fd uintptr) {
+				syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			})
+		}}
+		return d.Dial(network, addr)
+	}}
+	for i := 0; i < 5; i++ {
+		ws, _, err := dialer.Dial(gw.WSURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		// Auth with resume from the start, then read nothing at all.
+		if err := ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: tok, Resume: &protocol.Resume{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, err := gw.Client().Health(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Users["petr"] == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connections attached: %d of 5", h.Users["petr"])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	grown := int64(heap()) - int64(base)
+	t.Logf("heap grew by %.1f MB for 5 resuming clients that do not read", float64(grown)/(1<<20))
+	if grown > 16<<20 {
+		t.Fatalf("heap grew by %d MB: the replays are queued whole", grown>>20)
+	}
+}
+
+// A resume position beyond the user's last seq (2^64-1 used to wrap to 0
+// and replay everything) replays nothing; live notifications follow.
+func TestResumeBeyondTheLastSeqReplaysNothing(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	for i := 1; i <= 3; i++ {
+		dispatch(t, gw, "petr", map[string]any{"title": fmt.Sprint(i)})
+	}
+	h, _ := gw.Client().Health(t.Context())
+	epoch := h.Epoch
+	for _, seq := range []uint64{4, 1 << 63, ^uint64(0)} {
+		c := dial(t, gw.WSURL)
+		c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "petr"), Resume: &protocol.Resume{Epoch: epoch, Seq: seq}})
+		if ok := c.nextOfType(protocol.TypeAuthOK, 5*time.Second); ok["replay"] != 0.0 {
+			t.Fatalf("resume at seq %d: auth_ok %v, want replay 0", seq, ok)
+		}
+		dispatch(t, gw, "petr", map[string]any{"title": "live"})
+		if m := c.nextOfType(protocol.TypeNotification, 5*time.Second); m["title"] != "live" {
+			t.Fatalf("resume at seq %d: first notification %v, want the live one", seq, m["title"])
+		}
+		c.ws.Close()
+	}
+}
+
+// A client from another history (a lost database, another gateway) with
+// a large seq gets this history's notifications, live ones included: its
+// seq means nothing here and filters nothing.
+func TestResumeFromAForeignHistoryFiltersNothing(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	c := dial(t, gw.WSURL)
+	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "anna"), Resume: &protocol.Resume{Epoch: "lost", Seq: 500}})
+	if ok := c.nextOfType(protocol.TypeAuthOK, 5*time.Second); ok["replay"] != 0.0 {
+		t.Fatalf("auth_ok %v, want replay 0", ok)
+	}
+	dispatch(t, gw, "anna", map[string]any{"title": "first here"})
+	if m := c.nextOfType(protocol.TypeNotification, 5*time.Second); m["title"] != "first here" || seqOf(t, m) != 1 {
+		t.Fatalf("got %v", m)
 	}
 }

@@ -24,7 +24,7 @@ func tokenAt(t *testing.T, gw *gatewaytest.Gateway, user string, iat time.Time) 
 }
 
 func TestRevokeClosesLiveSessionsAndRefusesOldTokens(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	gw := gatewaytest.Start(t, gatewaytest.Options{SendQueue: 1024})
 	old := tokenAt(t, gw, "petr", time.Now().Add(-time.Hour))
 	c := dial(t, gw.WSURL)
 	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: old})
@@ -98,15 +98,16 @@ func TestStopRightAfterStart(t *testing.T) {
 // the close, sent by that writer once its frame is out, and nothing queued
 // after the revocation.
 func TestRevokeWhileWriterIsBusy(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	gw := gatewaytest.Start(t, gatewaytest.Options{SendQueue: 1024})
 	old := tokenAt(t, gw, "petr", time.Now().Add(-time.Hour))
 	c := dial(t, gw.WSURL)
 	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: old})
 	c.nextOfType(protocol.TypeAuthOK, 5*time.Second)
 
-	// Fill the socket buffers: the client reads nothing meanwhile.
-	big := strings.Repeat("x", 900<<10)
-	const sent = 16
+	// Fill the socket buffers (~14 MB, more than loopback's): the client
+	// reads nothing meanwhile. Frames stay under MaxFrameBytes.
+	big := strings.Repeat("x", 60<<10)
+	const sent = 240
 	for i := 0; i < sent; i++ {
 		dispatch(t, gw, "petr", map[string]string{"title": "big", "message": big})
 	}

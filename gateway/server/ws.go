@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -73,7 +74,7 @@ func (c *client) serve() {
 //go:noinline
 func (g *Gateway) finish(c *client, why string) {
 	c.abort("")
-	c.detach()
+	c.att.Detach()
 	g.untrack(c)
 	g.metrics.Connections.Dec()
 	if r := c.reason(); r != "" {
@@ -152,7 +153,8 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 		ws.NetConn().Close()
 		return nil, &authError{metrics.AuthError, "server shutting down"}
 	}
-	c.detach = att.Detach
+	c.att = att
+	c.replaying = att.CatchingUp() // not started: no writer reads it yet
 	if frame.Resume != nil {
 		// Not started yet, so the queue is still ours: auth_ok goes first
 		// and now says how many replayed notifications follow it.
@@ -218,9 +220,18 @@ func (g *Gateway) readError(err error) string {
 		return "frame over 64 KiB (closed with 1009)"
 	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
 		return "closed by client"
-	default:
-		return "connection lost"
+	case websocket.IsCloseError(err, websocket.CloseMessageTooBig):
+		// The app refused a frame of ours as too big (the gateway refuses
+		// such notifications at dispatch; an older app may accept less).
+		return "closed by client: message too big (1009)"
 	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		// The reason is the client's text: quoted and bounded (a close
+		// frame's reason is at most 123 bytes anyway).
+		return fmt.Sprintf("closed by client with %d %.123q", ce.Code, ce.Text)
+	}
+	return "connection lost"
 }
 
 func mustJSON(v any) []byte {

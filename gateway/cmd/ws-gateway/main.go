@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"sort"
@@ -123,10 +124,15 @@ func health(args, environ []string, stdout, stderr io.Writer) int {
 	defer c.Close()
 	h, err := c.Health(ctx)
 	if err != nil {
-		if *asJSON {
-			json.NewEncoder(stdout).Encode(map[string]string{"status": "down", "error": err.Error()})
+		// Refused is not down: the gateway may be fine, this user may not ask.
+		status, say := "down", "ws-gateway: DOWN: %v\n"
+		if refused(err) {
+			status, say = "refused", "ws-gateway health: %v\n"
 		}
-		fmt.Fprintf(stderr, "ws-gateway: DOWN: %v\n", err)
+		if *asJSON {
+			json.NewEncoder(stdout).Encode(map[string]string{"status": status, "error": err.Error()})
+		}
+		fmt.Fprintf(stderr, say, err)
 		return 1
 	}
 	if *asJSON {
@@ -143,6 +149,14 @@ func health(args, environ []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  %-24s %d\n", u, h.Users[u])
 	}
 	return 0
+}
+
+// refused says the caller may not do what it asked: the socket's
+// permissions keep it out, or the gateway answered 403 (only trusted users
+// may read the health or dispatch to others). The error says which.
+func refused(err error) bool {
+	var se *protocol.StatusError
+	return errors.Is(err, protocol.ErrPermissionDenied) || errors.As(err, &se) && se.Status == http.StatusForbidden
 }
 
 func send(args, environ []string, stdout, stderr io.Writer) int {

@@ -343,3 +343,58 @@ func connect2(gw *gatewaytest.Gateway, user string) (*websocket.Conn, error) {
 	}
 	return ws, nil
 }
+
+// Run as an analyst (here nobody), health and send say plainly that they
+// were refused and why: by the socket's permissions, or by the gateway
+// (403: only trusted users read the health or dispatch to others).
+func TestHealthAndSendAsAnUntrustedUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test runs the command as nobody: it needs root (as make test runs it)")
+	}
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	if err := os.Chmod(filepath.Dir(binary), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Dir(gw.Socket), 0o755)
+	asNobody := func(args ...string) (int, string, string) {
+		t.Helper()
+		cmd := exec.Command(binary, append(args, "--socket", gw.Socket)...)
+		cmd.Env = []string{"PATH=/usr/bin:/bin"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String(), errb.String()
+	}
+
+	// The socket is 0770 root:root: nobody cannot even open it.
+	code, _, errs := asNobody("send", "--user", "nobody")
+	if code != 1 || !strings.Contains(errs, "permission denied on the dispatch socket "+gw.Socket+": is user nobody in group root (the socket's group)?") {
+		t.Fatalf("send without access to the socket: exit %d, %q", code, errs)
+	}
+	code, out, errs := asNobody("health", "--json")
+	if code != 1 || !strings.Contains(out, `"refused"`) || strings.Contains(errs, "DOWN") || !strings.Contains(errs, "group root") {
+		t.Fatalf("health without access to the socket: exit %d, %q %q", code, out, errs)
+	}
+
+	// Open to all: nobody may dispatch to itself, not to others, and may
+	// not read the health.
+	os.Chmod(gw.Socket, 0o777)
+	if code, out, errs := asNobody("send", "--user", "nobody"); code != 0 || !strings.Contains(out, "stored as #1") {
+		t.Fatalf("send to itself: exit %d, %q %q", code, out, errs)
+	}
+	code, _, errs = asNobody("send", "--user", "petr")
+	if code != 1 || !strings.Contains(errs, "403") || !strings.Contains(errs, "may only dispatch to its own user") {
+		t.Fatalf("send to petr: exit %d, %q", code, errs)
+	}
+	code, _, errs = asNobody("health")
+	if code != 1 || strings.Contains(errs, "DOWN") || !strings.Contains(errs, "needs root or the gateway's own user") {
+		t.Fatalf("health: exit %d, %q", code, errs)
+	}
+}
