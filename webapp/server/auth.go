@@ -105,15 +105,6 @@ func bearerToken(h string) (string, bool) {
 	return tok, true
 }
 
-// safeNext keeps a post-sign-in redirect on this site: a local path only.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/dashboard"
-	}
-	return next
-}
-
 func (s *Server) login(c *gin.Context) {
 	next := safeNext(c.Query("next"))
 	if s.Config.AuthMode == config.AuthDev {
