@@ -62,6 +62,8 @@ type Server struct {
 	// SyncRevocations so a gateway that missed an unlink still learns it.
 	pendingMu sync.Mutex
 	pending   map[string]int64
+
+	hosts hostRule // the Host headers answered
 }
 
 // New builds the server.
@@ -76,7 +78,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Deps: d, pages: pages, pending: map[string]int64{}}, nil
+	return &Server{Deps: d, pages: pages, pending: map[string]int64{}, hosts: newHostRule(d.Config)}, nil
 }
 
 // MaxBodyBytes bounds every request body; the API's bodies are tiny.
@@ -93,7 +95,7 @@ func (s *Server) Handler() http.Handler {
 		s.Log.Error("bad WEBAPP_TRUSTED_PROXIES; trusting none", slog.Any("error", err))
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.recoverer, s.accessLog, securityHeaders, limitBody)
+	r.Use(s.recoverer, s.accessLog, securityHeaders, s.hostOnly, limitBody)
 	s.Routes(r)
 	r.NoRoute(func(c *gin.Context) { s.fail(c, apperr.NotFound("no such page: %s", c.Request.URL.Path)) })
 	r.NoMethod(func(c *gin.Context) {
