@@ -94,7 +94,7 @@ func TestHostCheckWithPublicURL(t *testing.T) {
 	tok := e.gw.Token(t, "petr")
 	for host, want := range map[string]int{
 		"alerts.example.com": 200, "Alerts.Example.com": 200, "alerts.example.com:443": 200,
-		"alerts.example.com.": 200,
+		"alerts.example.com.":         200,
 		e.ts.Listener.Addr().String(): 421, "localhost": 421, "evil.example": 421,
 		"alerts.example.com.evil.example": 421,
 	} {
