@@ -22,25 +22,26 @@ import (
 	"github.com/keboola/analyst-alerts/webapp/session"
 )
 
-// issue signs a new token for user. After an unlink it first waits until a
-// token issued now is past the user's cutoff (at most a second), so a fresh
-// authorization is never born revoked.
-func (s *Server) issue(ctx context.Context, user string) (string, error) {
-	if err := sleep(ctx, protocol.UntilCutoff(s.Now(), s.Links.Cutoff(user))); err != nil {
-		return "", err
+// issue signs a new token for user and marks the user linked, serialized
+// with unlinks by the links store (see links.Store.Issue): a token is never
+// born revoked, and none issued before an unlink survives it. presented is
+// the token a refresh came with; nil for a signed-in browser.
+func (s *Server) issue(ctx context.Context, user string, presented links.Revoked) (string, error) {
+	tok, err := s.Links.Issue(ctx, user, presented, s.Now, func(now time.Time) (string, error) {
+		tok, _, err := protocol.IssueToken(s.Config.Secret, s.Config.Issuer, user, now)
+		return tok, err
+	})
+	if errors.Is(err, links.ErrRevoked) {
+		return "", errTokenRevoked()
 	}
-	tok, _, err := protocol.IssueToken(s.Config.Secret, s.Config.Issuer, user, s.Now())
 	return tok, err
 }
 
 // authorize: POST /api/desktop/authorize (signed in) -> {"url": deep link};
 // marks the user linked.
 func (s *Server) authorize(c *gin.Context, sess session.Session) error {
-	tok, err := s.issue(c.Request.Context(), sess.User)
+	tok, err := s.issue(c.Request.Context(), sess.User, nil)
 	if err != nil {
-		return err
-	}
-	if err := s.Links.MarkLinked(sess.User, s.Now()); err != nil {
 		return err
 	}
 	s.Log.Info("desktop app authorized", slog.String("user", sess.User))
@@ -49,17 +50,21 @@ func (s *Server) authorize(c *gin.Context, sess session.Session) error {
 }
 
 // refresh: POST /api/desktop/refresh (Bearer, up to 7 days expired) -> {"token"}.
+// The old token is checked against the cutoff in the same step that signs
+// the new one, so a refresh racing an unlink either comes first (and its
+// new token is revoked by the unlink) or is refused.
 func (s *Server) refresh(c *gin.Context) {
-	user, err := s.checkBearer(c, true)
+	claims, err := s.verifyBearer(c, true)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	tok, err := s.issue(c.Request.Context(), user)
+	tok, err := s.issue(c.Request.Context(), claims.Username(), revokedBy(claims))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	c.Set(ctxUser, claims.Username())
 	c.JSON(http.StatusOK, protocol.RefreshResponse{Token: tok})
 }
 
@@ -78,7 +83,7 @@ func (s *Server) unlinkEither(crossOrigin gin.HandlerFunc) gin.HandlerFunc {
 	bySession := s.api(s.unlink)
 	return func(c *gin.Context) {
 		if c.GetHeader("Authorization") != "" {
-			user, err := s.checkBearer(c, false)
+			user, err := s.checkBearer(c)
 			if err == nil {
 				err = s.unlinkUser(c, user)
 			}
@@ -96,7 +101,7 @@ func (s *Server) unlinkEither(crossOrigin gin.HandlerFunc) gin.HandlerFunc {
 
 func (s *Server) unlinkUser(c *gin.Context, user string) error {
 	sess := session.Session{User: user}
-	cutoff, err := s.Links.Unlink(sess.User, s.Now())
+	cutoff, err := s.Links.Unlink(sess.User, s.Now)
 	if errors.Is(err, links.ErrNotLinked) {
 		return apperr.New(apperr.CodeNotLinked, http.StatusBadRequest, "Desktop app is not linked")
 	}
@@ -304,7 +309,7 @@ func (s *Server) runAndDispatch(ctx context.Context, user, name string) (RunOutc
 // or a desktop token. Only files in DATA_DIR/images, names validated.
 func (s *Server) image(c *gin.Context) {
 	if _, err := s.Sessions.Read(c.Request); err != nil {
-		if _, err := s.checkBearer(c, false); err != nil {
+		if _, err := s.checkBearer(c); err != nil {
 			s.fail(c, err)
 			return
 		}

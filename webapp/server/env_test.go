@@ -81,6 +81,7 @@ type envOpts struct {
 	rules   *signin.Rules
 	socket  string // override the dispatch socket (e.g. nothing listening)
 	public  string // WEBAPP_PUBLIC_URL; default: the test server's own URL
+	now     func() time.Time
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -134,6 +135,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		Gateway: protocol.NewClient(e.cfg.Socket),
 		Images:  images.Store{Dir: filepath.Join(e.dataDir, "images")},
 		Log:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:     o.now,
 	})
 	if err != nil {
 		t.Fatal(err)
