@@ -137,6 +137,24 @@ func (gw *Gateway) Restart(t testing.TB) {
 	gw.start(t)
 }
 
+// RestartEmpty stops the gateway, deletes its database (the history and the
+// revocation cutoffs, as a lost disk would) and starts it again on the same
+// port, socket and state folder.
+func (gw *Gateway) RestartEmpty(t testing.TB) {
+	t.Helper()
+	gw.Stop()
+	ents, err := os.ReadDir(gw.cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(gw.cfg.StateDir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gw.start(t)
+}
+
 // Token returns a valid 30-day token for user.
 func (gw *Gateway) Token(t testing.TB, user string) string {
 	t.Helper()

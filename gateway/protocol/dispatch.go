@@ -30,11 +30,14 @@ type DispatchResponse struct {
 	Seq    uint64 `json:"seq"`
 }
 
-// HealthResponse answers GET /health.
+// HealthResponse answers GET /health. Epoch (our extension) names the
+// gateway's database: a new one means the history and the revocation
+// cutoffs it held are gone, so the webapp sends its cutoffs again.
 type HealthResponse struct {
 	Status      string         `json:"status"`
 	Connections int            `json:"connections"`
 	Users       map[string]int `json:"users"`
+	Epoch       string         `json:"epoch,omitempty"`
 }
 
 // RevokeRequest is the body of POST /revoke, sent by the webapp on unlink:

@@ -126,7 +126,7 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 
 func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	n, users := g.fanout.Stats()
-	writeJSON(w, http.StatusOK, protocol.HealthResponse{Status: "ok", Connections: n, Users: users})
+	writeJSON(w, http.StatusOK, protocol.HealthResponse{Status: "ok", Connections: n, Users: users, Epoch: g.store.Epoch()})
 }
 
 func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {

@@ -659,6 +659,9 @@ func lastSeq(c *bolt.Cursor, user string) uint64 {
 	return 0
 }
 
+// Epoch names this database (made with it; a lost database gets a new one).
+func (s *Store) Epoch() string { return s.epoch }
+
 // Since returns user's stored records after (epoch, seq), oldest first.
 // When epoch is not the user's current one (empty, unknown, or from a lost
 // history) the whole retained history is returned.

@@ -109,6 +109,12 @@ func (s *Server) unlinkUser(c *gin.Context, user string) error {
 		return err
 	}
 	closed, gwErr := s.revokeOnGateway(c.Request.Context(), sess.User, cutoff)
+	// Check the gateway's epoch now rather than at the next tick: if it lost
+	// its database, the other users' cutoffs must go back at once.
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 	msg := "Desktop app unlinked. Its sign-in no longer works; authorize again to reconnect."
 	if gwErr == nil && closed > 0 {
 		s.Log.Info("desktop app unlinked", slog.String("user", sess.User), slog.Int("closed", closed))
@@ -145,40 +151,78 @@ func (s *Server) revokeOnGateway(ctx context.Context, user string, cutoff int64)
 	return res.Closed, nil
 }
 
-// SyncRevocations makes sure the gateway knows every cutoff: at start it
-// sends all stored ones (the gateway may have missed an unlink while it or
-// this process was down), then every interval it resends those the gateway
-// has not confirmed, until ctx ends. Revoke is idempotent and the gateway
-// keeps the latest cutoff, so resending is harmless.
+// SyncRevocations makes sure the gateway knows every cutoff, until ctx
+// ends. At start it sends all stored ones (the gateway may have missed an
+// unlink while it or this process was down). Then every interval, and right
+// after every unlink, it asks the gateway for its database's epoch: a new
+// epoch means the gateway lost its database and the cutoffs in it, so all
+// stored cutoffs are sent again; and it resends those the gateway has not
+// confirmed. Revoke is idempotent and the gateway keeps the latest cutoff,
+// so resending is harmless.
 func (s *Server) SyncRevocations(ctx context.Context, interval time.Duration) {
+	s.resendAll()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.syncRound(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// resendAll marks every stored cutoff as waiting for the gateway.
+func (s *Server) resendAll() {
 	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
 	for u, cut := range s.Links.Cutoffs() {
 		if s.pending[u] < cut {
 			s.pending[u] = cut
 		}
 	}
-	s.pendingMu.Unlock()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+}
+
+// syncRound checks the gateway's epoch and sends the pending cutoffs.
+func (s *Server) syncRound(ctx context.Context) {
+	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	h, err := s.Gateway.Health(hctx)
+	cancel()
+	if err == nil && h.Epoch != "" { // a gateway without epochs says nothing here
 		s.pendingMu.Lock()
-		todo := make(map[string]int64, len(s.pending))
-		for u, c := range s.pending {
-			todo[u] = c
-		}
+		seen := s.epoch
+		s.epoch = h.Epoch
 		s.pendingMu.Unlock()
-		for u, cut := range todo {
-			if _, err := s.revokeOnGateway(ctx, u, cut); err != nil {
-				break // the gateway is still away; try the rest next time
+		if seen != h.Epoch {
+			if seen != "" {
+				s.Log.Warn("the gateway's database is new (epoch changed); sending every stored cutoff again",
+					slog.String("was", seen), slog.String("now", h.Epoch))
 			}
-			s.Log.Debug("gateway has the cutoff", slog.String("user", u))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+			s.resendAll()
 		}
 	}
+	s.pendingMu.Lock()
+	todo := make(map[string]int64, len(s.pending))
+	for u, c := range s.pending {
+		todo[u] = c
+	}
+	s.pendingMu.Unlock()
+	for u, cut := range todo {
+		if _, err := s.revokeOnGateway(ctx, u, cut); err != nil {
+			return // the gateway is still away; try the rest next time
+		}
+		s.Log.Debug("gateway has the cutoff", slog.String("user", u))
+	}
+}
+
+// GatewayEpoch is the gateway database's epoch last seen ("" before the
+// first answer; tests).
+func (s *Server) GatewayEpoch() string {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	return s.epoch
 }
 
 // PendingRevocations is how many cutoffs wait for the gateway (tests, health).

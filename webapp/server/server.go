@@ -30,6 +30,7 @@ import (
 type Gateway interface {
 	Dispatch(ctx context.Context, user string, notification any) (protocol.DispatchResponse, error)
 	Revoke(ctx context.Context, user string, notBefore int64) (protocol.RevokeResponse, error)
+	Health(ctx context.Context) (protocol.HealthResponse, error)
 }
 
 // Scripts is what the webapp needs from the notify-scripts helper;
@@ -62,6 +63,11 @@ type Server struct {
 	// SyncRevocations so a gateway that missed an unlink still learns it.
 	pendingMu sync.Mutex
 	pending   map[string]int64
+	// epoch is the gateway database's epoch last seen by SyncRevocations;
+	// a new one means the gateway lost its cutoffs. Under pendingMu.
+	epoch string
+	// wake asks SyncRevocations for a round now (after every unlink).
+	wake chan struct{}
 
 	hosts hostRule // the Host headers answered
 }
@@ -78,7 +84,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Deps: d, pages: pages, pending: map[string]int64{}, hosts: newHostRule(d.Config)}, nil
+	return &Server{Deps: d, pages: pages, pending: map[string]int64{}, wake: make(chan struct{}, 1), hosts: newHostRule(d.Config)}, nil
 }
 
 // MaxBodyBytes bounds every request body; the API's bodies are tiny.
