@@ -279,10 +279,6 @@ func (s *Store) removeSegments(ids []uint64) error {
 	return nil
 }
 
-// Epoch names this database's history (see protocol.NotificationFrame):
-// a new one means the old database, and all it held, is gone.
-func (s *Store) Epoch() string { return s.epoch }
-
 // Close finishes pending appends, applies the journal to the database and
 // closes it.
 func (s *Store) Close() error {
@@ -662,6 +658,9 @@ func lastSeq(c *bolt.Cursor, user string) uint64 {
 	}
 	return 0
 }
+
+// Epoch names this database (made with it; a lost database gets a new one).
+func (s *Store) Epoch() string { return s.epoch }
 
 // Since returns user's stored records after (epoch, seq), oldest first.
 // When epoch is not the user's current one (empty, unknown, or from a lost

@@ -41,6 +41,7 @@ const (
 	CodeInternal      = "internal"
 	CodeTokenRevoked  = "token_revoked"
 	CodeSignInRefused = "sign_in_refused"
+	CodeWrongHost     = "wrong_host"
 )
 
 func newErr(code string, status int, format string, args ...any) *Error {

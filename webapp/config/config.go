@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ const (
 	EnvOIDCRedirect    = "OIDC_REDIRECT_URL"
 	EnvAllowedDomains  = "OIDC_ALLOWED_DOMAINS"
 	EnvAllowedEmails   = "OIDC_ALLOWED_EMAILS"
+	EnvPrimaryDomain   = "WEBAPP_PRIMARY_DOMAIN"
 	EnvUsernameMap     = "OIDC_USERNAME_MAP"
 	EnvAllowUnverified = "OIDC_ALLOW_UNVERIFIED_EMAIL"
 	EnvHelper          = "NOTIFY_SCRIPTS_HELPER"
@@ -79,12 +81,16 @@ type Config struct {
 	SessionKey     []byte // 64 bytes: 32 to sign, 32 to encrypt; derived from Secret if unset
 	SessionMaxAge  time.Duration
 
-	OIDCIssuer      string
-	OIDCClientID    string
-	OIDCSecret      string
-	OIDCRedirect    string
-	AllowedDomains  []string
-	AllowedEmails   []string
+	OIDCIssuer     string
+	OIDCClientID   string
+	OIDCSecret     string
+	OIDCRedirect   string
+	AllowedDomains []string
+	AllowedEmails  []string
+	// PrimaryDomain is the one email domain whose addresses sign in as
+	// their local part; any other address needs a UsernameMap entry, so
+	// petr@a and petr@b can never both become the Unix user petr.
+	PrimaryDomain   string
 	UsernameMap     string
 	AllowUnverified bool
 
@@ -120,6 +126,7 @@ func Load(environ []string) (Config, error) {
 		OIDCRedirect:   get(EnvOIDCRedirect, ""),
 		AllowedDomains: lowerList(get(EnvAllowedDomains, "")),
 		AllowedEmails:  lowerList(get(EnvAllowedEmails, "")),
+		PrimaryDomain:  strings.ToLower(strings.TrimPrefix(get(EnvPrimaryDomain, ""), "@")),
 		UsernameMap:    get(EnvUsernameMap, ""),
 		Helper:         get(EnvHelper, "/usr/local/bin/notify-scripts"),
 		LogLevel:       strings.ToLower(get(EnvLogLevel, "info")),
@@ -164,6 +171,9 @@ func Load(environ []string) (Config, error) {
 	default:
 		return c, fmt.Errorf("%s: %q is neither %q nor %q", EnvAuthMode, c.AuthMode, AuthOIDC, AuthDev)
 	}
+	if err := c.checkPrimaryDomain(); err != nil {
+		return c, err
+	}
 	var err error
 	if c.AllowUnverified, err = boolVar(EnvAllowUnverified, get(EnvAllowUnverified, "false")); err != nil {
 		return c, err
@@ -204,6 +214,25 @@ func Load(environ []string) (Config, error) {
 		return c, fmt.Errorf("%s: %q is neither text nor json", EnvLogFormat, c.LogFormat)
 	}
 	return c, nil
+}
+
+// checkPrimaryDomain settles which allowed domain's addresses become
+// usernames by their local part: WEBAPP_PRIMARY_DOMAIN, or the only allowed
+// domain. With several allowed domains and none named it refuses to start,
+// rather than let two people with the same local part share a Unix user.
+func (c *Config) checkPrimaryDomain() error {
+	switch {
+	case c.PrimaryDomain != "" && len(c.AllowedDomains) > 0 && !slices.Contains(c.AllowedDomains, c.PrimaryDomain):
+		return fmt.Errorf("%s: %q is not one of %s (%s)", EnvPrimaryDomain, c.PrimaryDomain,
+			EnvAllowedDomains, strings.Join(c.AllowedDomains, ", "))
+	case c.PrimaryDomain == "" && len(c.AllowedDomains) == 1:
+		c.PrimaryDomain = c.AllowedDomains[0]
+	case c.PrimaryDomain == "" && len(c.AllowedDomains) > 1:
+		return fmt.Errorf("%s names several domains (%s): set %s to the one whose addresses sign in as their local part "+
+			"(petr@%s becomes petr); addresses at the others then sign in only through an entry in %s",
+			EnvAllowedDomains, strings.Join(c.AllowedDomains, ", "), EnvPrimaryDomain, c.AllowedDomains[0], EnvUsernameMap)
+	}
+	return nil
 }
 
 // SecureCookies reports whether cookies get the Secure flag: the public URL

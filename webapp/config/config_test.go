@@ -34,6 +34,12 @@ func TestRefusals(t *testing.T) {
 		"NOTIFY_SCRIPTS_RUN_AS":             {secret, "AUTH_MODE=dev", "NOTIFY_SCRIPTS_RUN_AS=root"},
 		"WEBAPP_SESSION_KEY must be 64":     {secret, "AUTH_MODE=dev", "WEBAPP_SESSION_KEY=abcd"},
 		"WEBAPP_DEV_ALLOW_REMOTE: \"yes!\"": {secret, "AUTH_MODE=dev", "WEBAPP_DEV_ALLOW_REMOTE=yes!"},
+		// Two allowed domains would map petr@a and petr@b to one Unix user.
+		"OIDC_ALLOWED_DOMAINS names several domains (a.example, b.example): set WEBAPP_PRIMARY_DOMAIN": {secret,
+			"OIDC_CLIENT_ID=a", "OIDC_CLIENT_SECRET=b", "OIDC_ALLOWED_DOMAINS=a.example,b.example"},
+		"WEBAPP_PRIMARY_DOMAIN: \"c.example\" is not one of OIDC_ALLOWED_DOMAINS": {secret,
+			"OIDC_CLIENT_ID=a", "OIDC_CLIENT_SECRET=b", "OIDC_ALLOWED_DOMAINS=a.example,b.example", "WEBAPP_PRIMARY_DOMAIN=c.example"},
+		"several domains (a.example, b.example)": {secret, "AUTH_MODE=dev", "OIDC_ALLOWED_DOMAINS=a.example,b.example"},
 	}
 	for want, env := range cases {
 		_, err := Load(env)
@@ -45,9 +51,12 @@ func TestRefusals(t *testing.T) {
 
 func TestOIDCAndForcedRemoteDev(t *testing.T) {
 	c, err := Load([]string{secret, "OIDC_CLIENT_ID=a", "OIDC_CLIENT_SECRET=b", "OIDC_ALLOWED_DOMAINS=@Keboola.com, example.org",
-		"WEBAPP_PUBLIC_URL=https://alerts.example.com/"})
+		"WEBAPP_PUBLIC_URL=https://alerts.example.com/", "WEBAPP_PRIMARY_DOMAIN=@keboola.com"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.PrimaryDomain != "keboola.com" {
+		t.Fatalf("primary domain %q", c.PrimaryDomain)
 	}
 	if c.OIDCRedirect != "https://alerts.example.com/auth/callback" || !c.SecureCookies() ||
 		strings.Join(c.AllowedDomains, ",") != "keboola.com,example.org" || c.HelperRunAs != RunAsSudo {
@@ -55,5 +64,18 @@ func TestOIDCAndForcedRemoteDev(t *testing.T) {
 	}
 	if _, err := Load([]string{secret, "AUTH_MODE=dev", "WEBAPP_ADDR=0.0.0.0:8080", "WEBAPP_DEV_ALLOW_REMOTE=true"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// One allowed domain is the primary one without saying so (existing
+// configurations keep working); with only single addresses there is none.
+func TestPrimaryDomainDefaults(t *testing.T) {
+	c, err := Load([]string{secret, "OIDC_CLIENT_ID=a", "OIDC_CLIENT_SECRET=b", "OIDC_ALLOWED_DOMAINS=Keboola.com"})
+	if err != nil || c.PrimaryDomain != "keboola.com" {
+		t.Fatalf("one domain: %q %v", c.PrimaryDomain, err)
+	}
+	c, err = Load([]string{secret, "OIDC_CLIENT_ID=a", "OIDC_CLIENT_SECRET=b", "OIDC_ALLOWED_EMAILS=a@x.example"})
+	if err != nil || c.PrimaryDomain != "" {
+		t.Fatalf("emails only: %q %v", c.PrimaryDomain, err)
 	}
 }

@@ -22,25 +22,26 @@ import (
 	"github.com/keboola/analyst-alerts/webapp/session"
 )
 
-// issue signs a new token for user. After an unlink it first waits until a
-// token issued now is past the user's cutoff (at most a second), so a fresh
-// authorization is never born revoked.
-func (s *Server) issue(ctx context.Context, user string) (string, error) {
-	if err := sleep(ctx, protocol.UntilCutoff(s.Now(), s.Links.Cutoff(user))); err != nil {
-		return "", err
+// issue signs a new token for user and marks the user linked, serialized
+// with unlinks by the links store (see links.Store.Issue): a token is never
+// born revoked, and none issued before an unlink survives it. presented is
+// the token a refresh came with; nil for a signed-in browser.
+func (s *Server) issue(ctx context.Context, user string, presented links.Revoked) (string, error) {
+	tok, err := s.Links.Issue(ctx, user, presented, s.Now, func(now time.Time) (string, error) {
+		tok, _, err := protocol.IssueToken(s.Config.Secret, s.Config.Issuer, user, now)
+		return tok, err
+	})
+	if errors.Is(err, links.ErrRevoked) {
+		return "", errTokenRevoked()
 	}
-	tok, _, err := protocol.IssueToken(s.Config.Secret, s.Config.Issuer, user, s.Now())
 	return tok, err
 }
 
 // authorize: POST /api/desktop/authorize (signed in) -> {"url": deep link};
 // marks the user linked.
 func (s *Server) authorize(c *gin.Context, sess session.Session) error {
-	tok, err := s.issue(c.Request.Context(), sess.User)
+	tok, err := s.issue(c.Request.Context(), sess.User, nil)
 	if err != nil {
-		return err
-	}
-	if err := s.Links.MarkLinked(sess.User, s.Now()); err != nil {
 		return err
 	}
 	s.Log.Info("desktop app authorized", slog.String("user", sess.User))
@@ -49,17 +50,21 @@ func (s *Server) authorize(c *gin.Context, sess session.Session) error {
 }
 
 // refresh: POST /api/desktop/refresh (Bearer, up to 7 days expired) -> {"token"}.
+// The old token is checked against the cutoff in the same step that signs
+// the new one, so a refresh racing an unlink either comes first (and its
+// new token is revoked by the unlink) or is refused.
 func (s *Server) refresh(c *gin.Context) {
-	user, err := s.checkBearer(c, true)
+	claims, err := s.verifyBearer(c, true)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	tok, err := s.issue(c.Request.Context(), user)
+	tok, err := s.issue(c.Request.Context(), claims.Username(), revokedBy(claims))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	c.Set(ctxUser, claims.Username())
 	c.JSON(http.StatusOK, protocol.RefreshResponse{Token: tok})
 }
 
@@ -78,7 +83,7 @@ func (s *Server) unlinkEither(crossOrigin gin.HandlerFunc) gin.HandlerFunc {
 	bySession := s.api(s.unlink)
 	return func(c *gin.Context) {
 		if c.GetHeader("Authorization") != "" {
-			user, err := s.checkBearer(c, false)
+			user, err := s.checkBearer(c)
 			if err == nil {
 				err = s.unlinkUser(c, user)
 			}
@@ -96,7 +101,7 @@ func (s *Server) unlinkEither(crossOrigin gin.HandlerFunc) gin.HandlerFunc {
 
 func (s *Server) unlinkUser(c *gin.Context, user string) error {
 	sess := session.Session{User: user}
-	cutoff, err := s.Links.Unlink(sess.User, s.Now())
+	cutoff, err := s.Links.Unlink(sess.User, s.Now)
 	if errors.Is(err, links.ErrNotLinked) {
 		return apperr.New(apperr.CodeNotLinked, http.StatusBadRequest, "Desktop app is not linked")
 	}
@@ -104,6 +109,12 @@ func (s *Server) unlinkUser(c *gin.Context, user string) error {
 		return err
 	}
 	closed, gwErr := s.revokeOnGateway(c.Request.Context(), sess.User, cutoff)
+	// Check the gateway's epoch now rather than at the next tick: if it lost
+	// its database, the other users' cutoffs must go back at once.
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 	msg := "Desktop app unlinked. Its sign-in no longer works; authorize again to reconnect."
 	if gwErr == nil && closed > 0 {
 		s.Log.Info("desktop app unlinked", slog.String("user", sess.User), slog.Int("closed", closed))
@@ -140,40 +151,78 @@ func (s *Server) revokeOnGateway(ctx context.Context, user string, cutoff int64)
 	return res.Closed, nil
 }
 
-// SyncRevocations makes sure the gateway knows every cutoff: at start it
-// sends all stored ones (the gateway may have missed an unlink while it or
-// this process was down), then every interval it resends those the gateway
-// has not confirmed, until ctx ends. Revoke is idempotent and the gateway
-// keeps the latest cutoff, so resending is harmless.
+// SyncRevocations makes sure the gateway knows every cutoff, until ctx
+// ends. At start it sends all stored ones (the gateway may have missed an
+// unlink while it or this process was down). Then every interval, and right
+// after every unlink, it asks the gateway for its database's epoch: a new
+// epoch means the gateway lost its database and the cutoffs in it, so all
+// stored cutoffs are sent again; and it resends those the gateway has not
+// confirmed. Revoke is idempotent and the gateway keeps the latest cutoff,
+// so resending is harmless.
 func (s *Server) SyncRevocations(ctx context.Context, interval time.Duration) {
+	s.resendAll()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.syncRound(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// resendAll marks every stored cutoff as waiting for the gateway.
+func (s *Server) resendAll() {
 	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
 	for u, cut := range s.Links.Cutoffs() {
 		if s.pending[u] < cut {
 			s.pending[u] = cut
 		}
 	}
-	s.pendingMu.Unlock()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+}
+
+// syncRound checks the gateway's epoch and sends the pending cutoffs.
+func (s *Server) syncRound(ctx context.Context) {
+	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	h, err := s.Gateway.Health(hctx)
+	cancel()
+	if err == nil && h.Epoch != "" { // a gateway without epochs says nothing here
 		s.pendingMu.Lock()
-		todo := make(map[string]int64, len(s.pending))
-		for u, c := range s.pending {
-			todo[u] = c
-		}
+		seen := s.epoch
+		s.epoch = h.Epoch
 		s.pendingMu.Unlock()
-		for u, cut := range todo {
-			if _, err := s.revokeOnGateway(ctx, u, cut); err != nil {
-				break // the gateway is still away; try the rest next time
+		if seen != h.Epoch {
+			if seen != "" {
+				s.Log.Warn("the gateway's database is new (epoch changed); sending every stored cutoff again",
+					slog.String("was", seen), slog.String("now", h.Epoch))
 			}
-			s.Log.Debug("gateway has the cutoff", slog.String("user", u))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+			s.resendAll()
 		}
 	}
+	s.pendingMu.Lock()
+	todo := make(map[string]int64, len(s.pending))
+	for u, c := range s.pending {
+		todo[u] = c
+	}
+	s.pendingMu.Unlock()
+	for u, cut := range todo {
+		if _, err := s.revokeOnGateway(ctx, u, cut); err != nil {
+			return // the gateway is still away; try the rest next time
+		}
+		s.Log.Debug("gateway has the cutoff", slog.String("user", u))
+	}
+}
+
+// GatewayEpoch is the gateway database's epoch last seen ("" before the
+// first answer; tests).
+func (s *Server) GatewayEpoch() string {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	return s.epoch
 }
 
 // PendingRevocations is how many cutoffs wait for the gateway (tests, health).
@@ -304,7 +353,7 @@ func (s *Server) runAndDispatch(ctx context.Context, user, name string) (RunOutc
 // or a desktop token. Only files in DATA_DIR/images, names validated.
 func (s *Server) image(c *gin.Context) {
 	if _, err := s.Sessions.Read(c.Request); err != nil {
-		if _, err := s.checkBearer(c, false); err != nil {
+		if _, err := s.checkBearer(c); err != nil {
 			s.fail(c, err)
 			return
 		}

@@ -80,6 +80,8 @@ type envOpts struct {
 	oidc    func(baseURL string) *signin.OIDC
 	rules   *signin.Rules
 	socket  string // override the dispatch socket (e.g. nothing listening)
+	public  string // WEBAPP_PUBLIC_URL; default: the test server's own URL
+	now     func() time.Time
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -105,6 +107,10 @@ func newEnv(t testing.TB, o envOpts) *env {
 	// The listener comes first: the OIDC redirect URL needs its address.
 	e.ts = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.ts.Listener.Addr().String()
+	e.cfg.PublicURL = base
+	if o.public != "" {
+		e.cfg.PublicURL = o.public
+	}
 	var oidc *signin.OIDC
 	if o.oidc != nil {
 		e.cfg.AuthMode = config.AuthOIDC
@@ -129,6 +135,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		Gateway: protocol.NewClient(e.cfg.Socket),
 		Images:  images.Store{Dir: filepath.Join(e.dataDir, "images")},
 		Log:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:     o.now,
 	})
 	if err != nil {
 		t.Fatal(err)

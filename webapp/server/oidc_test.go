@@ -17,6 +17,11 @@ import (
 // (mockoidc: discovery, JWKS, authorize, token with PKCE, signed ID tokens).
 func oidcEnv(t *testing.T) (*env, *mockoidc.MockOIDC) {
 	t.Helper()
+	return oidcEnvWith(t, signin.Rules{Domains: []string{"keboola.com"}, Map: map[string]string{"boss@keboola.com": "petr"}})
+}
+
+func oidcEnvWith(t *testing.T, rules signin.Rules) (*env, *mockoidc.MockOIDC) {
+	t.Helper()
 	m, err := mockoidc.Run()
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +32,7 @@ func oidcEnv(t *testing.T) (*env, *mockoidc.MockOIDC) {
 		oidc: func(base string) *signin.OIDC {
 			return signin.NewOIDC(cfg.Issuer, cfg.ClientID, cfg.ClientSecret, base+"/auth/callback")
 		},
-		rules: &signin.Rules{Domains: []string{"keboola.com"}, Map: map[string]string{"boss@keboola.com": "petr"}},
+		rules: &rules,
 	})
 	return e, m
 }
@@ -123,6 +128,31 @@ func TestOIDCRefusesOtherDomainAndUnverified(t *testing.T) {
 	}
 }
 
+// Two allowed domains: petr@keboola.com signs in as petr; petr@other.example
+// only through its username map entry, and jana@other.example, allowed but
+// not mapped, is refused with a page that says what to do.
+func TestOIDCSecondDomainNeedsMapping(t *testing.T) {
+	e, m := oidcEnvWith(t, signin.Rules{Domains: []string{"keboola.com", "other.example"}, Primary: "keboola.com",
+		Map: map[string]string{"petr@other.example": "petr_other"}})
+	for email, want := range map[string]string{"petr@keboola.com": "petr", "petr@other.example": "petr_other"} {
+		m.QueueUser(&mockoidc.MockUser{Subject: email, Email: email, EmailVerified: true})
+		a, _ := follow(t, e.browser(), e.ts.URL+"/dashboard")
+		if a.status != 200 || !strings.Contains(string(a.body), `title="`+email+`">`+want+`</span>`) {
+			t.Fatalf("%s: %d, want signed in as %s: %s", email, a.status, want, a.body)
+		}
+	}
+	m.QueueUser(&mockoidc.MockUser{Subject: "j", Email: "jana@other.example", EmailVerified: true})
+	c := e.browser()
+	a, _ := follow(t, c, e.ts.URL+"/dashboard")
+	if a.status != 403 || !strings.Contains(string(a.body), "only addresses at @keboola.com sign in under their own name") ||
+		!strings.Contains(string(a.body), "OIDC_USERNAME_MAP") {
+		t.Fatalf("unmapped address at the second domain: %d %s", a.status, a.body)
+	}
+	if a := e.do(c, http.MethodGet, "/dashboard", ""); a.status != 302 {
+		t.Fatalf("refused user got a session: %d", a.status)
+	}
+}
+
 func TestOIDCForgedStateAndReplay(t *testing.T) {
 	e, m := oidcEnv(t)
 	c := e.browser()
@@ -171,10 +201,13 @@ func TestOIDCForgedStateAndReplay(t *testing.T) {
 	if a := e.do(c, http.MethodGet, "/dashboard", ""); a.status != 302 {
 		t.Fatalf("signed in after forged/replayed callbacks: %d", a.status)
 	}
-	// An open redirect through next= is not possible.
-	m.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@keboola.com", EmailVerified: true})
-	_, seen := follow(t, e.browser(), e.ts.URL+"/auth/login?next=//evil.example/x")
-	if last := seen[len(seen)-1]; last != e.ts.URL+"/dashboard" {
-		t.Fatalf("next=//evil.example ended at %s", last)
+	// An open redirect through next= is not possible: the whole flow
+	// (login, provider, callback with the flow cookie) ends on the dashboard.
+	for _, next := range append(offSite, "//evil.example/x") {
+		m.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@keboola.com", EmailVerified: true})
+		_, seen := follow(t, e.browser(), e.ts.URL+"/auth/login?"+url.Values{"next": {next}}.Encode())
+		if last := seen[len(seen)-1]; last != e.ts.URL+"/dashboard" {
+			t.Fatalf("next=%q ended at %s", next, last)
+		}
 	}
 }

@@ -30,6 +30,7 @@ import (
 type Gateway interface {
 	Dispatch(ctx context.Context, user string, notification any) (protocol.DispatchResponse, error)
 	Revoke(ctx context.Context, user string, notBefore int64) (protocol.RevokeResponse, error)
+	Health(ctx context.Context) (protocol.HealthResponse, error)
 }
 
 // Scripts is what the webapp needs from the notify-scripts helper;
@@ -62,6 +63,13 @@ type Server struct {
 	// SyncRevocations so a gateway that missed an unlink still learns it.
 	pendingMu sync.Mutex
 	pending   map[string]int64
+	// epoch is the gateway database's epoch last seen by SyncRevocations;
+	// a new one means the gateway lost its cutoffs. Under pendingMu.
+	epoch string
+	// wake asks SyncRevocations for a round now (after every unlink).
+	wake chan struct{}
+
+	hosts hostRule // the Host headers answered
 }
 
 // New builds the server.
@@ -76,7 +84,7 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Deps: d, pages: pages, pending: map[string]int64{}}, nil
+	return &Server{Deps: d, pages: pages, pending: map[string]int64{}, wake: make(chan struct{}, 1), hosts: newHostRule(d.Config)}, nil
 }
 
 // MaxBodyBytes bounds every request body; the API's bodies are tiny.
@@ -93,7 +101,7 @@ func (s *Server) Handler() http.Handler {
 		s.Log.Error("bad WEBAPP_TRUSTED_PROXIES; trusting none", slog.Any("error", err))
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.recoverer, s.accessLog, securityHeaders, limitBody)
+	r.Use(s.recoverer, s.accessLog, securityHeaders, s.hostOnly, limitBody)
 	s.Routes(r)
 	r.NoRoute(func(c *gin.Context) { s.fail(c, apperr.NotFound("no such page: %s", c.Request.URL.Path)) })
 	r.NoMethod(func(c *gin.Context) {
@@ -221,20 +229,5 @@ func (s *Server) crossOrigin() gin.HandlerFunc {
 			return
 		}
 		c.Next()
-	}
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

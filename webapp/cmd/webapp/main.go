@@ -102,7 +102,10 @@ func build(cfg config.Config, log *slog.Logger) (*server.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules := signin.Rules{Domains: cfg.AllowedDomains, Emails: cfg.AllowedEmails, Map: umap}
+	rules := signin.Rules{Domains: cfg.AllowedDomains, Emails: cfg.AllowedEmails, Map: umap, Primary: cfg.PrimaryDomain}
+	if err := rules.Check(); err != nil {
+		return nil, err
+	}
 	var oidc *signin.OIDC
 	if cfg.AuthMode == config.AuthOIDC {
 		oidc = signin.NewOIDC(cfg.OIDCIssuer, cfg.OIDCClientID, cfg.OIDCSecret, cfg.OIDCRedirect)

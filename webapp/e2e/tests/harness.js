@@ -133,13 +133,14 @@ export function verifyJWT(token, secret) {
   return JSON.parse(Buffer.from(p, 'base64url'));
 }
 
-// A fresh headless Chromium (Debian's) with its own profile folder.
-export async function browser(chromium, dir) {
+// A fresh headless Chromium (Debian's) with its own profile folder; args
+// are added to its command line.
+export async function browser(chromium, dir, args = []) {
   return chromium.launchPersistentContext(fs.mkdtempSync(path.join(dir, 'profile-')), {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1200, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
   });
 }
