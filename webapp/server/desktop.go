@@ -18,6 +18,7 @@ import (
 	"github.com/keboola/analyst-alerts/webapp/apperr"
 	"github.com/keboola/analyst-alerts/webapp/images"
 	"github.com/keboola/analyst-alerts/webapp/links"
+	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/session"
 )
@@ -215,6 +216,9 @@ type RunOutcome struct {
 	Delivered int    `json:"delivered"`           // live desktop connections reached
 	Gateway   string `json:"gateway"`             // "ok", "unavailable", "error" or "" (nothing sent)
 	Image     string `json:"image_url,omitempty"` // chart, when the script made one
+	// Warnings say what was cut to fit a notification (long text, data too
+	// large) or why an output field was not used.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // dashboardRun: POST /dashboard/scripts/run (signed in) -> RunOutcome.
@@ -253,13 +257,6 @@ func readRunRequest(c *gin.Context) (string, error) {
 	return req.Name, nil
 }
 
-// notification is what a run dispatches: the seed's fields plus the
-// script's data object, passed through.
-type notification struct {
-	protocol.Notification
-	Data json.RawMessage `json:"data,omitempty"`
-}
-
 // runAndDispatch runs a script and, when it says notify, sends the result
 // to the user's desktop apps. A missing gateway is logged, not an error.
 // A manual run ignores the cooldown (the user asked for it).
@@ -268,11 +265,18 @@ func (s *Server) runAndDispatch(ctx context.Context, user, name string) (RunOutc
 	if err != nil {
 		return RunOutcome{}, err
 	}
-	out := RunOutcome{OK: true, Notify: res.Notify, Title: res.Title, Message: res.Message}
+	// The helper has fitted the output to the notification budget already;
+	// fitting it here too keeps every dispatch within one frame whatever the
+	// helper printed (Fit of a fitted output changes nothing).
+	res.Output = res.Output.Fit()
+	for _, w := range res.Warnings {
+		s.Log.Warn("script output", slog.String("user", user), slog.String("script", name), slog.String("warning", w))
+	}
+	out := RunOutcome{OK: true, Notify: res.Notify, Title: res.Title, Message: res.Message, Warnings: res.Warnings}
 	if !res.Notify {
 		return out, nil
 	}
-	n := notification{Notification: protocol.Notification{
+	n := notifyscript.Notification{Notification: protocol.Notification{
 		ID: uuid.NewString(), Title: res.Title, Message: res.Message,
 		Script: scripts.Stem(name), Timestamp: s.Now().UTC().Format(time.RFC3339),
 	}, Data: res.Data}
