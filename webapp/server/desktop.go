@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -304,8 +303,11 @@ func (s *Server) runAndDispatch(ctx context.Context, user, name string) (RunOutc
 	return out, nil
 }
 
-// image: GET /api/notifications/images/<name>.png, to a signed-in browser
-// or a desktop token. Only files in DATA_DIR/images, names validated.
+// image: GET /api/notifications/images/<name>.png|.jpg, to a signed-in
+// browser or a desktop token. Every analyst can write the images folder, so
+// images.Store.Open serves only what a publish produces (no link, FIFO,
+// device, hard link or non-image); anything else is a 404 like a missing
+// file, logged for the operator.
 func (s *Server) image(c *gin.Context) {
 	if _, err := s.Sessions.Read(c.Request); err != nil {
 		if _, err := s.checkBearer(c, false); err != nil {
@@ -318,21 +320,18 @@ func (s *Server) image(c *gin.Context) {
 		s.fail(c, apperr.BadRequest("invalid image name"))
 		return
 	}
-	path, _ := s.Images.Path(name)
-	f, err := os.Open(path)
+	img, err := s.Images.Open(name)
 	if err != nil {
+		if errors.Is(err, images.ErrNotServed) {
+			s.Log.Warn("chart image refused", slog.String("name", name), slog.Any("error", err))
+		}
 		s.fail(c, apperr.NotFound("no such image"))
 		return
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		s.fail(c, apperr.NotFound("no such image"))
-		return
-	}
+	defer img.Close()
 	h := c.Writer.Header()
-	h.Set("Content-Type", "image/png")
+	h.Set("Content-Type", img.ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, max-age=86400")
-	http.ServeContent(c.Writer, c.Request, name, st.ModTime(), f)
+	http.ServeContent(c.Writer, c.Request, name, img.Info.ModTime(), img)
 }
