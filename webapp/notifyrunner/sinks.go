@@ -46,7 +46,8 @@ func socketAbsent(path string) bool {
 
 // TelegramSink delivers through the Telegram bot's socket: /send_photo when
 // there is an image (falling back to /send if the bot refuses the photo,
-// so the text still arrives), else /send with HTML-escaped text.
+// so the text still arrives), else /send; both in HTML parse mode with the
+// text escaped and cut to Telegram's limits.
 type TelegramSink struct{ Bot *botclient.Client }
 
 // Name implements Sink.
@@ -59,7 +60,8 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 	}
 	var photoErr error
 	if a.ImagePath != "" {
-		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath, Caption: botclient.Caption(a.Title, a.Message)})
+		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath,
+			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML})
 		if photoErr == nil {
 			return nil
 		}

@@ -247,7 +247,8 @@ func TestRunDeliversToBothSinksAndSurvivesBrokenScripts(t *testing.T) {
 	if len(reqs) != 2 {
 		t.Fatalf("bot got %d requests: %+v", len(reqs), reqs)
 	}
-	if reqs[0].Path != "/send_photo" || reqs[0].User != user || reqs[0].Caption != "Revenue <b>drop</b> & co\nDown 20%\n<script>x</script>" ||
+	if reqs[0].Path != "/send_photo" || reqs[0].User != user || reqs[0].ParseMode != "HTML" ||
+		reqs[0].Caption != "<b>Revenue &lt;b&gt;drop&lt;/b&gt; &amp; co</b>\nDown 20%\n&lt;script&gt;x&lt;/script&gt;" ||
 		!bytes.Equal(reqs[0].Photo, chartBytes) || !strings.HasPrefix(reqs[0].PhotoPath, e.images+"/") {
 		t.Fatalf("photo request %+v (photo error %q)", reqs[0], reqs[0].PhotoErr)
 	}
