@@ -3,6 +3,8 @@ package server_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +72,42 @@ print(json.dumps({"notify": True, "title": "big", "message": "&" * 5000, "data":
 	checkBig("desktop API")
 	if !strings.Contains(e.logs.String(), "message cut to 3500 characters") {
 		t.Fatalf("cut not logged:\n%s", e.logs.String())
+	}
+}
+
+// The helper runs as the analyst, who can tamper with it (ptrace, same
+// uid): the webapp fits what it prints again before dispatching. Here a
+// stand-in helper prints an oversized result directly.
+func TestRunFitsWhatTheHelperPrints(t *testing.T) {
+	fake := filepath.Join(t.TempDir(), "notify-scripts")
+	if err := os.WriteFile(fake, []byte(`#!/usr/bin/env python3
+import json
+print(json.dumps({"notify": True, "script": "x", "title": "<" * 10000, "message": "m" * 100000,
+  "data": {"rows": "x" * 300000}, "image_url": "/api/notifications/images/../../secret.png"}))
+`), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	real := helper
+	helper = fake
+	e := newEnv(t, envOpts{})
+	helper = real
+	tok := e.gw.Token(t, "petr")
+	typ, app := e.connect(tok)
+	if typ != protocol.TypeAuthOK {
+		t.Fatal(typ)
+	}
+	app.conn.SetReadLimit(protocol.MaxFrameBytes)
+	if a := e.bearer(http.MethodPost, protocol.PathDesktopRunScript, tok, `{"name":"x.py"}`); a.status != 200 {
+		t.Fatalf("run: %d %s", a.status, a.body)
+	}
+	f := app.next(10 * time.Second)
+	if f == nil || len([]rune(f["title"].(string))) != notifyscript.MaxTitleRunes || len([]rune(f["message"].(string))) != notifyscript.MaxMessageRunes {
+		t.Fatalf("notification not fitted (nil: %v)", f == nil)
+	}
+	if d, _ := f["data"].(map[string]any); d["dropped"] == nil {
+		t.Fatalf("data %v", d)
+	}
+	if _, ok := f["image_url"]; ok {
+		t.Fatalf("image_url passed on: %v", f["image_url"])
 	}
 }
