@@ -29,6 +29,10 @@ const DefaultCooldown = time.Hour
 // MaxCooldown bounds a cooldown so a typo cannot silence a script for years.
 const MaxCooldown = 366 * 24 * time.Hour
 
+// MaxImagePathBytes is PATH_MAX: a longer image_path is dropped, with a
+// warning.
+const MaxImagePathBytes = 4096
+
 // Bounds on what a script hands over, from the notification budget in
 // gateway/protocol. A longer title or message is cut and a bigger data
 // object replaced by a DataDropped marker (each with a warning), never
@@ -103,11 +107,20 @@ func ParseOutput(stdout []byte) (Output, error) {
 	}
 	if w.ImagePath != nil {
 		out.ImagePath = strings.TrimSpace(*w.ImagePath)
+		// No system opens a longer path; dropping it here keeps a
+		// megabyte of "path" out of the logs and the Run answer.
+		if len(out.ImagePath) > MaxImagePathBytes {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("image_path is longer than %d bytes; the alert goes without the image", MaxImagePathBytes))
+			out.ImagePath = ""
+		}
 	}
 	if w.Cooldown != nil {
 		out.Cooldown = strings.TrimSpace(*w.Cooldown)
 		if _, err := ParseCooldown(out.Cooldown); err != nil {
+			// Not kept: the state and the Run answer hold only a cooldown
+			// that means something (and a bounded warning says which not).
 			out.Warnings = append(out.Warnings, err.Error()+"; using the default "+FormatCooldown(DefaultCooldown))
+			out.Cooldown = ""
 		}
 	}
 	if d := bytes.TrimSpace(w.Data); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
@@ -254,17 +267,29 @@ func ParseCooldown(s string) (time.Duration, error) {
 	}
 	unit, ok := cooldownUnits[s[len(s)-1]]
 	if !ok {
-		return 0, fmt.Errorf("cooldown %q: use a number and a unit s, m, h, d or w (like 30m, 1h, 1d)", s)
+		return 0, fmt.Errorf("cooldown %q: use a number and a unit s, m, h, d or w (like 30m, 1h, 1d)", short(s))
 	}
 	n, err := strconv.ParseUint(s[:len(s)-1], 10, 32)
 	if err != nil {
-		return 0, fmt.Errorf("cooldown %q: use a number and a unit s, m, h, d or w (like 30m, 1h, 1d)", s)
+		return 0, fmt.Errorf("cooldown %q: use a number and a unit s, m, h, d or w (like 30m, 1h, 1d)", short(s))
 	}
 	d := time.Duration(n) * unit
 	if d > MaxCooldown || d/unit != time.Duration(n) {
 		return 0, fmt.Errorf("cooldown %q is longer than %s", s, FormatCooldown(MaxCooldown))
 	}
 	return d, nil
+}
+
+// short is s for an error message: at most 32 bytes of it, whole runes.
+func short(s string) string {
+	if len(s) <= 32 {
+		return s
+	}
+	cut := 32
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // FormatCooldown writes d in the largest unit that divides it ("1h", "90m").

@@ -162,3 +162,21 @@ func TestFitCutsTextFromElsewhere(t *testing.T) {
 		t.Fatalf("message %d runes, warnings %v", n, o.Warnings)
 	}
 }
+
+// A script's other strings do not grow the logs, the state or the Run
+// answer either: a bad cooldown is echoed short and not kept, an
+// impossible image_path is dropped.
+func TestParseOutputBoundsOtherStrings(t *testing.T) {
+	out, err := ParseOutput([]byte(`{"notify": true, "cooldown": "` + strings.Repeat("9", 100000) + `", "image_path": "/` + strings.Repeat("a", 5000) + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Cooldown != "" || out.ImagePath != "" || out.CooldownDuration() != DefaultCooldown || len(out.Warnings) != 2 {
+		t.Fatalf("cooldown %d bytes, image_path %d bytes, warnings %v", len(out.Cooldown), len(out.ImagePath), out.Warnings)
+	}
+	for _, w := range out.Warnings {
+		if len(w) > 200 {
+			t.Fatalf("warning of %d bytes", len(w))
+		}
+	}
+}
