@@ -19,7 +19,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unicode/utf8"
+	"unicode/utf16"
 )
 
 // DefaultSocket is where the bot listens (NOTIFY_BOT_SOCKET overrides it).
@@ -32,10 +32,12 @@ const (
 	ParseModeHTML = "HTML"
 )
 
-// Telegram's limits: a message's text and a photo's caption, in characters.
+// Telegram's limits on a message's text and a photo's caption. Telegram
+// counts UTF-16 code units, not characters: an emoji outside the Basic
+// Multilingual Plane takes two.
 const (
-	MaxTextRunes    = 4096
-	MaxCaptionRunes = 1024
+	MaxTextUnits    = 4096
+	MaxCaptionUnits = 1024
 )
 
 // ErrUnavailable means nothing listens on the socket: the bot is not running.
@@ -55,6 +57,7 @@ type SendPhotoRequest struct {
 	User      string `json:"user"`
 	PhotoPath string `json:"photo_path"`
 	Caption   string `json:"caption,omitempty"`
+	ParseMode string `json:"parse_mode,omitempty"`
 }
 
 // Client sends to the bot socket. Safe for concurrent use.
@@ -133,44 +136,71 @@ func (c *Client) post(ctx context.Context, path string, body any) error {
 
 // FormatHTML renders an alert as a Telegram HTML message: the title in bold,
 // the message, the script's name in italics. Every piece of text is escaped
-// (a title such as "<b>" shows as written, never as markup) and the message
-// is cut so the whole stays within Telegram's limit.
+// (a title such as "<b>" shows as written, never as markup) and cut so that
+// the whole message, markup included, is at most MaxTextUnits UTF-16 code
+// units: more than Telegram counts after parsing the markup, so it always
+// fits.
 func FormatHTML(title, message, script string) string {
 	var head, foot string
 	if title != "" {
-		head = "<b>" + html.EscapeString(cut(title, 256)) + "</b>\n"
+		head = "<b>" + EscapeHTML(title, 512) + "</b>\n"
 	}
 	if script != "" {
-		foot = "\n<i>" + html.EscapeString(cut(script, 128)) + "</i>"
+		foot = "\n<i>" + EscapeHTML(script, 256) + "</i>"
 	}
-	// The limit counts the text after the markup is parsed; leave room for
-	// the title, the script and the separators.
-	room := MaxTextRunes - utf8.RuneCountInString(title) - utf8.RuneCountInString(script) - 8
-	body := html.EscapeString(cut(message, room))
+	body := EscapeHTML(message, MaxTextUnits-UTF16Len(head)-UTF16Len(foot))
 	if body == "" && head == "" {
 		body = "(empty alert)"
 	}
 	return strings.TrimSuffix(head+body, "\n") + foot
 }
 
-// Caption is the plain-text caption of a photo: title and message, cut to
-// Telegram's caption limit. /send_photo has no parse mode, so nothing is
-// escaped: the bot sends the caption as plain text.
+// Caption is a photo's caption in Telegram's HTML parse mode (send it with
+// ParseMode: ParseModeHTML): the title in bold and the message, escaped and
+// cut to MaxCaptionUnits UTF-16 code units, markup included.
 func Caption(title, message string) string {
-	s := strings.TrimSpace(title + "\n" + message)
-	return cut(s, MaxCaptionRunes)
+	var head string
+	if title != "" {
+		head = "<b>" + EscapeHTML(title, 256) + "</b>"
+		if message != "" {
+			head += "\n"
+		}
+	}
+	return head + EscapeHTML(message, MaxCaptionUnits-UTF16Len(head))
 }
 
-// cut shortens s to at most n runes, ending with "…" when it was cut. It
-// works on runes of the unescaped text, so it never splits a character or
-// an HTML entity.
-func cut(s string, n int) string {
-	if n <= 0 {
+// EscapeHTML escapes s for Telegram's HTML parse mode and cuts the escaped
+// text to at most maxUnits UTF-16 code units, ending with "…" when it was
+// cut. It measures the text as escaped and cuts between characters, so an
+// entity ("&amp;") or a surrogate pair (an emoji) is never split.
+func EscapeHTML(s string, maxUnits int) string {
+	escaped := html.EscapeString(s)
+	if UTF16Len(escaped) <= maxUnits {
+		return escaped
+	}
+	if maxUnits <= 0 {
 		return ""
 	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
+	var b strings.Builder
+	room := maxUnits - 1 // for the "…"
+	for _, r := range s {
+		piece := html.EscapeString(string(r))
+		n := UTF16Len(piece)
+		if n > room {
+			break
+		}
+		b.WriteString(piece)
+		room -= n
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	b.WriteString("…")
+	return b.String()
+}
+
+// UTF16Len is the length of s in UTF-16 code units, as Telegram counts.
+func UTF16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/safeopen"
 )
 
 // DefaultMaxBytes is the largest image taken (NOTIFY_MAX_IMAGE_BYTES).
@@ -44,10 +45,12 @@ type Published struct {
 	URL  string // /api/notifications/images/<Name>
 }
 
-// Publish checks src and copies it into dir. The copy is written under a
-// temporary name and renamed, so the webapp never serves half a file; it is
-// readable by the webapp's group (0644 inside a folder the operator
-// restricts). Errors wrap ErrRefused when the file itself is at fault.
+// Publish checks src and copies it into dir. src must be the absolute path
+// of a regular file of at most maxBytes; a symbolic link is refused, not
+// followed. The copy is written under a temporary name and renamed, so the
+// webapp never serves half a file; it is readable by the webapp's group
+// (0644 inside a folder the operator restricts). Errors wrap ErrRefused when
+// the file itself is at fault.
 func Publish(src, dir string, maxBytes int64) (Published, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
@@ -55,28 +58,13 @@ func Publish(src, dir string, maxBytes int64) (Published, error) {
 	if !filepath.IsAbs(src) {
 		return Published{}, fmt.Errorf("%w: image_path %q must be an absolute path", ErrRefused, src)
 	}
-	f, err := os.Open(src)
+	// The path is the script's: it may name a FIFO (open(2) would block past
+	// the script's timeout, holding the runner's lock), a device, or a link.
+	// safeopen refuses them without blocking, and reads at most maxBytes
+	// even if the file grows meanwhile.
+	data, err := safeopen.ReadFile(src, maxBytes)
 	if err != nil {
-		return Published{}, fmt.Errorf("%w: %v", ErrRefused, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return Published{}, fmt.Errorf("%w: %v", ErrRefused, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return Published{}, fmt.Errorf("%w: %s is not a regular file", ErrRefused, src)
-	}
-	if fi.Size() > maxBytes {
-		return Published{}, fmt.Errorf("%w: %s is %d bytes, more than the %d allowed", ErrRefused, src, fi.Size(), maxBytes)
-	}
-	// Read at most one byte past the limit: the file may grow after Stat.
-	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
-	if err != nil {
-		return Published{}, fmt.Errorf("%w: %v", ErrRefused, err)
-	}
-	if int64(len(data)) > maxBytes {
-		return Published{}, fmt.Errorf("%w: %s is more than %d bytes", ErrRefused, src, maxBytes)
+		return Published{}, fmt.Errorf("%w: image_path: %v", ErrRefused, err)
 	}
 	ext, err := check(data)
 	if err != nil {

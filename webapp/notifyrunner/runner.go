@@ -139,7 +139,7 @@ func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
 
 	a := Alert{
 		ID: uuid.NewString(), User: r.User, Title: out.Title, Message: out.Message,
-		Script: stem, Timestamp: ranAt.Format(time.RFC3339),
+		Script: stem, Timestamp: ranAt.Format(time.RFC3339), Data: out.Data,
 	}
 	var published *notifyimage.Published
 	if out.ImagePath != "" {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/keboola/analyst-alerts/internal/safeopen"
 )
 
 // State is what is remembered about one script between runs, in
@@ -46,13 +48,18 @@ func (s State) InCooldown(now time.Time, d time.Duration) (bool, time.Time) {
 	return now.Before(until), until
 }
 
+// maxStateBytes bounds a state file; ours are a few hundred bytes.
+const maxStateBytes = 64 << 10
+
 func (h Home) statePath(stem string) string { return filepath.Join(h.StateDir(), stem+".json") }
 
 // LoadState reads a script's state; a missing file is the zero State. A
 // corrupt file is an error, so a cooldown is never silently forgotten.
 func (h Home) LoadState(stem string) (State, error) {
 	var s State
-	b, err := os.ReadFile(h.statePath(stem))
+	// safeopen: a FIFO or a link planted in place of the file must not
+	// block the runner or the helper (the webapp waits on its list).
+	b, err := safeopen.ReadFile(h.statePath(stem), maxStateBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/keboola/analyst-alerts/webapp/apperr"
 	"github.com/keboola/analyst-alerts/webapp/images"
 	"github.com/keboola/analyst-alerts/webapp/links"
+	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/session"
 )
@@ -264,6 +264,9 @@ type RunOutcome struct {
 	Delivered int    `json:"delivered"`           // live desktop connections reached
 	Gateway   string `json:"gateway"`             // "ok", "unavailable", "error" or "" (nothing sent)
 	Image     string `json:"image_url,omitempty"` // chart, when the script made one
+	// Warnings say what was cut to fit a notification (long text, data too
+	// large) or why an output field was not used.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // dashboardRun: POST /dashboard/scripts/run (signed in) -> RunOutcome.
@@ -302,13 +305,6 @@ func readRunRequest(c *gin.Context) (string, error) {
 	return req.Name, nil
 }
 
-// notification is what a run dispatches: the seed's fields plus the
-// script's data object, passed through.
-type notification struct {
-	protocol.Notification
-	Data json.RawMessage `json:"data,omitempty"`
-}
-
 // runAndDispatch runs a script and, when it says notify, sends the result
 // to the user's desktop apps. A missing gateway is logged, not an error.
 // A manual run ignores the cooldown (the user asked for it).
@@ -317,11 +313,18 @@ func (s *Server) runAndDispatch(ctx context.Context, user, name string) (RunOutc
 	if err != nil {
 		return RunOutcome{}, err
 	}
-	out := RunOutcome{OK: true, Notify: res.Notify, Title: res.Title, Message: res.Message}
+	// The helper has fitted the output to the notification budget already;
+	// fitting it here too keeps every dispatch within one frame whatever the
+	// helper printed (Fit of a fitted output changes nothing).
+	res.Output = res.Output.Fit()
+	for _, w := range res.Warnings {
+		s.Log.Warn("script output", slog.String("user", user), slog.String("script", name), slog.String("warning", w))
+	}
+	out := RunOutcome{OK: true, Notify: res.Notify, Title: res.Title, Message: res.Message, Warnings: res.Warnings}
 	if !res.Notify {
 		return out, nil
 	}
-	n := notification{Notification: protocol.Notification{
+	n := notifyscript.Notification{Notification: protocol.Notification{
 		ID: uuid.NewString(), Title: res.Title, Message: res.Message,
 		Script: scripts.Stem(name), Timestamp: s.Now().UTC().Format(time.RFC3339),
 	}, Data: res.Data}
@@ -349,8 +352,11 @@ func (s *Server) runAndDispatch(ctx context.Context, user, name string) (RunOutc
 	return out, nil
 }
 
-// image: GET /api/notifications/images/<name>.png, to a signed-in browser
-// or a desktop token. Only files in DATA_DIR/images, names validated.
+// image: GET /api/notifications/images/<name>.png|.jpg, to a signed-in
+// browser or a desktop token. Every analyst can write the images folder, so
+// images.Store.Open serves only what a publish produces (no link, FIFO,
+// device, hard link or non-image); anything else is a 404 like a missing
+// file, logged for the operator.
 func (s *Server) image(c *gin.Context) {
 	if _, err := s.Sessions.Read(c.Request); err != nil {
 		if _, err := s.checkBearer(c); err != nil {
@@ -363,21 +369,18 @@ func (s *Server) image(c *gin.Context) {
 		s.fail(c, apperr.BadRequest("invalid image name"))
 		return
 	}
-	path, _ := s.Images.Path(name)
-	f, err := os.Open(path)
+	img, err := s.Images.Open(name)
 	if err != nil {
+		if errors.Is(err, images.ErrNotServed) {
+			s.Log.Warn("chart image refused", slog.String("name", name), slog.Any("error", err))
+		}
 		s.fail(c, apperr.NotFound("no such image"))
 		return
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		s.fail(c, apperr.NotFound("no such image"))
-		return
-	}
+	defer img.Close()
 	h := c.Writer.Header()
-	h.Set("Content-Type", "image/png")
+	h.Set("Content-Type", img.ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, max-age=86400")
-	http.ServeContent(c.Writer, c.Request, name, st.ModTime(), f)
+	http.ServeContent(c.Writer, c.Request, name, img.Info.ModTime(), img)
 }
