@@ -120,18 +120,18 @@ type App struct {
 	images   *images.Cache
 	settings string // path of settings.json
 
-	mu     sync.Mutex
+	mu sync.Mutex
 	// linkState is the one-time value of the last Sign in (sent to the
 	// portal, expected back in the deep link), made at linkStateAt.
 	linkState   string
 	linkStateAt time.Time
 	pending     *pendingLink
 	server      string
-	api    *webapi.Client
-	notice string
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	api         *webapi.Client
+	notice      string
+	ctx         context.Context
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
 }
 
 // New opens the store and settings and loads the token; nothing runs
