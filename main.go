@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	goruntime "runtime"
+	"time"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -106,6 +107,13 @@ func run(args, env []string, stderr io.Writer) int {
 		},
 		OnStartup: func(ctx context.Context) {
 			sh.Started(ctx)
+			if shell.OtherInstanceRunning(config.AppID) {
+				// A second launch on Linux: Wails forwards the arguments (the
+				// sign-in link) to the running app and exits right after this
+				// starts. Should it fail to, this copy goes on as the app.
+				slog.Info("another instance is running; handing the arguments over")
+				time.Sleep(5 * time.Second)
+			}
 			if goruntime.GOOS != "darwin" {
 				startTray() // after Wails' single-instance check: no duplicate icon
 			}
