@@ -24,8 +24,14 @@ const callTimeout = 30 * time.Second
 // State is the header/settings state.
 func (p *API) State() State { return p.a.State() }
 
-// Notifications lists the stored notifications, newest first.
-func (p *API) Notifications() []store.Item { return p.a.store.List() }
+// Notifications lists the stored notifications, newest first; an empty
+// list is [] (never null, which the page cannot render).
+func (p *API) Notifications() []store.Item {
+	if l := p.a.store.List(); l != nil {
+		return l
+	}
+	return []store.Item{}
+}
 
 // Notification returns one notification.
 func (p *API) Notification(id string) (store.Item, error) {
@@ -95,8 +101,10 @@ func (p *API) ConfirmSignIn() error {
 	return p.a.signIn(pl.link)
 }
 
-// CancelSignIn drops the sign-in link waiting for confirmation.
-func (p *API) CancelSignIn() {
+// CancelSignIn drops the sign-in link waiting for confirmation. (It
+// returns an error, always nil, like every bound method: Wails' browser IPC
+// in dev builds never answers a call to a method without results.)
+func (p *API) CancelSignIn() error {
 	p.a.mu.Lock()
 	pl := p.a.pending
 	p.a.pending = nil
@@ -105,6 +113,7 @@ func (p *API) CancelSignIn() {
 		slog.Info("sign-in link declined by the user", slog.String("user", pl.link.Username()))
 	}
 	p.a.emitState()
+	return nil
 }
 
 // SignOut deletes the token and disconnects.

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -360,6 +361,11 @@ func TestSignInLinkNeedsTheAppsValueOrTheUsersYes(t *testing.T) {
 	r := newRecorder()
 	a := e.start(t, r)
 	kc := auth.OSKeychain{Service: e.cfg.KeyringService}
+	// (A fresh app's list is [] for the page, not null: the page rendered
+	// nothing after declining a sign-in with an empty list.)
+	if b, _ := json.Marshal(a.API().Notifications()); string(b) != "[]" {
+		t.Fatalf("empty list sent as %s", b)
+	}
 
 	// A token the server did not sign: refused, nothing stored.
 	forged, _, err := protocol.IssueToken([]byte("not-the-servers-secret-0123456789abcdef"), e.gw.Issuer, "mallory", time.Now())

@@ -21,7 +21,7 @@ export class Controller {
 
   async start(): Promise<void> {
     this.state = await this.api.state();
-    this.items = await this.api.notifications();
+    this.items = (await this.api.notifications()) ?? [];
     this.view = this.state.account.signed_in ? "list" : "signin";
     this.render();
   }
@@ -35,7 +35,7 @@ export class Controller {
   }
 
   async onNotifications(): Promise<void> {
-    this.items = await this.api.notifications();
+    this.items = (await this.api.notifications()) ?? [];
     this.render();
   }
 
