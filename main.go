@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	goruntime "runtime"
+	"time"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -28,6 +29,7 @@ import (
 	"github.com/keboola/analyst-alerts/desktop/apperr"
 	"github.com/keboola/analyst-alerts/desktop/applog"
 	"github.com/keboola/analyst-alerts/desktop/config"
+	"github.com/keboola/analyst-alerts/desktop/handoff"
 	"github.com/keboola/analyst-alerts/desktop/popover"
 	"github.com/keboola/analyst-alerts/desktop/shell"
 	"github.com/keboola/analyst-alerts/desktop/tray"
@@ -36,7 +38,20 @@ import (
 //go:embed all:frontend/dist
 var assets embed.FS
 
-func main() { os.Exit(run(os.Args, os.Environ(), os.Stderr)) }
+func main() {
+	// A sign-in link in the arguments holds the token: re-execute (same
+	// process) without it, so ps and /proc/<pid>/cmdline of the running app
+	// never show it, and get it back from the inherited pipe. os.Args gets
+	// it back in memory only, for Wails' single-instance hand-over, which
+	// forwards os.Args[1:] to the running app over the session bus.
+	if cfg, err := config.FromEnviron(os.Environ()); err == nil {
+		if err := handoff.Hide(os.Args, cfg.Scheme); err != nil {
+			fmt.Fprintln(os.Stderr, "analyst-alerts:", err)
+		}
+	}
+	os.Args = handoff.Restore(os.Args)
+	os.Exit(run(os.Args, os.Environ(), os.Stderr))
+}
 
 func run(args, env []string, stderr io.Writer) int {
 	cfg, err := config.FromEnviron(env)
@@ -92,11 +107,20 @@ func run(args, env []string, stderr io.Writer) int {
 		},
 		OnStartup: func(ctx context.Context) {
 			sh.Started(ctx)
+			if shell.OtherInstanceRunning(config.AppID) {
+				// A second launch on Linux: Wails forwards the arguments (the
+				// sign-in link) to the running app and exits right after this
+				// starts. Should it fail to, this copy goes on as the app.
+				slog.Info("another instance is running; handing the arguments over")
+				time.Sleep(5 * time.Second)
+			}
 			if goruntime.GOOS != "darwin" {
 				startTray() // after Wails' single-instance check: no duplicate icon
 			}
 			a.Start()
-			a.HandleArgs(args[1:]) // Linux/Windows: the sign-in link as an argument
+			// Linux/Windows: the sign-in link as an argument. Off the UI
+			// thread: the link is checked with the server first.
+			go a.HandleArgs(args[1:])
 		},
 		OnDomReady: func(ctx context.Context) { sh.DomReady(ctx, a.HandleNotificationClick) },
 		OnShutdown: func(ctx context.Context) {
@@ -107,14 +131,14 @@ func run(args, env []string, stderr io.Writer) int {
 		SingleInstanceLock: &options.SingleInstanceLock{
 			UniqueId: config.AppID,
 			OnSecondInstanceLaunch: func(d options.SecondInstanceData) {
-				a.HandleArgs(d.Args) // a later sign-in link reaches the running app
 				sh.Show()
+				go a.HandleArgs(d.Args) // a later sign-in link reaches the running app
 			},
 		},
 		Bind:           []any{a.API()},
 		ErrorFormatter: apperr.Format,
 		Mac: &mac.Options{
-			OnUrlOpen:            func(url string) { a.HandleDeepLink(url) },
+			OnUrlOpen:            func(url string) { go a.HandleDeepLink(url) },
 			WebviewIsTransparent: true,
 			About:                &mac.AboutInfo{Title: "Analyst Alerts", Message: "Real-time alerts from your analyst scripts."},
 		},

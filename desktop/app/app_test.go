@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/zalando/go-keyring"
 
+	"github.com/keboola/analyst-alerts/desktop/apperr"
 	"github.com/keboola/analyst-alerts/desktop/auth"
 	"github.com/keboola/analyst-alerts/desktop/config"
 	"github.com/keboola/analyst-alerts/desktop/connection"
@@ -99,6 +102,7 @@ func (r *recorder) waitState(t *testing.T, ok func(State) bool) State {
 func connected(s State) bool { return s.Connection.State == connection.Connected }
 
 type env struct {
+	opened  chan string // pages the app opened in "the browser"
 	gw      *gatewaytest.Gateway
 	web     *webappstandin.Server
 	webURL  string
@@ -132,14 +136,44 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) start(t *testing.T, r *recorder) *App {
+	if e.opened == nil {
+		e.opened = make(chan string, 10)
+	}
 	a, err := New(Deps{Config: e.cfg, Notifier: r, UI: r, Badge: r,
-		Browser: func(string) error { return nil }})
+		Browser: func(u string) error { e.opened <- u; return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.Start()
 	t.Cleanup(a.Stop)
 	return a
+}
+
+// requestSignIn clicks Sign in and returns the one-time value the app put
+// in the portal's address.
+func (e *env) requestSignIn(t *testing.T, a *App) string {
+	t.Helper()
+	if err := a.API().SignIn(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case raw := <-e.opened:
+		u, err := url.Parse(raw)
+		if err != nil || u.Path != protocol.PathDesktopLink || u.Query().Get(protocol.LinkStateParam) == "" {
+			t.Fatalf("sign-in page %q", raw)
+		}
+		return u.Query().Get(protocol.LinkStateParam)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Sign in opened no page")
+		return ""
+	}
+}
+
+// signIn is the proper flow: Sign in opens the portal with a one-time
+// value, the portal hands it back in the link with user's token.
+func (e *env) signIn(t *testing.T, a *App, user string) error {
+	t.Helper()
+	return a.HandleDeepLink(protocol.DeepLinkWithState("", e.gw.Token(t, user), e.requestSignIn(t, a)))
 }
 
 func (e *env) dispatch(t *testing.T, n protocol.Notification) {
@@ -161,7 +195,7 @@ func TestSignInNotifyRestartResumeWithSummary(t *testing.T) {
 	if err := a.HandleDeepLink("keboola-analyst://evil?token=x.y.z"); err == nil {
 		t.Fatal("hostile link accepted")
 	}
-	a.HandleArgs([]string{"/usr/bin/app", protocol.DeepLink("", e.gw.Token(t, "petr"))})
+	a.HandleArgs([]string{"/usr/bin/app", protocol.DeepLinkWithState("", e.gw.Token(t, "petr"), e.requestSignIn(t, a))})
 	s := r.waitState(t, connected)
 	if s.Account.Username != "petr" || s.Connection.Username != "petr" {
 		t.Fatalf("state %+v", s)
@@ -235,7 +269,9 @@ func TestRunScriptResultArrivesAsNotification(t *testing.T) {
 	e := newEnv(t)
 	r := newRecorder()
 	a := e.start(t, r)
-	a.HandleDeepLink(protocol.DeepLink("", e.gw.Token(t, "petr")))
+	if err := e.signIn(t, a, "petr"); err != nil {
+		t.Fatal(err)
+	}
 	r.waitState(t, connected)
 	time.Sleep(300 * time.Millisecond)
 	api := a.API()
@@ -266,7 +302,9 @@ func TestRevokedTokenSignsOutWithNotice(t *testing.T) {
 	e := newEnv(t)
 	r := newRecorder()
 	a := e.start(t, r)
-	a.HandleDeepLink(protocol.DeepLink("", e.gw.Token(t, "petr")))
+	if err := e.signIn(t, a, "petr"); err != nil {
+		t.Fatal(err)
+	}
 	r.waitState(t, connected)
 	// Unlink on the server: the webapp refuses the token from now on and
 	// the gateway closes the session with an auth_error.
@@ -292,7 +330,9 @@ func TestSignOutDisconnects(t *testing.T) {
 	e := newEnv(t)
 	r := newRecorder()
 	a := e.start(t, r)
-	a.HandleDeepLink(protocol.DeepLink("", e.gw.Token(t, "petr")))
+	if err := e.signIn(t, a, "petr"); err != nil {
+		t.Fatal(err)
+	}
 	r.waitState(t, connected)
 	if err := a.API().SignOut(); err != nil {
 		t.Fatal(err)
@@ -309,5 +349,111 @@ func TestSignOutDisconnects(t *testing.T) {
 			t.Fatalf("still %d connections", h.Connections)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSignInLinkNeedsTheAppsValueOrTheUsersYes: any web page can open a
+// sign-in link. A forged token changes nothing; a link this app did not ask
+// for, or one for another account, waits for the user; the proper flow
+// signs in.
+func TestSignInLinkNeedsTheAppsValueOrTheUsersYes(t *testing.T) {
+	e := newEnv(t)
+	r := newRecorder()
+	a := e.start(t, r)
+	kc := auth.OSKeychain{Service: e.cfg.KeyringService}
+	// (A fresh app's list is [] for the page, not null: the page rendered
+	// nothing after declining a sign-in with an empty list.)
+	if b, _ := json.Marshal(a.API().Notifications()); string(b) != "[]" {
+		t.Fatalf("empty list sent as %s", b)
+	}
+
+	// A token the server did not sign: refused, nothing stored.
+	forged, _, err := protocol.IssueToken([]byte("not-the-servers-secret-0123456789abcdef"), e.gw.Issuer, "mallory", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.HandleDeepLink(protocol.DeepLink("", forged)); apperr.CodeOf(err) != apperr.BadLink {
+		t.Fatalf("forged token: %v", err)
+	}
+	if s := a.State(); s.Account.SignedIn || s.PendingSignIn != nil || s.Notice != "The server does not accept this sign-in link" {
+		t.Fatalf("after a forged link: %+v", s)
+	}
+	if _, err := kc.Get(); !errors.Is(err, auth.ErrNoToken) {
+		t.Fatal("forged token stored")
+	}
+
+	// A real token without the app's value (a seed portal, or a page that
+	// holds someone's token): the user is asked; declining changes nothing.
+	r.mu.Lock()
+	shown := r.shown
+	r.mu.Unlock()
+	if err := a.HandleDeepLink(protocol.DeepLink("", e.gw.Token(t, "mallory"))); err != nil {
+		t.Fatal(err)
+	}
+	s := a.State()
+	if s.Account.SignedIn || s.PendingSignIn == nil || *s.PendingSignIn != (PendingSignIn{Username: "mallory"}) {
+		t.Fatalf("link without state: %+v", s)
+	}
+	r.mu.Lock()
+	if r.shown == shown {
+		t.Error("the window was not shown to ask")
+	}
+	r.mu.Unlock()
+	a.API().CancelSignIn()
+	if s := a.State(); s.Account.SignedIn || s.PendingSignIn != nil {
+		t.Fatalf("after declining: %+v", s)
+	}
+	if err := a.API().ConfirmSignIn(); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("confirm with nothing waiting: %v", err)
+	}
+
+	// A value the app never made is no better than none.
+	if err := a.HandleDeepLink(protocol.DeepLinkWithState("", e.gw.Token(t, "mallory"), "guessedguessedguessed")); err != nil {
+		t.Fatal(err)
+	}
+	if s := a.State(); s.Account.SignedIn || s.PendingSignIn == nil || s.PendingSignIn.Requested {
+		t.Fatalf("link with a wrong state: %+v", s)
+	}
+	a.API().CancelSignIn()
+
+	// The proper flow signs in at once.
+	if err := e.signIn(t, a, "petr"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, connected)
+	if s := a.State(); s.Account.Username != "petr" || s.PendingSignIn != nil {
+		t.Fatalf("proper flow: %+v", s)
+	}
+
+	// Its value is used up: the same link again must ask.
+	// A proper flow for another account asks too; confirming switches.
+	st := e.requestSignIn(t, a)
+	if err := a.HandleDeepLink(protocol.DeepLinkWithState("", e.gw.Token(t, "anna"), st)); err != nil {
+		t.Fatal(err)
+	}
+	s = a.State()
+	if s.Account.Username != "petr" || s.PendingSignIn == nil ||
+		*s.PendingSignIn != (PendingSignIn{Username: "anna", Current: "petr", Requested: true}) {
+		t.Fatalf("another account: %+v", s)
+	}
+	if tok, _ := kc.Get(); tok == "" || a.session.Account().Username != "petr" {
+		t.Fatal("the account changed before the user confirmed")
+	}
+	if err := a.HandleDeepLink(protocol.DeepLinkWithState("", e.gw.Token(t, "petr"), st)); err != nil {
+		t.Fatal(err)
+	}
+	if s := a.State(); s.PendingSignIn == nil || s.PendingSignIn.Requested {
+		t.Fatalf("a used value was taken again: %+v", s)
+	}
+	a.API().CancelSignIn()
+	if err := a.HandleDeepLink(protocol.DeepLinkWithState("", e.gw.Token(t, "anna"), e.requestSignIn(t, a))); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.API().ConfirmSignIn(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, func(s State) bool { return connected(s) && s.Connection.Username == "anna" })
+	if s := a.State(); s.Account.Username != "anna" || s.PendingSignIn != nil {
+		t.Fatalf("after confirming: %+v", s)
 	}
 }

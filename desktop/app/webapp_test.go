@@ -87,7 +87,7 @@ print(json.dumps({"notify": True, "title": "Revenue drop", "message": "Fell 32%\
 	e := &env{gw: gw, cfg: acfg}
 	r := newRecorder()
 	a := e.start(t, r)
-	if err := a.HandleDeepLink(protocol.DeepLink("", gw.Token(t, "petr"))); err != nil {
+	if err := e.signIn(t, a, "petr"); err != nil {
 		t.Fatal(err)
 	}
 	r.waitState(t, connected)

@@ -268,8 +268,8 @@ func (c *Conn) watch(ctx context.Context) {
 }
 
 type readResult struct {
-	data []byte
-	err  error
+	frame
+	err error
 }
 
 // link runs one connection from dial to its end and says why it ended.
@@ -295,7 +295,8 @@ func (c *Conn) link(ctx context.Context) error {
 		return fmt.Errorf("connect to %s: %w", url, err)
 	}
 	defer ws.Close()
-	ws.SetReadLimit(protocol.MaxFrameBytes)
+	// No ws.SetReadLimit: readFrame bounds what is kept to MaxFrameBytes and
+	// reads a larger frame past, so the link survives it (see readFrame).
 
 	resume := c.o.Cursor()
 	if resume == nil {
@@ -310,9 +311,14 @@ func (c *Conn) link(ctx context.Context) error {
 	frames := make(chan readResult)
 	go func() {
 		for {
-			_, data, err := ws.ReadMessage()
+			var r readResult
+			_, rd, err := ws.NextReader()
+			if err == nil {
+				r.frame, err = readFrame(rd, protocol.MaxFrameBytes)
+			}
+			r.err = err
 			select {
-			case frames <- readResult{data, err}:
+			case frames <- r:
 			case <-lctx.Done():
 				return
 			}
@@ -369,15 +375,25 @@ func (c *Conn) link(ctx context.Context) error {
 				}
 				return fmt.Errorf("link closed during sign-in: %w", r.err)
 			}
-			var head struct {
-				Type string `json:"type"`
-			}
-			if err := json.Unmarshal(r.data, &head); err != nil {
-				c.log.Warn("ignoring a frame that is not JSON", slog.Int("bytes", len(r.data)))
-				continue
+			typ, err := frameType(r.data)
+			if r.tooBig || err != nil {
+				// A frame the app cannot read. If it is a notification, say so
+				// in the list and move the cursor past it; otherwise ignore it.
+				h := r.head
+				if !r.tooBig {
+					h = scanHead(r.data)
+				}
+				if !authed || (h.Type != protocol.TypeNotification && h.Seq == 0) {
+					c.log.Warn("ignoring a frame the app cannot read", slog.Int64("bytes", r.size),
+						slog.Bool("too_large", r.tooBig), slog.String("type", h.Type))
+					continue
+				}
+				typ = protocol.TypeNotification
+				r.data = nil
+				r.head = h
 			}
 			if !authed {
-				switch head.Type {
+				switch typ {
 				case protocol.TypeAuthOK:
 					var ok protocol.AuthOK
 					json.Unmarshal(r.data, &ok)
@@ -395,12 +411,12 @@ func (c *Conn) link(ctx context.Context) error {
 				case protocol.TypeAuthError:
 					return c.authFailed(r.data, "auth refused")
 				default:
-					c.log.Warn("unexpected frame before auth_ok", slog.String("type", head.Type))
+					c.log.Warn("unexpected frame before auth_ok", slog.String("type", typ))
 				}
 				continue
 			}
 			timer.Reset(deadAfter) // any frame proves the link is alive
-			switch head.Type {
+			switch typ {
 			case protocol.TypePing:
 				if err := c.write(ws, protocol.Ping{Type: protocol.TypePong}); err != nil {
 					return fmt.Errorf("send pong: %w", err)
@@ -411,9 +427,12 @@ func (c *Conn) link(ctx context.Context) error {
 				if inReplay {
 					replayLeft--
 				}
-				if err := json.Unmarshal(r.data, &f); err != nil {
-					c.log.Warn("ignoring a malformed notification", slog.Any("error", err))
-					continue
+				if r.data == nil {
+					f = c.unreadable(r.frame)
+				} else if err := json.Unmarshal(r.data, &f); err != nil {
+					// valid JSON, but a field of the wrong type
+					r.head = scanHead(r.data)
+					f = c.unreadable(r.frame)
 				}
 				if f.Seq > 0 && last != nil && f.Epoch == last.Epoch && f.Seq <= last.Seq {
 					continue // seen already
@@ -437,6 +456,29 @@ func (c *Conn) link(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// unreadable stands in for a notification the app could not read (too
+// large, or not valid JSON): an entry in the list that says so, carrying
+// the frame's seq and epoch so the cursor moves past it and the gateway does
+// not replay it forever.
+func (c *Conn) unreadable(fr frame) protocol.NotificationFrame {
+	f := protocol.NotificationFrame{Type: protocol.TypeNotification, Seq: fr.head.Seq, Epoch: fr.head.Epoch}
+	where := "(no place in the history)"
+	if f.Seq > 0 {
+		where = fmt.Sprintf("(seq %d)", f.Seq)
+	}
+	if fr.tooBig {
+		f.Title = "An alert was too large to show " + where
+		f.Message = fmt.Sprintf("The gateway sent an alert of %d bytes; the app shows alerts of up to %d bytes. "+
+			"Ask for a shorter message from the script.", fr.size, protocol.MaxFrameBytes)
+	} else {
+		f.Title = "An alert could not be read " + where
+		f.Message = fmt.Sprintf("The gateway sent an alert of %d bytes that is not a valid notification.", fr.size)
+	}
+	c.log.Warn("skipped a notification the app cannot read", slog.Uint64("seq", f.Seq), slog.String("epoch", f.Epoch),
+		slog.Int64("bytes", fr.size), slog.Bool("too_large", fr.tooBig))
+	return f
 }
 
 // authFailed reports an auth_error frame: the link waits in AuthFailed

@@ -12,6 +12,8 @@ interface GoAPI {
   Clear(): Promise<void>;
   SignIn(): Promise<void>;
   SignOut(): Promise<void>;
+  ConfirmSignIn(): Promise<void>;
+  CancelSignIn(): Promise<void>;
   SetServer(url: string): Promise<State>;
   Scripts(): Promise<ScriptInfo[]>;
   RunScript(name: string): Promise<void>;
@@ -71,6 +73,8 @@ export const backend = {
   clear: () => call((a) => a.Clear()),
   signIn: () => call((a) => a.SignIn()),
   signOut: () => call((a) => a.SignOut()),
+  confirmSignIn: () => call((a) => a.ConfirmSignIn()),
+  cancelSignIn: () => call((a) => a.CancelSignIn()),
   setServer: (url: string) => call((a) => a.SetServer(url)),
   scripts: () => call((a) => a.Scripts()),
   runScript: (name: string) => call((a) => a.RunScript(name)),

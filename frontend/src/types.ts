@@ -24,6 +24,14 @@ export interface State {
   server_from_env: boolean;
   unread: number;
   notice?: string;
+  pending_sign_in?: PendingSignIn;
+}
+
+/** A sign-in link waiting for the user's yes (desktop/app.PendingSignIn). */
+export interface PendingSignIn {
+  username: string;
+  current?: string; // the account signed in now
+  requested: boolean; // the link answers this app's own Sign in
 }
 
 export interface Item {

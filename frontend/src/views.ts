@@ -2,7 +2,7 @@
 // text in test/views.test.ts). All text goes through dom.h, so it stays text.
 import { h } from "./dom";
 import { dateText, relTime, statusText, statusTone } from "./format";
-import type { Item, ScriptInfo, State, View } from "./types";
+import type { Item, PendingSignIn, ScriptInfo, State, View } from "./types";
 
 export interface Handlers {
   go(view: View): void;
@@ -15,6 +15,8 @@ export interface Handlers {
   signIn(): void;
   signOut(): void;
   saveServer(url: string): void;
+  confirmSignIn(): void;
+  cancelSignIn(): void;
 }
 
 /** A line under an action: what it is doing or how it went. */
@@ -155,6 +157,33 @@ export function renderSignIn(s: State, hd: Handlers, o?: Outcome): HTMLElement {
     s.server
       ? h("button", { type: "button", class: "primary", onClick: () => hd.signIn() }, "Sign in with browser")
       : h("p", {}, "First set the server address in ", h("button", { type: "button", class: "link", onClick: () => hd.go("settings") }, "Settings"), "."),
+    outcome(o),
+  );
+}
+
+/**
+ * A sign-in link is waiting: another account than the signed-in one, or a
+ * link this app did not ask for (any web page can open one). Nothing has
+ * changed; the user decides. The account names are server text: text only.
+ */
+export function renderConfirmSignIn(p: PendingSignIn, hd: Handlers, o?: Outcome): HTMLElement {
+  const title = p.current ? "Switch account?" : "Sign in?";
+  const lines: HTMLElement[] = [];
+  if (!p.requested) {
+    lines.push(h("p", { class: "notice", role: "alert" },
+      "This sign-in link was not requested from this app. Continue only if you just signed in in the browser yourself."));
+  }
+  lines.push(h("p", {}, "The link signs in as ", h("strong", {}, p.username), "."));
+  if (p.current) lines.push(h("p", {}, "You are signed in as ", h("strong", {}, p.current), "."));
+  return h("section", { class: "confirm", role: "alertdialog", "aria-label": title },
+    h("h1", { id: "confirm-title", tabindex: -1 }, title),
+    ...lines,
+    h("div", { class: "actions" },
+      h("button", { type: "button", id: "confirm-sign-in", class: "primary", disabled: o?.busy, onClick: () => hd.confirmSignIn() },
+        p.current ? `Switch to ${p.username}` : `Sign in as ${p.username}`),
+      h("button", { type: "button", id: "cancel-sign-in", onClick: () => hd.cancelSignIn() },
+        p.current ? `Stay ${p.current}` : "Cancel"),
+    ),
     outcome(o),
   );
 }

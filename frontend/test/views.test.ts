@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeEach } from "vitest";
 import { h, isSameOriginPath } from "../src/dom";
-import { renderDetail, renderList, renderScripts, renderSettings, renderSignIn, renderHeader, type Handlers } from "../src/views";
+import { renderConfirmSignIn, renderDetail, renderList, renderScripts, renderSettings, renderSignIn, renderHeader, type Handlers } from "../src/views";
 import type { Item, State } from "../src/types";
 
 const payloads = [
@@ -14,7 +14,7 @@ const payloads = [
 
 const noop: Handlers = {
   go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {},
-  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {},
+  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {},
 };
 
 function item(p: string, extra: Partial<Item> = {}): Item {
@@ -106,5 +106,27 @@ describe("views", () => {
     const el = renderSettings(state({ server_from_env: true }), noop);
     expect(el.querySelector<HTMLInputElement>("#server")!.disabled).toBe(true);
     expect(el.textContent).toContain("ANALYST_SERVER_URL");
+  });
+});
+
+describe("sign-in confirmation", () => {
+  it("keeps hostile account names as text", () => {
+    for (const p of payloads) {
+      const el = renderConfirmSignIn({ username: p, current: p, requested: false }, noop);
+      document.body.append(el);
+      expect(injected(el)).toEqual([]);
+      expect(el.textContent).toContain(p);
+      expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+      el.remove();
+    }
+  });
+  it("says when the app did not ask for the link, and names both accounts", () => {
+    const el = renderConfirmSignIn({ username: "anna", current: "petr", requested: false }, noop);
+    expect(el.textContent).toContain("was not requested from this app");
+    expect(el.querySelector("#confirm-sign-in")!.textContent).toBe("Switch to anna");
+    expect(el.querySelector("#cancel-sign-in")!.textContent).toBe("Stay petr");
+    const asked = renderConfirmSignIn({ username: "anna", requested: true }, noop);
+    expect(asked.textContent).not.toContain("not requested");
+    expect(asked.querySelector("#confirm-sign-in")!.textContent).toBe("Sign in as anna");
   });
 });

@@ -163,6 +163,11 @@ func (gw *Gateway) Token(t testing.TB, user string) string {
 	return tok
 }
 
+// StateDir is the gateway's state folder (history database and journal). A
+// test may write records there with gateway/store while the gateway is
+// stopped, e.g. a record no dispatch would be allowed to make.
+func (gw *Gateway) StateDir() string { return gw.cfg.StateDir }
+
 // Client returns a dispatch-socket client for this gateway.
 func (gw *Gateway) Client() *protocol.Client { return protocol.NewClient(gw.Socket) }
 

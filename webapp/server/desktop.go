@@ -38,14 +38,29 @@ func (s *Server) issue(ctx context.Context, user string, presented links.Revoked
 }
 
 // authorize: POST /api/desktop/authorize (signed in) -> {"url": deep link};
-// marks the user linked.
+// marks the user linked. A body {"state": ...} (the app's one-time value,
+// from /desktop/link?state=...) is handed back in the link so the app knows
+// it asked for this sign-in; without one the answer is the seed's.
 func (s *Server) authorize(c *gin.Context, sess session.Session) error {
+	var req protocol.AuthorizeRequest
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 4096))
+	if err != nil {
+		return apperr.BadRequest("cannot read the request body")
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := json.Unmarshal(body, &req); err != nil {
+			return apperr.BadRequest("the body must be a JSON object like {\"state\": \"...\"}")
+		}
+	}
+	if req.State != "" && !protocol.ValidLinkState(req.State) {
+		return apperr.BadRequest("state must be 16 to 128 characters of A-Z, a-z, 0-9, _ and -")
+	}
 	tok, err := s.issue(c.Request.Context(), sess.User, nil)
 	if err != nil {
 		return err
 	}
 	s.Log.Info("desktop app authorized", slog.String("user", sess.User))
-	c.JSON(http.StatusOK, protocol.AuthorizeResponse{URL: protocol.DeepLink(s.Config.URLScheme, tok)})
+	c.JSON(http.StatusOK, protocol.AuthorizeResponse{URL: protocol.DeepLinkWithState(s.Config.URLScheme, tok, req.State)})
 	return nil
 }
 

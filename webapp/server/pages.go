@@ -57,6 +57,7 @@ type pageData struct {
 	ScriptsErr  string
 	Downloads   []string
 	Scheme      string
+	LinkState   string // the app's one-time value on /desktop/link, passed back in the deep link
 }
 
 func (s *Server) renderPage(c *gin.Context, status int, name string, d pageData) {
@@ -70,10 +71,17 @@ func (s *Server) renderPage(c *gin.Context, status int, name string, d pageData)
 }
 
 // linkPage: GET /desktop/link, the page with the Authorize button.
+// The app opens it with ?state=<one-time value>, which the page posts to
+// authorize so the deep link carries it back; a malformed one is refused
+// here rather than silently dropped (the app would then ask the user).
 func (s *Server) linkPage(c *gin.Context, sess session.Session) error {
+	state := c.Query(protocol.LinkStateParam)
+	if state != "" && !protocol.ValidLinkState(state) {
+		return apperr.BadRequest("this sign-in request from the desktop app is malformed; click Sign in in the app again")
+	}
 	since, linked := s.Links.Linked(sess.User)
 	s.renderPage(c, http.StatusOK, "link.html", pageData{Title: "Authorize the desktop app", Session: sess,
-		Linked: linked, LinkedSince: since, Scheme: s.Config.URLScheme})
+		Linked: linked, LinkedSince: since, Scheme: s.Config.URLScheme, LinkState: state})
 	return nil
 }
 

@@ -178,9 +178,11 @@ func (n *Notifications) Notify(app string, replaces uint32, icon, summary, body 
 	return note.ID, nil
 }
 
-// GetCapabilities is the spec's capability list.
+// GetCapabilities is the spec's capability list: body-markup included, as
+// GNOME's and KDE's servers advertise it (they render <b>, <a>, <img> in
+// bodies), so a client must escape what it does not mean as markup.
 func (n *Notifications) GetCapabilities() ([]string, *dbus.Error) {
-	return []string{"body", "actions"}, nil
+	return []string{"body", "body-markup", "actions"}, nil
 }
 
 // GetServerInformation names the stand-in.

@@ -174,12 +174,18 @@ test('OIDC sign-in through a local provider, then Authorize', async () => {
   const ctx = await browser(chromium, sys.dir);
   try {
     const p = ctx.pages()[0] || await ctx.newPage();
-    await p.goto(sys.oidcURL + '/desktop/link');
+    // The app opens the page with its one-time value; it survives the
+    // provider's round trip and comes back in the deep link.
+    const state = 'AppOneTimeValue_0123456789-abc';
+    await p.goto(sys.oidcURL + '/desktop/link?state=' + state);
     assert.equal(new URL(p.url()).pathname, '/desktop/link', 'back on the link page after the provider');
+    assert.equal(new URL(p.url()).searchParams.get('state'), state, 'the state survives the sign-in');
     assert.equal(await p.textContent('.user'), 'jane.doe');
     assert.equal(await p.locator('.devbar').count(), 0, 'no development banner in OIDC mode');
     await shot('oidc-link-page.png', p);
-    const claims = verifyJWT(new URL(await authorizeOn(p)).searchParams.get('token'), sys.secret);
+    const link = new URL(await authorizeOn(p));
+    assert.equal(link.searchParams.get('state'), state);
+    const claims = verifyJWT(link.searchParams.get('token'), sys.secret);
     assert.equal(claims.sub, 'jane.doe');
     await p.goto(sys.oidcURL + '/dashboard');
     assert.equal(await p.textContent('#link-badge'), 'Linked');
