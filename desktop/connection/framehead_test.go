@@ -11,7 +11,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
-	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/store"
 )
 
@@ -100,16 +99,15 @@ func TestUnreadableRecordsAreSkippedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, raw := range []string{
-		`{"id":"big","title":"huge","message":"` + strings.Repeat("x", 1<<20) + `"}`,
-		`{"id":"typed","title":5}`,
-		"", // not JSON: the frame is written by hand below
+	// The frames are written by hand: protocol.NotificationFrameBytes now
+	// refuses the first (too large) itself.
+	for _, frame := range []string{
+		`{"type":"notification","seq":%d,"epoch":%q,"id":"big","title":"huge","message":"` + strings.Repeat("x", 1<<20) + `"}`,
+		`{"type":"notification","seq":%d,"epoch":%q,"id":"typed","title":5}`,
+		`{"type":"notification","seq":%d,"epoch":%q,"title":"cut`, // not JSON
 	} {
 		_, err := st.Append("petr", func(seq uint64, epoch string) ([]byte, error) {
-			if raw == "" {
-				return fmt.Appendf(nil, `{"type":"notification","seq":%d,"epoch":%q,"title":"cut`, seq, epoch), nil
-			}
-			return protocol.NotificationFrameBytes([]byte(raw), seq, epoch, time.Now())
+			return fmt.Appendf(nil, frame, seq, epoch), nil
 		}, nil)
 		if err != nil {
 			t.Fatal(err)
