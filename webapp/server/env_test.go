@@ -80,6 +80,7 @@ type envOpts struct {
 	oidc    func(baseURL string) *signin.OIDC
 	rules   *signin.Rules
 	socket  string // override the dispatch socket (e.g. nothing listening)
+	bot     string // the Telegram bot's socket
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -101,6 +102,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.socket != "" {
 		e.cfg.Socket = o.socket
 	}
+	e.cfg.BotSocket = o.bot
 	rules := signin.Rules{AllowAny: true}
 	// The listener comes first: the OIDC redirect URL needs its address.
 	e.ts = httptest.NewUnstartedServer(nil)

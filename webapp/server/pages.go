@@ -57,6 +57,7 @@ type pageData struct {
 	ScriptsErr  string
 	Downloads   []string
 	Scheme      string
+	Telegram    TelegramStatus
 }
 
 func (s *Server) renderPage(c *gin.Context, status int, name string, d pageData) {
@@ -91,6 +92,9 @@ func (s *Server) dashboard(c *gin.Context, sess session.Session) error {
 		d.ScriptsErr = e.Message
 	}
 	d.Scripts = list
+	if d.Telegram, err = s.telegramStatusOf(sess.User); err != nil {
+		return err
+	}
 	s.renderPage(c, http.StatusOK, "dashboard.html", d)
 	return nil
 }

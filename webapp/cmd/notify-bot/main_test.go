@@ -120,7 +120,7 @@ func TestSocketRefusals(t *testing.T) {
 		}
 	}
 	h, err := b.Health()
-	if err != nil || h["queued"].(float64) != 0 || h["status"] != "ok" || h["bot_username"] != notifybottest.BotUsername {
+	if err != nil || h.Queued != 0 || h.Status != "ok" || h.BotUsername != notifybottest.BotUsername || h.StartURL != b.APIURL+"/"+notifybottest.BotUsername+"?start=" {
 		t.Fatalf("health: %v %v", h, err)
 	}
 	if n := len(b.API.BotMessages(501)); n != 0 {

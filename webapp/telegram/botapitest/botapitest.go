@@ -576,6 +576,10 @@ func (p params) get(k string) string { return p.values.Get(k) }
 const maxUpload = 50 << 20
 
 func readParams(r *http.Request) (params, error) {
+	// Read the body to its end whatever the parser left (a multipart
+	// reader stops at the closing boundary): only then does net/http watch
+	// the connection and end a long poll whose client went away.
+	defer func() { _, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxUpload)) }()
 	p := params{values: r.URL.Query(), files: map[string][]byte{}}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {

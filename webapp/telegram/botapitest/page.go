@@ -37,7 +37,7 @@ form.say{display:flex;padding:8px;gap:4px}form.say input[name=text]{flex:1}
 </div>
 <form class="say" method="post" action="/chat/{{.ID}}/say"><input name="text" autofocus autocomplete="off" placeholder="Type as {{.Username}}, e.g. /start"><button>Send</button></form>
 <form method="post" action="/chat/{{.ID}}/block" style="padding:0 8px 8px"><button>{{if .Blocked}}Unblock{{else}}Block{{end}} the bot</button></form>
-{{else}}<p style="padding:8px">Open a chat on the left, or follow a bot link (t.me/{{.Bot}}?start=...) with this page's /start/&lt;code&gt;.</p>{{end}}
+{{else}}<p style="padding:8px">Open a chat on the left, or press Link in the portal's Telegram card: its link (/{{.Bot}}?start=..., as t.me) opens here.</p>{{end}}
 </main>
 <script>setTimeout(function r(){var i=document.querySelector('input[name=text]');if(!i||i.value===''){location.reload()}else{setTimeout(r,3000)}},3000)</script>
 </body></html>`))
@@ -90,9 +90,15 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 		s.mu.Unlock()
 		http.Redirect(w, r, "/chat/"+r.PathValue("id"), http.StatusSeeOther)
 	})
-	// t.me/<bot>?start=<code> stands for: open the chat with the bot and
-	// press Start. Here the developer picks the chat: the first private one.
-	ui.HandleFunc("GET /start/{code}", func(w http.ResponseWriter, r *http.Request) {
+	// /<bot>?start=<code>, as t.me/<bot>?start=<code>, stands for: open
+	// the chat with the bot and press Start. The chat is the first private
+	// one (the developer's).
+	ui.HandleFunc("GET /{bot}", func(w http.ResponseWriter, r *http.Request) {
+		code := r.URL.Query().Get("start")
+		if r.PathValue("bot") != s.BotUsername || code == "" {
+			http.NotFound(w, r)
+			return
+		}
 		s.mu.Lock()
 		var id int64
 		for _, cid := range s.chatIDs() {
@@ -106,7 +112,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 			s.chat(id, "private", "developer")
 		}
 		s.mu.Unlock()
-		s.Say(id, "/start "+r.PathValue("code"))
+		s.Say(id, "/start "+code)
 		http.Redirect(w, r, "/chat/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 	})
 	mux.Handle("/", http.NewCrossOriginProtection().Handler(ui))

@@ -104,7 +104,7 @@ func New(cfg Config, log *slog.Logger) (*Bot, error) {
 		b.box.Close()
 		return nil, err
 	}
-	sock := &Socket{Links: b.links, Box: b.box, Sender: b.sender, Log: log, BotUsername: b.Username}
+	sock := &Socket{Links: b.links, Box: b.box, Sender: b.sender, Log: log, Identity: b.identity}
 	b.http = &http.Server{Handler: sock.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
 	log.Info("notify-bot ready", slog.String("socket", cfg.Socket), slog.String("data_dir", cfg.DataDir),
 		slog.Int("linked_users", len(users)), slog.Int("queued", b.box.Len()), slog.Int64("update_offset", offset))
@@ -122,6 +122,19 @@ func (b *Bot) Username() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.username
+}
+
+// identity is the bot's @name and the link a start code is appended to:
+// t.me for Telegram, the stand-in's page of the same shape otherwise.
+func (b *Bot) identity() (string, string) {
+	name := b.Username()
+	if name == "" {
+		return "", ""
+	}
+	if b.cfg.APIURL == DefaultAPIURL {
+		return name, "https://t.me/" + name + "?start="
+	}
+	return name, b.cfg.APIURL + "/" + name + "?start="
 }
 
 // Run serves until ctx ends, then shuts down gracefully: the socket stops

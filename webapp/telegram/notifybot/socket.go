@@ -23,7 +23,6 @@ import (
 const (
 	MaxBodyBytes  = 64 << 10 // a 4096-character text is at most ~16 KB of UTF-8, escaped ~6x at worst in JSON
 	MaxPhotoBytes = 10 << 20 // Telegram's limit for a photo
-	PathHealth    = "/health"
 )
 
 // Error codes of the socket's JSON errors ({"error","code"}).
@@ -44,8 +43,9 @@ type Socket struct {
 	Box    *outbox.Outbox
 	Sender *Sender
 	Log    *slog.Logger
-	// BotUsername reports the bot's @name in /health ("" until getMe answered).
-	BotUsername func() string
+	// Identity reports the bot's @name and start link in /health (""
+	// until getMe answered).
+	Identity func() (username, startURL string)
 }
 
 // Handler is the socket's routes.
@@ -53,7 +53,7 @@ func (s *Socket) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+botclient.PathSend, s.send)
 	mux.HandleFunc("POST "+botclient.PathSendPhoto, s.send)
-	mux.HandleFunc("GET "+PathHealth, s.health)
+	mux.HandleFunc("GET "+botclient.PathHealth, s.health)
 	return mux
 }
 
@@ -196,13 +196,12 @@ func (s *Socket) health(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"status": "error", "error": err.Error()})
 		return
 	}
-	sent, failed := s.Sender.Stats()
-	name := ""
-	if s.BotUsername != nil {
-		name = s.BotUsername()
+	h := botclient.Health{Status: "ok", LinkedUsers: len(users), Queued: s.Box.Len()}
+	h.Sent, h.Failed = s.Sender.Stats()
+	if s.Identity != nil {
+		h.BotUsername, h.StartURL = s.Identity()
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "bot_username": name, "linked_users": len(users),
-		"queued": s.Box.Len(), "sent": sent, "failed": failed})
+	writeJSON(w, http.StatusOK, h)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

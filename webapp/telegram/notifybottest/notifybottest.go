@@ -5,7 +5,6 @@ package notifybottest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -115,18 +114,17 @@ func (b *Bot) start() {
 	}
 }
 
+// waitHealthy waits until the bot answers on its socket and has reached
+// the Bot API (it knows its @name).
 func (b *Bot) waitHealthy(d time.Duration) error {
-	hc := b.httpClient()
-	defer hc.CloseIdleConnections()
 	deadline := time.Now().Add(d)
 	for {
-		resp, err := hc.Get("http://bot/health")
+		h, err := b.Health()
+		if err == nil && h.BotUsername == "" {
+			err = fmt.Errorf("not connected to the Bot API yet")
+		}
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-			err = fmt.Errorf("health answered %d", resp.StatusCode)
+			return nil
 		}
 		select {
 		case <-b.done:
@@ -141,16 +139,10 @@ func (b *Bot) waitHealthy(d time.Duration) error {
 }
 
 // Health is the bot's /health answer.
-func (b *Bot) Health() (map[string]any, error) {
-	hc := b.httpClient()
-	defer hc.CloseIdleConnections()
-	resp, err := hc.Get("http://bot/health")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	return out, json.NewDecoder(resp.Body).Decode(&out)
+func (b *Bot) Health() (botclient.Health, error) {
+	c := b.Client()
+	defer c.Close()
+	return c.Health(context.Background())
 }
 
 // httpClient talks HTTP over the bot's socket.
