@@ -24,6 +24,10 @@
     });
   }
 
+  // app.css gives buttons a display that beats the hidden attribute.
+  function setShown(el, on) { el.hidden = !on; el.style.display = on ? "" : "none"; }
+  setShown(unlink, !unlink.hidden);
+
   function show(linked, since) {
     badge.textContent = linked ? "Linked" : "Not linked";
     badge.className = linked ? "badge ok" : "badge off";
@@ -36,7 +40,7 @@
       s.textContent = " since " + new Date(since).toUTCString();
       badge.after(s);
     }
-    unlink.hidden = !linked;
+    setShown(unlink, linked);
     link.textContent = linked ? "Link another chat" : "Link";
   }
 

@@ -59,9 +59,15 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 		s.mu.Unlock()
 		http.Redirect(w, r, "/chat/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 	})
+	// Saying something in a chat that does not exist yet opens it (a
+	// private chat with that id), as a user's first message does.
 	ui.HandleFunc("POST /chat/{id}/say", func(w http.ResponseWriter, r *http.Request) {
-		id, ok := s.pathChat(w, r)
-		if ok && strings.TrimSpace(r.FormValue("text")) != "" {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil || id == 0 {
+			http.Error(w, "the chat id is a number", http.StatusBadRequest)
+			return
+		}
+		if strings.TrimSpace(r.FormValue("text")) != "" {
 			s.say(id, s.chatType(id), r.FormValue("text"))
 		}
 		http.Redirect(w, r, "/chat/"+r.PathValue("id"), http.StatusSeeOther)
