@@ -24,8 +24,25 @@ type Commands struct {
 	// PortalURL is the webapp, for "link your account at ...".
 	PortalURL string
 	// Extra handles the commands of a linked user beyond the linking ones
-	// (/scripts, /run, /status, /test); nil: only the linking commands.
-	Extra func(ctx context.Context, user string, chat int64, cmd, arg string) (string, bool)
+	// (/scripts, /run, /status, /test) and the Run buttons; nil: only the
+	// linking commands.
+	Extra Extra
+}
+
+// Reply is an answer in the chat: HTML text and inline buttons.
+type Reply struct {
+	Text    string
+	Buttons [][]models.InlineKeyboardButton
+}
+
+// Extra answers a linked user's commands and button presses.
+type Extra interface {
+	// Command answers /cmd arg; false: not one of its commands.
+	Command(ctx context.Context, user string, chat int64, cmd, arg string) (Reply, bool)
+	// Button answers a press of an inline button with callback data.
+	Button(ctx context.Context, user string, chat int64, data string) Reply
+	// Help lists its commands (HTML).
+	Help() string
 }
 
 // HelpText lists the commands.
@@ -36,20 +53,49 @@ const HelpText = `<b>Analyst Alerts</b>
 /help: this list`
 
 // Handle is the go-telegram/bot handler for every update.
-func (c *Commands) Handle(ctx context.Context, _ *bot.Bot, u *models.Update) {
-	if u.Message == nil || u.Message.Text == "" {
+func (c *Commands) Handle(ctx context.Context, api *bot.Bot, u *models.Update) {
+	switch {
+	case u.CallbackQuery != nil:
+		c.press(ctx, api, u.CallbackQuery)
+	case u.Message != nil && u.Message.Text != "":
+		c.reply(ctx, u.Message.Chat.ID, c.answer(ctx, u.Message))
+	}
+}
+
+func (c *Commands) reply(ctx context.Context, chat int64, r Reply) {
+	if r.Text == "" {
 		return
 	}
-	msg := u.Message
-	reply := c.answer(ctx, msg)
-	if reply == "" {
+	p := &bot.SendMessageParams{ChatID: chat, Text: r.Text, ParseMode: models.ParseModeHTML,
+		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: bot.True()}}
+	if len(r.Buttons) > 0 {
+		p.ReplyMarkup = &models.InlineKeyboardMarkup{InlineKeyboard: r.Buttons}
+	}
+	if err := c.Sender.Reply(ctx, p); err != nil {
+		c.Log.Warn("could not reply", slog.Int64("chat_id", chat), slog.Any("error", err))
+	}
+}
+
+// press answers an inline button (Run), as the chat's linked user only.
+func (c *Commands) press(ctx context.Context, api *bot.Bot, q *models.CallbackQuery) {
+	if q.Message.Message == nil {
 		return
 	}
-	err := c.Sender.Reply(ctx, &bot.SendMessageParams{ChatID: msg.Chat.ID, Text: reply, ParseMode: models.ParseModeHTML,
-		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: bot.True()}})
-	if err != nil {
-		c.Log.Warn("could not reply", slog.Int64("chat_id", msg.Chat.ID), slog.Any("error", err))
+	chat := q.Message.Message.Chat.ID
+	user, linked, err := c.Links.UserOf(chat)
+	answer := ""
+	if err != nil || !linked || c.Extra == nil {
+		answer = "This chat is not linked to an account."
 	}
+	if api != nil {
+		if _, err := api.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: answer}); err != nil {
+			c.Log.Warn("answerCallbackQuery failed", slog.Any("error", err))
+		}
+	}
+	if answer != "" {
+		return
+	}
+	c.reply(ctx, chat, c.Extra.Button(ctx, user, chat, q.Data))
 }
 
 // command splits "/start@bot arg" into "start" and "arg".
@@ -62,7 +108,25 @@ func command(text string) (string, string) {
 	return strings.ToLower(head), strings.TrimSpace(arg)
 }
 
-func (c *Commands) answer(ctx context.Context, msg *models.Message) string {
+func (c *Commands) answer(ctx context.Context, msg *models.Message) Reply {
+	cmd, arg := command(msg.Text)
+	switch cmd {
+	case "", "start", "help", "whoami", "unlink":
+	default:
+		if c.Extra == nil {
+			break
+		}
+		user, linked, err := c.Links.UserOf(msg.Chat.ID)
+		if err == nil && linked {
+			if r, ok := c.Extra.Command(ctx, user, msg.Chat.ID, cmd, arg); ok {
+				return r
+			}
+		}
+	}
+	return Reply{Text: c.answerText(msg)}
+}
+
+func (c *Commands) answerText(msg *models.Message) string {
 	chat := msg.Chat.ID
 	private := msg.Chat.Type == models.ChatTypePrivate
 	cmd, arg := command(msg.Text)
@@ -108,11 +172,6 @@ func (c *Commands) answer(ctx context.Context, msg *models.Message) string {
 		c.Log.Info("chat unlinked by /unlink", slog.String("user", user), slog.Int64("chat_id", chat))
 		return fmt.Sprintf("Unlinked: alerts for <b>%s</b> no longer come here. /start links again.", html.EscapeString(user))
 	}
-	if linked && c.Extra != nil {
-		if reply, ok := c.Extra(ctx, user, chat, cmd, arg); ok {
-			return reply
-		}
-	}
 	if !linked && cmd != "" && c.Extra != nil {
 		return c.notLinked()
 	}
@@ -123,7 +182,7 @@ func (c *Commands) extraHelp() string {
 	if c.Extra == nil {
 		return ""
 	}
-	return "\n/scripts: your scripts and their last run\n/run &lt;name&gt;: run a script now\n/status: link and desktop app status\n/test: a sample alert with a chart"
+	return "\n" + c.Extra.Help()
 }
 
 func (c *Commands) notLinked() string {

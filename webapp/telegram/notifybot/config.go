@@ -3,10 +3,12 @@ package notifybot
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
 )
@@ -23,6 +25,12 @@ const (
 	EnvRatePerChat   = "NOTIFY_BOT_RATE_PER_CHAT"
 	EnvRateGlobal    = "NOTIFY_BOT_RATE_GLOBAL"
 	EnvLogLevel      = "LOG_LEVEL"
+	// The commands run scripts and reach the desktop app as the webapp
+	// does, with the webapp's variables.
+	EnvHelper         = "NOTIFY_SCRIPTS_HELPER"
+	EnvHelperRunAs    = "NOTIFY_SCRIPTS_RUN_AS"
+	EnvHelperHomeRoot = "NOTIFY_SCRIPTS_HOME_ROOT"
+	EnvDispatch       = "WS_DISPATCH_SOCKET"
 )
 
 // Defaults.
@@ -31,6 +39,7 @@ const (
 	DefaultDataDir       = "/data/notifications" // the webapp's DATA_DIR
 	DefaultWebhookListen = "127.0.0.1:8766"
 	DefaultPublicURL     = "http://127.0.0.1:8080"
+	DefaultHelper        = "/usr/local/bin/notify-scripts"
 	// Telegram's limits: about one message per second per chat, 30 per
 	// second in all (https://core.telegram.org/bots/faq).
 	DefaultRatePerChat = 1.0
@@ -52,6 +61,11 @@ type Config struct {
 	RatePerChat   float64
 	RateGlobal    float64
 	LogLevel      string
+
+	Helper         string
+	HelperSudo     bool   // NOTIFY_SCRIPTS_RUN_AS=sudo (the default) or direct
+	HelperHomeRoot string // direct mode: HOME is <root>/<user>
+	DispatchSocket string
 }
 
 // LoadConfig reads the configuration from environ (os.Environ() form);
@@ -73,6 +87,17 @@ func LoadConfig(environ []string) (Config, error) {
 		DataDir:       get(EnvDataDir, DefaultDataDir),
 		PublicURL:     strings.TrimRight(get(EnvPublicURL, DefaultPublicURL), "/"),
 		LogLevel:      strings.ToLower(get(EnvLogLevel, "info")),
+
+		Helper:         get(EnvHelper, DefaultHelper),
+		DispatchSocket: get(EnvDispatch, protocol.DefaultDispatchSocket),
+	}
+	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))
+	switch runAs := strings.ToLower(get(EnvHelperRunAs, "sudo")); runAs {
+	case "sudo":
+		c.HelperSudo = true
+	case "direct":
+	default:
+		return c, fmt.Errorf("%s: %q is neither \"sudo\" nor \"direct\"", EnvHelperRunAs, runAs)
 	}
 	if c.Token == "" {
 		return c, fmt.Errorf("%s is required (the token BotFather gave for the bot; for development, `make run` starts a stand-in Bot API)", EnvToken)

@@ -25,6 +25,8 @@ import (
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/telegram/chatlinks"
 	"github.com/keboola/analyst-alerts/webapp/telegram/outbox"
 )
@@ -45,6 +47,8 @@ type Bot struct {
 	box      *outbox.Outbox
 	sender   *Sender
 	commands *Commands
+	user     *UserCommands
+	gateway  *protocol.Client
 	socket   net.Listener
 	http     *http.Server
 
@@ -100,6 +104,13 @@ func New(cfg Config, log *slog.Logger) (*Bot, error) {
 	}
 	b.sender = NewSender(b.api, b.box, b.links, log, cfg.RatePerChat, cfg.RateGlobal)
 	b.commands.Sender = b.sender
+	b.gateway = protocol.NewClient(cfg.DispatchSocket)
+	b.user = &UserCommands{
+		Scripts: &scripts.Runner{Helper: cfg.Helper, Sudo: cfg.HelperSudo, HomeRoot: cfg.HelperHomeRoot,
+			ImagesDir: filepath.Join(cfg.DataDir, "images")},
+		Gateway: b.gateway, DataDir: cfg.DataDir, ImagesDir: filepath.Join(cfg.DataDir, "images"),
+		Box: b.box, Sender: b.sender, Log: log, Now: time.Now}
+	b.commands.Extra = b.user
 	if b.socket, err = ListenUnix(cfg.Socket); err != nil {
 		b.box.Close()
 		return nil, err
@@ -174,8 +185,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer scancel()
 	_ = b.http.Shutdown(sctx)
 	cancel()
-	b.sender.Wait()
 	wg.Wait()
+	b.user.Wait() // runs end with ctx; their last messages are queued
+	b.sender.Wait()
+	b.gateway.Close()
 	if cerr := b.box.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
