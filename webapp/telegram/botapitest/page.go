@@ -1,8 +1,10 @@
 package botapitest
 
 import (
+	"html"
 	"html/template"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -11,7 +13,7 @@ import (
 // user, the bot's buttons to press, and a switch to block the bot. All text
 // goes through html/template, so a message is shown as written, never as
 // markup.
-var page = template.Must(template.New("page").Parse(`<!doctype html>
+var page = template.Must(template.New("page").Funcs(template.FuncMap{"shown": shown}).Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>Telegram stand-in: @{{.Bot}}</title>
 <style>
 body{font:14px system-ui,sans-serif;margin:0;display:flex;height:100vh}
@@ -32,7 +34,7 @@ form.say{display:flex;padding:8px;gap:4px}form.say input[name=text]{flex:1}
 </nav>
 <main>{{with .Chat}}
 <div id="log">{{range .Messages}}
-<div class="m {{if .FromBot}}bot{{else}}user{{end}}">{{if .Photo}}<img src="/chat/{{$.Current}}/photo/{{.ID}}" alt="photo">{{end}}{{.Text}}{{if .ParseMode}}<div class="pm">{{.ParseMode}}</div>{{end}}
+<div class="m {{if .FromBot}}bot{{else}}user{{end}}">{{if .Photo}}<img src="/chat/{{$.Current}}/photo/{{.ID}}" alt="photo">{{end}}{{shown .Text .ParseMode}}{{if .ParseMode}}<div class="pm">{{.ParseMode}}</div>{{end}}
 {{$id := .ID}}{{range .Buttons}}<div>{{range .}}{{if .Data}}<form method="post" action="/chat/{{$.Current}}/press" style="display:inline"><input type="hidden" name="msg" value="{{$id}}"><input type="hidden" name="data" value="{{.Data}}"><button>{{.Text}}</button></form>{{else}}<a href="{{.URL}}">{{.Text}}</a>{{end}}{{end}}</div>{{end}}</div>{{end}}
 </div>
 <form class="say" method="post" action="/chat/{{.ID}}/say"><input name="text" autofocus autocomplete="off" placeholder="Type as {{.Username}}, e.g. /start"><button>Send</button></form>
@@ -41,6 +43,24 @@ form.say{display:flex;padding:8px;gap:4px}form.say input[name=text]{flex:1}
 </main>
 <script>setTimeout(function r(){var i=document.querySelector('input[name=text]');if(!i||i.value===''){location.reload()}else{setTimeout(r,3000)}},3000)</script>
 </body></html>`))
+
+// shown is a message as Telegram shows it: the markup parsed away (the page
+// shows the text, not the formatting); the raw text if it does not parse.
+func shown(text, mode string) string {
+	switch mode {
+	case "HTML":
+		if _, err := parseHTML(text); err == nil {
+			return html.UnescapeString(htmlTagAny.ReplaceAllString(text, ""))
+		}
+	case "Markdown":
+		if plain, err := parseMarkdown(text); err == nil {
+			return plain
+		}
+	}
+	return text
+}
+
+var htmlTagAny = regexp.MustCompile(`<[^<>]*>`)
 
 func (s *Server) pageRoutes(mux *http.ServeMux) {
 	ui := http.NewServeMux()
