@@ -143,8 +143,8 @@ func positive(s string, def float64) (float64, error) {
 		return def, nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f <= 0 || f > 1000 {
-		return 0, fmt.Errorf("%q is not a number of messages per second between 0 and 1000", s)
+	if err != nil || f <= 0 || f > 100000 {
+		return 0, fmt.Errorf("%q is not a number of messages per second between 0 and 100000", s)
 	}
 	return f, nil
 }
