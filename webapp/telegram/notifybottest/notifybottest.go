@@ -6,8 +6,6 @@ package notifybottest
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -143,15 +141,6 @@ func (b *Bot) Health() (botclient.Health, error) {
 	c := b.Client()
 	defer c.Close()
 	return c.Health(context.Background())
-}
-
-// httpClient talks HTTP over the bot's socket.
-func (b *Bot) httpClient() *http.Client {
-	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", b.Socket)
-		}}}
 }
 
 // Stop ends the bot with SIGTERM (graceful) and waits.
