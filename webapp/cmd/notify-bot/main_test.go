@@ -447,3 +447,38 @@ func pngFile(t *testing.T) string {
 	f.Close()
 	return p
 }
+
+// Webhook mode: the bot sets its webhook with a secret token, takes updates
+// that carry it and refuses a request without it.
+func TestWebhookMode(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	b := start(t, nil, "TELEGRAM_WEBHOOK_URL=http://"+addr+"/telegram/webhook", "TELEGRAM_WEBHOOK_LISTEN="+addr)
+	if err := b.API.Wait(wait, func(s *botapitest.Server) bool { return s.CallsLocked("setWebhook") == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	b.API.Say(910, "/start")
+	m, err := b.API.WaitBotMessages(910, 1, wait)
+	if err != nil || !strings.Contains(m[0].Text, "Your code") {
+		t.Fatalf("reply over webhook: %v %v", m, err)
+	}
+	if n := b.API.Calls("getUpdates"); n != 0 {
+		t.Fatalf("%d getUpdates calls in webhook mode", n)
+	}
+	resp, err := http.Post("http://"+addr+"/telegram/webhook", "application/json",
+		strings.NewReader(`{"update_id":99,"message":{"message_id":1,"date":1,"chat":{"id":911,"type":"private"},"text":"/start"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("an update without the secret: %d", resp.StatusCode)
+	}
+	if len(b.API.BotMessages(911)) != 0 {
+		t.Fatal("a forged update was handled")
+	}
+}
