@@ -154,14 +154,19 @@ func (b *Bot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 3)
+	// The sender takes what the outbox holds before the socket adds to it:
+	// a message queued meanwhile would otherwise be handed over twice, or
+	// to a goroutine that does not stop with ctx.
+	if err := b.sender.Start(ctx); err != nil {
+		b.socket.Close()
+		b.box.Close()
+		return err
+	}
 	go func() {
 		if err := b.http.Serve(b.socket); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("bot socket: %w", err)
 		}
 	}()
-	if err := b.sender.Start(ctx); err != nil {
-		errc <- err
-	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
