@@ -70,25 +70,23 @@ type Chat struct {
 type Server struct {
 	Token       string
 	BotUsername string
-	// PerChatInterval, when set, makes a second send to one chat within it
-	// answer 429 with retry_after 1, as Telegram's flood control does.
-	PerChatInterval time.Duration
-
-	mu        sync.Mutex
-	chats     map[int64]*Chat
-	updates   []json.RawMessage // not yet confirmed by an offset
-	nextUpd   int
-	nextMsg   int
-	changed   chan struct{} // closed and replaced on every change
-	lastSend  map[int64]time.Time
-	fail429   int
-	retry     int
-	calls     map[string]int
-	webhook   string
-	secret    string
-	hookErr   error
-	hookQueue chan json.RawMessage
-	sendDelay time.Duration
+	mu          sync.Mutex
+	chats       map[int64]*Chat
+	updates     []json.RawMessage // not yet confirmed by an offset
+	nextUpd     int
+	nextMsg     int
+	changed     chan struct{} // closed and replaced on every change
+	lastSend    map[int64]time.Time
+	fail429     int
+	retry       int
+	calls       map[string]int
+	webhook     string
+	secret      string
+	hookErr     error
+	hookQueue   chan json.RawMessage
+	// perChat, when set, makes a second send to one chat within it answer
+	// 429 with retry_after 1, as Telegram's flood control does.
+	perChat   time.Duration
 	callbacks map[string]int64 // callback query id -> chat
 }
 
@@ -193,11 +191,11 @@ func (s *Server) Fail429(n, retryAfter int) {
 	s.mu.Unlock()
 }
 
-// SlowSends makes every send take d before it is recorded and answered
-// (to hold messages in the bot's outbox).
-func (s *Server) SlowSends(d time.Duration) {
+// EnforcePerChat makes a second send to a chat within d answer 429
+// (retry_after 1), as Telegram's flood control does; 0 turns it off.
+func (s *Server) EnforcePerChat(d time.Duration) {
 	s.mu.Lock()
-	s.sendDelay = d
+	s.perChat = d
 	s.mu.Unlock()
 }
 
@@ -481,12 +479,6 @@ func (s *Server) getUpdates(ctx context.Context, p params) (any, *apiError) {
 }
 
 func (s *Server) send(method string, p params) (any, *apiError) {
-	s.mu.Lock()
-	delay := s.sendDelay
-	s.mu.Unlock()
-	if delay > 0 {
-		time.Sleep(delay)
-	}
 	chatID, err := strconv.ParseInt(p.get("chat_id"), 10, 64)
 	if err != nil {
 		return nil, &apiError{status: 400, desc: "Bad Request: chat_id is empty"}
@@ -539,7 +531,7 @@ func (s *Server) send(method string, p params) (any, *apiError) {
 		return nil, &apiError{status: 429, desc: fmt.Sprintf("Too Many Requests: retry after %d", s.retry), retryAfter: s.retry}
 	}
 	now := time.Now()
-	if last, ok := s.lastSend[chatID]; ok && s.PerChatInterval > 0 && now.Sub(last) < s.PerChatInterval {
+	if last, ok := s.lastSend[chatID]; ok && s.perChat > 0 && now.Sub(last) < s.perChat {
 		return nil, &apiError{status: 429, desc: "Too Many Requests: retry after 1", retryAfter: 1}
 	}
 	s.lastSend[chatID] = now
