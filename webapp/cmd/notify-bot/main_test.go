@@ -119,6 +119,10 @@ func TestSocketRefusals(t *testing.T) {
 			t.Errorf("%s %.60s: %d %s", tc.path, tc.body, status, body)
 		}
 	}
+	// The socket is for the dispatchers' group.
+	if fi, err := os.Stat(b.Socket); err != nil || fi.Mode().Perm() != 0o770 || fi.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("socket: %v %v", fi.Mode(), err)
+	}
 	h, err := b.Health()
 	if err != nil || h.Queued != 0 || h.Status != "ok" || h.BotUsername != notifybottest.BotUsername || h.StartURL != b.APIURL+"/"+notifybottest.BotUsername+"?start=" {
 		t.Fatalf("health: %v %v", h, err)
