@@ -220,7 +220,17 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
-	if err := renameio.WriteFile(path, append(b, '\n'), fileMode); err != nil {
+	// Exactly 0660, whatever the umask or the old file's mode: the webapp
+	// and the bot are two users of one group.
+	f, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(fileMode))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	defer func() { _ = f.Cleanup() }()
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	if err := f.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return nil

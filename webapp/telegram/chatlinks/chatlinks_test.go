@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,6 +41,16 @@ func TestSeedFiles(t *testing.T) {
 	}
 	if _, err := s.VerifyPendingCode("eva", "424242"); !errors.Is(err, chatlinks.ErrBadCode) {
 		t.Fatalf("second use: %v", err)
+	}
+	// Shared with the other service user through the group, whatever the umask.
+	syscall.Umask(0o022)
+	if _, _, err := s.NewPendingCode(9); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{chatlinks.UsersFile, chatlinks.PendingFile} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm() != 0o660 {
+			t.Fatalf("%s: %v %v", f, fi.Mode(), err)
+		}
 	}
 	// The file keeps the old shape, the other users untouched.
 	var back map[string]map[string]any
