@@ -5,11 +5,13 @@ package notifybottest
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,16 +36,33 @@ var (
 	buildErr  error
 )
 
-// Binary builds notify-bot once per test process (with -race) and returns it.
+// Binary builds notify-bot once per test process (with -race) and returns
+// it. The binary lives at one path per user and source tree in the
+// temporary folder, replaced by rename, so test processes running at once
+// never see half a file, two checkouts never run each other's bot, and
+// runs leave one binary behind, not one each.
 func Binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "notifybot")
+		_, src, _, _ := runtime.Caller(0)
+		tree := sha256.Sum256([]byte(src))
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("notifybottest-%d-%x", os.Getuid(), tree[:6]))
+		if buildErr = os.MkdirAll(dir, 0o700); buildErr != nil {
+			return
+		}
+		tmp, err := os.MkdirTemp(dir, "build")
 		if err != nil {
 			buildErr = err
 			return
 		}
-		binPath, buildErr = testbin.Build(dir, "github.com/keboola/analyst-alerts/webapp/cmd/notify-bot", "-race")
+		defer os.RemoveAll(tmp)
+		built, err := testbin.Build(tmp, "github.com/keboola/analyst-alerts/webapp/cmd/notify-bot", "-race")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "notify-bot")
+		buildErr = os.Rename(built, binPath)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
