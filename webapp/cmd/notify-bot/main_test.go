@@ -492,3 +492,20 @@ func TestWebhookMode(t *testing.T) {
 		t.Fatal("a forged update was handled")
 	}
 }
+
+// A second bot on the same socket stops at once, saying so, and the first
+// keeps serving.
+func TestSecondBotRefused(t *testing.T) {
+	b := start(t, map[string]int64{"petr": 501})
+	env := append(append([]string{}, b.Env...), "TELEGRAM_API_URL="+b.APIURL)
+	out, code := runBot(t, notifybottest.Binary(t), env...)
+	if code != 1 || !strings.Contains(out, "another notify-bot") {
+		t.Fatalf("second bot: exit %d, %s", code, out)
+	}
+	noToken(t, out)
+	b.API.OpenChat(501)
+	send(t, b, "petr", "still here")
+	if _, err := b.API.WaitBotMessages(501, 1, wait); err != nil {
+		t.Fatal(err)
+	}
+}
