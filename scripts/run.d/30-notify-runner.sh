@@ -4,8 +4,8 @@
 # for that user ($LOCAL_DIR/webapp-data/dev-home/USER, the folder the webapp
 # hands notify-scripts in development), so the dashboard and the desktop
 # app list the same scripts. Chart images go where the webapp serves them
-# (DATA_DIR/images). There is no Telegram bot locally: that sink is skipped
-# and says so in the log.
+# (DATA_DIR/images). Alerts to Telegram go to notify-bot (25-notify-bot.sh),
+# which delivers them to the stand-in Bot API unless a real token is set.
 NOTIFY_USER="${NOTIFY_USER:-${USER:-$(id -un)}}"
 notify_home="$LOCAL_DIR/webapp-data/dev-home/$NOTIFY_USER"
 mkdir -p "$notify_home/user/notifications" "$LOCAL_DIR/webapp-data/images"

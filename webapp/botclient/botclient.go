@@ -1,5 +1,5 @@
-// Package botclient talks to the Telegram bot's unix socket (the existing
-// notify bot, outside this repository): POST /send {"user","text",
+// Package botclient talks to the Telegram bot's unix socket (notify-bot,
+// webapp/cmd/notify-bot; see docs/telegram.md): POST /send {"user","text",
 // "parse_mode"} and POST /send_photo {"user","photo_path","caption"}. It also
 // formats an alert for Telegram, escaping the untrusted text for the parse
 // mode it picks.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/webapp/botclient"
 )
 
 // The variables.
@@ -31,6 +32,7 @@ const (
 	EnvIssuer          = "DESKTOP_JWT_ISSUER"
 	EnvScheme          = "DESKTOP_URL_SCHEME"
 	EnvSocket          = "WS_DISPATCH_SOCKET"
+	EnvBotSocket       = "NOTIFY_BOT_SOCKET" // the Telegram bot (linking, its @name)
 	EnvAuthMode        = "AUTH_MODE"
 	EnvDevAllowRemote  = "WEBAPP_DEV_ALLOW_REMOTE"
 	EnvSessionKey      = "WEBAPP_SESSION_KEY"
@@ -75,6 +77,7 @@ type Config struct {
 	Issuer    string
 	URLScheme string
 	Socket    string
+	BotSocket string
 
 	AuthMode       string
 	DevAllowRemote bool
@@ -119,6 +122,7 @@ func Load(environ []string) (Config, error) {
 		Issuer:         get(EnvIssuer, protocol.DefaultIssuer),
 		URLScheme:      get(EnvScheme, protocol.DefaultURLScheme),
 		Socket:         get(EnvSocket, protocol.DefaultDispatchSocket),
+		BotSocket:      get(EnvBotSocket, botclient.DefaultSocket),
 		AuthMode:       strings.ToLower(get(EnvAuthMode, AuthOIDC)),
 		OIDCIssuer:     get(EnvOIDCIssuer, "https://accounts.google.com"),
 		OIDCClientID:   get(EnvOIDCClientID, ""),

@@ -162,3 +162,8 @@ func Prune(dir string, maxAge time.Duration, now time.Time) (int, error) {
 	}
 	return removed, nil
 }
+
+// Check tells whether data is a whole PNG or JPEG image within MaxPixels
+// (the same test Publish applies) and returns its extension. notify-bot
+// uses it for the photos it is asked to send.
+func Check(data []byte) (ext string, err error) { return check(data) }

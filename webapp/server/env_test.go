@@ -82,6 +82,7 @@ type envOpts struct {
 	socket  string // override the dispatch socket (e.g. nothing listening)
 	public  string // WEBAPP_PUBLIC_URL; default: the test server's own URL
 	now     func() time.Time
+	bot     string // the Telegram bot's socket
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -103,6 +104,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.socket != "" {
 		e.cfg.Socket = o.socket
 	}
+	e.cfg.BotSocket = o.bot
 	rules := signin.Rules{AllowAny: true}
 	// The listener comes first: the OIDC redirect URL needs its address.
 	e.ts = httptest.NewUnstartedServer(nil)

@@ -58,6 +58,7 @@ type pageData struct {
 	Downloads   []string
 	Scheme      string
 	LinkState   string // the app's one-time value on /desktop/link, passed back in the deep link
+	Telegram    TelegramStatus
 }
 
 func (s *Server) renderPage(c *gin.Context, status int, name string, d pageData) {
@@ -99,6 +100,9 @@ func (s *Server) dashboard(c *gin.Context, sess session.Session) error {
 		d.ScriptsErr = e.Message
 	}
 	d.Scripts = list
+	if d.Telegram, err = s.telegramStatusOf(sess.User); err != nil {
+		return err
+	}
 	s.renderPage(c, http.StatusOK, "dashboard.html", d)
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/session"
 	"github.com/keboola/analyst-alerts/webapp/signin"
+	"github.com/keboola/analyst-alerts/webapp/telegram/chatlinks"
 )
 
 // Gateway is what the webapp needs from the gateway's dispatch socket;
@@ -50,6 +51,7 @@ type Deps struct {
 	Scripts  Scripts
 	Gateway  Gateway
 	Images   images.Store
+	Telegram Telegram // zero: DATA_DIR's links, the bot at NOTIFY_BOT_SOCKET
 	Log      *slog.Logger
 	Now      func() time.Time // nil: time.Now
 }
@@ -69,7 +71,8 @@ type Server struct {
 	// wake asks SyncRevocations for a round now (after every unlink).
 	wake chan struct{}
 
-	hosts hostRule // the Host headers answered
+	hosts    hostRule    // the Host headers answered
+	tgVerify verifyGuard // wrong Telegram codes per user
 }
 
 // New builds the server.
@@ -83,6 +86,12 @@ func New(d Deps) (*Server, error) {
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
+	}
+	if d.Telegram.Links == nil {
+		if d.Telegram.Links, err = chatlinks.Open(d.Config.DataDir); err != nil {
+			return nil, err
+		}
+		d.Telegram.Links.Now = d.Now
 	}
 	return &Server{Deps: d, pages: pages, pending: map[string]int64{}, wake: make(chan struct{}, 1), hosts: newHostRule(d.Config)}, nil
 }
@@ -132,6 +141,10 @@ func (s *Server) Routes(r *gin.Engine) {
 	b.GET("/download/:name", s.page(s.download))
 	b.POST(protocol.PathDesktopAuthorize, s.api(s.authorize))
 	b.POST("/dashboard/scripts/run", s.api(s.dashboardRun))
+	b.GET(PathTelegramStatus, s.api(s.telegramStatus))
+	b.POST(PathTelegramVerify, s.api(s.telegramVerify))
+	b.POST(PathTelegramLink, s.api(s.telegramLink))
+	b.POST(PathTelegramUnlink, s.api(s.telegramUnlink))
 
 	// Unlink: a signed-in browser (cross-origin refused), or beyond the
 	// seed the app itself with its Bearer token (its "sign out").

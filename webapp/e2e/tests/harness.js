@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'webapp');
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
@@ -22,7 +22,7 @@ function freePort() {
   });
 }
 
-async function waitHealthy(url, proc, name) {
+export async function waitHealthy(url, proc, name) {
   const deadline = Date.now() + 30000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${proc.logs.join('')}`);
