@@ -11,7 +11,7 @@ import (
 // The runner against the real notify-bot (the other tests use the socket
 // stand-in to see exactly what the runner sends): a linked user's alerts
 // reach the chat on the stand-in Bot API, the chart as an uploaded photo
-// with its caption as plain text, the text alert escaped as HTML; a user
+// with its caption escaped as HTML, the text alert escaped as HTML; a user
 // with no linked chat is told apart from a missing bot.
 func TestRunnerThroughTheRealBot(t *testing.T) {
 	e := newEnv(t)
@@ -29,7 +29,7 @@ func TestRunnerThroughTheRealBot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\nrunner:\n%s\nbot:\n%s", err, out, bot.Logs)
 	}
-	if !bytes.Equal(msgs[0].Photo, chartBytes) || msgs[0].Text != "Revenue <b>drop</b>\nDown 20% & more" || msgs[0].ParseMode != "" {
+	if !bytes.Equal(msgs[0].Photo, chartBytes) || msgs[0].Text != "<b>Revenue &lt;b&gt;drop&lt;/b&gt;</b>\nDown 20% &amp; more" || msgs[0].ParseMode != "HTML" {
 		t.Fatalf("photo: caption %q mode %q, %d bytes", msgs[0].Text, msgs[0].ParseMode, len(msgs[0].Photo))
 	}
 	if msgs[1].Text != "<b>Signups_up *now*</b>\n+12% &lt;i&gt;\n<i>b_signups</i>" || msgs[1].ParseMode != "HTML" {
