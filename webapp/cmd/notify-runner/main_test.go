@@ -350,7 +350,7 @@ func TestCooldownHoldsForTheReplacedRunnersState(t *testing.T) {
 	}
 	a.none()
 
-	sent = float64(time.Now().Add(-61*time.Minute).Unix())
+	sent = float64(time.Now().Add(-61 * time.Minute).Unix())
 	old = fmt.Sprintf(`{"last_sent": %d}`, int64(sent))
 	if err := os.WriteFile(filepath.Join(e.home.StateDir(), "check.json"), []byte(old), 0o600); err != nil {
 		t.Fatal(err)
