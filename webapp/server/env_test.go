@@ -82,6 +82,7 @@ type envOpts struct {
 	socket  string // override the dispatch socket (e.g. nothing listening)
 	public  string // WEBAPP_PUBLIC_URL; default: the test server's own URL
 	now     func() time.Time
+	devUser string // WEBAPP_DEV_USER
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -100,6 +101,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		DownloadsDir: filepath.Join(e.dataDir, "downloads"), Helper: helper,
 		HelperRunAs: config.RunAsDirect, HelperHomeRoot: e.homeRoot, SessionMaxAge: time.Hour,
 	}
+	e.cfg.DevUser = o.devUser
 	if o.socket != "" {
 		e.cfg.Socket = o.socket
 	}

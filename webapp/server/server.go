@@ -38,6 +38,8 @@ type Gateway interface {
 type Scripts interface {
 	List(ctx context.Context, user string) ([]protocol.ScriptInfo, error)
 	Run(ctx context.Context, user, name string) (scripts.Result, error)
+	// Folder is where user's scripts go, for the dashboard's hint.
+	Folder(user string) string
 }
 
 // Deps are the server's collaborators, built by main (or a test).
