@@ -43,6 +43,17 @@ func staticFiles() gin.HandlerFunc {
 	}
 }
 
+// favicon serves the app's icon at /favicon.ico (made by build/gen-icons.go).
+func favicon(c *gin.Context) {
+	b, err := staticFS.ReadFile("static/favicon.ico")
+	if err != nil {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, "image/x-icon", b)
+}
+
 // pageData is what every template gets.
 type pageData struct {
 	Title   string

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"html"
 	"net/http"
 	"path/filepath"
@@ -21,5 +22,24 @@ func TestDevSignInOffersTheLocalUserAndTheHintNamesTheRealFolder(t *testing.T) {
 	want := filepath.Join(e.homeRoot, "petr", "user", "notifications") + "/"
 	if a.status != http.StatusOK || !strings.Contains(html.UnescapeString(string(a.body)), `<code id="scripts-dir">`+want+`</code>`) {
 		t.Fatalf("dashboard without scripts does not name %s: %d %s", want, a.status, a.body)
+	}
+}
+
+// Every page names the favicon, and /favicon.ico (which browsers ask for
+// anyway) is the app's icon, not a 404 in the log.
+func TestFavicon(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	a := e.do(nil, http.MethodGet, "/favicon.ico", "")
+	if a.status != http.StatusOK || a.header.Get("Content-Type") != "image/x-icon" || !bytes.HasPrefix(a.body, []byte{0, 0, 1, 0}) {
+		t.Fatalf("favicon: %d %s %.20q", a.status, a.header.Get("Content-Type"), a.body)
+	}
+	if a := e.do(nil, http.MethodGet, "/static/favicon.png", ""); a.status != http.StatusOK || a.header.Get("Content-Type") != "image/png" {
+		t.Fatalf("touch icon: %d %s", a.status, a.header.Get("Content-Type"))
+	}
+	for _, page := range []string{"/auth/dev", "/dashboard"} {
+		c := e.signIn("petr@example.com")
+		if a := e.do(c, http.MethodGet, page, ""); !strings.Contains(string(a.body), `<link rel="icon" href="/favicon.ico"`) {
+			t.Errorf("%s names no favicon: %.300s", page, a.body)
+		}
 	}
 }

@@ -388,7 +388,7 @@ func TestImages(t *testing.T) {
 	e.alert("b_not_image.py", map[string]any{"notify": true, "title": "not an image", "image_path": notImage})
 	out := e.mustRun()
 	if strings.Count(out, "image left out; the alert goes without it") != 2 || !strings.Contains(out, "not a PNG or JPEG") ||
-		!strings.Contains(out, "old images removed") {
+		!strings.Contains(out, "count=1 older_than_days=30") {
 		t.Fatalf("runner output:\n%s", out)
 	}
 	for _, want := range []string{"missing image", "not an image"} {
