@@ -72,8 +72,8 @@ func Publish(src, dir string, maxBytes int64) (Published, error) {
 		return Published{}, fmt.Errorf("%w: %s: %v", ErrRefused, src, err)
 	}
 
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Published{}, fmt.Errorf("create images folder: %w", err)
+	if err := makeFolder(dir); err != nil {
+		return Published{}, err
 	}
 	var rnd [16]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
@@ -100,6 +100,24 @@ func Publish(src, dir string, maxBytes int64) (Published, error) {
 		return Published{}, fmt.Errorf("write image: %w", werr)
 	}
 	return Published{Name: name, Path: dst, URL: protocol.PathImagesPrefix + name}, nil
+}
+
+// makeFolder creates the images folder itself if missing, never a tree: a
+// tool run by hand (perhaps as root) without NOTIFICATION_IMAGES_DIR must
+// not quietly create /data/notifications/images (deploy/ creates it, with
+// the group and mode every analyst needs); a missing parent is an error
+// that says what to set, and the alert goes without its chart.
+func makeFolder(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrExist):
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("images folder %s: %s does not exist (create it, or set NOTIFICATION_IMAGES_DIR to the webapp's DATA_DIR/images)",
+			dir, filepath.Dir(dir))
+	default:
+		return fmt.Errorf("create images folder: %w", err)
+	}
 }
 
 // check decodes the image with the standard library's PNG and JPEG decoders
