@@ -49,7 +49,8 @@ type Options struct {
 	// OIDC_* variables, WEBAPP_PUBLIC_URL, WEBAPP_DEV_USER.
 	Env []string
 	// Deps changes a collaborator after the wiring, before the server is
-	// built: a clock, sign-in rules with an in-memory username map.
+	// built: a clock, sign-in rules with an in-memory username map, another
+	// logger (Webapp.Logs and Requests then see nothing).
 	Deps func(*server.Deps)
 	// RevocationSync is Serve's interval: 0 as in production, negative off
 	// (a test that drives Server.SyncRevocations itself).
