@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,13 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/keboola/analyst-alerts/gateway/protocol"
-	"github.com/keboola/analyst-alerts/webapp/config"
-	"github.com/keboola/analyst-alerts/webapp/links"
-	"github.com/keboola/analyst-alerts/webapp/server"
-	"github.com/keboola/analyst-alerts/webapp/session"
-	"github.com/keboola/analyst-alerts/webapp/signin"
+	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
+
+// TestMain removes the notify-scripts helper webapptest builds.
+func TestMain(m *testing.M) { webapptest.Main(m) }
 
 // The real webapp behind the shipped nginx-webapp.conf answers only its
 // public URL's host: nginx passes the browser's Host on ($host, without the
@@ -32,34 +29,14 @@ func TestShippedNginxPassesHostToWebapp(t *testing.T) {
 		t.Fatal("nginx not installed (scripts/setup.d/15-nginx.sh installs it)")
 	}
 	port := freePort(t)
-	data := t.TempDir()
-	secret := []byte("nginx-webapp-test-secret-0123456789abcdef")
-	cfg := config.Config{Addr: "127.0.0.1:8080", PublicURL: fmt.Sprintf("http://alerts.test:%d", port),
-		Secret: secret, Issuer: protocol.DefaultIssuer, URLScheme: protocol.DefaultURLScheme,
-		Socket: filepath.Join(data, "no-gateway.sock"), AuthMode: config.AuthDev, DataDir: data, SessionMaxAge: time.Hour}
-	store, err := links.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := session.DeriveKey(secret)
-	sess, err := session.New(key, false, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Deps{Config: cfg, Links: store, Sessions: sess, Rules: signin.Rules{AllowAny: true},
-		Gateway: protocol.NewClient(cfg.Socket)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	webapp := httptest.NewServer(srv.Handler())
-	defer webapp.Close()
+	webapp := webapptest.Start(t, webapptest.Options{Env: []string{"WEBAPP_PUBLIC_URL=" + fmt.Sprintf("http://alerts.test:%d", port)}})
 
 	dir := t.TempDir()
 	shipped, err := os.ReadFile("nginx-webapp.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
-	web := strings.ReplaceAll(string(shipped), "127.0.0.1:8080", strings.TrimPrefix(webapp.URL, "http://"))
+	web := strings.ReplaceAll(string(shipped), "127.0.0.1:8080", webapp.Addr)
 	os.WriteFile(filepath.Join(dir, "web.conf"), []byte(web), 0o644)
 	conf := fmt.Sprintf(`daemon off;
 pid %[1]s/nginx.pid;

@@ -28,6 +28,17 @@ grep -q '^==> ready:' "$work/first.log" || die "the first make run was not ready
 grep -q "dashboard: http://127.0.0.1:$WEBAPP_PORT/dashboard" "$work/first.log" || die "the ready block does not name the dashboard's real address"
 if grep -q $'\033' "$work/first.log"; then die "ANSI escapes in make run's output to a file"; fi
 
+# Development sign-in offers the local user the examples were installed
+# for, and that user's dashboard lists them (not an empty one).
+me="${NOTIFY_USER:-${USER:-$(id -un)}}"
+web="http://127.0.0.1:$WEBAPP_PORT"
+curl -sf --max-time 5 "$web/auth/dev" | grep -q "value=\"$me@example.com\"" ||
+	die "the dev sign-in form does not offer $me@example.com"
+curl -sf --max-time 5 -c "$work/cookies" -o /dev/null --data-urlencode "email=$me@example.com" -d next=/dashboard "$web/auth/dev/login" ||
+	die "dev sign-in as $me failed"
+curl -sf --max-time 30 -b "$work/cookies" "$web/dashboard" | grep -q 'data-script="revenue_drop.py"' ||
+	die "$me's dashboard does not list the example scripts"
+
 # The commands the ready block prints, as printed.
 (
 	source "$LOCAL_DIR/env"

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -24,15 +23,15 @@ import (
 	"github.com/keboola/analyst-alerts/desktop/auth"
 	"github.com/keboola/analyst-alerts/desktop/config"
 	"github.com/keboola/analyst-alerts/desktop/connection"
-	"github.com/keboola/analyst-alerts/desktop/internal/webappstandin"
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
 
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	keyring.MockInit()
-	os.Exit(m.Run())
+	webapptest.Main(m)
 }
 
 // recorder stands in for the window, the tray badge and the OS
@@ -102,37 +101,39 @@ func (r *recorder) waitState(t *testing.T, ok func(State) bool) State {
 func connected(s State) bool { return s.Connection.State == connection.Connected }
 
 type env struct {
-	opened  chan string // pages the app opened in "the browser"
-	gw      *gatewaytest.Gateway
-	web     *webappstandin.Server
-	webURL  string
-	cfg     config.Config
-	refuse  bool
-	refuseM sync.Mutex
+	opened chan string // pages the app opened in "the browser"
+	gw     *gatewaytest.Gateway
+	web    *webapptest.Webapp
+	cfg    config.Config
 }
 
+// newEnv runs the real webapp and gateway (webapptest) with petr's script
+// revenue_check.py and a chart, and the app's configuration for them.
 func newEnv(t *testing.T) *env {
-	e := &env{gw: gatewaytest.Start(t, gatewaytest.Options{})}
+	web := webapptest.Start(t, webapptest.Options{})
+	e := &env{gw: web.Gateway, web: web}
 	img := image.NewGray(image.Rect(0, 0, 4, 4))
 	var b bytes.Buffer
 	png.Encode(&b, img)
-	e.web = webappstandin.New(webappstandin.Options{Secret: e.gw.Secret, Issuer: e.gw.Issuer, Socket: e.gw.Socket,
-		Scripts: []protocol.ScriptInfo{{Name: "revenue_check.py", Stem: "revenue_check"}},
-		Images:  map[string][]byte{"abc.png": b.Bytes()},
-		Refuse:  func(string, string) bool { e.refuseM.Lock(); defer e.refuseM.Unlock(); return e.refuse }})
-	srv := httptest.NewServer(e.web.Handler())
-	t.Cleanup(srv.Close)
-	e.webURL = srv.URL
+	web.Image(t, "abc.png", b.Bytes())
+	web.Script(t, "petr", "revenue_check.py",
+		`import json; print(json.dumps({"notify": True, "title": "revenue_check ran", "message": "Manual run finished.", "cooldown": "1m"}))`)
+	e.cfg = appConfig(t, web.URL, e.gw.WSURL, "test-"+strings.ReplaceAll(t.Name(), "/", "-"))
+	return e
+}
+
+// appConfig is the app's configuration for a webapp and gateway, in a
+// temporary home with its own keyring entry.
+func appConfig(t *testing.T, webURL, wsURL, keyring string) config.Config {
 	home := t.TempDir()
 	cfg, err := config.FromEnviron([]string{"HOME=" + home, "XDG_CONFIG_HOME=" + home + "/cfg",
-		"XDG_CACHE_HOME=" + home + "/cache", config.EnvServerURL + "=" + srv.URL, config.EnvWSURL + "=" + e.gw.WSURL,
-		config.EnvKeyringName + "=test-" + strings.ReplaceAll(t.Name(), "/", "-")})
+		"XDG_CACHE_HOME=" + home + "/cache", config.EnvServerURL + "=" + webURL, config.EnvWSURL + "=" + wsURL,
+		config.EnvKeyringName + "=" + keyring})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.cfg = cfg
 	auth.OSKeychain{Service: cfg.KeyringService}.Delete() // the mock keyring is per process
-	return e
+	return cfg
 }
 
 func (e *env) start(t *testing.T, r *recorder) *App {
@@ -170,10 +171,12 @@ func (e *env) requestSignIn(t *testing.T, a *App) string {
 }
 
 // signIn is the proper flow: Sign in opens the portal with a one-time
-// value, the portal hands it back in the link with user's token.
+// value; the user, signed in to the real webapp, clicks Authorize, and the
+// webapp hands the value back in the link with a token it issued.
 func (e *env) signIn(t *testing.T, a *App, user string) error {
 	t.Helper()
-	return a.HandleDeepLink(protocol.DeepLinkWithState("", e.gw.Token(t, user), e.requestSignIn(t, a)))
+	state := e.requestSignIn(t, a)
+	return a.HandleDeepLink(e.web.Authorize(t, e.web.Browser(t, user+"@example.com"), state))
 }
 
 func (e *env) dispatch(t *testing.T, n protocol.Notification) {
@@ -224,7 +227,7 @@ func TestSignInNotifyRestartResumeWithSummary(t *testing.T) {
 			t.Fatalf("chart: %d %s", rec.Code, rec.Body)
 		}
 	}
-	if _, _, imgs := e.web.Count(); imgs != 1 {
+	if imgs := e.web.Requests("GET", "/api/notifications/images/abc.png"); imgs != 1 {
 		t.Fatalf("image fetched %d times, want 1 (cached)", imgs)
 	}
 	rec := httptest.NewRecorder()
@@ -290,7 +293,7 @@ func TestRunScriptResultArrivesAsNotification(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitNote(t)
-	if _, runs, _ := e.web.Count(); runs != 2 {
+	if runs := e.web.Requests("POST", protocol.PathDesktopRunScript); runs != 2 {
 		t.Fatalf("runs %d", runs)
 	}
 	if err := api.MarkRead(id); err != nil || a.State().Unread != 1 {
@@ -306,16 +309,9 @@ func TestRevokedTokenSignsOutWithNotice(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitState(t, connected)
-	// Unlink on the server: the webapp refuses the token from now on and
-	// the gateway closes the session with an auth_error.
-	e.refuseM.Lock()
-	e.refuse = true
-	e.refuseM.Unlock()
-	c := e.gw.Client()
-	defer c.Close()
-	if _, err := c.Revoke(context.Background(), "petr", time.Now().Unix()+1); err != nil {
-		t.Fatal(err)
-	}
+	// Unlink on the dashboard: the webapp refuses the token from now on
+	// and tells the gateway, which closes the session with an auth_error.
+	e.web.Unlink(t, e.web.Browser(t, "petr@example.com"))
 	s := r.waitState(t, func(s State) bool { return !s.Account.SignedIn })
 	if s.Notice != "Signed out — sign in again" || s.Connection.State != connection.SignedOut {
 		t.Fatalf("state %+v", s)

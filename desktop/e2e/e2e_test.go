@@ -13,7 +13,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,10 +26,10 @@ import (
 
 	"github.com/keboola/analyst-alerts/desktop/auth"
 	"github.com/keboola/analyst-alerts/desktop/internal/dbusstandin"
-	"github.com/keboola/analyst-alerts/desktop/internal/webappstandin"
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/store"
+	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
 
 type harness struct {
@@ -69,18 +68,19 @@ func setup(t *testing.T) *harness {
 	if h.notes, err = dbusstandin.StartNotifications(conn); err != nil {
 		t.Fatal(err)
 	}
-	h.gw = gatewaytest.Start(t, gatewaytest.Options{})
-	web := webappstandin.New(webappstandin.Options{Secret: h.gw.Secret, Issuer: h.gw.Issuer, Socket: h.gw.Socket,
-		Scripts: []protocol.ScriptInfo{{Name: "revenue_check.py", Stem: "revenue_check"}},
-		Images:  map[string][]byte{"chart.png": chart()}})
-	srv := httptest.NewServer(web.Handler())
-	t.Cleanup(srv.Close)
+	// The real webapp and gateway. The test binary runs away from the
+	// source tree, so 30-desktop.sh hands it a built notify-scripts.
+	web := webapptest.Start(t, webapptest.Options{Helper: os.Getenv("ANALYST_E2E_HELPER")})
+	h.gw = web.Gateway
+	web.Image(t, "chart.png", chart())
+	web.Script(t, "petr", "revenue_check.py",
+		`import json; print(json.dumps({"notify": True, "title": "revenue_check ran", "message": "Manual run finished.", "cooldown": "1m"}))`)
 	home := t.TempDir()
 	h.configDir = filepath.Join(home, "config", "com.keboola.analyst")
 	h.env = append(os.Environ(),
 		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"),
 		"XDG_STATE_HOME="+filepath.Join(home, "state"),
-		"ANALYST_SERVER_URL="+srv.URL, "ANALYST_WS_URL="+h.gw.WSURL,
+		"ANALYST_SERVER_URL="+web.URL, "ANALYST_WS_URL="+h.gw.WSURL,
 		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1",
 		"WEBKIT_DISABLE_COMPOSITING_MODE=1", "NO_AT_BRIDGE=1")
 	return h
@@ -440,3 +440,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	}
 	h.stop(app2)
 }
+
+// TestMain removes the notify-scripts helper webapptest builds (when it
+// was not handed one).
+func TestMain(m *testing.M) { webapptest.Main(m) }

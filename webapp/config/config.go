@@ -35,6 +35,7 @@ const (
 	EnvBotSocket       = "NOTIFY_BOT_SOCKET" // the Telegram bot (linking, its @name)
 	EnvAuthMode        = "AUTH_MODE"
 	EnvDevAllowRemote  = "WEBAPP_DEV_ALLOW_REMOTE"
+	EnvDevUser         = "WEBAPP_DEV_USER"
 	EnvSessionKey      = "WEBAPP_SESSION_KEY"
 	EnvSessionMaxAge   = "WEBAPP_SESSION_MAX_AGE"
 	EnvOIDCIssuer      = "OIDC_ISSUER"
@@ -71,6 +72,11 @@ type Config struct {
 	PublicURL      string // scheme://host[:port] the browser sees; "" means http://Addr
 	TrustedProxies []string
 	DataDir        string
+	// DataDirDefault says DATA_DIR was not set and DataDir is the default
+	// (production's /data/notifications, or in AUTH_MODE=dev a folder in the
+	// user's own home): the webapp does not create a production folder
+	// nobody asked for.
+	DataDirDefault bool
 	DownloadsDir   string
 
 	Secret    []byte
@@ -81,8 +87,12 @@ type Config struct {
 
 	AuthMode       string
 	DevAllowRemote bool
-	SessionKey     []byte // 64 bytes: 32 to sign, 32 to encrypt; derived from Secret if unset
-	SessionMaxAge  time.Duration
+	// DevUser is the local user the development sign-in form offers
+	// (AUTH_MODE=dev): WEBAPP_DEV_USER, which `make run` sets to the user it
+	// installed the examples for, else the environment's USER.
+	DevUser       string
+	SessionKey    []byte // 64 bytes: 32 to sign, 32 to encrypt; derived from Secret if unset
+	SessionMaxAge time.Duration
 
 	OIDCIssuer     string
 	OIDCClientID   string
@@ -118,7 +128,7 @@ func Load(environ []string) (Config, error) {
 		Addr:           get(EnvAddr, "127.0.0.1:8080"),
 		PublicURL:      strings.TrimRight(get(EnvPublicURL, ""), "/"),
 		TrustedProxies: list(get(EnvTrustedProxies, "")),
-		DataDir:        get(EnvDataDir, "/data/notifications"),
+		DataDir:        get(EnvDataDir, ""),
 		Issuer:         get(EnvIssuer, protocol.DefaultIssuer),
 		URLScheme:      get(EnvScheme, protocol.DefaultURLScheme),
 		Socket:         get(EnvSocket, protocol.DefaultDispatchSocket),
@@ -135,6 +145,12 @@ func Load(environ []string) (Config, error) {
 		Helper:         get(EnvHelper, "/usr/local/bin/notify-scripts"),
 		LogLevel:       strings.ToLower(get(EnvLogLevel, "info")),
 		LogFormat:      strings.ToLower(get(EnvLogFormat, "text")),
+	}
+	if c.AuthMode == AuthDev {
+		c.DevUser = get(EnvDevUser, get("USER", ""))
+	}
+	if c.DataDir == "" {
+		c.DataDir, c.DataDirDefault = defaultDataDir(c.AuthMode, get), true
 	}
 	c.DownloadsDir = get(EnvDownloadsDir, filepath.Join(c.DataDir, "downloads"))
 	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))
@@ -217,7 +233,45 @@ func Load(environ []string) (Config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("%s: %q is neither text nor json", EnvLogFormat, c.LogFormat)
 	}
+	if c.DataDir == "" {
+		return c, fmt.Errorf("%s is not set and there is no HOME to keep the data in: set %s", EnvDataDir, EnvDataDir)
+	}
 	return c, nil
+}
+
+// ProductionDataDir is DATA_DIR's default in production (AUTH_MODE=oidc),
+// where deploy/ creates it for the webapp's service user.
+const ProductionDataDir = "/data/notifications"
+
+// defaultDataDir is where the webapp keeps its data when DATA_DIR is unset:
+// production's folder, or for development sign-in (someone trying the
+// webapp by hand, perhaps as root) a folder in that user's own home,
+// $XDG_STATE_HOME/analyst-alerts/webapp (~/.local/state/...), rather than
+// a system folder at the root of the disk.
+func defaultDataDir(authMode string, get func(name, def string) string) string {
+	if authMode != AuthDev {
+		return ProductionDataDir
+	}
+	if st := get("XDG_STATE_HOME", ""); filepath.IsAbs(st) {
+		return filepath.Join(st, "analyst-alerts", "webapp")
+	}
+	if home := get("HOME", ""); filepath.IsAbs(home) {
+		return filepath.Join(home, ".local", "state", "analyst-alerts", "webapp")
+	}
+	return ""
+}
+
+// DevEmail is the address the development sign-in form starts with: the
+// local user at the primary domain (example.com if none).
+func (c Config) DevEmail() string {
+	if c.DevUser == "" {
+		return ""
+	}
+	domain := c.PrimaryDomain
+	if domain == "" {
+		domain = "example.com"
+	}
+	return c.DevUser + "@" + domain
 }
 
 // checkPrimaryDomain settles which allowed domain's addresses become

@@ -8,9 +8,14 @@ import (
 const secret = "DESKTOP_JWT_SECRET=0123456789abcdef0123456789abcdef"
 
 func TestDefaultsInDevMode(t *testing.T) {
-	c, err := Load([]string{secret, "AUTH_MODE=dev"})
+	c, err := Load([]string{secret, "AUTH_MODE=dev", "HOME=/home/petr", "USER=petr"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Development sign-in by hand keeps its data in the user's home, not
+	// in a system folder, and offers the local user.
+	if c.DataDir != "/home/petr/.local/state/analyst-alerts/webapp" || !c.DataDirDefault || c.DevEmail() != "petr@example.com" {
+		t.Fatalf("data %q (default %v), dev email %q", c.DataDir, c.DataDirDefault, c.DevEmail())
 	}
 	if c.Addr != "127.0.0.1:8080" || c.Issuer != "data-analyst" || c.URLScheme != "keboola-analyst" ||
 		c.Socket != "/run/ws-gateway/ws.sock" || c.HelperRunAs != RunAsDirect || c.PublicURL != "http://127.0.0.1:8080" {
@@ -18,6 +23,34 @@ func TestDefaultsInDevMode(t *testing.T) {
 	}
 	if c.SecureCookies() {
 		t.Fatal("secure cookies on plain http")
+	}
+}
+
+// Where the data goes when DATA_DIR is unset, and who the development
+// sign-in form offers: WEBAPP_DEV_USER (what `make run` sets) over USER.
+func TestDataDirAndDevUser(t *testing.T) {
+	for _, c := range []struct {
+		env       []string
+		data, dev string
+	}{
+		{[]string{"AUTH_MODE=dev", "HOME=/root", "USER=root"}, "/root/.local/state/analyst-alerts/webapp", "root@example.com"},
+		{[]string{"AUTH_MODE=dev", "HOME=/root", "XDG_STATE_HOME=/var/lib/me"}, "/var/lib/me/analyst-alerts/webapp", ""},
+		{[]string{"AUTH_MODE=dev", "HOME=/home/u", "XDG_STATE_HOME=relative"}, "/home/u/.local/state/analyst-alerts/webapp", ""},
+		{[]string{"AUTH_MODE=dev", "DATA_DIR=/srv/alerts", "USER=root", "WEBAPP_DEV_USER=petr"}, "/srv/alerts", "petr@example.com"},
+		{[]string{"AUTH_MODE=dev", "DATA_DIR=/d", "USER=petr", "WEBAPP_PRIMARY_DOMAIN=keboola.com"}, "/d", "petr@keboola.com"},
+		{[]string{"OIDC_CLIENT_ID=a", "OIDC_CLIENT_SECRET=b", "OIDC_ALLOWED_DOMAINS=k.example", "HOME=/root", "USER=root"}, ProductionDataDir, ""},
+	} {
+		cfg, err := Load(append([]string{secret}, c.env...))
+		if err != nil {
+			t.Errorf("%v: %v", c.env, err)
+			continue
+		}
+		if cfg.DataDir != c.data || cfg.DevEmail() != c.dev || cfg.DataDirDefault == strings.Contains(strings.Join(c.env, " "), "DATA_DIR=") {
+			t.Errorf("%v: data %q (default %v), dev email %q; want %q, %q", c.env, cfg.DataDir, cfg.DataDirDefault, cfg.DevEmail(), c.data, c.dev)
+		}
+	}
+	if _, err := Load([]string{secret, "AUTH_MODE=dev"}); err == nil || !strings.Contains(err.Error(), "DATA_DIR is not set") {
+		t.Errorf("no HOME, no DATA_DIR: %v", err)
 	}
 }
 
@@ -62,7 +95,7 @@ func TestOIDCAndForcedRemoteDev(t *testing.T) {
 		strings.Join(c.AllowedDomains, ",") != "keboola.com,example.org" || c.HelperRunAs != RunAsSudo {
 		t.Fatalf("%+v", c)
 	}
-	if _, err := Load([]string{secret, "AUTH_MODE=dev", "WEBAPP_ADDR=0.0.0.0:8080", "WEBAPP_DEV_ALLOW_REMOTE=true"}); err != nil {
+	if _, err := Load([]string{secret, "AUTH_MODE=dev", "HOME=/root", "WEBAPP_ADDR=0.0.0.0:8080", "WEBAPP_DEV_ALLOW_REMOTE=true"}); err != nil {
 		t.Fatal(err)
 	}
 }

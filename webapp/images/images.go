@@ -15,9 +15,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/safeopen"
 )
 
@@ -26,12 +25,10 @@ import (
 // folder cannot make every request stream gigabytes.
 const MaxBytes = 32 << 20
 
-// Names the webapp serves: what notifyimage.Publish makes (32 hex digits,
-// .png or .jpg) and the seed's other <name>.png.
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}\.(png|jpg)$`)
-
-// ValidName reports whether name may name a served image.
-func ValidName(name string) bool { return nameRE.MatchString(name) }
+// ValidName reports whether name may name a served image: the one image
+// contract, protocol.ValidImageName (what notifyimage.Publish makes and the
+// seed's other <name>.png).
+func ValidName(name string) bool { return protocol.ValidImageName(name) }
 
 // ErrNotServed wraps every reason an existing file in the folder is not
 // served (the handler answers 404 as for a missing one, and logs why).
@@ -52,7 +49,7 @@ func (s Store) Path(name string) (string, error) {
 type Image struct {
 	*os.File
 	Info        fs.FileInfo
-	ContentType string // image/png or image/jpeg
+	ContentType string // what its name says (protocol.ImageContentType)
 }
 
 // Open opens the image name for serving. Only what a publish produces is
@@ -94,9 +91,9 @@ func checkOpened(img *Image, name string, self int) error {
 	if err != nil && err != io.EOF {
 		return err
 	}
-	want := "image/png"
-	if strings.HasSuffix(name, ".jpg") {
-		want = "image/jpeg"
+	want, ok := protocol.ImageContentType(name)
+	if !ok {
+		return fmt.Errorf("%q is not an image name", name)
 	}
 	if got := http.DetectContentType(head[:n]); got != want {
 		return fmt.Errorf("holds %s, not %s", got, want)

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
@@ -40,7 +41,7 @@ var ErrRefused = errors.New("image not taken")
 
 // Published is a copy ready to be linked.
 type Published struct {
-	Name string // file name in the images folder: 32 hex digits + ".png" or ".jpg"
+	Name string // file name in the images folder: 32 hex digits + an extension of protocol.ImageTypes
 	Path string // full path of the copy (what the Telegram bot reads)
 	URL  string // /api/notifications/images/<Name>
 }
@@ -71,8 +72,8 @@ func Publish(src, dir string, maxBytes int64) (Published, error) {
 		return Published{}, fmt.Errorf("%w: %s: %v", ErrRefused, src, err)
 	}
 
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Published{}, fmt.Errorf("create images folder: %w", err)
+	if err := makeFolder(dir); err != nil {
+		return Published{}, err
 	}
 	var rnd [16]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
@@ -101,6 +102,24 @@ func Publish(src, dir string, maxBytes int64) (Published, error) {
 	return Published{Name: name, Path: dst, URL: protocol.PathImagesPrefix + name}, nil
 }
 
+// makeFolder creates the images folder itself if missing, never a tree: a
+// tool run by hand (perhaps as root) without NOTIFICATION_IMAGES_DIR must
+// not quietly create /data/notifications/images (deploy/ creates it, with
+// the group and mode every analyst needs); a missing parent is an error
+// that says what to set, and the alert goes without its chart.
+func makeFolder(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrExist):
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("images folder %s: %s does not exist (create it, or set NOTIFICATION_IMAGES_DIR to the webapp's DATA_DIR/images)",
+			dir, filepath.Dir(dir))
+	default:
+		return fmt.Errorf("create images folder: %w", err)
+	}
+}
+
 // check decodes the image with the standard library's PNG and JPEG decoders
 // (not a magic-number sniff): first the header, to refuse a huge canvas
 // before allocating it, then the whole image, to refuse a truncated or
@@ -113,9 +132,9 @@ func check(data []byte) (string, error) {
 	)
 	switch {
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		decodeConfig, decode, ext = png.DecodeConfig, png.Decode, ".png"
+		decodeConfig, decode, ext = png.DecodeConfig, png.Decode, protocol.ImageExt("image/png")
 	case bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff}):
-		decodeConfig, decode, ext = jpeg.DecodeConfig, jpeg.Decode, ".jpg"
+		decodeConfig, decode, ext = jpeg.DecodeConfig, jpeg.Decode, protocol.ImageExt("image/jpeg")
 	default:
 		return "", errors.New("not a PNG or JPEG image")
 	}
@@ -132,8 +151,22 @@ func check(data []byte) (string, error) {
 	return ext, nil
 }
 
-// publishedName matches the files Publish makes (and its temporary files).
-var publishedName = regexp.MustCompile(`^([0-9a-f]{32}\.(png|jpg)|\.incoming-[0-9]+)$`)
+// published reports whether name is a file Publish makes: 32 hex digits
+// and an extension of the image contract (protocol.ImageTypes), or one of
+// its temporary files.
+func published(name string) bool {
+	if tmpName.MatchString(name) {
+		return true
+	}
+	ext := filepath.Ext(name)
+	_, isImage := protocol.ImageTypes[ext]
+	return isImage && randomStem.MatchString(strings.TrimSuffix(name, ext))
+}
+
+var (
+	randomStem = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	tmpName    = regexp.MustCompile(`^\.incoming-[0-9]+$`)
+)
 
 // Prune removes published images older than maxAge from dir, so the folder
 // does not grow for ever. Only names Publish makes are touched; a file this
@@ -149,7 +182,7 @@ func Prune(dir string, maxAge time.Duration, now time.Time) (int, error) {
 	}
 	removed := 0
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !publishedName.MatchString(e.Name()) {
+		if !e.Type().IsRegular() || !published(e.Name()) {
 			continue
 		}
 		fi, err := e.Info()

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,6 +25,27 @@ func encoded(t *testing.T, enc func(*bytes.Buffer, image.Image) error) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// The images folder is created if missing, but never a tree of folders: a
+// missing parent (the production default, by hand) is an error naming
+// NOTIFICATION_IMAGES_DIR, and nothing is created.
+func TestPublishCreatesOnlyTheFolderItself(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "chart.png")
+	if err := os.WriteFile(src, encoded(t, func(b *bytes.Buffer, i image.Image) error { return png.Encode(b, i) }), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	deep := filepath.Join(root, "data", "notifications", "images")
+	if _, err := Publish(src, deep, 0); err == nil || !strings.Contains(err.Error(), "NOTIFICATION_IMAGES_DIR") {
+		t.Fatalf("publish into %s: %v", deep, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "data")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a folder tree was created: %v", err)
+	}
+	if _, err := Publish(src, filepath.Join(root, "images"), 0); err != nil {
+		t.Fatalf("publish into a missing folder whose parent exists: %v", err)
+	}
 }
 
 func TestPublish(t *testing.T) {

@@ -87,7 +87,9 @@ func (r *Runner) RunAll(ctx context.Context) ([]Outcome, error) {
 		if n, err := notifyimage.Prune(r.ImagesDir, r.ImageMaxAge, r.now()); err != nil {
 			r.Log.Warn("cannot prune old images", slog.Any("error", err))
 		} else if n > 0 {
-			r.Log.Info("old images removed", slog.Int("count", n), slog.Duration("older_than", r.ImageMaxAge))
+			r.Log.Info("old images removed", slog.Int("count", n),
+				// In days, as NOTIFY_IMAGE_MAX_AGE_DAYS sets it (a Duration prints 720h0m0s).
+				slog.Int("older_than_days", int(r.ImageMaxAge/(24*time.Hour))))
 		}
 	}
 	return out, nil
@@ -123,7 +125,9 @@ func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
 	for _, w := range out.Warnings {
 		log.Warn("script output", slog.String("warning", w))
 	}
-	log = log.With(slog.Duration("took", res.Duration.Round(time.Millisecond)))
+	// As words ("1.309s") in any log format: slog.Duration is raw
+	// nanoseconds in JSON.
+	log = log.With(slog.String("took", res.Duration.Round(time.Millisecond).String()))
 	if !out.Notify {
 		r.save(log, stem, state)
 		log.Info("nothing to report")

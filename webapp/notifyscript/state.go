@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -69,8 +70,43 @@ func (h Home) LoadState(stem string) (State, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return State{}, newError(CodeInternal, fmt.Sprintf("state file %s is corrupt", h.statePath(stem)), err)
 	}
+	if s.LastNotified == nil {
+		t, err := legacyLastSent(b)
+		if err != nil {
+			return State{}, newError(CodeInternal, fmt.Sprintf("state file %s is corrupt", h.statePath(stem)), err)
+		}
+		s.LastNotified = t
+	}
 	return s, nil
 }
+
+// legacyLastSent reads the state file of the runner this one replaces,
+// {"last_sent": <unix seconds>} (Python's time.time(), so it may have a
+// fraction), as the time of the last alert: a migrated user's cooldowns
+// hold instead of every script alerting again at its first run here. The
+// next save writes last_notified, and the old field is gone. It returns nil
+// when the file has no last_sent.
+func legacyLastSent(b []byte) (*time.Time, error) {
+	var old struct {
+		LastSent *json.Number `json:"last_sent"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil || old.LastSent == nil {
+		return nil, err
+	}
+	secs, err := old.LastSent.Float64()
+	if err != nil || secs <= 0 || math.IsInf(secs, 0) || secs > maxLegacySeconds {
+		return nil, fmt.Errorf("last_sent %s is not a time in unix seconds", old.LastSent.String())
+	}
+	// To the microsecond, as Python's time.time() has it (a float64 of
+	// seconds since 1970 holds no finer).
+	whole, frac := math.Modf(secs)
+	t := time.Unix(int64(whole), int64(math.Round(frac*1e6))*1e3).UTC()
+	return &t, nil
+}
+
+// maxLegacySeconds (the year 2262) keeps a last_sent within what a
+// time.Duration of nanoseconds since 1970 can hold.
+const maxLegacySeconds = float64(math.MaxInt64 / int64(time.Second))
 
 // SaveState writes a script's state atomically (temp file, then rename), so
 // a crash leaves the old state or the new, never half of one.

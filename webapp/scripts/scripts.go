@@ -51,6 +51,16 @@ type Runner struct {
 	RunTimeout  time.Duration // the script gets 60 s; the helper a little more
 }
 
+// Folder is where user's scripts are, as the dashboard tells them: in
+// development the real folder in the user's development home; through sudo
+// the folder in the user's own home on the server.
+func (r *Runner) Folder(user string) string {
+	if r.Sudo {
+		return "~" + user + "/user/notifications/"
+	}
+	return notifyscript.Home(filepath.Join(r.HomeRoot, user)).ScriptsDir() + string(filepath.Separator)
+}
+
 // maxOutput bounds what we read from the helper.
 const maxOutput = 1 << 20
 

@@ -199,7 +199,8 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 func (s *Server) devPage(c *gin.Context) {
-	s.renderPage(c, http.StatusOK, "dev_login.html", pageData{Title: "Development sign-in", Next: safeNext(c.Query("next"))})
+	s.renderPage(c, http.StatusOK, "dev_login.html", pageData{Title: "Development sign-in", Next: safeNext(c.Query("next")),
+		DevEmail: s.Config.DevEmail()})
 }
 
 // devLogin signs in as whoever the form names: AUTH_MODE=dev only, on a

@@ -104,7 +104,7 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 		t.Fatal("a refused cross-origin authorize linked the user")
 	}
 	// Same-origin browser requests pass.
-	a = e.do(c, http.MethodPost, protocol.PathDesktopAuthorize, "", "Sec-Fetch-Site", "same-origin", "Origin", e.ts.URL)
+	a = e.do(c, http.MethodPost, protocol.PathDesktopAuthorize, "", "Sec-Fetch-Site", "same-origin", "Origin", e.url)
 	if a.status != 200 {
 		t.Fatalf("same-origin authorize: %d %s", a.status, a.body)
 	}

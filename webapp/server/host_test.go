@@ -17,7 +17,7 @@ func (e *env) hostRequest(c *http.Client, method, path, host string, form url.Va
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequest(method, e.ts.URL+path, body)
+	req, err := http.NewRequest(method, e.url+path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func (e *env) hostRequest(c *http.Client, method, path, host string, form url.Va
 // can neither sign in, nor read a page, nor use a token.
 func TestForeignHostRefusedInDevMode(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	port := e.ts.Listener.Addr().String()
+	port := e.addr
 	port = port[strings.LastIndex(port, ":"):]
 	evil := "evil.example" + port
 
@@ -57,7 +57,7 @@ func TestForeignHostRefusedInDevMode(t *testing.T) {
 	if a.status != http.StatusMisdirectedRequest || a.header.Get("Set-Cookie") != "" {
 		t.Fatalf("dev sign-in for host %s: %d, cookie %q", evil, a.status, a.header.Get("Set-Cookie"))
 	}
-	if !strings.Contains(string(a.body), "answers only at "+e.ts.URL) {
+	if !strings.Contains(string(a.body), "answers only at "+e.url) {
 		t.Fatalf("the refusal does not say where to go: %s", a.body)
 	}
 	// A signed-in browser's pages and API calls, for the foreign host.
@@ -94,8 +94,8 @@ func TestHostCheckWithPublicURL(t *testing.T) {
 	tok := e.gw.Token(t, "petr")
 	for host, want := range map[string]int{
 		"alerts.example.com": 200, "Alerts.Example.com": 200, "alerts.example.com:443": 200,
-		"alerts.example.com.":         200,
-		e.ts.Listener.Addr().String(): 421, "localhost": 421, "evil.example": 421,
+		"alerts.example.com.": 200,
+		e.addr:                421, "localhost": 421, "evil.example": 421,
 		"alerts.example.com.evil.example": 421,
 	} {
 		a := e.hostRequest(nil, http.MethodGet, protocol.PathDesktopScripts, host, nil, "Authorization", "Bearer "+tok)

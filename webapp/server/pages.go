@@ -43,6 +43,17 @@ func staticFiles() gin.HandlerFunc {
 	}
 }
 
+// favicon serves the app's icon at /favicon.ico (made by build/gen-icons.go).
+func favicon(c *gin.Context) {
+	b, err := staticFS.ReadFile("static/favicon.ico")
+	if err != nil {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, "image/x-icon", b)
+}
+
 // pageData is what every template gets.
 type pageData struct {
 	Title   string
@@ -55,6 +66,8 @@ type pageData struct {
 	LinkedSince time.Time
 	Scripts     []protocol.ScriptInfo
 	ScriptsErr  string
+	ScriptsDir  string // where the user's scripts go (the hint when there are none)
+	DevEmail    string // the development sign-in form's starting address
 	Downloads   []string
 	Scheme      string
 	LinkState   string // the app's one-time value on /desktop/link, passed back in the deep link
@@ -90,7 +103,7 @@ func (s *Server) linkPage(c *gin.Context, sess session.Session) error {
 func (s *Server) dashboard(c *gin.Context, sess session.Session) error {
 	since, linked := s.Links.Linked(sess.User)
 	d := pageData{Title: "Dashboard", Session: sess, Linked: linked, LinkedSince: since,
-		Downloads: s.downloads()}
+		Downloads: s.downloads(), ScriptsDir: s.Scripts.Folder(sess.User)}
 	list, err := s.Scripts.List(c.Request.Context(), sess.User)
 	if err != nil {
 		e := apperr.From(err)

@@ -36,7 +36,7 @@ func TestRedirectsStayOnSite(t *testing.T) {
 		if a.status != http.StatusFound {
 			t.Fatalf("login: %d", a.status)
 		}
-		u := sameSite(t, e.ts.URL, a.header.Get("Location"))
+		u := sameSite(t, e.url, a.header.Get("Location"))
 		if got := u.Query().Get("next"); got != "/dashboard" {
 			t.Errorf("login next=%q carried on as %q", next, got)
 		}
@@ -46,7 +46,7 @@ func TestRedirectsStayOnSite(t *testing.T) {
 			t.Errorf("dev page kept next=%q", next)
 		}
 		// POST /auth/dev/login with a forged next.
-		resp, err := e.browser().PostForm(e.ts.URL+"/auth/dev/login", url.Values{"email": {"petr@example.com"}, "next": {next}})
+		resp, err := e.browser().PostForm(e.url+"/auth/dev/login", url.Values{"email": {"petr@example.com"}, "next": {next}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func TestRedirectsStayOnSite(t *testing.T) {
 		}
 	}
 	// A same-site next is kept.
-	resp, err := e.browser().PostForm(e.ts.URL+"/auth/dev/login", url.Values{"email": {"petr@example.com"}, "next": {"/desktop/link?x=1"}})
+	resp, err := e.browser().PostForm(e.url+"/auth/dev/login", url.Values{"email": {"petr@example.com"}, "next": {"/desktop/link?x=1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestRedirectsStayOnSite(t *testing.T) {
 	for _, p := range []string{"/dashboard/", "/static", "/auth/login/"} {
 		a := e.do(nil, http.MethodGet, p, "", "X-Forwarded-Prefix", "//evil.example")
 		if a.status/100 == 3 {
-			sameSite(t, e.ts.URL, a.header.Get("Location"))
+			sameSite(t, e.url, a.header.Get("Location"))
 		}
 	}
 }

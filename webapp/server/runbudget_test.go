@@ -87,10 +87,7 @@ print(json.dumps({"notify": True, "script": "x", "title": "<" * 10000, "message"
 `), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	real := helper
-	helper = fake
-	e := newEnv(t, envOpts{})
-	helper = real
+	e := newEnv(t, envOpts{env: []string{"NOTIFY_SCRIPTS_HELPER=" + fake}})
 	tok := e.gw.Token(t, "petr")
 	typ, app := e.connect(tok)
 	if typ != protocol.TypeAuthOK {

@@ -39,6 +39,8 @@ type Gateway interface {
 type Scripts interface {
 	List(ctx context.Context, user string) ([]protocol.ScriptInfo, error)
 	Run(ctx context.Context, user, name string) (scripts.Result, error)
+	// Folder is where user's scripts go, for the dashboard's hint.
+	Folder(user string) string
 }
 
 // Deps are the server's collaborators, built by main (or a test).
@@ -124,6 +126,7 @@ func (s *Server) Routes(r *gin.Engine) {
 	r.GET("/health", s.health)
 	r.HEAD("/health", s.health)
 	r.GET("/static/*file", staticFiles())
+	r.GET("/favicon.ico", favicon) // browsers ask for it whatever the page says
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/dashboard") })
 
 	// Browser endpoints: session cookie; state-changing ones refuse
@@ -205,12 +208,24 @@ func (s *Server) recoverer(c *gin.Context) {
 	c.Next()
 }
 
+// Took renders how long something took for a log a person reads: "1.309s",
+// "12.5ms" (slog.Duration is raw nanoseconds in LOG_FORMAT=json).
+func Took(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		d = d.Round(time.Millisecond)
+	case d >= time.Millisecond:
+		d = d.Round(10 * time.Microsecond)
+	}
+	return d.String()
+}
+
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	s.Log.Debug("request", slog.Group("request",
 		slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
-		slog.Int("status", c.Writer.Status()), slog.Duration("took", time.Since(start)),
+		slog.Int("status", c.Writer.Status()), slog.String("took", Took(time.Since(start))),
 		slog.String("ip", c.ClientIP())))
 }
 

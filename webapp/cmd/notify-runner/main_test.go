@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -327,6 +328,43 @@ func TestCooldownAcrossRuns(t *testing.T) {
 	a.next()
 }
 
+// A user migrating from the runner this one replaces keeps its state files,
+// {"last_sent": <unix seconds>}: the cooldown counts from that alert, so
+// the first run here does not alert again; once it is over, the alert goes
+// and the file is rewritten in the new form.
+func TestCooldownHoldsForTheReplacedRunnersState(t *testing.T) {
+	e := newEnv(t)
+	a := e.connectApp()
+	e.alert("check.py", map[string]any{"notify": true, "title": "Queue backlog", "cooldown": "1h"})
+	if err := os.MkdirAll(e.home.StateDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sent := float64(time.Now().Add(-10*time.Minute).UnixNano()) / 1e9 // Python's time.time()
+	old := fmt.Sprintf(`{"last_sent": %.6f}`, sent)
+	if err := os.WriteFile(filepath.Join(e.home.StateDir(), "check.json"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := e.mustRun()
+	if !strings.Contains(out, "alert held back by cooldown") || len(e.bot.Requests()) != 0 {
+		t.Fatalf("the migrated cooldown did not hold:\n%s", out)
+	}
+	a.none()
+
+	sent = float64(time.Now().Add(-61 * time.Minute).Unix())
+	old = fmt.Sprintf(`{"last_sent": %d}`, int64(sent))
+	if err := os.WriteFile(filepath.Join(e.home.StateDir(), "check.json"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun()
+	if n := a.next(); n.Title != "Queue backlog" {
+		t.Fatalf("after the migrated cooldown: %+v", n)
+	}
+	st, err := e.home.LoadState("check")
+	if err != nil || st.LastNotified == nil || time.Since(*st.LastNotified) > time.Minute {
+		t.Fatalf("state after the alert: %+v %v", st, err)
+	}
+}
+
 func TestImages(t *testing.T) {
 	e := newEnv(t)
 	a := e.connectApp()
@@ -350,7 +388,7 @@ func TestImages(t *testing.T) {
 	e.alert("b_not_image.py", map[string]any{"notify": true, "title": "not an image", "image_path": notImage})
 	out := e.mustRun()
 	if strings.Count(out, "image left out; the alert goes without it") != 2 || !strings.Contains(out, "not a PNG or JPEG") ||
-		!strings.Contains(out, "old images removed") {
+		!strings.Contains(out, "count=1 older_than_days=30") {
 		t.Fatalf("runner output:\n%s", out)
 	}
 	for _, want := range []string{"missing image", "not an image"} {

@@ -146,6 +146,6 @@ func pass(ctx context.Context, r *notifyrunner.Runner, lock *flock.Flock, log *s
 		slog.Int(string(notifyrunner.StatusCooldown), counts[notifyrunner.StatusCooldown]),
 		slog.Int(string(notifyrunner.StatusUndelivered), counts[notifyrunner.StatusUndelivered]),
 		slog.Int(string(notifyrunner.StatusFailed), counts[notifyrunner.StatusFailed]),
-		slog.Duration("took", time.Since(start).Round(time.Millisecond)))
+		slog.String("took", time.Since(start).Round(time.Millisecond).String())) // words in any log format
 	return exitOK
 }

@@ -82,7 +82,7 @@ export class System {
     const devPort = await freePort();
     this.devURL = `http://127.0.0.1:${devPort}`;
     this.devWebapp = this.start('webapp-dev', path.join(bin, 'webapp'), {
-      ...common, WEBAPP_ADDR: `127.0.0.1:${devPort}`, AUTH_MODE: 'dev',
+      ...common, WEBAPP_ADDR: `127.0.0.1:${devPort}`, AUTH_MODE: 'dev', WEBAPP_DEV_USER: 'dev',
       DATA_DIR: path.join(this.dir, 'dev-data'), NOTIFY_SCRIPTS_HELPER: helper,
       NOTIFY_SCRIPTS_HOME_ROOT: this.homeRoot,
     });

@@ -67,6 +67,8 @@ test('dev sign-in, link page, Authorize opens the deep link with a valid token',
   await page.goto(sys.devURL + '/desktop/link');
   assert.match(page.url(), /\/auth\/dev\?next=%2Fdesktop%2Flink$/);
   assert.match(await page.textContent('.devbar'), /Development sign-in mode/);
+  // The form offers the local user the examples were installed for.
+  assert.equal(await page.inputValue('#email'), 'dev@example.com');
   await shot('dev-sign-in.png');
   await page.fill('#email', 'dev@example.com');
   await Promise.all([page.waitForURL(sys.devURL + '/desktop/link'), page.click('#dev-sign-in')]);
@@ -203,6 +205,21 @@ async function otherSite() {
   await new Promise(r => srv.listen(0, '127.0.0.1', r));
   return { hits, port: srv.address().port, close: () => srv.close() };
 }
+
+test('a user without scripts is told the real folder to put them in', async () => {
+  const ctx = await browser(chromium, sys.dir);
+  try {
+    const p = ctx.pages()[0] || await ctx.newPage();
+    await p.setViewportSize({ width: 1200, height: 800 });
+    await p.goto(sys.devURL + '/auth/dev?next=%2Fdashboard');
+    await p.fill('#email', 'anna@example.com');
+    await Promise.all([p.waitForURL(sys.devURL + '/dashboard'), p.click('#dev-sign-in')]);
+    assert.equal(await p.textContent('#scripts-dir'), path.join(sys.homeRoot, 'anna', 'user', 'notifications') + '/');
+    await shot('dashboard-no-scripts.png', p);
+  } finally {
+    await ctx.close();
+  }
+});
 
 test('sign-in redirects never leave the site, however next= is spelled', async () => {
   // Chromium drops tabs and newlines from a URL and reads "\\" as "/", so
