@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/peercred"
 )
 
 // dispatchRoutes is the whole dispatch-socket API in one place. POST
@@ -50,9 +51,9 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 			g.handleDispatch(w, r)
 			return
 		}
-		if id := g.access.identify(r.Context()); !id.trusted {
+		if id := g.access.Identify(r.Context()); !id.Trusted {
 			g.forbid(w, id, r.Method+" "+r.URL.Path, fmt.Sprintf("%s may only POST %s to its own user; %s needs %s",
-				id, protocol.PathDispatch, r.URL.Path, g.access.whoIsTrusted()))
+				id, protocol.PathDispatch, r.URL.Path, g.access.WhoIsTrusted()))
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -61,7 +62,7 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 
 // forbid answers 403 and logs who tried what: a caller probing the socket
 // is worth an operator's attention.
-func (g *Gateway) forbid(w http.ResponseWriter, id identity, what, msg string) {
+func (g *Gateway) forbid(w http.ResponseWriter, id peercred.Identity, what, msg string) {
 	g.log.Warn("dispatch socket: forbidden", slog.String("caller", id.String()), slog.String("request", what))
 	writeJSON(w, http.StatusForbidden, protocol.ErrorResponse{Error: msg})
 }
@@ -95,10 +96,10 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 	// An untrusted caller (an analyst's runner) delivers only to itself:
 	// a title and a script name it chose must never reach someone else's
 	// "Run again" or "Open in Claude Code".
-	if id := g.access.identify(r.Context()); !id.trusted && (id.name == "" || id.name != req.User) {
+	if id := g.access.Identify(r.Context()); !id.MayActFor(req.User) {
 		g.metrics.Dispatches.WithLabelValues("forbidden").Inc()
 		g.forbid(w, id, "dispatch to "+strconv.Quote(req.User), fmt.Sprintf("%s may only dispatch to its own user; dispatching to others needs %s",
-			id, g.access.whoIsTrusted()))
+			id, g.access.WhoIsTrusted()))
 		return
 	}
 	// A notification bigger than a frame cannot fit one: refused here

@@ -22,6 +22,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/metrics"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/store"
+	"github.com/keboola/analyst-alerts/internal/peercred"
 )
 
 // Fanout is what the connection and dispatch code need from delivery:
@@ -48,7 +49,7 @@ type Gateway struct {
 	store   *store.Store
 	fanout  Fanout
 	metrics *metrics.Metrics
-	access  *access // who may do what on the dispatch socket
+	access  *peercred.Access // who may do what on the dispatch socket (access.go)
 	// dispatchOK is metrics.Dispatches{result="ok"}, looked up once
 	// rather than on every dispatch.
 	dispatchOK prometheus.Counter
@@ -77,7 +78,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	if err := protocol.CheckSecret(cfg.Secret); err != nil {
 		return nil, err
 	}
-	acc, err := newAccess(cfg.TrustedGroup)
+	acc, err := peercred.NewAccess(cfg.TrustedGroup, selfName)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", config.EnvTrustedGroup, err)
 	}
@@ -121,9 +122,9 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g.dispatchSrv = &http.Server{Handler: g.dispatchRoutes(), ReadHeaderTimeout: 10 * time.Second,
-		ConnContext: peerContext, // who connected, for the access rules
+		ConnContext: peercred.ConnContext, // who connected, for the access rules
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	if !peerCredentialsSupported {
+	if !peercred.Supported {
 		log.Warn("this OS gives no peer credentials on unix sockets: every caller of the dispatch socket is trusted, its mode is the only access control")
 	}
 	// Started here, not in Serve, so a Shutdown racing with Serve always

@@ -40,6 +40,17 @@ const (
 	MaxCaptionUnits = 1024
 )
 
+// The codes of the bot socket's JSON errors ({"error","code"}); notify-bot
+// answers with these and clients tell the cases apart by them.
+const (
+	CodeBadRequest = "bad_request" // 400: a missing or malformed field
+	CodeBadPhoto   = "bad_photo"   // 400: photo_path is not a PNG/JPEG the caller may send
+	CodeForbidden  = "forbidden"   // 403: the caller may not send for that user
+	CodeNotLinked  = "not_linked"  // 404: the user has no linked Telegram chat
+	CodeTooLarge   = "too_large"   // 413: the body is over the bot's limit
+	CodeInternal   = "internal"    // 500
+)
+
 // ErrUnavailable means nothing listens on the socket: the bot is not running.
 var ErrUnavailable = errors.New("telegram bot is not running (socket unavailable)")
 
@@ -97,7 +108,15 @@ func (c *Client) SendPhoto(ctx context.Context, r SendPhotoRequest) error {
 // StatusError is a non-2xx answer of the bot.
 type StatusError struct {
 	Status  int
+	Code    string // one of the Code constants, "" when the answer had none
 	Message string
+}
+
+// IsNotLinked reports whether err is the bot's answer that the user has no
+// linked Telegram chat: nothing to deliver to, not a failure.
+func IsNotLinked(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == CodeNotLinked
 }
 
 func (e *StatusError) Error() string { return fmt.Sprintf("bot answered %d: %s", e.Status, e.Message) }
@@ -124,12 +143,14 @@ func (c *Client) post(ctx context.Context, path string, body any) error {
 	if resp.StatusCode/100 != 2 {
 		var e struct {
 			Error string `json:"error"`
+			Code  string `json:"code"`
 		}
 		msg := http.StatusText(resp.StatusCode)
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+		_ = json.Unmarshal(data, &e)
+		if e.Error != "" {
 			msg = e.Error
 		}
-		return &StatusError{Status: resp.StatusCode, Message: msg}
+		return &StatusError{Status: resp.StatusCode, Code: e.Code, Message: msg}
 	}
 	return nil
 }

@@ -53,6 +53,11 @@ type Runner struct {
 	Sinks         []Sink
 	Log           *slog.Logger
 	Now           func() time.Time // time.Now when nil
+
+	// skipsLogged holds the sink skips already logged in this pass (sink
+	// and reason): a user with no linked chat is told once per pass, not
+	// once per alert.
+	skipsLogged map[string]bool
 }
 
 func (r *Runner) now() time.Time {
@@ -72,6 +77,7 @@ func (r *Runner) RunAll(ctx context.Context) ([]Outcome, error) {
 	for _, s := range skipped {
 		r.Log.Warn("script skipped: not a regular file with a plain <name>.py name", slog.String("script", s))
 	}
+	r.skipsLogged = nil // a new pass
 	if len(names) == 0 {
 		r.Log.Info("no scripts to run", slog.String("folder", r.Home.ScriptsDir()))
 	}
@@ -201,7 +207,13 @@ func (r *Runner) deliver(ctx context.Context, log *slog.Logger, a Alert) []strin
 			took = append(took, name)
 			log.Warn("sink took the alert only in part", slog.String("sink", name), slog.Any("error", err))
 		case errors.Is(err, ErrSkipped):
-			log.Info("sink skipped", slog.String("sink", name), slog.Any("reason", err))
+			if key := name + "\x00" + err.Error(); !r.skipsLogged[key] {
+				if r.skipsLogged == nil {
+					r.skipsLogged = map[string]bool{}
+				}
+				r.skipsLogged[key] = true
+				r.Log.Info("sink skipped", slog.String("sink", name), slog.Any("reason", err))
+			}
 		default:
 			log.Error("sink failed", slog.String("sink", name), slog.Any("error", err))
 		}

@@ -30,14 +30,17 @@ type Alert struct {
 
 // Sink is one place alerts go. Deliver returns nil when the sink took the
 // alert, an error wrapping ErrSkipped when the sink is not running (its
-// socket is absent), any other error when it refused or failed.
+// socket is absent) or has nowhere to deliver for this user (no linked
+// Telegram chat), any other error when it refused or failed.
 type Sink interface {
 	Name() string
 	Deliver(ctx context.Context, a Alert) error
 }
 
-// ErrSkipped means a sink is not running; the alert goes to the others.
-var ErrSkipped = errors.New("sink not running")
+// ErrSkipped means a sink is not running, or has nowhere to deliver for
+// this user; the alert goes to the others. Not a failure: the runner logs
+// it at info level, once per pass.
+var ErrSkipped = errors.New("sink skipped")
 
 func socketAbsent(path string) bool {
 	_, err := os.Stat(path)
@@ -65,6 +68,9 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 		if photoErr == nil {
 			return nil
 		}
+		if botclient.IsNotLinked(photoErr) {
+			return errNotLinked // the text would be refused the same way
+		}
 		var se *botclient.StatusError
 		if !errors.As(photoErr, &se) {
 			return skipIfDown(photoErr)
@@ -80,7 +86,14 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 	return nil
 }
 
+// errNotLinked: the bot answered that the user has no linked chat (404
+// not_linked), the normal state of a user who never linked Telegram.
+var errNotLinked = fmt.Errorf("%w: no linked Telegram chat", ErrSkipped)
+
 func skipIfDown(err error) error {
+	if botclient.IsNotLinked(err) {
+		return errNotLinked
+	}
 	if errors.Is(err, botclient.ErrUnavailable) || errors.Is(err, protocol.ErrGatewayUnavailable) {
 		return fmt.Errorf("%w: %v", ErrSkipped, err)
 	}

@@ -21,6 +21,8 @@ const (
 	EnvWebhookURL    = "TELEGRAM_WEBHOOK_URL"
 	EnvWebhookListen = "TELEGRAM_WEBHOOK_LISTEN"
 	EnvSocket        = "NOTIFY_BOT_SOCKET"
+	EnvSocketGroup   = "NOTIFY_BOT_SOCKET_GROUP"
+	EnvTrustedGroup  = "NOTIFY_BOT_TRUSTED_GROUP"
 	EnvDataDir       = "DATA_DIR"
 	EnvPublicURL     = "WEBAPP_PUBLIC_URL"
 	EnvRatePerChat   = "NOTIFY_BOT_RATE_PER_CHAT"
@@ -57,6 +59,8 @@ type Config struct {
 	WebhookURL    string // empty: long polling
 	WebhookListen string
 	Socket        string
+	SocketGroup   string // the socket file's group ("": the process's)
+	TrustedGroup  string // may send to anyone ("": only root and the bot's user)
 	DataDir       string
 	PublicURL     string // the portal, for the link in replies
 	RatePerChat   float64
@@ -85,6 +89,8 @@ func LoadConfig(environ []string) (Config, error) {
 		WebhookURL:    get(EnvWebhookURL, ""),
 		WebhookListen: get(EnvWebhookListen, DefaultWebhookListen),
 		Socket:        get(EnvSocket, botclient.DefaultSocket),
+		SocketGroup:   get(EnvSocketGroup, ""),
+		TrustedGroup:  get(EnvTrustedGroup, ""),
 		DataDir:       get(EnvDataDir, DefaultDataDir),
 		PublicURL:     strings.TrimRight(get(EnvPublicURL, DefaultPublicURL), "/"),
 		LogLevel:      strings.ToLower(get(EnvLogLevel, "info")),

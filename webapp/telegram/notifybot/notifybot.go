@@ -26,6 +26,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/peercred"
 	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/telegram/chatlinks"
 	"github.com/keboola/analyst-alerts/webapp/telegram/outbox"
@@ -68,7 +69,19 @@ func Secret(token string) string {
 // New opens the data files and binds the socket; Run serves.
 func New(cfg Config, log *slog.Logger) (*Bot, error) {
 	b := &Bot{cfg: cfg, log: log}
-	var err error
+	// The groups first: a typo stops the start before anything is opened.
+	access, err := peercred.NewAccess(cfg.TrustedGroup, "the bot's own user")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvTrustedGroup, err)
+	}
+	socketGID := -1
+	if cfg.SocketGroup != "" {
+		_, gid, err := peercred.LookupGroup(cfg.SocketGroup)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvSocketGroup, err)
+		}
+		socketGID = int(gid)
+	}
 	if b.links, err = chatlinks.Open(cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -111,12 +124,16 @@ func New(cfg Config, log *slog.Logger) (*Bot, error) {
 		Gateway: b.gateway, DataDir: cfg.DataDir, ImagesDir: filepath.Join(cfg.DataDir, "images"),
 		Box: b.box, Sender: b.sender, Log: log, Now: time.Now}
 	b.commands.Extra = b.user
-	if b.socket, err = ListenUnix(cfg.Socket); err != nil {
+	if b.socket, err = ListenUnix(cfg.Socket, socketGID); err != nil {
 		b.box.Close()
 		return nil, err
 	}
-	sock := &Socket{Links: b.links, Box: b.box, Sender: b.sender, Log: log, Identity: b.identity}
-	b.http = &http.Server{Handler: sock.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
+	sock := &Socket{Access: access, Links: b.links, Box: b.box, Sender: b.sender, Log: log, Identity: b.identity}
+	b.http = &http.Server{Handler: sock.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		ConnContext: peercred.ConnContext} // who connected, for Socket's rules
+	if !peercred.Supported {
+		log.Warn("this OS gives no peer credentials on unix sockets: every caller of the bot socket is trusted, its mode is the only access control")
+	}
 	log.Info("notify-bot ready", slog.String("socket", cfg.Socket), slog.String("data_dir", cfg.DataDir),
 		slog.Int("linked_users", len(users)), slog.Int("queued", b.box.Len()), slog.Int64("update_offset", offset))
 	return b, nil

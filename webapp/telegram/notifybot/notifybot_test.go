@@ -50,8 +50,13 @@ func TestLoadConfig(t *testing.T) {
 	base := []string{"TELEGRAM_BOT_TOKEN=" + token}
 	c, err := notifybot.LoadConfig(base)
 	if err != nil || c.APIURL != "https://api.telegram.org" || c.Socket != "/run/notify-bot/bot.sock" ||
-		c.DataDir != "/data/notifications" || c.RatePerChat != 1 || c.RateGlobal != 30 || !c.HelperSudo || c.WebhookURL != "" {
+		c.DataDir != "/data/notifications" || c.RatePerChat != 1 || c.RateGlobal != 30 || !c.HelperSudo || c.WebhookURL != "" ||
+		c.SocketGroup != "" || c.TrustedGroup != "" {
 		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	c, err = notifybot.LoadConfig(append(append([]string{}, base...), "NOTIFY_BOT_SOCKET_GROUP= ws-dispatch ", "NOTIFY_BOT_TRUSTED_GROUP=data-ops"))
+	if err != nil || c.SocketGroup != "ws-dispatch" || c.TrustedGroup != "data-ops" {
+		t.Fatalf("groups: %+v %v", c, err)
 	}
 	for _, tc := range []struct {
 		env  string

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keboola/analyst-alerts/internal/peercred"
+	"github.com/keboola/analyst-alerts/internal/safeopen"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
 	"github.com/keboola/analyst-alerts/webapp/notifyimage"
 	"github.com/keboola/analyst-alerts/webapp/telegram/chatlinks"
@@ -25,20 +27,31 @@ const (
 	MaxPhotoBytes = 10 << 20 // Telegram's limit for a photo
 )
 
-// Error codes of the socket's JSON errors ({"error","code"}).
+// The error codes of the socket's JSON errors ({"error","code"}) are
+// botclient's, the one definition of the contract.
 const (
-	CodeBadRequest = "bad_request"
-	CodeTooLarge   = "too_large"
-	CodeNotLinked  = "not_linked"
-	CodeBadPhoto   = "bad_photo"
-	CodeInternal   = "internal"
+	CodeBadRequest = botclient.CodeBadRequest
+	CodeTooLarge   = botclient.CodeTooLarge
+	CodeNotLinked  = botclient.CodeNotLinked
+	CodeBadPhoto   = botclient.CodeBadPhoto
+	CodeForbidden  = botclient.CodeForbidden
+	CodeInternal   = botclient.CodeInternal
 )
 
 // Socket serves the bot socket's contract, exactly what webapp/botclient
 // speaks: POST /send {"user","text","parse_mode"}, POST /send_photo
 // {"user","photo_path","caption","parse_mode"}, GET /health. A message is
 // answered {"ok":true} once it is in the outbox on disk.
+//
+// Every analyst's notify-runner may open the socket, so opening it proves
+// nothing; the kernel tells who connected (internal/peercred, the
+// server's ConnContext must be peercred.ConnContext). A trusted caller
+// (root, the bot's own user, NOTIFY_BOT_TRUSTED_GROUP: the webapp) may send
+// to anyone; any other caller only for the user its uid names, and only a
+// photo it owns. /health is open to every caller: it holds counts and the
+// bot's public @name, nothing about any user.
 type Socket struct {
+	Access *peercred.Access
 	Links  *chatlinks.Store
 	Box    *outbox.Outbox
 	Sender *Sender
@@ -107,6 +120,15 @@ func (s *Socket) message(w http.ResponseWriter, r *http.Request, photo bool) (*o
 	if b.User == nil || strings.TrimSpace(*b.User) == "" {
 		return nil, &httpError{http.StatusBadRequest, CodeBadRequest, "user is required"}
 	}
+	// Checked before anything else is looked at (the photo above all):
+	// an analyst's text must never reach another user's chat.
+	id := s.Access.Identify(r.Context())
+	if !id.MayActFor(*b.User) {
+		s.Log.Warn("bot socket: forbidden", slog.String("caller", id.String()), slog.String("request", r.URL.Path),
+			slog.String("user", *b.User))
+		return nil, &httpError{http.StatusForbidden, CodeForbidden, fmt.Sprintf("%s may only send to its own user; sending to others needs %s",
+			id, s.Access.WhoIsTrusted())}
+	}
 	m := &outbox.Message{User: *b.User, Queued: time.Now().UTC()}
 	mode, ok := parseMode(b.ParseMode, photo)
 	if !ok {
@@ -117,9 +139,9 @@ func (s *Socket) message(w http.ResponseWriter, r *http.Request, photo bool) (*o
 		if b.PhotoPath == nil || *b.PhotoPath == "" {
 			return nil, &httpError{http.StatusBadRequest, CodeBadRequest, "photo_path is required"}
 		}
-		data, name, err := readPhoto(*b.PhotoPath)
-		if err != nil {
-			return nil, &httpError{http.StatusBadRequest, CodeBadPhoto, err.Error()}
+		data, name, herr := s.readPhoto(*b.PhotoPath, id)
+		if herr != nil {
+			return nil, herr
 		}
 		m.Photo, m.PhotoName, m.Text = data, name, b.Caption
 	} else {
@@ -162,30 +184,47 @@ func parseMode(v string, photo bool) (string, bool) {
 }
 
 // readPhoto reads a PNG or JPEG file (the content is decoded, not the name
-// trusted) up to Telegram's size limit.
-func readPhoto(path string) ([]byte, string, error) {
-	if !filepath.IsAbs(path) {
-		return nil, "", fmt.Errorf("photo_path %q is not an absolute path", path)
+// trusted) up to Telegram's size limit, through safeopen: a symbolic link
+// (to a file the bot may read and the caller may not) or a FIFO (which
+// would hold the handler in open(2) for ever) is refused. For a caller
+// that is not trusted the file must be its own (its uid owns the opened
+// file): the bot must not read for an analyst what the analyst could not
+// read. The runner sends the chart it published, which it owns.
+func (s *Socket) readPhoto(path string, caller peercred.Identity) ([]byte, string, *httpError) {
+	bad := func(format string, a ...any) *httpError {
+		return &httpError{http.StatusBadRequest, CodeBadPhoto, fmt.Sprintf(format, a...)}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("photo_path: cannot read the file: %v", errors.Unwrap(err))
+	if !filepath.IsAbs(path) {
+		return nil, "", bad("photo_path %q is not an absolute path", path)
+	}
+	f, fi, err := safeopen.Open(path, MaxPhotoBytes)
+	switch {
+	case errors.Is(err, safeopen.ErrTooLarge):
+		return nil, "", bad("photo_path: the file is larger than Telegram's %d MB for a photo", MaxPhotoBytes>>20)
+	case errors.Is(err, safeopen.ErrNotRegular), errors.Is(err, safeopen.ErrSymlink):
+		return nil, "", bad("photo_path %q is not a regular file (a symbolic link, a folder or a FIFO is refused)", path)
+	case err != nil:
+		return nil, "", bad("photo_path: cannot read the file: %v", errors.Unwrap(err))
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil, "", fmt.Errorf("photo_path %q is not a regular file", path)
+	if !caller.Trusted {
+		if owner, ok := safeopen.Owner(fi); !ok || uint32(owner) != caller.UID {
+			s.Log.Warn("bot socket: photo refused, not the caller's file", slog.String("caller", caller.String()),
+				slog.String("photo_path", path))
+			return nil, "", &httpError{http.StatusForbidden, CodeForbidden,
+				fmt.Sprintf("photo_path: %s may only send a file it owns (such as the chart notify-runner publishes)", caller)}
+		}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxPhotoBytes+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("photo_path: cannot read the file: %v", err)
+		return nil, "", bad("photo_path: cannot read the file: %v", err)
 	}
 	if len(data) > MaxPhotoBytes {
-		return nil, "", fmt.Errorf("photo_path: the file is larger than Telegram's %d MB for a photo", MaxPhotoBytes>>20)
+		return nil, "", bad("photo_path: the file is larger than Telegram's %d MB for a photo", MaxPhotoBytes>>20)
 	}
 	ext, err := notifyimage.Check(data)
 	if err != nil {
-		return nil, "", fmt.Errorf("photo_path: not a readable PNG or JPEG image: %v", err)
+		return nil, "", bad("photo_path: not a readable PNG or JPEG image: %v", err)
 	}
 	return data, "chart" + ext, nil
 }
@@ -212,9 +251,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // ListenUnix binds the socket: its folder is created, a stale socket file
 // left by a crash is replaced (never one a live bot answers on, nor a file
-// that is not a socket), and the socket is made group-accessible (0770) for
-// the dispatchers' group.
-func ListenUnix(path string) (net.Listener, error) {
+// that is not a socket), and the socket is made 0770 for group gid (the
+// dispatchers' group, NOTIFY_BOT_SOCKET_GROUP; -1 keeps the process's
+// group). Who may do what once connected is Socket's rule.
+func ListenUnix(path string, gid int) (net.Listener, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create socket folder: %w", err)
 	}
@@ -233,6 +273,13 @@ func ListenUnix(path string) (net.Listener, error) {
 	ln, err := net.Listen("unix", path)
 	if err != nil {
 		return nil, fmt.Errorf("listen on bot socket %s: %w", path, err)
+	}
+	// The group first, then the mode: until both are set the socket is the
+	// process's (umask 0007 under systemd), never open to the new group
+	// with a wider mode.
+	if err := os.Chown(path, -1, gid); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("give the bot socket to group %d (%s): %w; the bot's user must be in that group", gid, EnvSocketGroup, err)
 	}
 	if err := os.Chmod(path, 0o770); err != nil {
 		ln.Close()

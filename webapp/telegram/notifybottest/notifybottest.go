@@ -205,6 +205,24 @@ func (b *Bot) Exited() bool {
 	}
 }
 
+// OpenToEveryone lets any user reach the bot's socket (its folder is 0700
+// and the socket 0770, both the test's), so a test can call it as another
+// user and see what the bot's peer-credential rules make of that caller.
+// The bot runs as the test's user (root, as make test runs it). Call it
+// again after a Restart.
+func (b *Bot) OpenToEveryone(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("this test runs callers as other users: it needs root (as make test runs it)")
+	}
+	if err := os.Chmod(filepath.Dir(b.Socket), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(b.Socket, 0o777); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Client is a socket client for the bot.
 func (b *Bot) Client() *botclient.Client { return botclient.New(b.Socket) }
 
