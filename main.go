@@ -4,12 +4,12 @@
 //
 //	go build -tags desktop,production,webkit2_41 -o build/bin/analyst-alerts .
 //
-// (make desktop does this, after building frontend/dist.)
+// (make desktop does this, after building the page into frontend/dist/app;
+// without it the app shows a placeholder page, see assets.go.)
 package main
 
 import (
 	"context"
-	"embed"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,9 +34,6 @@ import (
 	"github.com/keboola/analyst-alerts/desktop/shell"
 	"github.com/keboola/analyst-alerts/desktop/tray"
 )
-
-//go:embed all:frontend/dist
-var assets embed.FS
 
 func main() {
 	// A sign-in link in the arguments holds the token: re-execute (same
@@ -90,6 +87,10 @@ func run(args, env []string, stderr io.Writer) int {
 		startTray() // the status item must be made on the main thread
 	}
 	slog.Info("starting", slog.String("config", cfg.ConfigDir), slog.String("log", cfg.LogDir))
+	page, built := pageAssets(embedded)
+	if !built {
+		slog.Warn("this build has no page (frontend/dist/app): it shows the placeholder; run make setup and build again")
+	}
 
 	err = wails.Run(&options.App{
 		Title:             "Analyst Alerts",
@@ -102,7 +103,7 @@ func run(args, env []string, stderr io.Writer) int {
 		AlwaysOnTop:       true,
 		BackgroundColour:  &options.RGBA{R: 0, G: 0, B: 0, A: 0},
 		AssetServer: &assetserver.Options{
-			Assets:  assets,
+			Assets:  page,
 			Handler: http.HandlerFunc(a.ServeChart), // /chart/<id>: images fetched with the token
 		},
 		OnStartup: func(ctx context.Context) {
