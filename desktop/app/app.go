@@ -378,9 +378,8 @@ func (a *App) notify(id, title, body string) {
 func (a *App) onAuthError(msg string) {
 	go func() {
 		err := a.session.Refresh(a.context(), a.client())
-		switch apperr.CodeOf(err) {
-		case apperr.AuthRefused, apperr.SignedOut:
-			return // the session change already kicked the link
+		if !a.session.Account().SignedIn {
+			return // refused (Refresh signed out) or signed out meanwhile: the session change kicked the link
 		}
 		if err != nil {
 			slog.Warn("refresh after auth error failed", slog.Any("error", err))
