@@ -101,13 +101,17 @@ func TestUnreadableRecordsAreSkippedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, raw := range []string{
-		`{"id":"big","title":"huge","message":"` + strings.Repeat("x", 1<<20) + `"}`,
+		"big", // 1 MiB: written by hand below (NotificationFrameBytes refuses it)
 		`{"id":"typed","title":5}`,
 		"", // not JSON: the frame is written by hand below
 	} {
 		_, err := st.Append("petr", func(seq uint64, epoch string) ([]byte, error) {
-			if raw == "" {
+			switch raw {
+			case "":
 				return fmt.Appendf(nil, `{"type":"notification","seq":%d,"epoch":%q,"title":"cut`, seq, epoch), nil
+			case "big":
+				return fmt.Appendf(nil, `{"type":"notification","seq":%d,"epoch":%q,"id":"big","title":"huge","message":"%s"}`,
+					seq, epoch, strings.Repeat("x", 1<<20)), nil
 			}
 			return protocol.NotificationFrameBytes([]byte(raw), seq, epoch, time.Now())
 		}, nil)

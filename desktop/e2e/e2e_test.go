@@ -348,8 +348,9 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := st.Append("petr", func(seq uint64, epoch string) ([]byte, error) {
-		return protocol.NotificationFrameBytes([]byte(`{"id":"huge","title":"huge","message":"`+strings.Repeat("x", 1<<20)+`"}`),
-			seq, epoch, time.Now())
+		// By hand: protocol.NotificationFrameBytes refuses a frame this size.
+		return fmt.Appendf(nil, `{"type":"notification","seq":%d,"epoch":%q,"id":"huge","title":"huge","message":"%s"}`,
+			seq, epoch, strings.Repeat("x", 1<<20)), nil
 	}, nil); err != nil {
 		t.Fatal(err)
 	}
