@@ -78,6 +78,8 @@ type State struct {
 	Account       auth.Account      `json:"account"`
 	Server        string            `json:"server"`
 	ServerFromEnv bool              `json:"server_from_env"`
+	Gateway       string            `json:"gateway"` // the WebSocket address the link uses; "" without a server
+	GatewayEnv    bool              `json:"gateway_from_env"`
 	Unread        int               `json:"unread"`
 	Notice        string            `json:"notice,omitempty"` // e.g. "Signed out — sign in again"
 	// PendingSignIn: a sign-in link that waits for the user's yes (another
@@ -425,6 +427,7 @@ func (a *App) State() State {
 	}
 	a.mu.Unlock()
 	return State{Connection: st, Account: acc, Server: server, ServerFromEnv: a.cfg.ServerURL != "",
+		Gateway: a.wsURL(), GatewayEnv: a.cfg.WSURL != "",
 		Unread: a.store.Unread(), Notice: notice, PendingSignIn: pending}
 }
 
@@ -473,7 +476,7 @@ func (a *App) wsURL() string {
 	a.mu.Unlock()
 	u, err := config.WSURLFor(server)
 	if err != nil {
-		return "ws://invalid.invalid/" // no server yet: the dial fails and says so
+		return "" // no server yet: the link says so
 	}
 	return u
 }

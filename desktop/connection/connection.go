@@ -40,7 +40,7 @@ type Status struct {
 	State    State     `json:"state"`
 	Username string    `json:"username,omitempty"`
 	RetryAt  time.Time `json:"retry_at,omitzero"` // Reconnecting: when the next attempt starts
-	Error    string    `json:"error,omitempty"`   // why the last attempt ended
+	Error    string    `json:"error,omitempty"`   // why the last attempt ended, in words; kept until a link is up
 }
 
 // Defaults.
@@ -61,7 +61,7 @@ const (
 // Options wire the link to the rest of the app. Only URL and Token are
 // required.
 type Options struct {
-	URL    func() string           // the gateway's ws(s):// URL
+	URL    func() string           // the gateway's ws(s):// URL; "" while there is none
 	Token  func() string           // "" means signed out
 	Cursor func() *protocol.Resume // last frame seen; nil: none yet
 
@@ -208,7 +208,7 @@ func (c *Conn) Run(ctx context.Context) {
 			continue
 		}
 		c.log.Warn("link ended", slog.Any("error", err))
-		c.backoffWait(ctx, err.Error())
+		c.backoffWait(ctx, inWords(err))
 	}
 }
 

@@ -21,20 +21,25 @@ func (c *Conn) link(ctx context.Context) error {
 	case <-c.wake:
 	default:
 	}
-	c.setStatus(Status{State: Connecting})
+	// The last attempt's error stays shown until a link is up.
+	c.setStatus(Status{State: Connecting, Error: c.Status().Error})
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	url := c.o.URL()
+	if url == "" {
+		return errNoURL
+	}
 	var header http.Header
 	if c.o.Header != nil {
 		header = c.o.Header()
 	}
 	ws, resp, err := c.o.Dialer.DialContext(lctx, url, header)
 	if err != nil {
+		de := &dialError{url: url, err: err}
 		if resp != nil {
-			return fmt.Errorf("connect to %s: %w (HTTP %d)", url, err, resp.StatusCode)
+			de.status = resp.StatusCode
 		}
-		return fmt.Errorf("connect to %s: %w", url, err)
+		return de
 	}
 	defer ws.Close()
 	// No ws.SetReadLimit: readFrame bounds what is kept to MaxFrameBytes and

@@ -22,6 +22,8 @@ export interface State {
   account: Account;
   server: string;
   server_from_env: boolean;
+  gateway: string; // the WebSocket address the link uses; "" without a server
+  gateway_from_env: boolean;
   unread: number;
   notice?: string;
   pending_sign_in?: PendingSignIn;

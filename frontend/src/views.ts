@@ -138,6 +138,11 @@ export function renderSettings(s: State, hd: Handlers, o?: Outcome): HTMLElement
     ),
     h("dl", {},
       h("dt", {}, "Connection"), h("dd", {}, statusText(s)),
+      h("dt", {}, "Gateway"),
+      h("dd", {}, s.gateway || "None: set the server address",
+        s.gateway_from_env ? h("span", { class: "muted" }, " (set by ANALYST_WS_URL)") : null),
+      lastError(s) ? h("dt", {}, "Last error") : null,
+      lastError(s) ? h("dd", { class: "error" }, lastError(s)) : null,
       h("dt", {}, "Account"), h("dd", {}, s.account.signed_in ? s.account.username : "Not signed in"),
       s.account.signed_in ? h("dt", {}, "Sign-in valid until") : null,
       s.account.signed_in ? h("dd", {}, dateText(s.account.expires_at)) : null,
@@ -147,6 +152,14 @@ export function renderSettings(s: State, hd: Handlers, o?: Outcome): HTMLElement
       : h("button", { type: "button", onClick: () => hd.signIn() }, "Sign in"),
     outcome(o),
   );
+}
+
+/** Why the last attempt to connect failed, while not connected (the
+ * sign-in refusal is in the status line already). */
+function lastError(s: State): string {
+  const c = s.connection;
+  if (!s.account.signed_in || c.state === "connected" || c.state === "auth_failed") return "";
+  return c.error ?? "";
 }
 
 export function renderSignIn(s: State, hd: Handlers, o?: Outcome): HTMLElement {
