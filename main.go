@@ -68,6 +68,21 @@ func run(args, env []string, stderr io.Writer) int {
 	defer closer.Close()
 	slog.SetDefault(logger)
 
+	// A second launch (the browser handing over a sign-in link, or the user
+	// starting the app again) gives its arguments to the running app and
+	// ends here, successfully, saying so.
+	if pid, err := shell.HandOver(config.AppID, args[1:]); err != nil {
+		slog.Warn("cannot hand over to the running app; starting", slog.Any("error", err))
+	} else if pid != 0 {
+		what := "showed its window"
+		if len(args) > 1 {
+			what = "handed it the sign-in link and showed its window"
+		}
+		slog.Info("handed over to the running app", slog.Uint64("pid", uint64(pid)))
+		fmt.Printf("analyst-alerts: already running (pid %d): %s\n", pid, what)
+		return 0
+	}
+
 	sh := &shell.Shell{}
 	var a *app.App
 	tr := tray.New(tray.Options{
@@ -109,14 +124,18 @@ func run(args, env []string, stderr io.Writer) int {
 		OnStartup: func(ctx context.Context) {
 			sh.Started(ctx)
 			if shell.OtherInstanceRunning(config.AppID) {
-				// A second launch on Linux: Wails forwards the arguments (the
-				// sign-in link) to the running app and exits right after this
-				// starts. Should it fail to, this copy goes on as the app.
+				// A second launch that got past HandOver (two at once): Wails
+				// forwards the arguments (the sign-in link) to the running app
+				// and exits right after this starts. Should it fail to, this
+				// copy goes on as the app.
 				slog.Info("another instance is running; handing the arguments over")
 				time.Sleep(5 * time.Second)
 			}
 			if goruntime.GOOS != "darwin" {
 				startTray() // after Wails' single-instance check: no duplicate icon
+			}
+			if why := tray.HostMissing(); why != "" {
+				a.NoTray(why) // nothing to click: the window shows and says how to get an icon
 			}
 			a.Start()
 			// Linux/Windows: the sign-in link as an argument. Off the UI

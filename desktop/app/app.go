@@ -82,6 +82,9 @@ type State struct {
 	GatewayEnv    bool              `json:"gateway_from_env"`
 	Unread        int               `json:"unread"`
 	Notice        string            `json:"notice,omitempty"` // e.g. "Signed out — sign in again"
+	// NoTray says why no tray icon can show on this desktop ("" when one
+	// can); the window then stays shown and says how to get one.
+	NoTray string `json:"no_tray,omitempty"`
 	// PendingSignIn: a sign-in link that waits for the user's yes (another
 	// account, or a link this app did not ask for); nothing changed yet.
 	PendingSignIn *PendingSignIn `json:"pending_sign_in,omitempty"`
@@ -131,6 +134,7 @@ type App struct {
 	server      string
 	api         *webapi.Client
 	notice      string
+	noTray      string
 	ctx         context.Context
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
@@ -334,6 +338,18 @@ func (a *App) HandleNotificationClick(id string) {
 	a.emit(EventOpen, Open{View: "detail", ID: id})
 }
 
+// NoTray is called at start when the desktop shows no tray icons (why):
+// with no icon to click, the window is the app, so it is shown at once and
+// says how to get a tray icon.
+func (a *App) NoTray(why string) {
+	a.mu.Lock()
+	a.noTray = why
+	a.mu.Unlock()
+	slog.Warn("no tray icon on this desktop; showing the window", slog.String("why", why))
+	a.d.UI.Show()
+	a.emitState()
+}
+
 // ShowView shows the window (tray click, menu), with view if not "".
 func (a *App) ShowView(view string) {
 	a.d.UI.Show()
@@ -408,7 +424,7 @@ func (a *App) onSession(c auth.Change) {
 // State is the page's header state.
 func (a *App) State() State {
 	a.mu.Lock()
-	server, notice := a.server, a.notice
+	server, notice, noTray := a.server, a.notice, a.noTray
 	a.mu.Unlock()
 	st := a.conn.Status()
 	acc := a.session.Account()
@@ -428,7 +444,7 @@ func (a *App) State() State {
 	a.mu.Unlock()
 	return State{Connection: st, Account: acc, Server: server, ServerFromEnv: a.cfg.ServerURL != "",
 		Gateway: a.wsURL(), GatewayEnv: a.cfg.WSURL != "",
-		Unread: a.store.Unread(), Notice: notice, PendingSignIn: pending}
+		Unread: a.store.Unread(), Notice: notice, NoTray: noTray, PendingSignIn: pending}
 }
 
 func (a *App) emitState() {

@@ -483,3 +483,19 @@ func TestStateShowsTheGatewayAndWhyItFails(t *testing.T) {
 		t.Errorf("gateway %q (from env %v), want %q from ANALYST_WS_URL", s.Gateway, s.GatewayEnv, e2.gw.WSURL)
 	}
 }
+
+// On a desktop without a tray the window is the app: NoTray shows it at
+// once and the state tells the page why, to say how to get an icon.
+func TestNoTrayShowsTheWindowAndSaysWhy(t *testing.T) {
+	e := newEnv(t)
+	r := newRecorder()
+	a := e.start(t, r)
+	a.NoTray("no StatusNotifier watcher runs on this desktop")
+	r.mu.Lock()
+	shown := r.shown
+	r.mu.Unlock()
+	if shown != 1 {
+		t.Errorf("the window was shown %d times; want once", shown)
+	}
+	r.waitState(t, func(s State) bool { return s.NoTray == "no StatusNotifier watcher runs on this desktop" })
+}

@@ -226,16 +226,28 @@ func (h *harness) logHas(name string, parts ...string) bool {
 }
 
 // launchSecond starts the app again with args, as the browser does with a
-// sign-in link, and waits for it to hand them over and exit.
+// sign-in link, and waits for it to hand them over and exit: successfully
+// (a browser or script takes any other status for a failure), saying what
+// it did.
 func (h *harness) launchSecond(name string, args ...string) {
 	h.t.Helper()
 	second := h.start(name, args...)
 	done := make(chan error, 1)
 	go func() { done <- second.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			h.t.Errorf("%s: the second instance ended with %v; want exit status 0", name, err)
+		}
 	case <-time.After(20 * time.Second):
 		h.t.Fatalf("%s: the second instance did not exit", name)
+	}
+	out, _ := os.ReadFile(filepath.Join(h.artifacts, name+".log"))
+	if !regexp.MustCompile(`analyst-alerts: already running \(pid \d+\): `).Match(out) {
+		h.t.Errorf("%s: the second instance did not say what it did:\n%s", name, out)
+	}
+	if strings.Contains(string(out), "GLib") {
+		h.t.Errorf("%s: the second instance printed a GLib warning:\n%s", name, out)
 	}
 }
 
@@ -439,4 +451,27 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Fatalf("list not kept: %v %s", err, b)
 	}
 	h.stop(app2)
+}
+
+// Issue 11: on a desktop with no tray (no StatusNotifier watcher) the app
+// used to start hidden and show nothing at all. It must show its window at
+// start, saying how to get a tray icon, and a second launch must hand over
+// and exit 0, saying so.
+func TestNoTrayShowsTheWindow(t *testing.T) {
+	h := setup(t)
+	if err := h.watcher.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	app := h.start("app-no-tray")
+	defer h.stop(app)
+	h.waitFor("the window on a desktop without a tray", 30*time.Second, windowViewable)
+	h.waitFor("the log line", 10*time.Second, func() bool {
+		return h.logHas("app-no-tray", "no tray icon on this desktop", "no StatusNotifier watcher")
+	})
+	time.Sleep(2 * time.Second) // let WebKit paint
+	h.assertPainted(h.screenshot("desktop-no-tray.png"))
+	h.launchSecond("app-no-tray-again")
+	if !windowViewable() {
+		t.Error("the window went away after the second launch")
+	}
 }

@@ -26,6 +26,7 @@ export interface State {
   gateway_from_env: boolean;
   unread: number;
   notice?: string;
+  no_tray?: string; // why no tray icon can show; the window then stays shown
   pending_sign_in?: PendingSignIn;
 }
 

@@ -46,10 +46,20 @@ export function renderHeader(s: State, view: View, hd: Handlers, now = new Date(
       h("span", { class: "status-text" }, statusText(s, now)),
       s.unread > 0 ? h("span", { class: "badge", "aria-label": `${s.unread} unread` }, String(s.unread)) : null,
     ),
+    s.no_tray ? renderNoTray(s.no_tray) : null,
     s.account.signed_in
       ? h("nav", { "aria-label": "Views" }, tab("list", "Alerts"), tab("scripts", "Scripts"), tab("settings", "Settings"))
       : h("nav", { "aria-label": "Views" }, tab("signin", "Sign in"), tab("settings", "Settings")),
   );
+}
+
+/** Without a tray icon the window is the app: say why and how to get one. */
+function renderNoTray(why: string): HTMLElement {
+  return h("div", { class: "no-tray", role: "note" },
+    h("p", {}, h("strong", {}, "No tray icon: "), why, "."),
+    h("p", {}, "On GNOME, install the AppIndicator extension (Debian and Ubuntu: gnome-shell-extension-appindicator), ",
+      "enable it in Extensions and log in again; on other desktops, add the panel's tray or status notifier area. ",
+      "Until then this window stays open; start Analyst Alerts again to bring it back."));
 }
 
 export function renderList(items: Item[], hd: Handlers, now = new Date()): HTMLElement {

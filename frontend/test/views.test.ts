@@ -129,6 +129,13 @@ describe("views", () => {
     }
   });
 
+  it("says how to get a tray icon when the desktop shows none", () => {
+    const el = renderHeader(state({ no_tray: "no StatusNotifier watcher runs on this desktop" }), "list", noop);
+    expect(el.querySelector(".no-tray")!.textContent).toContain("No tray icon: no StatusNotifier watcher runs on this desktop.");
+    expect(el.textContent).toContain("gnome-shell-extension-appindicator");
+    expect(renderHeader(state(), "list", noop).querySelector(".no-tray")).toBeNull();
+  });
+
   it("disables the server field when the environment sets it", () => {
     const el = renderSettings(state({ server_from_env: true }), noop);
     expect(el.querySelector<HTMLInputElement>("#server")!.disabled).toBe(true);
