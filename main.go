@@ -162,7 +162,7 @@ func run(args, env []string, stderr io.Writer) int {
 			WebviewIsTransparent: true,
 			About:                &mac.AboutInfo{Title: "Analyst Alerts", Message: "Real-time alerts from your analyst scripts."},
 		},
-		Linux:   &linux.Options{ProgramName: "analyst-alerts"},
+		Linux:   linuxOptions(),
 		Windows: &windows.Options{WebviewIsTransparent: false},
 	})
 	if err != nil {
@@ -171,4 +171,16 @@ func run(args, env []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// linuxOptions: the page is drawn without the GPU. Wails turns WebKitGTK's
+// hardware acceleration off only when options.Linux is nil (its workaround
+// for wailsapp/wails#2977, WebKit bugs 228268 and 261874); any Options value
+// gets the zero WebviewGpuPolicy, which is Always. With accelerated
+// compositing on, a page changed while the window was hidden or unfocused
+// was shown stale until clicked (the popover said "Signed out" after a
+// successful sign-in); WEBKIT_DISABLE_COMPOSITING_MODE=1 hid that in the
+// tests, which no longer set it. Never costs nothing a list of alerts needs.
+func linuxOptions() *linux.Options {
+	return &linux.Options{ProgramName: "analyst-alerts", WebviewGpuPolicy: linux.WebviewGpuPolicyNever}
 }

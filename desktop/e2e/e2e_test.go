@@ -81,8 +81,7 @@ func setup(t *testing.T) *harness {
 		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"),
 		"XDG_STATE_HOME="+filepath.Join(home, "state"),
 		"ANALYST_SERVER_URL="+srv.URL, "ANALYST_WS_URL="+h.gw.WSURL,
-		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1",
-		"WEBKIT_DISABLE_COMPOSITING_MODE=1", "NO_AT_BRIDGE=1")
+		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1", "NO_AT_BRIDGE=1")
 	return h
 }
 
@@ -469,9 +468,37 @@ func TestNoTrayShowsTheWindow(t *testing.T) {
 		return h.logHas("app-no-tray", "no tray icon on this desktop", "no StatusNotifier watcher")
 	})
 	time.Sleep(2 * time.Second) // let WebKit paint
-	h.assertPainted(h.screenshot("desktop-no-tray.png"))
+	before := h.screenshot("desktop-no-tray.png")
+	h.assertPainted(before)
 	h.launchSecond("app-no-tray-again")
 	if !windowViewable() {
 		t.Error("the window went away after the second launch")
 	}
+
+	// Issue 11: the page must repaint when the state changes while the
+	// window is shown and nobody clicks it (it stayed "Signed out" after a
+	// sign-in until clicked, unless WEBKIT_DISABLE_COMPOSITING_MODE=1 was
+	// set, which these tests no longer set). A link from another launch
+	// changes the view to "Sign in as anna?" by an event alone.
+	h.launchSecond("app-no-tray-link", protocol.DeepLink("", h.gw.Token(t, "anna")))
+	h.waitFor("the page to ask about the link", 15*time.Second, func() bool {
+		return h.logHas("app-no-tray", "sign-in link waits for the user's confirmation", "anna")
+	})
+	time.Sleep(2 * time.Second) // let WebKit paint
+	after := h.screenshot("desktop-no-tray-confirm.png")
+	if !h.popoverDiffers(before, after) {
+		t.Fatal("the window did not repaint after the state changed (desktop-no-tray-confirm.png shows the old view)")
+	}
+}
+
+// popoverDiffers says whether the popover's area differs between two
+// screenshots.
+func (h *harness) popoverDiffers(a, b string) bool {
+	h.t.Helper()
+	out, _ := exec.Command("sh", "-c", `compare -metric AE "$0[380x560+892+8]" "$1[380x560+892+8]" null: 2>&1`, a, b).Output()
+	var n float64
+	if _, err := fmt.Sscan(string(out), &n); err != nil {
+		h.t.Fatalf("compare screenshots: %q", out)
+	}
+	return n > 1000
 }
