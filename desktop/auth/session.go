@@ -279,7 +279,7 @@ func (s *Session) RunRefresher(ctx context.Context, refresher func() Refresher) 
 			// A refusal has signed out (Refresh decides); any other failure
 			// leaves the token, tried again later.
 			if err := s.Refresh(ctx, refresher()); err != nil && s.Token() != "" {
-				slog.Warn("token refresh failed; will retry", slog.Any("error", err), slog.Duration("in", RetryAfter))
+				slog.Warn("token refresh failed; will retry", slog.Any("error", err), slog.String("in", RetryAfter.String()))
 				wait = RetryAfter
 			} else {
 				continue

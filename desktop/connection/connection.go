@@ -221,7 +221,7 @@ func (c *Conn) backoffWait(ctx context.Context, why string) bool {
 	t := c.o.Clock.NewTimer(d)
 	defer t.Stop()
 	c.setStatus(Status{State: Reconnecting, RetryAt: c.o.Clock.Now().Add(d), Error: why})
-	c.log.Info("reconnecting", slog.Duration("in", d))
+	c.log.Info("reconnecting", slog.String("in", d.Round(time.Millisecond).String())) // "1.5s", not nanoseconds
 	select {
 	case <-t.Chan():
 		return true

@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,4 +82,44 @@ func TestLastErrorIsKeptWhileConnecting(t *testing.T) {
 	if s := <-statuses; s.State != Connecting || s.Error != "Nothing answers at x" {
 		t.Errorf("while connecting: %+v; want the last error kept", s)
 	}
+}
+
+// The log says the backoff in seconds a person reads ("1.2s"), never in
+// nanoseconds ("in":1308815552), issue 11.
+func TestReconnectLogSaysSeconds(t *testing.T) {
+	var buf syncBuffer
+	statuses := make(chan Status, 10)
+	conn := New(Options{URL: func() string { return "" }, Token: func() string { return "a.b.c" },
+		OnStatus: func(s Status) { statuses <- s }, Clock: clockwork.NewFakeClock(),
+		Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { conn.Run(ctx); close(done) }()
+	for s := range statuses {
+		if s.State == Reconnecting {
+			break
+		}
+	}
+	cancel()
+	<-done
+	if !regexp.MustCompile(`"msg":"reconnecting","in":"[0-9.]+m?s"`).MatchString(buf.String()) {
+		t.Errorf("log:\n%s\nwant the wait in seconds", buf.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
