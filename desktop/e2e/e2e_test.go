@@ -42,7 +42,7 @@ type harness struct {
 	watcher   *dbusstandin.Watcher
 	notes     *dbusstandin.Notifications
 	configDir string
-	dir       string // working directory of the app (the dev build reads frontend/dist from it)
+	dir       string // working directory of the app
 }
 
 func setup(t *testing.T) *harness {
