@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	goruntime "runtime"
+	"strings"
 	"time"
 
 	"github.com/wailsapp/wails/v2"
@@ -75,8 +76,10 @@ func run(args, env []string, stderr io.Writer) int {
 		slog.Warn("cannot hand over to the running app; starting", slog.Any("error", err))
 	} else if pid != 0 {
 		what := "showed its window"
-		if len(args) > 1 {
-			what = "handed it the sign-in link and showed its window"
+		for _, a := range args[1:] {
+			if strings.HasPrefix(strings.ToLower(a), strings.ToLower(cfg.Scheme)+":") {
+				what = "handed it the sign-in link and showed its window"
+			}
 		}
 		slog.Info("handed over to the running app", slog.Uint64("pid", uint64(pid)))
 		fmt.Printf("analyst-alerts: already running (pid %d): %s\n", pid, what)
@@ -176,11 +179,12 @@ func run(args, env []string, stderr io.Writer) int {
 // linuxOptions: the page is drawn without the GPU. Wails turns WebKitGTK's
 // hardware acceleration off only when options.Linux is nil (its workaround
 // for wailsapp/wails#2977, WebKit bugs 228268 and 261874); any Options value
-// gets the zero WebviewGpuPolicy, which is Always. With accelerated
-// compositing on, a page changed while the window was hidden or unfocused
-// was shown stale until clicked (the popover said "Signed out" after a
-// successful sign-in); WEBKIT_DISABLE_COMPOSITING_MODE=1 hid that in the
-// tests, which no longer set it. Never costs nothing a list of alerts needs.
+// gets the zero WebviewGpuPolicy, which is Always, and with it WebKitGTK's
+// accelerated compositing: the mode in which those bugs leave a page blank
+// or stale until an input event (issue 11: the popover said "Signed out"
+// after a successful sign-in until clicked; the tests hid it with
+// WEBKIT_DISABLE_COMPOSITING_MODE=1, which turns the same mode off and is no
+// longer set). A list of alerts needs nothing from the GPU.
 func linuxOptions() *linux.Options {
 	return &linux.Options{ProgramName: "analyst-alerts", WebviewGpuPolicy: linux.WebviewGpuPolicyNever}
 }
