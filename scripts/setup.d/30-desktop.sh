@@ -20,6 +20,9 @@ command -v npm >/dev/null || apt_install nodejs npm
 desktop_frontend() {
 	local fe="$ROOT/frontend" stamp="$ROOT/frontend/node_modules/.analyst-lock"
 	[ -f "$fe/package.json" ] || return 0
+	# Trees built before the page moved to dist/app: its old output would sit
+	# untracked beside the placeholder (and in the embed).
+	rm -rf "$fe/dist/index.html" "$fe/dist/assets"
 	if [ ! -f "$stamp" ] || ! cmp -s "$fe/package-lock.json" "$stamp"; then
 		log "npm ci (frontend)"
 		(cd "$fe" && npm ci --no-audit --no-fund --loglevel=error)
