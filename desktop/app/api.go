@@ -14,8 +14,10 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
-// API is bound to the page (Wails generates its TypeScript from these
-// methods). Every error it returns is an *apperr.Error, which Wails'
+// API is bound to the page as window.go.app.API. Its TypeScript side is
+// written by hand (frontend/src/api.ts, interface GoAPI; the JSON types in
+// types.ts); TestBridgeMatchesTheBoundMethods and TestPageTypesMatchTheGoTypes
+// keep both in step with these methods. Every error it returns is an *apperr.Error, which Wails'
 // ErrorFormatter (apperr.Format) renders as {code, message}.
 type API struct{ a *App }
 

@@ -78,8 +78,13 @@ type State struct {
 	Account       auth.Account      `json:"account"`
 	Server        string            `json:"server"`
 	ServerFromEnv bool              `json:"server_from_env"`
+	Gateway       string            `json:"gateway"` // the WebSocket address the link uses; "" without a server
+	GatewayEnv    bool              `json:"gateway_from_env"`
 	Unread        int               `json:"unread"`
 	Notice        string            `json:"notice,omitempty"` // e.g. "Signed out — sign in again"
+	// NoTray says why no tray icon can show on this desktop ("" when one
+	// can); the window then stays shown and says how to get one.
+	NoTray string `json:"no_tray,omitempty"`
 	// PendingSignIn: a sign-in link that waits for the user's yes (another
 	// account, or a link this app did not ask for); nothing changed yet.
 	PendingSignIn *PendingSignIn `json:"pending_sign_in,omitempty"`
@@ -129,6 +134,7 @@ type App struct {
 	server      string
 	api         *webapi.Client
 	notice      string
+	noTray      string
 	ctx         context.Context
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
@@ -332,6 +338,18 @@ func (a *App) HandleNotificationClick(id string) {
 	a.emit(EventOpen, Open{View: "detail", ID: id})
 }
 
+// NoTray is called at start when the desktop shows no tray icons (why):
+// with no icon to click, the window is the app, so it is shown at once and
+// says how to get a tray icon.
+func (a *App) NoTray(why string) {
+	a.mu.Lock()
+	a.noTray = why
+	a.mu.Unlock()
+	slog.Warn("no tray icon on this desktop; showing the window", slog.String("why", why))
+	a.d.UI.Show()
+	a.emitState()
+}
+
 // ShowView shows the window (tray click, menu), with view if not "".
 func (a *App) ShowView(view string) {
 	a.d.UI.Show()
@@ -378,9 +396,8 @@ func (a *App) notify(id, title, body string) {
 func (a *App) onAuthError(msg string) {
 	go func() {
 		err := a.session.Refresh(a.context(), a.client())
-		switch apperr.CodeOf(err) {
-		case apperr.AuthRefused, apperr.SignedOut:
-			return // the session change already kicked the link
+		if !a.session.Account().SignedIn {
+			return // refused (Refresh signed out) or signed out meanwhile: the session change kicked the link
 		}
 		if err != nil {
 			slog.Warn("refresh after auth error failed", slog.Any("error", err))
@@ -407,7 +424,7 @@ func (a *App) onSession(c auth.Change) {
 // State is the page's header state.
 func (a *App) State() State {
 	a.mu.Lock()
-	server, notice := a.server, a.notice
+	server, notice, noTray := a.server, a.notice, a.noTray
 	a.mu.Unlock()
 	st := a.conn.Status()
 	acc := a.session.Account()
@@ -426,7 +443,8 @@ func (a *App) State() State {
 	}
 	a.mu.Unlock()
 	return State{Connection: st, Account: acc, Server: server, ServerFromEnv: a.cfg.ServerURL != "",
-		Unread: a.store.Unread(), Notice: notice, PendingSignIn: pending}
+		Gateway: a.wsURL(), GatewayEnv: a.cfg.WSURL != "",
+		Unread: a.store.Unread(), Notice: notice, NoTray: noTray, PendingSignIn: pending}
 }
 
 func (a *App) emitState() {
@@ -474,7 +492,7 @@ func (a *App) wsURL() string {
 	a.mu.Unlock()
 	u, err := config.WSURLFor(server)
 	if err != nil {
-		return "ws://invalid.invalid/" // no server yet: the dial fails and says so
+		return "" // no server yet: the link says so
 	}
 	return u
 }

@@ -453,3 +453,45 @@ func TestSignInLinkNeedsTheAppsValueOrTheUsersYes(t *testing.T) {
 		t.Fatalf("after confirming: %+v", s)
 	}
 }
+
+// Issue 11: an app started without ANALYST_WS_URL dials the webapp's own
+// address, gets a 404 and retries forever. Settings must show which gateway
+// address it uses and why it fails, in words.
+func TestStateShowsTheGatewayAndWhyItFails(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.WSURL = "" // as started by hand: the gateway address derived from the server's
+	r := newRecorder()
+	a := e.start(t, r)
+	want := "ws" + strings.TrimPrefix(e.web.URL, "http") + "/ws/notifications"
+	if s := a.State(); s.Gateway != want || s.GatewayEnv {
+		t.Fatalf("gateway %q (from env %v), want %q derived from the server", s.Gateway, s.GatewayEnv, want)
+	}
+	if err := e.signIn(t, a, "petr"); err != nil {
+		t.Fatal(err)
+	}
+	s := r.waitState(t, func(s State) bool { return s.Connection.State == connection.Reconnecting })
+	if !strings.Contains(s.Connection.Error, "answered HTTP 404 Not Found instead of opening a WebSocket") {
+		t.Errorf("the state says %q; want the 404 in words", s.Connection.Error)
+	}
+
+	e2 := newEnv(t)
+	if s := e2.start(t, newRecorder()).State(); s.Gateway != e2.gw.WSURL || !s.GatewayEnv {
+		t.Errorf("gateway %q (from env %v), want %q from ANALYST_WS_URL", s.Gateway, s.GatewayEnv, e2.gw.WSURL)
+	}
+}
+
+// On a desktop without a tray the window is the app: NoTray shows it at
+// once and the state tells the page why, to say how to get an icon.
+func TestNoTrayShowsTheWindowAndSaysWhy(t *testing.T) {
+	e := newEnv(t)
+	r := newRecorder()
+	a := e.start(t, r)
+	a.NoTray("no StatusNotifier watcher runs on this desktop")
+	r.mu.Lock()
+	shown := r.shown
+	r.mu.Unlock()
+	if shown != 1 {
+		t.Errorf("the window was shown %d times; want once", shown)
+	}
+	r.waitState(t, func(s State) bool { return s.NoTray == "no StatusNotifier watcher runs on this desktop" })
+}

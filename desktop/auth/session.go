@@ -235,8 +235,11 @@ func (s *Session) RefreshIn() (time.Duration, bool) {
 	return s.claims.ExpiresAt.Time.Add(-RefreshBefore).Sub(s.clock.Now()), true
 }
 
-// Refresh trades the token for a fresh one now. A refusal (AuthRefused)
-// signs out; any other failure leaves the token as it is.
+// Refresh trades the token for a fresh one now. A refusal (AuthRefused:
+// webapi decides it from the server's error code) signs out: this is the
+// one place the app signs out for a refused token, whether the refusal came
+// from the gateway's auth_error (the app refreshes then), a webapp call or
+// the refresher. Any other failure leaves the token as it is.
 func (s *Session) Refresh(ctx context.Context, r Refresher) error {
 	old := s.Token()
 	if old == "" {
@@ -273,8 +276,10 @@ func (s *Session) RunRefresher(ctx context.Context, refresher func() Refresher) 
 	for {
 		wait, signedIn := s.RefreshIn()
 		if signedIn && wait <= 0 {
-			if err := s.Refresh(ctx, refresher()); err != nil && apperr.CodeOf(err) != apperr.AuthRefused {
-				slog.Warn("token refresh failed; will retry", slog.Any("error", err), slog.Duration("in", RetryAfter))
+			// A refusal has signed out (Refresh decides); any other failure
+			// leaves the token, tried again later.
+			if err := s.Refresh(ctx, refresher()); err != nil && s.Token() != "" {
+				slog.Warn("token refresh failed; will retry", slog.Any("error", err), slog.String("in", RetryAfter.String()))
 				wait = RetryAfter
 			} else {
 				continue

@@ -11,9 +11,7 @@ package connection
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -42,7 +40,7 @@ type Status struct {
 	State    State     `json:"state"`
 	Username string    `json:"username,omitempty"`
 	RetryAt  time.Time `json:"retry_at,omitzero"` // Reconnecting: when the next attempt starts
-	Error    string    `json:"error,omitempty"`   // why the last attempt ended
+	Error    string    `json:"error,omitempty"`   // why the last attempt ended, in words; kept until a link is up
 }
 
 // Defaults.
@@ -63,7 +61,7 @@ const (
 // Options wire the link to the rest of the app. Only URL and Token are
 // required.
 type Options struct {
-	URL    func() string           // the gateway's ws(s):// URL
+	URL    func() string           // the gateway's ws(s):// URL; "" while there is none
 	Token  func() string           // "" means signed out
 	Cursor func() *protocol.Resume // last frame seen; nil: none yet
 
@@ -210,7 +208,7 @@ func (c *Conn) Run(ctx context.Context) {
 			continue
 		}
 		c.log.Warn("link ended", slog.Any("error", err))
-		c.backoffWait(ctx, err.Error())
+		c.backoffWait(ctx, inWords(err))
 	}
 }
 
@@ -223,7 +221,7 @@ func (c *Conn) backoffWait(ctx context.Context, why string) bool {
 	t := c.o.Clock.NewTimer(d)
 	defer t.Stop()
 	c.setStatus(Status{State: Reconnecting, RetryAt: c.o.Clock.Now().Add(d), Error: why})
-	c.log.Info("reconnecting", slog.Duration("in", d))
+	c.log.Info("reconnecting", slog.String("in", d.Round(time.Millisecond).String())) // "1.5s", not nanoseconds
 	select {
 	case <-t.Chan():
 		return true
@@ -265,241 +263,4 @@ func (c *Conn) watch(ctx context.Context) {
 			}
 		}
 	}
-}
-
-type readResult struct {
-	frame
-	err error
-}
-
-// link runs one connection from dial to its end and says why it ended.
-func (c *Conn) link(ctx context.Context) error {
-	// A wake-up from before this attempt is stale.
-	select {
-	case <-c.wake:
-	default:
-	}
-	c.setStatus(Status{State: Connecting})
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	url := c.o.URL()
-	var header http.Header
-	if c.o.Header != nil {
-		header = c.o.Header()
-	}
-	ws, resp, err := c.o.Dialer.DialContext(lctx, url, header)
-	if err != nil {
-		if resp != nil {
-			return fmt.Errorf("connect to %s: %w (HTTP %d)", url, err, resp.StatusCode)
-		}
-		return fmt.Errorf("connect to %s: %w", url, err)
-	}
-	defer ws.Close()
-	// No ws.SetReadLimit: readFrame bounds what is kept to MaxFrameBytes and
-	// reads a larger frame past, so the link survives it (see readFrame).
-
-	resume := c.o.Cursor()
-	if resume == nil {
-		// An unknown (empty) epoch asks for the whole kept history: a new
-		// sign-in sees what arrived shortly before.
-		resume = &protocol.Resume{}
-	}
-	if err := c.write(ws, protocol.AuthFrame{Type: protocol.TypeAuth, Token: c.o.Token(), Resume: resume}); err != nil {
-		return fmt.Errorf("send auth: %w", err)
-	}
-
-	frames := make(chan readResult)
-	go func() {
-		for {
-			var r readResult
-			_, rd, err := ws.NextReader()
-			if err == nil {
-				r.frame, err = readFrame(rd, protocol.MaxFrameBytes)
-			}
-			r.err = err
-			select {
-			case frames <- r:
-			case <-lctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-
-	deadAfter := time.Duration(float64(c.o.Heartbeat) * DeadAfterPings)
-	timer := c.o.Clock.NewTimer(authTimeout)
-	defer timer.Stop()
-	authed := false
-	var catchUp clockwork.Timer
-	var catchUpC <-chan time.Time
-	var pending []protocol.NotificationFrame
-	replayLeft := -1 // frames of the announced replay still to come; -1: not announced
-	flush := func(replayed bool) {
-		if len(pending) > 0 && c.o.OnNotifications != nil {
-			c.o.OnNotifications(pending, replayed)
-		}
-		pending = nil
-	}
-	defer func() {
-		if catchUp != nil {
-			catchUp.Stop()
-		}
-		flush(true)
-	}()
-	last := resume
-
-	for {
-		select {
-		case <-ctx.Done():
-			c.closeNormally(ws)
-			return ctx.Err()
-		case <-c.kick:
-			c.closeNormally(ws)
-			return errKicked
-		case r := <-c.wake:
-			return wakeError{r}
-		case <-timer.Chan():
-			if !authed {
-				return errTimeout
-			}
-			return errDead
-		case <-catchUpC:
-			catchUpC = nil
-			flush(true)
-		case r := <-frames:
-			if r.err != nil {
-				if authed {
-					return fmt.Errorf("link closed: %w", r.err)
-				}
-				return fmt.Errorf("link closed during sign-in: %w", r.err)
-			}
-			typ, err := frameType(r.data)
-			if r.tooBig || err != nil {
-				// A frame the app cannot read. If it is a notification, say so
-				// in the list and move the cursor past it; otherwise ignore it.
-				h := r.head
-				if !r.tooBig {
-					h = scanHead(r.data)
-				}
-				if !authed || (h.Type != protocol.TypeNotification && h.Seq == 0) {
-					c.log.Warn("ignoring a frame the app cannot read", slog.Int64("bytes", r.size),
-						slog.Bool("too_large", r.tooBig), slog.String("type", h.Type))
-					continue
-				}
-				typ = protocol.TypeNotification
-				r.data = nil
-				r.head = h
-			}
-			if !authed {
-				switch typ {
-				case protocol.TypeAuthOK:
-					var ok protocol.AuthOK
-					json.Unmarshal(r.data, &ok)
-					authed = true
-					c.bo.Reset()
-					timer.Reset(deadAfter)
-					if ok.Replay != nil {
-						replayLeft = *ok.Replay // the gateway says how many follow
-					} else {
-						catchUp = c.o.Clock.NewTimer(catchUpGap)
-						catchUpC = catchUp.Chan()
-					}
-					c.log.Info("connected", slog.String("user", ok.Username))
-					c.setStatus(Status{State: Connected, Username: ok.Username})
-				case protocol.TypeAuthError:
-					return c.authFailed(r.data, "auth refused")
-				default:
-					c.log.Warn("unexpected frame before auth_ok", slog.String("type", typ))
-				}
-				continue
-			}
-			timer.Reset(deadAfter) // any frame proves the link is alive
-			switch typ {
-			case protocol.TypePing:
-				if err := c.write(ws, protocol.Ping{Type: protocol.TypePong}); err != nil {
-					return fmt.Errorf("send pong: %w", err)
-				}
-			case protocol.TypeNotification:
-				var f protocol.NotificationFrame
-				inReplay := replayLeft > 0
-				if inReplay {
-					replayLeft--
-				}
-				if r.data == nil {
-					f = c.unreadable(r.frame)
-				} else if err := json.Unmarshal(r.data, &f); err != nil {
-					// valid JSON, but a field of the wrong type
-					r.head = scanHead(r.data)
-					f = c.unreadable(r.frame)
-				}
-				if f.Seq > 0 && last != nil && f.Epoch == last.Epoch && f.Seq <= last.Seq {
-					continue // seen already
-				}
-				if f.Seq > 0 {
-					last = &protocol.Resume{Epoch: f.Epoch, Seq: f.Seq}
-				}
-				pending = append(pending, f)
-				switch {
-				case inReplay:
-					if replayLeft == 0 {
-						flush(true) // the whole announced replay, at once
-					}
-				case catchUpC != nil:
-					catchUp.Reset(catchUpGap)
-				default:
-					flush(false)
-				}
-			case protocol.TypeAuthError: // e.g. the token was revoked
-				return c.authFailed(r.data, "the gateway ended the session")
-			}
-		}
-	}
-}
-
-// unreadable stands in for a notification the app could not read (too
-// large, or not valid JSON): an entry in the list that says so, carrying
-// the frame's seq and epoch so the cursor moves past it and the gateway does
-// not replay it forever.
-func (c *Conn) unreadable(fr frame) protocol.NotificationFrame {
-	f := protocol.NotificationFrame{Type: protocol.TypeNotification, Seq: fr.head.Seq, Epoch: fr.head.Epoch}
-	where := "(no place in the history)"
-	if f.Seq > 0 {
-		where = fmt.Sprintf("(seq %d)", f.Seq)
-	}
-	if fr.tooBig {
-		f.Title = "An alert was too large to show " + where
-		f.Message = fmt.Sprintf("The gateway sent an alert of %d bytes; the app shows alerts of up to %d bytes. "+
-			"Ask for a shorter message from the script.", fr.size, protocol.MaxFrameBytes)
-	} else {
-		f.Title = "An alert could not be read " + where
-		f.Message = fmt.Sprintf("The gateway sent an alert of %d bytes that is not a valid notification.", fr.size)
-	}
-	c.log.Warn("skipped a notification the app cannot read", slog.Uint64("seq", f.Seq), slog.String("epoch", f.Epoch),
-		slog.Int64("bytes", fr.size), slog.Bool("too_large", fr.tooBig))
-	return f
-}
-
-// authFailed reports an auth_error frame: the link waits in AuthFailed
-// until the app has refreshed the token or signed out.
-func (c *Conn) authFailed(frame []byte, what string) error {
-	var ae protocol.AuthError
-	json.Unmarshal(frame, &ae)
-	c.log.Warn(what, slog.String("reason", ae.Message))
-	c.setStatus(Status{State: AuthFailed, Error: ae.Message})
-	if c.o.OnAuthError != nil {
-		c.o.OnAuthError(ae.Message)
-	}
-	return errAuth
-}
-
-func (c *Conn) write(ws *websocket.Conn, v any) error {
-	ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return ws.WriteJSON(v)
-}
-
-func (c *Conn) closeNormally(ws *websocket.Conn) {
-	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
-		time.Now().Add(time.Second))
 }

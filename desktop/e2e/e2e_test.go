@@ -41,7 +41,7 @@ type harness struct {
 	watcher   *dbusstandin.Watcher
 	notes     *dbusstandin.Notifications
 	configDir string
-	dir       string // working directory of the app (the dev build reads frontend/dist from it)
+	dir       string // working directory of the app
 }
 
 func setup(t *testing.T) *harness {
@@ -81,8 +81,7 @@ func setup(t *testing.T) *harness {
 		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"),
 		"XDG_STATE_HOME="+filepath.Join(home, "state"),
 		"ANALYST_SERVER_URL="+web.URL, "ANALYST_WS_URL="+h.gw.WSURL,
-		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1",
-		"WEBKIT_DISABLE_COMPOSITING_MODE=1", "NO_AT_BRIDGE=1")
+		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1", "NO_AT_BRIDGE=1")
 	return h
 }
 
@@ -226,16 +225,28 @@ func (h *harness) logHas(name string, parts ...string) bool {
 }
 
 // launchSecond starts the app again with args, as the browser does with a
-// sign-in link, and waits for it to hand them over and exit.
+// sign-in link, and waits for it to hand them over and exit: successfully
+// (a browser or script takes any other status for a failure), saying what
+// it did.
 func (h *harness) launchSecond(name string, args ...string) {
 	h.t.Helper()
 	second := h.start(name, args...)
 	done := make(chan error, 1)
 	go func() { done <- second.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			h.t.Errorf("%s: the second instance ended with %v; want exit status 0", name, err)
+		}
 	case <-time.After(20 * time.Second):
 		h.t.Fatalf("%s: the second instance did not exit", name)
+	}
+	out, _ := os.ReadFile(filepath.Join(h.artifacts, name+".log"))
+	if !regexp.MustCompile(`analyst-alerts: already running \(pid \d+\): `).Match(out) {
+		h.t.Errorf("%s: the second instance did not say what it did:\n%s", name, out)
+	}
+	if strings.Contains(string(out), "GLib") {
+		h.t.Errorf("%s: the second instance printed a GLib warning:\n%s", name, out)
 	}
 }
 
@@ -439,6 +450,57 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Fatalf("list not kept: %v %s", err, b)
 	}
 	h.stop(app2)
+}
+
+// Issue 11: on a desktop with no tray (no StatusNotifier watcher) the app
+// used to start hidden and show nothing at all. It must show its window at
+// start, saying how to get a tray icon, and a second launch must hand over
+// and exit 0, saying so.
+func TestNoTrayShowsTheWindow(t *testing.T) {
+	h := setup(t)
+	if err := h.watcher.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	app := h.start("app-no-tray")
+	defer h.stop(app)
+	h.waitFor("the window on a desktop without a tray", 30*time.Second, windowViewable)
+	h.waitFor("the log line", 10*time.Second, func() bool {
+		return h.logHas("app-no-tray", "no tray icon on this desktop", "no StatusNotifier watcher")
+	})
+	time.Sleep(2 * time.Second) // let WebKit paint
+	before := h.screenshot("desktop-no-tray.png")
+	h.assertPainted(before)
+	h.launchSecond("app-no-tray-again")
+	if !windowViewable() {
+		t.Error("the window went away after the second launch")
+	}
+
+	// Issue 11: the page must repaint when the state changes while the
+	// window is shown and nobody clicks it (it stayed "Signed out" after a
+	// sign-in until clicked, unless WEBKIT_DISABLE_COMPOSITING_MODE=1 was
+	// set, which these tests no longer set). A link from another launch
+	// changes the view to "Sign in as anna?" by an event alone.
+	h.launchSecond("app-no-tray-link", protocol.DeepLink("", h.gw.Token(t, "anna")))
+	h.waitFor("the page to ask about the link", 15*time.Second, func() bool {
+		return h.logHas("app-no-tray", "sign-in link waits for the user's confirmation", "anna")
+	})
+	time.Sleep(2 * time.Second) // let WebKit paint
+	after := h.screenshot("desktop-no-tray-confirm.png")
+	if !h.popoverDiffers(before, after) {
+		t.Fatal("the window did not repaint after the state changed (desktop-no-tray-confirm.png shows the old view)")
+	}
+}
+
+// popoverDiffers says whether the popover's area differs between two
+// screenshots.
+func (h *harness) popoverDiffers(a, b string) bool {
+	h.t.Helper()
+	out, _ := exec.Command("sh", "-c", `compare -metric AE "$0[380x560+892+8]" "$1[380x560+892+8]" null: 2>&1`, a, b).Output()
+	var n float64
+	if _, err := fmt.Sscan(string(out), &n); err != nil {
+		h.t.Fatalf("compare screenshots: %q", out)
+	}
+	return n > 1000
 }
 
 // TestMain removes the notify-scripts helper webapptest builds (when it

@@ -184,21 +184,27 @@ func (c *Client) do(ctx context.Context, method, path, token string, body, out a
 }
 
 // statusError turns a non-2xx answer into an error carrying the server's
-// {"error": "..."} message when there is one.
+// {"error": "...", "code": "..."} message when there is one. Whether the
+// token is refused (AuthRefused, which leads to a refresh and, refused
+// again, to sign-out in auth.Session.Refresh) is decided here only, from
+// the answer's code (protocol.TokenRefused): a 403 is "not allowed" for this
+// action (e.g. a script the user may not run) and signs no one out.
 func statusError(resp *http.Response) error {
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	var e protocol.ErrorResponse
+	// The code beside protocol.ErrorResponse's message; once ErrorResponse
+	// carries Code itself, this field is the same one.
+	var e struct {
+		protocol.ErrorResponse
+		Code string `json:"code"`
+	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if json.Unmarshal(b, &e) != nil || e.Error == "" {
 		e.Error = http.StatusText(resp.StatusCode)
 	}
-	cause := fmt.Errorf("HTTP %d", resp.StatusCode)
-	// Only 401 means the token is refused (the webapp answers 401 for a bad,
-	// expired or revoked token); 403 is "not allowed" for this action (e.g.
-	// a script the user may not run) and must not sign anyone out.
-	if resp.StatusCode == http.StatusUnauthorized {
+	cause := fmt.Errorf("HTTP %d %s", resp.StatusCode, e.Code)
+	if protocol.TokenRefused(resp.StatusCode, e.Code) {
 		return apperr.New(apperr.AuthRefused, "The server refused the sign-in: "+e.Error, cause)
 	}
 	if resp.StatusCode == http.StatusNotFound {

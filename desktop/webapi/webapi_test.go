@@ -174,3 +174,32 @@ func TestForbiddenIsNotARefusedSignIn(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// The webapp's error answers, as it writes them ({"error","code"}): only a
+// refusal of the token is AuthRefused (which leads to a refresh and then
+// to sign-out); a 403 "forbidden" is not, whatever docs said before.
+func TestRefusalIsDecidedByTheCode(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		body   string
+		want   apperr.Code
+	}{
+		{401, `{"error":"invalid token: token has expired","code":"unauthorized"}`, apperr.AuthRefused},
+		{401, `{"error":"this token was revoked","code":"token_revoked"}`, apperr.AuthRefused},
+		{401, `<html>401 Authorization Required</html>`, apperr.AuthRefused}, // a proxy's
+		{403, `{"error":"cross-origin request refused","code":"forbidden"}`, apperr.Server},
+		{403, `<html>403 Forbidden</html>`, apperr.Server},
+		{400, `{"error":"Desktop app is not linked","code":"not_linked"}`, apperr.Server},
+		{404, `{"error":"no such script","code":"not_found"}`, apperr.NotFound},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(c.status)
+			w.Write([]byte(c.body))
+		}))
+		_, err := New(srv.URL, nil).Scripts(context.Background(), "a.b.c")
+		srv.Close()
+		if apperr.CodeOf(err) != c.want {
+			t.Errorf("%d %s: got %v (%s), want %s", c.status, c.body, apperr.CodeOf(err), err, c.want)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 // The bridge to the Go services (desktop/app.API, bound by Wails as
 // window.go.app.API) and the Wails runtime (events, window). The page
 // talks to nothing else: no sockets, no files, no server.
+// Written by hand, not generated: desktop/app's
+// TestBridgeMatchesTheBoundMethods checks GoAPI against the bound Go methods
+// (names, arguments, results), TestPageTypesMatchTheGoTypes types.ts.
 import type { AppError, Item, Open, ScriptInfo, State } from "./types";
 
 interface GoAPI {

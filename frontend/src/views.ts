@@ -46,10 +46,20 @@ export function renderHeader(s: State, view: View, hd: Handlers, now = new Date(
       h("span", { class: "status-text" }, statusText(s, now)),
       s.unread > 0 ? h("span", { class: "badge", "aria-label": `${s.unread} unread` }, String(s.unread)) : null,
     ),
+    s.no_tray ? renderNoTray(s.no_tray) : null,
     s.account.signed_in
       ? h("nav", { "aria-label": "Views" }, tab("list", "Alerts"), tab("scripts", "Scripts"), tab("settings", "Settings"))
       : h("nav", { "aria-label": "Views" }, tab("signin", "Sign in"), tab("settings", "Settings")),
   );
+}
+
+/** Without a tray icon the window is the app: say why and how to get one. */
+function renderNoTray(why: string): HTMLElement {
+  return h("div", { class: "no-tray", role: "note" },
+    h("p", {}, h("strong", {}, "No tray icon: "), why, "."),
+    h("p", {}, "On GNOME, install the AppIndicator extension (Debian and Ubuntu: gnome-shell-extension-appindicator), ",
+      "enable it in Extensions and log in again; on other desktops, add the panel's tray or status notifier area. ",
+      "Until then this window stays open; start Analyst Alerts again to bring it back."));
 }
 
 export function renderList(items: Item[], hd: Handlers, now = new Date()): HTMLElement {
@@ -138,6 +148,11 @@ export function renderSettings(s: State, hd: Handlers, o?: Outcome): HTMLElement
     ),
     h("dl", {},
       h("dt", {}, "Connection"), h("dd", {}, statusText(s)),
+      h("dt", {}, "Gateway"),
+      h("dd", {}, s.gateway || "None: set the server address",
+        s.gateway_from_env ? h("span", { class: "muted" }, " (set by ANALYST_WS_URL)") : null),
+      lastError(s) ? h("dt", {}, "Last error") : null,
+      lastError(s) ? h("dd", { class: "error" }, lastError(s)) : null,
       h("dt", {}, "Account"), h("dd", {}, s.account.signed_in ? s.account.username : "Not signed in"),
       s.account.signed_in ? h("dt", {}, "Sign-in valid until") : null,
       s.account.signed_in ? h("dd", {}, dateText(s.account.expires_at)) : null,
@@ -147,6 +162,14 @@ export function renderSettings(s: State, hd: Handlers, o?: Outcome): HTMLElement
       : h("button", { type: "button", onClick: () => hd.signIn() }, "Sign in"),
     outcome(o),
   );
+}
+
+/** Why the last attempt to connect failed, while not connected (the
+ * sign-in refusal is in the status line already). */
+function lastError(s: State): string {
+  const c = s.connection;
+  if (!s.account.signed_in || c.state === "connected" || c.state === "auth_failed") return "";
+  return c.error ?? "";
 }
 
 export function renderSignIn(s: State, hd: Handlers, o?: Outcome): HTMLElement {

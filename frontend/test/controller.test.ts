@@ -20,7 +20,7 @@ function fakeBackend(items: Item[], s: State): Backend & { calls: string[] } {
 }
 
 const st: State = { connection: { state: "connected" }, account: { signed_in: true, username: "petr", expires_at: "" },
-  server: "https://a.example", server_from_env: false, unread: 1 };
+  server: "https://a.example", server_from_env: false, gateway: "wss://a.example/ws/notifications", gateway_from_env: false, unread: 1 };
 const it1: Item = { id: "n1", title: "Revenue drop", message: "m", received_at: "2026-01-30T10:00:00Z", read: false };
 
 describe("controller", () => {

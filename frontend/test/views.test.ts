@@ -24,7 +24,7 @@ function item(p: string, extra: Partial<Item> = {}): Item {
 
 function state(extra: Partial<State> = {}): State {
   return { connection: { state: "connected", username: "petr" }, account: { signed_in: true, username: "petr", expires_at: "2026-03-01T00:00:00Z" },
-    server: "https://analyst.example.com", server_from_env: false, unread: 2, ...extra };
+    server: "https://analyst.example.com", server_from_env: false, gateway: "wss://analyst.example.com/ws/notifications", gateway_from_env: false, unread: 2, ...extra };
 }
 
 // Markup that a payload would create if it were parsed as HTML.
@@ -100,6 +100,40 @@ describe("views", () => {
     const without = renderDetail(item("a", { script: "" }), noop);
     expect(withScript.textContent).toContain("Run again");
     expect(without.textContent).not.toContain("Run again");
+  });
+
+  it("shows the gateway address in use and the last connection error in words", () => {
+    const failing = state({
+      connection: { state: "reconnecting", retry_at: "2099-01-01T00:00:00Z",
+        error: "Nothing answers at 127.0.0.1:8080: the gateway is not running there, or the address is wrong." },
+      gateway: "ws://127.0.0.1:8080/ws/notifications", gateway_from_env: true,
+    });
+    const el = renderSettings(failing, noop);
+    const dts = [...el.querySelectorAll("dt")].map((d) => d.textContent);
+    expect(dts).toContain("Gateway");
+    expect(dts).toContain("Last error");
+    expect(el.textContent).toContain("ws://127.0.0.1:8080/ws/notifications (set by ANALYST_WS_URL)");
+    expect(el.querySelector("dd.error")!.textContent).toContain("Nothing answers at 127.0.0.1:8080");
+    // Connected: no stale error; no server: says what to do.
+    const ok = renderSettings(state(), noop);
+    expect([...ok.querySelectorAll("dt")].map((d) => d.textContent)).not.toContain("Last error");
+    expect(renderSettings(state({ gateway: "" }), noop).textContent).toContain("None: set the server address");
+  });
+
+  it("keeps a hostile gateway address and error as text", () => {
+    for (const p of payloads) {
+      const el = renderSettings(state({ gateway: p, connection: { state: "reconnecting", error: p } }), noop);
+      document.body.append(el);
+      expect(injected(el)).toEqual([]);
+      el.remove();
+    }
+  });
+
+  it("says how to get a tray icon when the desktop shows none", () => {
+    const el = renderHeader(state({ no_tray: "no StatusNotifier watcher runs on this desktop" }), "list", noop);
+    expect(el.querySelector(".no-tray")!.textContent).toContain("No tray icon: no StatusNotifier watcher runs on this desktop.");
+    expect(el.textContent).toContain("gnome-shell-extension-appindicator");
+    expect(renderHeader(state(), "list", noop).querySelector(".no-tray")).toBeNull();
   });
 
   it("disables the server field when the environment sets it", () => {

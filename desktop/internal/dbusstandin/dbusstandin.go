@@ -75,6 +75,13 @@ func (w *Watcher) RegisterStatusNotifierItem(sender dbus.Sender, service string)
 	return nil
 }
 
+// Stop gives up the watcher's name: the session then has no tray, as
+// GNOME without the AppIndicator extension or a bare X server.
+func (w *Watcher) Stop() error {
+	_, err := w.conn.ReleaseName(watcherIface)
+	return err
+}
+
 // RegisterStatusNotifierHost is part of the interface; nothing to do.
 func (w *Watcher) RegisterStatusNotifierHost(string) *dbus.Error { return nil }
 
