@@ -164,16 +164,18 @@ func send(args, environ []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	socket := socketFlag(fs, environ)
 	user := fs.String("user", "", "username to notify (required)")
-	title := fs.String("title", "Test Alert", "notification title")
-	message := fs.String("message", "This is a test notification.", "notification message")
+	title := fs.String("title", "", "notification title (required)")
+	message := fs.String("message", "", "notification message (required)")
 	image := fs.String("image-url", "", "image URL (e.g. /api/notifications/images/x.png)")
 	script := fs.String("script", "", "script name shown with the notification")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *user == "" {
-		fmt.Fprintln(stderr, "ws-gateway send: --user is required")
-		return 2
+	for _, f := range []struct{ name, value string }{{"user", *user}, {"title", *title}, {"message", *message}} {
+		if f.value == "" {
+			fmt.Fprintf(stderr, "ws-gateway send: --%s is required\n\n%s", f.name, usage)
+			return 2
+		}
 	}
 	n := protocol.Notification{
 		ID:        fmt.Sprintf("test-%d", time.Now().UnixNano()),
