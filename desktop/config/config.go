@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // AppID names the app to the OS: bundle id, keychain service, folder names,
@@ -87,7 +88,8 @@ func FromEnviron(env []string) (Config, error) {
 		c.KeyringService = v
 	}
 	if v := get(EnvLogLevel); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+		var err error
+		if c.LogLevel, err = logsetup.ParseLevel(v); err != nil {
 			return c, fmt.Errorf("%s: %w", EnvLogLevel, err)
 		}
 	}

@@ -8,6 +8,7 @@ package config
 import (
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // The variables.
@@ -98,7 +100,7 @@ type Config struct {
 	HelperRunAs    string
 	HelperHomeRoot string
 
-	LogLevel  string
+	LogLevel  slog.Level
 	LogFormat string
 }
 
@@ -129,8 +131,6 @@ func Load(environ []string) (Config, error) {
 		PrimaryDomain:  strings.ToLower(strings.TrimPrefix(get(EnvPrimaryDomain, ""), "@")),
 		UsernameMap:    get(EnvUsernameMap, ""),
 		Helper:         get(EnvHelper, "/usr/local/bin/notify-scripts"),
-		LogLevel:       strings.ToLower(get(EnvLogLevel, "info")),
-		LogFormat:      strings.ToLower(get(EnvLogFormat, "text")),
 	}
 	c.DownloadsDir = get(EnvDownloadsDir, filepath.Join(c.DataDir, "downloads"))
 	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))
@@ -205,13 +205,11 @@ func Load(environ []string) (Config, error) {
 	if c.SessionMaxAge, err = time.ParseDuration(get(EnvSessionMaxAge, "12h")); err != nil || c.SessionMaxAge <= 0 {
 		return c, fmt.Errorf("%s: %q is not a positive duration (e.g. 12h)", EnvSessionMaxAge, get(EnvSessionMaxAge, ""))
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return c, fmt.Errorf("%s: %q is not debug, info, warn or error", EnvLogLevel, c.LogLevel)
+	if c.LogLevel, err = logsetup.ParseLevel(get(EnvLogLevel, "info")); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvLogLevel, err)
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return c, fmt.Errorf("%s: %q is neither text nor json", EnvLogFormat, c.LogFormat)
+	if c.LogFormat, err = logsetup.ParseFormat(get(EnvLogFormat, logsetup.Text)); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvLogFormat, err)
 	}
 	return c, nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/server"
 	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 func main() {
@@ -77,7 +78,7 @@ func serve(args, environ []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ws-gateway: %v\n", err)
 		return 2
 	}
-	log := newLogger(cfg, stderr)
+	log := logsetup.New(stderr, cfg.LogFormat, cfg.LogLevel)
 	slog.SetDefault(log)
 	g, err := server.New(cfg, log)
 	if err != nil {
@@ -91,14 +92,6 @@ func serve(args, environ []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // socketFlag adds --socket with its environment twin.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 	"github.com/keboola/analyst-alerts/webapp/config"
 	"github.com/keboola/analyst-alerts/webapp/images"
 	"github.com/keboola/analyst-alerts/webapp/links"
@@ -129,11 +130,5 @@ func build(cfg config.Config, log *slog.Logger) (*server.Server, error) {
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: lvl}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return logsetup.New(w, cfg.LogFormat, cfg.LogLevel)
 }
