@@ -65,7 +65,7 @@ func TestRevokeClosesLiveSessionsAndRefusesOldTokens(t *testing.T) {
 func TestRevokeAPIValidation(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	for _, body := range []string{`{`, `{"user":"petr"}`, `{"not_before":5}`} {
-		if status, m, _ := rawHTTP(t, gw.Socket, "POST", "/revoke", body); status != 400 || m["error"] == nil {
+		if status, m, _ := rawHTTP(t, gw.Socket, "POST", "/revoke", body); status != 400 || m["error"] == nil || m["code"] != protocol.CodeBadRequest {
 			t.Errorf("%s: %d %v", body, status, m)
 		}
 	}
