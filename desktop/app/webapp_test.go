@@ -69,7 +69,7 @@ print(json.dumps({"notify": True, "title": "Revenue drop", "message": "Fell 32%\
 		t.Fatal(err)
 	}
 	srv, err := server.New(server.Deps{Config: cfg, Links: store, Sessions: sess, Rules: signin.Rules{AllowAny: true},
-		Scripts: &scripts.Runner{Helper: helper, HomeRoot: home, RunTimeout: 30 * time.Second, ImagesDir: filepath.Join(data, "images")},
+		Scripts: &scripts.Runner{Helper: helper, HomeRoot: home, RunTimeout: 30 * time.Second, ImagesDir: filepath.Join(data, "images"), Env: os.Environ()},
 		Gateway: protocol.NewClient(gw.Socket), Images: images.Store{Dir: filepath.Join(data, "images")},
 		Log: slog.New(slog.DiscardHandler)})
 	if err != nil {

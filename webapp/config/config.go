@@ -99,10 +99,17 @@ type Config struct {
 	Helper         string
 	HelperRunAs    string
 	HelperHomeRoot string
+	// HelperEnv is what the helper is given of this environment in direct
+	// mode (NAME=value): PATH and HelperPassedEnv, those that are set.
+	HelperEnv []string
 
 	LogLevel  slog.Level
 	LogFormat string
 }
+
+// HelperPassedEnv are the helper's own settings (docs/notify-tools.md),
+// passed on to it in direct mode.
+var HelperPassedEnv = []string{"NOTIFY_ANALYST_GROUP", "NOTIFY_SCRIPT_TIMEOUT_SECONDS", "NOTIFY_MAX_IMAGE_BYTES"}
 
 // Load reads the configuration from environ (os.Environ() form).
 func Load(environ []string) (Config, error) {
@@ -131,6 +138,11 @@ func Load(environ []string) (Config, error) {
 		PrimaryDomain:  strings.ToLower(strings.TrimPrefix(get(EnvPrimaryDomain, ""), "@")),
 		UsernameMap:    get(EnvUsernameMap, ""),
 		Helper:         get(EnvHelper, "/usr/local/bin/notify-scripts"),
+	}
+	for _, k := range append([]string{"PATH"}, HelperPassedEnv...) {
+		if v, ok := env[k]; ok {
+			c.HelperEnv = append(c.HelperEnv, k+"="+v)
+		}
 	}
 	c.DownloadsDir = get(EnvDownloadsDir, filepath.Join(c.DataDir, "downloads"))
 	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))

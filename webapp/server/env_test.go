@@ -131,7 +131,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	e.srv, err = server.New(server.Deps{
 		Config: e.cfg, Links: store, Sessions: sess, OIDC: oidc, Rules: rules,
 		Scripts: &scripts.Runner{Helper: helper, HomeRoot: e.homeRoot, RunTimeout: 30 * time.Second,
-			ImagesDir: filepath.Join(e.dataDir, "images")},
+			ImagesDir: filepath.Join(e.dataDir, "images"), Env: os.Environ()},
 		Gateway: protocol.NewClient(e.cfg.Socket),
 		Images:  images.Store{Dir: filepath.Join(e.dataDir, "images")},
 		Log:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -122,7 +122,7 @@ func build(cfg config.Config, log *slog.Logger) (*server.Server, error) {
 		OIDC:     oidc,
 		Rules:    rules,
 		Scripts: &scripts.Runner{Helper: cfg.Helper, Sudo: cfg.HelperRunAs == config.RunAsSudo,
-			HomeRoot: cfg.HelperHomeRoot, ImagesDir: filepath.Join(cfg.DataDir, "images")},
+			HomeRoot: cfg.HelperHomeRoot, ImagesDir: filepath.Join(cfg.DataDir, "images"), Env: cfg.HelperEnv},
 		Gateway: protocol.NewClient(cfg.Socket),
 		Images:  images.Store{Dir: filepath.Join(cfg.DataDir, "images")},
 		Log:     log,
