@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
 	"github.com/keboola/analyst-alerts/internal/safeopen"
 )
 
@@ -79,24 +80,9 @@ func Publish(src, dir string, maxBytes int64) (Published, error) {
 		return Published{}, err
 	}
 	name := hex.EncodeToString(rnd[:]) + ext
-	tmp, err := os.CreateTemp(dir, ".incoming-*")
-	if err != nil {
-		return Published{}, fmt.Errorf("write image: %w", err)
-	}
-	_, werr := tmp.Write(data)
-	if werr == nil {
-		werr = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
 	dst := filepath.Join(dir, name)
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), dst)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp.Name())
-		return Published{}, fmt.Errorf("write image: %w", werr)
+	if err := atomicfile.Write(dst, data, 0o644); err != nil {
+		return Published{}, fmt.Errorf("write image: %w", err)
 	}
 	return Published{Name: name, Path: dst, URL: protocol.PathImagesPrefix + name}, nil
 }
@@ -132,8 +118,17 @@ func check(data []byte) (string, error) {
 	return ext, nil
 }
 
-// publishedName matches the files Publish makes (and its temporary files).
+// publishedName matches the files Publish makes (and the temporary files
+// of its versions before atomicfile).
 var publishedName = regexp.MustCompile(`^([0-9a-f]{32}\.(png|jpg)|\.incoming-[0-9]+)$`)
+
+// ours says name is a file Publish made, or one it left half-written.
+func ours(name string) bool {
+	if target, ok := atomicfile.TempOf(name); ok {
+		name = target
+	}
+	return publishedName.MatchString(name)
+}
 
 // Prune removes published images older than maxAge from dir, so the folder
 // does not grow for ever. Only names Publish makes are touched; a file this
@@ -149,7 +144,7 @@ func Prune(dir string, maxAge time.Duration, now time.Time) (int, error) {
 	}
 	removed := 0
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !publishedName.MatchString(e.Name()) {
+		if !e.Type().IsRegular() || !ours(e.Name()) {
 			continue
 		}
 		fi, err := e.Info()
