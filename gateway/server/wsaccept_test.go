@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,16 +222,21 @@ func TestPendingHandshakesAreCapped(t *testing.T) {
 	}
 	// Accepted in order (the listen backlog is a queue): the three are
 	// pending when the fourth is accepted, which is closed at once.
-	c, err := net.Dial("tcp", wsAddr(gw))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The gateway resets it (SO_LINGER 0): on a busy machine the reset can
+	// arrive before Dial has read the connect's result, and Dial says so.
 	start := time.Now()
-	c.SetReadDeadline(time.Now().Add(20 * time.Second))
-	if n, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("fourth connection: read %d bytes, %v; want it closed", n, err)
+	c, err := net.Dial("tcp", wsAddr(gw))
+	switch {
+	case errors.Is(err, syscall.ECONNRESET):
+	case err != nil:
+		t.Fatal(err)
+	default:
+		c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if n, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("fourth connection: read %d bytes, %v; want it closed", n, err)
+		}
+		c.Close()
 	}
-	c.Close()
 	t.Logf("fourth connection closed after %v", time.Since(start))
 	if v := metric("ws_gateway_pending_refused_total"); v == "" || v == "0" {
 		t.Fatalf("refusals not counted: %q", v)
