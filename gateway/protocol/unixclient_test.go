@@ -58,4 +58,3 @@ func TestUnixClientErrors(t *testing.T) {
 		t.Fatalf("no listener: %v", err)
 	}
 }
-
