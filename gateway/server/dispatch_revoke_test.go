@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,17 +79,32 @@ func TestRevokeAPIValidation(t *testing.T) {
 func TestRevokeWhileWriterIsBusy(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{SendQueue: 1024})
 	old := tokenAt(t, gw, "petr", time.Now().Add(-time.Hour))
-	c := dial(t, gw.WSURL)
+	c := dialSmallReceiveBuffer(t, gw.WSURL)
 	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: old})
 	c.nextOfType(protocol.TypeAuthOK, 5*time.Second)
 
-	// Fill the socket buffers (~14 MB, more than loopback's): the client
-	// reads nothing meanwhile. Frames stay under MaxFrameBytes.
+	// Fill the socket buffers (~7 MB, more than the gateway's send buffer,
+	// at most 4 MiB, and the client's small receive buffer): the client
+	// reads nothing meanwhile. Frames stay under MaxFrameBytes. The writer
+	// gives up on a frame it cannot write for 10 s (writeWait), so the
+	// dispatches run in parallel: on a loaded machine, one after another
+	// they took longer than that once the buffers were full.
 	big := strings.Repeat("x", 60<<10)
-	const sent = 240
-	for i := 0; i < sent; i++ {
-		dispatch(t, gw, "petr", map[string]string{"title": "big", "message": big})
+	const sent, workers = 120, 4
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < sent/workers; i++ {
+				if _, err := gw.Client().Dispatch(t.Context(), "petr", map[string]string{"title": "big", "message": big}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
 	}
+	wg.Wait()
 	res, err := gw.Client().Revoke(t.Context(), "petr", protocol.RevocationCutoff(time.Now()))
 	if err != nil || res.Closed != 1 {
 		t.Fatalf("revoke = %+v, %v", res, err)
