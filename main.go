@@ -58,7 +58,7 @@ func run(args, env []string, stderr io.Writer) int {
 		return 2
 	}
 	var extra io.Writer
-	if os.Getenv("ANALYST_LOG_STDERR") == "1" {
+	if cfg.LogStderr {
 		extra = stderr
 	}
 	logger, closer, err := applog.Open(cfg.LogDir, cfg.LogLevel, extra)

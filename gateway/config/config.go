@@ -11,6 +11,7 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // The environment variables. The first eight are the seed's contract.
@@ -144,12 +145,15 @@ func Load(environ []string) (Config, error) {
 		c.Fsync = b
 	}
 	if v := env[EnvLogLevel]; v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			errs = append(errs, fmt.Sprintf("%s=%q: want debug, info, warn or error", EnvLogLevel, v))
+		var err error
+		if c.LogLevel, err = logsetup.ParseLevel(v); err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: want %s", EnvLogLevel, v, logsetup.Levels))
 		}
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
+	if f, err := logsetup.ParseFormat(c.LogFormat); err != nil {
 		errs = append(errs, fmt.Sprintf("%s=%q: want text or json", EnvLogFormat, c.LogFormat))
+	} else {
+		c.LogFormat = f
 	}
 	if c.Port > 65535 {
 		errs = append(errs, fmt.Sprintf("%s=%d: not a port", EnvPort, c.Port))

@@ -19,6 +19,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/config"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/server"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // Options change the gateway's defaults; zero values keep them.
@@ -100,7 +101,7 @@ func Start(t testing.TB, o Options) *Gateway {
 		w = io.Discard
 	}
 	gw := &Gateway{Socket: cfg.DispatchSocket, Secret: cfg.Secret, Issuer: cfg.Issuer, cfg: cfg,
-		log: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		log: logsetup.New(w, logsetup.Text, slog.LevelDebug)}
 	gw.start(t)
 	t.Cleanup(gw.Stop)
 	return gw

@@ -143,11 +143,6 @@ func (h *Local) deliver(name string, rec store.Record) int {
 	return n
 }
 
-// Since reads name's history after from (see store.Store.Since).
-func (h *Local) Since(name string, from protocol.Resume) ([]store.Record, error) {
-	return h.store.Since(name, from.Epoch, from.Seq)
-}
-
 // Attach registers sub for name's live notifications. With resume, the
 // stored notifications after it are delivered first, oldest first; the
 // switch to live delivery has no gap and no duplicate. It returns how many

@@ -54,9 +54,3 @@ type RevokeRequest struct {
 type RevokeResponse struct {
 	Closed int `json:"closed"`
 }
-
-// ErrorResponse is every error body on the dispatch socket and the webapp's
-// JSON API.
-type ErrorResponse struct {
-	Error string `json:"error"`
-}

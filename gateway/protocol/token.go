@@ -150,6 +150,19 @@ func classify(token string, err error) error {
 	}
 }
 
+// TokenRefusal is the fixed sentence that says why err refused a token:
+// one of the ErrToken* sentences, never a library's text. A client is told
+// this; the error itself (which may say more) is for the log.
+func TokenRefusal(err error) string {
+	for _, known := range []error{ErrTokenAlgorithm, ErrTokenSignature, ErrTokenExpired, ErrTokenIssuer,
+		ErrTokenSubject, ErrTokenRevoked, ErrTokenFuture, ErrTokenLifetime} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return ErrTokenMalformed.Error()
+}
+
 // RevokedBefore reports whether a token issued at iat is revoked by a cutoff
 // notBefore (unix seconds): tokens issued before the cutoff are refused.
 // A zero cutoff revokes nothing.

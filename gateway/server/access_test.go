@@ -89,7 +89,7 @@ func TestUntrustedCallerMayOnlyDispatchToItself(t *testing.T) {
 	}
 	status, body = curlAs(t, nobody, gw.Socket, "POST", "/dispatch",
 		`{"user":"petr","notification":{"title":"Run me","script":"../../evil.py"}}`)
-	if status != 403 || !strings.Contains(body, "uid 65534 (nobody) may only dispatch to its own user") {
+	if status != 403 || !strings.Contains(body, "uid 65534 (nobody) may only dispatch to its own user") || !strings.Contains(body, `"code":"forbidden"`) {
 		t.Fatalf("nobody dispatching to petr: %d %s, want 403 saying why", status, body)
 	}
 	if seq := lastSeq(t, gw, "petr"); seq != 0 {

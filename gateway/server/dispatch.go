@@ -41,10 +41,10 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := allowed[r.URL.Path]; ok {
 			w.Header().Set("Allow", m)
-			writeJSON(w, http.StatusMethodNotAllowed, protocol.ErrorResponse{Error: r.URL.Path + " takes " + m})
+			writeError(w, http.StatusMethodNotAllowed, r.URL.Path+" takes "+m)
 			return
 		}
-		writeJSON(w, http.StatusNotFound, protocol.ErrorResponse{Error: "no such endpoint: " + r.Method + " " + r.URL.Path})
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == protocol.PathDispatch {
@@ -64,7 +64,7 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 // is worth an operator's attention.
 func (g *Gateway) forbid(w http.ResponseWriter, id peercred.Identity, what, msg string) {
 	g.log.Warn("dispatch socket: forbidden", slog.String("caller", id.String()), slog.String("request", what))
-	writeJSON(w, http.StatusForbidden, protocol.ErrorResponse{Error: msg})
+	writeError(w, http.StatusForbidden, msg)
 }
 
 func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +90,7 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 	req, err := protocol.ParseDispatch(body)
 	if err != nil {
 		g.metrics.Dispatches.WithLabelValues("bad_request").Inc()
-		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error()})
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	// An untrusted caller (an analyst's runner) delivers only to itself:
@@ -116,7 +116,7 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		g.metrics.Dispatches.WithLabelValues("error").Inc()
 		g.log.Error("dispatch failed", slog.String("user", req.User), slog.Any("error", err))
-		writeJSON(w, http.StatusInternalServerError, protocol.ErrorResponse{Error: "could not store the notification"})
+		writeError(w, http.StatusInternalServerError, "could not store the notification")
 		return
 	}
 	g.dispatchOK.Inc()
@@ -132,7 +132,7 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 // stored nowhere, 413, so the dispatcher knows it was not delivered.
 func (g *Gateway) refuseTooLarge(w http.ResponseWriter, err error) {
 	g.metrics.Dispatches.WithLabelValues("too_large").Inc()
-	writeJSON(w, http.StatusRequestEntityTooLarge, protocol.ErrorResponse{Error: err.Error()})
+	writeError(w, http.StatusRequestEntityTooLarge, err.Error())
 }
 
 // appendDispatchAnswer is json.Marshal(res) plus a newline, as writeJSON
@@ -177,11 +177,11 @@ func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	var req protocol.RevokeRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "invalid JSON: " + err.Error()})
+		writeError(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
 		return
 	}
 	if req.User == "" || req.NotBefore <= 0 {
-		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "missing user or not_before"})
+		writeError(w, http.StatusBadRequest, "missing user or not_before")
 		return
 	}
 	// A cutoff in the future would refuse every token issued until then,
@@ -189,14 +189,14 @@ func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	// cutoff is a second ahead (protocol.RevocationCutoff); the rest is
 	// clock skew between the webapp and the gateway.
 	if limit := time.Now().Add(protocol.MaxClockSkew).Unix(); req.NotBefore > limit {
-		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: fmt.Sprintf(
-			"not_before %d is more than %v in the future", req.NotBefore, protocol.MaxClockSkew)})
+		writeError(w, http.StatusBadRequest, fmt.Sprintf(
+			"not_before %d is more than %v in the future", req.NotBefore, protocol.MaxClockSkew))
 		return
 	}
 	closed, err := g.fanout.Revoke(req.User, req.NotBefore)
 	if err != nil {
 		g.log.Error("revoke failed", slog.String("user", req.User), slog.Any("error", err))
-		writeJSON(w, http.StatusInternalServerError, protocol.ErrorResponse{Error: "could not store the revocation"})
+		writeError(w, http.StatusInternalServerError, "could not store the revocation")
 		return
 	}
 	g.log.Info("tokens revoked", slog.String("user", req.User),
@@ -219,11 +219,10 @@ func (g *Gateway) readBodyInto(w http.ResponseWriter, r *http.Request, what stri
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, protocol.ErrorResponse{
-				Error: fmt.Sprintf("%s body larger than %d bytes", what, protocol.MaxDispatchBytes)})
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s body larger than %d bytes", what, protocol.MaxDispatchBytes))
 			return nil, http.StatusRequestEntityTooLarge
 		}
-		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "could not read body"})
+		writeError(w, http.StatusBadRequest, "could not read body")
 		return nil, http.StatusBadRequest
 	}
 	return body, 0
@@ -246,10 +245,25 @@ func readAllInto(r io.Reader, buf []byte) ([]byte, error) {
 	}
 }
 
+// writeError answers status with msg and the status's code: the socket's
+// errors are told apart by their status alone.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, protocol.ErrorResponse{Error: msg, Code: errorCodes[status]})
+}
+
+var errorCodes = map[int]string{
+	http.StatusBadRequest:            protocol.CodeBadRequest,
+	http.StatusForbidden:             protocol.CodeForbidden,
+	http.StatusNotFound:              protocol.CodeNotFound,
+	http.StatusMethodNotAllowed:      protocol.CodeMethodNotAllowed,
+	http.StatusRequestEntityTooLarge: protocol.CodeTooLarge,
+	http.StatusInternalServerError:   protocol.CodeInternal,
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b = []byte(`{"error":"could not encode the answer"}`)
+		b = []byte(`{"error":"could not encode the answer","code":"internal"}`)
 		status = http.StatusInternalServerError
 	}
 	writeRaw(w, status, append(b, '\n'))

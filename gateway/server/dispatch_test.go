@@ -63,8 +63,8 @@ func TestDispatchAPIErrors(t *testing.T) {
 			continue
 		}
 		if status == 400 {
-			if e, _ := m["error"].(string); e == "" {
-				t.Errorf("%s: 400 without an error message: %s", tc.name, raw)
+			if e, _ := m["error"].(string); e == "" || m["code"] != protocol.CodeBadRequest {
+				t.Errorf("%s: 400 without an error message and code bad_request: %s", tc.name, raw)
 			}
 		}
 		if status == 200 {
@@ -79,8 +79,8 @@ func TestDispatchBodyOver1MiBIs413(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	big := `{"user":"petr","notification":{"message":"` + strings.Repeat("x", protocol.MaxDispatchBytes) + `"}}`
 	status, m, _ := rawHTTP(t, gw.Socket, "POST", "/dispatch", big)
-	if status != http.StatusRequestEntityTooLarge || m["error"] == nil {
-		t.Fatalf("status %d %v, want 413 with an error", status, m)
+	if status != http.StatusRequestEntityTooLarge || m["error"] == nil || m["code"] != protocol.CodeTooLarge {
+		t.Fatalf("status %d %v, want 413 with an error and code too_large", status, m)
 	}
 	// Nothing was stored: the next dispatch is seq 1.
 	if res := dispatch(t, gw, "petr", map[string]string{"title": "x"}); res.Seq != 1 {
@@ -107,11 +107,11 @@ func TestHealthAndMetricsAndUnknownPaths(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	if status, m, _ := rawHTTP(t, gw.Socket, "GET", "/nope", ""); status != 404 || m["error"] == nil {
+	if status, m, _ := rawHTTP(t, gw.Socket, "GET", "/nope", ""); status != 404 || m["error"] == nil || m["code"] != protocol.CodeNotFound {
 		t.Errorf("unknown path: %d %v", status, m)
 	}
-	if status, _, _ := rawHTTP(t, gw.Socket, "GET", "/dispatch", ""); status != 405 {
-		t.Errorf("GET /dispatch: %d, want 405", status)
+	if status, m, _ := rawHTTP(t, gw.Socket, "GET", "/dispatch", ""); status != 405 || m["code"] != protocol.CodeMethodNotAllowed {
+		t.Errorf("GET /dispatch: %d %v, want 405 method_not_allowed", status, m)
 	}
 }
 

@@ -33,7 +33,6 @@ import (
 type Fanout interface {
 	Publish(user string, notification json.RawMessage) (protocol.DispatchResponse, error)
 	Attach(user string, sub hub.Subscriber, resume *protocol.Resume) (*hub.Attachment, int, error)
-	Since(user string, from protocol.Resume) ([]store.Record, error)
 	Revoke(user string, notBefore int64) (int, error)
 	Cutoff(user string) int64
 	Stats() (int, map[string]int)

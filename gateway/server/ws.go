@@ -84,18 +84,26 @@ func (g *Gateway) finish(c *client, why string) {
 }
 
 // authError is a refused auth, with the metrics label and the message
-// the client is sent.
+// the client is sent: a fixed sentence per reason, never a library's error
+// (a JSON decoder's complaint quotes the client's bytes back and changes
+// with Go releases). The cause, if any, is only logged.
 type authError struct {
 	result string
 	msg    string
+	cause  error
 }
 
-func (e *authError) Error() string { return e.msg }
+func (e *authError) Error() string {
+	if e.cause != nil {
+		return e.msg + ": " + e.cause.Error()
+	}
+	return e.msg
+}
 
 func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, error) {
 	_, data, err := ws.ReadMessage()
 	if err != nil {
-		ae := &authError{metrics.AuthBadFrame, "could not read auth message"}
+		ae := &authError{metrics.AuthBadFrame, "could not read auth message", err}
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout() && g.isStopping():
@@ -103,24 +111,24 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 			g.metrics.Auths.WithLabelValues(metrics.AuthError).Inc()
 			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 			tcp.Close()
-			return nil, &authError{metrics.AuthError, "server shutting down"}
+			return nil, &authError{metrics.AuthError, "server shutting down", nil}
 		case errors.As(err, &ne) && ne.Timeout():
-			ae = &authError{metrics.AuthTimeout, "authentication timeout"}
+			ae = &authError{metrics.AuthTimeout, "authentication timeout", nil}
 		case errors.Is(err, websocket.ErrReadLimit):
 			g.metrics.TooBig.Inc()
-			ae = &authError{metrics.AuthBadFrame, "auth message too large"}
+			ae = &authError{metrics.AuthBadFrame, "auth message too large", nil}
 			// gorilla has sent the 1009 close already.
 			g.metrics.Auths.WithLabelValues(ae.result).Inc()
 			ws.NetConn().Close()
 			return nil, ae
 		case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) || errors.Is(err, io.EOF):
-			ae = &authError{metrics.AuthBadFrame, "closed before auth"}
+			ae = &authError{metrics.AuthBadFrame, "closed before auth", nil}
 		}
 		return nil, g.refuse(ws, ae)
 	}
 	frame, err := protocol.ParseAuthFrame(data)
 	if err != nil {
-		return nil, g.refuse(ws, &authError{metrics.AuthBadFrame, err.Error()})
+		return nil, g.refuse(ws, &authError{metrics.AuthBadFrame, protocol.ErrNotAuthFrame.Error(), err})
 	}
 	claims, err := protocol.VerifyToken(g.cfg.Secret, g.cfg.Issuer, frame.Token, time.Now())
 	if err != nil {
@@ -128,20 +136,20 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 		if errors.Is(err, protocol.ErrTokenExpired) {
 			res = metrics.AuthExpired
 		}
-		return nil, g.refuse(ws, &authError{res, "invalid token: " + err.Error()})
+		return nil, g.refuse(ws, &authError{res, "invalid token: " + protocol.TokenRefusal(err), err})
 	}
 	user := claims.Username()
 	if protocol.RevokedBefore(claims, g.fanout.Cutoff(user)) {
-		return nil, g.refuse(ws, &authError{metrics.AuthRevoked, protocol.ErrTokenRevoked.Error()})
+		return nil, g.refuse(ws, &authError{metrics.AuthRevoked, protocol.ErrTokenRevoked.Error(), nil})
 	}
 	c := &client{g: g, ws: ws, tcp: tcp, user: user, iat: claims.IssuedAt.Unix()}
 	okFrame := mustJSON(protocol.AuthOK{Type: protocol.TypeAuthOK, Username: user})
 	c.queue = append(c.queue, okFrame)
 	att, replayed, err := g.fanout.Attach(user, c, frame.Resume)
 	if err != nil {
-		ae := &authError{metrics.AuthError, "internal error"}
+		ae := &authError{metrics.AuthError, "internal error", nil}
 		if errors.Is(err, hub.ErrTooManyConnections) {
-			ae = &authError{metrics.AuthTooManyConns, "too many connections"}
+			ae = &authError{metrics.AuthTooManyConns, "too many connections", nil}
 		} else {
 			g.log.Error("attach failed", slog.String("user", user), slog.Any("error", err))
 		}
@@ -151,7 +159,7 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 		att.Detach()
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		ws.NetConn().Close()
-		return nil, &authError{metrics.AuthError, "server shutting down"}
+		return nil, &authError{metrics.AuthError, "server shutting down", nil}
 	}
 	c.att = att
 	c.replaying = att.CatchingUp() // not started: no writer reads it yet

@@ -6,20 +6,15 @@
 package botclient
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"html"
-	"io"
-	"net"
 	"net/http"
-	"os"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf16"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
 // DefaultSocket is where the bot listens (NOTIFY_BOT_SOCKET overrides it).
@@ -73,8 +68,7 @@ type SendPhotoRequest struct {
 
 // Client sends to the bot socket. Safe for concurrent use.
 type Client struct {
-	socket string
-	http   *http.Client
+	unix *protocol.UnixClient
 }
 
 // New returns a client for the socket at path ("" = DefaultSocket).
@@ -82,77 +76,38 @@ func New(path string) *Client {
 	if path == "" {
 		path = DefaultSocket
 	}
-	d := net.Dialer{Timeout: 2 * time.Second}
-	return &Client{socket: path, http: &http.Client{
-		Timeout: 15 * time.Second,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", path)
-		}},
-	}}
+	return &Client{unix: protocol.NewUnixClient(path, protocol.UnixOptions{
+		Peer:         "bot",
+		Unavailable:  ErrUnavailable,
+		Timeout:      15 * time.Second,
+		MaxIdleConns: 2,
+	})}
 }
 
 // Socket is the path the client dials.
-func (c *Client) Socket() string { return c.socket }
+func (c *Client) Socket() string { return c.unix.Socket() }
 
 // Close releases idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+func (c *Client) Close() { c.unix.Close() }
 
 // Send posts a text message.
-func (c *Client) Send(ctx context.Context, r SendRequest) error { return c.post(ctx, PathSend, r) }
+func (c *Client) Send(ctx context.Context, r SendRequest) error {
+	return c.unix.Do(ctx, http.MethodPost, PathSend, r, nil)
+}
 
 // SendPhoto posts a photo with a caption.
 func (c *Client) SendPhoto(ctx context.Context, r SendPhotoRequest) error {
-	return c.post(ctx, PathSendPhoto, r)
+	return c.unix.Do(ctx, http.MethodPost, PathSendPhoto, r, nil)
 }
 
-// StatusError is a non-2xx answer of the bot.
-type StatusError struct {
-	Status  int
-	Code    string // one of the Code constants, "" when the answer had none
-	Message string
-}
+// StatusError is a non-2xx answer of the bot ("bot answered 502: ...").
+type StatusError = protocol.StatusError
 
 // IsNotLinked reports whether err is the bot's answer that the user has no
 // linked Telegram chat: nothing to deliver to, not a failure.
 func IsNotLinked(err error) bool {
 	var se *StatusError
 	return errors.As(err, &se) && se.Code == CodeNotLinked
-}
-
-func (e *StatusError) Error() string { return fmt.Sprintf("bot answered %d: %s", e.Status, e.Message) }
-
-func (c *Client) post(ctx context.Context, path string, body any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://bot"+path, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return fmt.Errorf("%w: %s", ErrUnavailable, c.socket)
-		}
-		return fmt.Errorf("bot request %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-			Code  string `json:"code"`
-		}
-		msg := http.StatusText(resp.StatusCode)
-		_ = json.Unmarshal(data, &e)
-		if e.Error != "" {
-			msg = e.Error
-		}
-		return &StatusError{Status: resp.StatusCode, Code: e.Code, Message: msg}
-	}
-	return nil
 }
 
 // FormatHTML renders an alert as a Telegram HTML message: the title in bold,

@@ -2,9 +2,6 @@ package botclient
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 )
 
@@ -28,18 +25,6 @@ type Health struct {
 // Health asks the bot how it is.
 func (c *Client) Health(ctx context.Context) (Health, error) {
 	var h Health
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://bot"+PathHealth, nil)
-	if err != nil {
-		return h, err
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return h, fmt.Errorf("%w: %s", ErrUnavailable, c.socket)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return h, &StatusError{Status: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
-	}
-	err = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&h)
+	err := c.unix.Do(ctx, http.MethodGet, PathHealth, nil, &h)
 	return h, err
 }

@@ -8,6 +8,7 @@ package config
 import (
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // The variables.
@@ -110,10 +112,17 @@ type Config struct {
 	Helper         string
 	HelperRunAs    string
 	HelperHomeRoot string
+	// HelperEnv is what the helper is given of this environment in direct
+	// mode (NAME=value): PATH and HelperPassedEnv, those that are set.
+	HelperEnv []string
 
-	LogLevel  string
+	LogLevel  slog.Level
 	LogFormat string
 }
+
+// HelperPassedEnv are the helper's own settings (docs/notify-tools.md),
+// passed on to it in direct mode.
+var HelperPassedEnv = []string{"NOTIFY_ANALYST_GROUP", "NOTIFY_SCRIPT_TIMEOUT_SECONDS", "NOTIFY_MAX_IMAGE_BYTES"}
 
 // Load reads the configuration from environ (os.Environ() form).
 func Load(environ []string) (Config, error) {
@@ -143,8 +152,11 @@ func Load(environ []string) (Config, error) {
 		PrimaryDomain:  strings.ToLower(strings.TrimPrefix(get(EnvPrimaryDomain, ""), "@")),
 		UsernameMap:    get(EnvUsernameMap, ""),
 		Helper:         get(EnvHelper, "/usr/local/bin/notify-scripts"),
-		LogLevel:       strings.ToLower(get(EnvLogLevel, "info")),
-		LogFormat:      strings.ToLower(get(EnvLogFormat, "text")),
+	}
+	for _, k := range append([]string{"PATH"}, HelperPassedEnv...) {
+		if v, ok := env[k]; ok {
+			c.HelperEnv = append(c.HelperEnv, k+"="+v)
+		}
 	}
 	if c.AuthMode == AuthDev {
 		c.DevUser = get(EnvDevUser, get("USER", ""))
@@ -225,13 +237,11 @@ func Load(environ []string) (Config, error) {
 	if c.SessionMaxAge, err = time.ParseDuration(get(EnvSessionMaxAge, "12h")); err != nil || c.SessionMaxAge <= 0 {
 		return c, fmt.Errorf("%s: %q is not a positive duration (e.g. 12h)", EnvSessionMaxAge, get(EnvSessionMaxAge, ""))
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return c, fmt.Errorf("%s: %q is not debug, info, warn or error", EnvLogLevel, c.LogLevel)
+	if c.LogLevel, err = logsetup.ParseLevel(get(EnvLogLevel, "info")); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvLogLevel, err)
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return c, fmt.Errorf("%s: %q is neither text nor json", EnvLogFormat, c.LogFormat)
+	if c.LogFormat, err = logsetup.ParseFormat(get(EnvLogFormat, logsetup.Text)); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvLogFormat, err)
 	}
 	if c.DataDir == "" {
 		return c, fmt.Errorf("%s is not set and there is no HOME to keep the data in: set %s", EnvDataDir, EnvDataDir)

@@ -54,6 +54,18 @@ func TestDataDirAndDevUser(t *testing.T) {
 	}
 }
 
+// What the helper is given in direct mode is chosen here, from environ:
+// PATH and the helper's own settings, nothing else.
+func TestHelperEnv(t *testing.T) {
+	c, err := Load([]string{secret, "AUTH_MODE=dev", "DATA_DIR=/d", "PATH=/opt/bin:/usr/bin", "NOTIFY_MAX_IMAGE_BYTES=1000", "OTHER=x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.HelperEnv, " "); got != "PATH=/opt/bin:/usr/bin NOTIFY_MAX_IMAGE_BYTES=1000" {
+		t.Fatalf("HelperEnv = %q", got)
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	cases := map[string][]string{
 		"DESKTOP_JWT_SECRET is required":    {"AUTH_MODE=dev"},

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
 	"github.com/keboola/analyst-alerts/internal/safeopen"
 )
 
@@ -80,24 +81,9 @@ func Publish(src, dir string, maxBytes int64) (Published, error) {
 		return Published{}, err
 	}
 	name := hex.EncodeToString(rnd[:]) + ext
-	tmp, err := os.CreateTemp(dir, ".incoming-*")
-	if err != nil {
-		return Published{}, fmt.Errorf("write image: %w", err)
-	}
-	_, werr := tmp.Write(data)
-	if werr == nil {
-		werr = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
 	dst := filepath.Join(dir, name)
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), dst)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp.Name())
-		return Published{}, fmt.Errorf("write image: %w", werr)
+	if err := atomicfile.Write(dst, data, 0o644); err != nil {
+		return Published{}, fmt.Errorf("write image: %w", err)
 	}
 	return Published{Name: name, Path: dst, URL: protocol.PathImagesPrefix + name}, nil
 }
@@ -168,6 +154,15 @@ var (
 	tmpName    = regexp.MustCompile(`^\.incoming-[0-9]+$`)
 )
 
+// ours says name is a file Publish made, or one it left half-written
+// (atomicfile's temporary name for it).
+func ours(name string) bool {
+	if target, ok := atomicfile.TempOf(name); ok {
+		name = target
+	}
+	return published(name)
+}
+
 // Prune removes published images older than maxAge from dir, so the folder
 // does not grow for ever. Only names Publish makes are touched; a file this
 // user may not remove (another analyst's, in a sticky folder) is left alone.
@@ -182,7 +177,7 @@ func Prune(dir string, maxAge time.Duration, now time.Time) (int, error) {
 	}
 	removed := 0
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !published(e.Name()) {
+		if !e.Type().IsRegular() || !ours(e.Name()) {
 			continue
 		}
 		fi, err := e.Info()

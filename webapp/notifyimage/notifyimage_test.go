@@ -107,10 +107,12 @@ func TestPrune(t *testing.T) {
 	now := time.Now()
 	old := now.Add(-31 * 24 * time.Hour)
 	files := map[string]time.Time{
-		"0123456789abcdef0123456789abcdef.png": old, // removed
-		"fedcba9876543210fedcba9876543210.jpg": now, // recent: kept
-		".incoming-123":                        old, // abandoned temp file: removed
-		"keep-me.png":                          old, // not ours: kept
+		"0123456789abcdef0123456789abcdef.png":         old, // removed
+		"fedcba9876543210fedcba9876543210.jpg":         now, // recent: kept
+		".incoming-123":                                old, // abandoned temp file: removed
+		".0123456789abcdef0123456789abcdef.jpg.tmp-42": old, // abandoned atomicfile temp: removed
+		".keep-me.png.tmp-42":                          old, // not ours: kept
+		"keep-me.png":                                  old, // not ours: kept
 	}
 	for name, mtime := range files {
 		p := filepath.Join(dir, name)
@@ -122,7 +124,7 @@ func TestPrune(t *testing.T) {
 		}
 	}
 	n, err := Prune(dir, DefaultMaxAge, now)
-	if err != nil || n != 2 {
+	if err != nil || n != 3 {
 		t.Fatalf("removed %d, %v", n, err)
 	}
 	left, _ := os.ReadDir(dir)
@@ -130,7 +132,7 @@ func TestPrune(t *testing.T) {
 	for _, e := range left {
 		names = append(names, e.Name())
 	}
-	if strings.Join(names, ",") != "fedcba9876543210fedcba9876543210.jpg,keep-me.png" {
+	if strings.Join(names, ",") != ".keep-me.png.tmp-42,fedcba9876543210fedcba9876543210.jpg,keep-me.png" {
 		t.Fatalf("left %v", names)
 	}
 	if n, err := Prune(filepath.Join(dir, "missing"), DefaultMaxAge, now); n != 0 || err != nil {

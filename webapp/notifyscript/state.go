@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
 	"github.com/keboola/analyst-alerts/internal/safeopen"
 )
 
@@ -111,30 +111,12 @@ const maxLegacySeconds = float64(math.MaxInt64 / int64(time.Second))
 // SaveState writes a script's state atomically (temp file, then rename), so
 // a crash leaves the old state or the new, never half of one.
 func (h Home) SaveState(stem string, s State) error {
-	if err := os.MkdirAll(h.StateDir(), 0o700); err != nil {
-		return newError(CodeInternal, "cannot create the state folder", err)
-	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return newError(CodeInternal, "cannot encode state", err)
 	}
-	f, err := os.CreateTemp(h.StateDir(), "."+stem+".*.tmp")
-	if err != nil {
+	if err := atomicfile.Write(h.statePath(stem), append(b, '\n'), 0o600); err != nil {
 		return newError(CodeInternal, "cannot write state of "+stem, err)
-	}
-	_, werr := f.Write(append(b, '\n'))
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), h.statePath(stem))
-	}
-	if werr != nil {
-		_ = os.Remove(f.Name())
-		return newError(CodeInternal, "cannot write state of "+stem, werr)
 	}
 	return nil
 }

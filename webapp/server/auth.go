@@ -97,7 +97,7 @@ func (s *Server) verifyBearer(c *gin.Context, forRefresh bool) (protocol.Claims,
 	}
 	claims, err := verify(s.Config.Secret, s.Config.Issuer, tok, s.Now())
 	if err != nil {
-		return protocol.Claims{}, apperr.Unauthorized("invalid token: %v", err).Wrap(err)
+		return protocol.Claims{}, apperr.Unauthorized("invalid token: %s", protocol.TokenRefusal(err)).Wrap(err)
 	}
 	if !signin.ValidUsername(claims.Username()) {
 		return protocol.Claims{}, apperr.Unauthorized("invalid token: bad subject")

@@ -1,6 +1,6 @@
 // Package server is the webapp's HTTP layer: every route is registered in
 // Routes, in one place, so the whole surface is visible at once. Handlers
-// return errors; renderError turns them into responses in one place.
+// return errors; fail turns them into responses in one place.
 package server
 
 import (
@@ -116,7 +116,7 @@ func (s *Server) Handler() http.Handler {
 	s.Routes(r)
 	r.NoRoute(func(c *gin.Context) { s.fail(c, apperr.NotFound("no such page: %s", c.Request.URL.Path)) })
 	r.NoMethod(func(c *gin.Context) {
-		s.fail(c, apperr.New("method_not_allowed", http.StatusMethodNotAllowed, "%s is not allowed here", c.Request.Method))
+		s.fail(c, apperr.New(protocol.CodeMethodNotAllowed, http.StatusMethodNotAllowed, "%s is not allowed here", c.Request.Method))
 	})
 	return r
 }
@@ -183,7 +183,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Abort()
 		return
 	}
-	c.AbortWithStatusJSON(e.Status, gin.H{"error": e.Message, "code": e.Code})
+	c.AbortWithStatusJSON(e.Status, protocol.ErrorResponse{Error: e.Message, Code: e.Code})
 }
 
 // wantsHTML: a browser navigating (GET of a page) gets an HTML error; API

@@ -71,7 +71,7 @@ func Wire(cfg config.Config, log *slog.Logger) (Deps, error) {
 		OIDC:     oidc,
 		Rules:    rules,
 		Scripts: &scripts.Runner{Helper: cfg.Helper, Sudo: cfg.HelperRunAs == config.RunAsSudo,
-			HomeRoot: cfg.HelperHomeRoot, ImagesDir: imagesDir},
+			HomeRoot: cfg.HelperHomeRoot, ImagesDir: imagesDir, Env: cfg.HelperEnv},
 		Gateway: protocol.NewClient(cfg.Socket),
 		Images:  images.Store{Dir: imagesDir},
 		Log:     log,

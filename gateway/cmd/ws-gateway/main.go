@@ -28,6 +28,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/server"
 	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 func main() {
@@ -77,7 +78,7 @@ func serve(args, environ []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ws-gateway: %v\n", err)
 		return 2
 	}
-	log := newLogger(cfg, stderr)
+	log := logsetup.New(stderr, cfg.LogFormat, cfg.LogLevel)
 	slog.SetDefault(log)
 	g, err := server.New(cfg, log)
 	if err != nil {
@@ -91,14 +92,6 @@ func serve(args, environ []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // socketFlag adds --socket with its environment twin.
@@ -164,16 +157,18 @@ func send(args, environ []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	socket := socketFlag(fs, environ)
 	user := fs.String("user", "", "username to notify (required)")
-	title := fs.String("title", "Test Alert", "notification title")
-	message := fs.String("message", "This is a test notification.", "notification message")
+	title := fs.String("title", "", "notification title (required)")
+	message := fs.String("message", "", "notification message (required)")
 	image := fs.String("image-url", "", "image URL (e.g. /api/notifications/images/x.png)")
 	script := fs.String("script", "", "script name shown with the notification")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *user == "" {
-		fmt.Fprintln(stderr, "ws-gateway send: --user is required")
-		return 2
+	for _, f := range []struct{ name, value string }{{"user", *user}, {"title", *title}, {"message", *message}} {
+		if f.value == "" {
+			fmt.Fprintf(stderr, "ws-gateway send: --%s is required\n\n%s", f.name, usage)
+			return 2
+		}
 	}
 	n := protocol.Notification{
 		ID:        fmt.Sprintf("test-%d", time.Now().UnixNano()),

@@ -315,8 +315,29 @@ func TestHealthAndSendCommands(t *testing.T) {
 	if err := ws.ReadJSON(&n); err != nil || n.Title != "T" || n.Message != "M" || n.Script != "s" || n.ImageURL == "" || n.Seq != 1 {
 		t.Fatalf("sent notification: %+v %v", n, err)
 	}
-	if code := run([]string{"send"}, env, &out, &errb); code != 2 {
-		t.Fatalf("send without --user: %d", code)
+	// The usage names --user, --title and --message without brackets: each
+	// is required, and a missing one is a usage error (2) that names it,
+	// before anything is sent.
+	for _, c := range []struct {
+		args    []string
+		missing string
+	}{
+		{[]string{"send", "--title", "T", "--message", "M"}, "--user"},
+		{[]string{"send", "--user", "petr", "--message", "M"}, "--title"},
+		{[]string{"send", "--user", "petr", "--title", "T"}, "--message"},
+		{[]string{"send", "--user", "petr", "--title", "", "--message", "M"}, "--title"},
+	} {
+		errb.Reset()
+		if code := run(c.args, env, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.missing+" is required") {
+			t.Fatalf("%q: exit %d, %q; want 2 and %s is required", c.args, code, errb.String(), c.missing)
+		}
+	}
+	// Nothing of them was sent: the next notification the app gets is #2.
+	if code := run([]string{"send", "--user", "petr", "--title", "next", "--message", "M"}, env, &out, &errb); code != 0 {
+		t.Fatalf("send: %d %q", code, errb.String())
+	}
+	if err := ws.ReadJSON(&n); err != nil || n.Title != "next" || n.Seq != 2 {
+		t.Fatalf("after the refused sends: %+v %v", n, err)
 	}
 	// Down: exit 1, and --json still prints something parseable.
 	gw.Stop()
@@ -325,7 +346,7 @@ func TestHealthAndSendCommands(t *testing.T) {
 	if code := run([]string{"health", "--json"}, env, &out, &errb); code != 1 || !strings.Contains(out.String(), `"down"`) {
 		t.Fatalf("health when down: %d %q", code, out.String())
 	}
-	if code := run([]string{"send", "--user", "u"}, env, &out, &errb); code != 1 {
+	if code := run([]string{"send", "--user", "u", "--title", "T", "--message", "M"}, env, &out, &errb); code != 1 {
 		t.Fatalf("send when down: %d", code)
 	}
 }
@@ -374,7 +395,7 @@ func TestHealthAndSendAsAnUntrustedUser(t *testing.T) {
 	}
 
 	// The socket is 0770 root:root: nobody cannot even open it.
-	code, _, errs := asNobody("send", "--user", "nobody")
+	code, _, errs := asNobody("send", "--user", "nobody", "--title", "T", "--message", "M")
 	if code != 1 || !strings.Contains(errs, "permission denied on the dispatch socket "+gw.Socket+": is user nobody in group root (the socket's group)?") {
 		t.Fatalf("send without access to the socket: exit %d, %q", code, errs)
 	}
@@ -386,10 +407,10 @@ func TestHealthAndSendAsAnUntrustedUser(t *testing.T) {
 	// Open to all: nobody may dispatch to itself, not to others, and may
 	// not read the health.
 	os.Chmod(gw.Socket, 0o777)
-	if code, out, errs := asNobody("send", "--user", "nobody"); code != 0 || !strings.Contains(out, "stored as #1") {
+	if code, out, errs := asNobody("send", "--user", "nobody", "--title", "T", "--message", "M"); code != 0 || !strings.Contains(out, "stored as #1") {
 		t.Fatalf("send to itself: exit %d, %q %q", code, out, errs)
 	}
-	code, _, errs = asNobody("send", "--user", "petr")
+	code, _, errs = asNobody("send", "--user", "petr", "--title", "T", "--message", "M")
 	if code != 1 || !strings.Contains(errs, "403") || !strings.Contains(errs, "may only dispatch to its own user") {
 		t.Fatalf("send to petr: exit %d, %q", code, errs)
 	}

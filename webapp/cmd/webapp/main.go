@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 	"github.com/keboola/analyst-alerts/webapp/config"
 	"github.com/keboola/analyst-alerts/webapp/server"
 )
@@ -56,11 +57,5 @@ func run(environ []string, stderr io.Writer) int {
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: lvl}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return logsetup.New(w, cfg.LogFormat, cfg.LogLevel)
 }

@@ -53,6 +53,8 @@ func TestAuthRefusesBadTokens(t *testing.T) {
 		{"expired", sign(jwt.SigningMethodHS256, gw.Secret, claims("petr", protocol.DefaultIssuer, now.Add(-2*time.Hour), now.Add(-time.Hour))), "expired"},
 		{"no subject", sign(jwt.SigningMethodHS256, gw.Secret, claims("", protocol.DefaultIssuer, now, now.Add(time.Hour))), "subject"},
 		{"garbage", "not.a.jwt", "malformed"},
+		{"no iat", sign(jwt.SigningMethodHS256, gw.Secret, jwt.MapClaims{"sub": "petr", "iss": protocol.DefaultIssuer, "exp": now.Add(time.Hour).Unix()}), "malformed"},
+		{"no exp", sign(jwt.SigningMethodHS256, gw.Secret, jwt.MapClaims{"sub": "petr", "iss": protocol.DefaultIssuer, "iat": now.Unix()}), "malformed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -62,24 +64,48 @@ func TestAuthRefusesBadTokens(t *testing.T) {
 			if m["type"] != protocol.TypeAuthError {
 				t.Fatalf("want auth_error, got %v", m)
 			}
-			if msg, _ := m["message"].(string); !strings.Contains(msg, tc.want) {
+			msg, _ := m["message"].(string)
+			if !strings.Contains(msg, tc.want) {
 				t.Errorf("message %q does not say %q", msg, tc.want)
+			}
+			if !fixedTokenRefusals[msg] {
+				t.Errorf("message %q is not one of the fixed refusals", msg)
 			}
 			c.expectClosed(5 * time.Second)
 		})
 	}
 }
 
+// The client is told a fixed sentence, never the JSON decoder's complaint
+// (which quotes its bytes back); the cause goes to the log.
+// fixedTokenRefusals are every message a refused token may get.
+var fixedTokenRefusals = func() map[string]bool {
+	m := map[string]bool{}
+	for _, e := range []error{protocol.ErrTokenMalformed, protocol.ErrTokenAlgorithm, protocol.ErrTokenSignature,
+		protocol.ErrTokenExpired, protocol.ErrTokenIssuer, protocol.ErrTokenSubject, protocol.ErrTokenFuture, protocol.ErrTokenLifetime} {
+		m["invalid token: "+e.Error()] = true
+	}
+	return m
+}()
+
 func TestAuthRefusesNonAuthFirstFrame(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
-	for _, first := range []string{`{"type":"pong"}`, `not json`, `{"type":"auth"}`, `[1,2]`} {
+	var logs gatewaytest.LogBuffer
+	gw := gatewaytest.Start(t, gatewaytest.Options{Log: &logs})
+	for _, first := range []string{`{"type":"pong"}`, `not json`, `{"type":"auth"}`, `[1,2]`, `{"type":"auth","token":7}`} {
 		c := dial(t, gw.WSURL)
 		c.ws.WriteMessage(websocket.TextMessage, []byte(first))
 		m := c.next(5 * time.Second)
-		if m["type"] != protocol.TypeAuthError || m["message"] == "" {
-			t.Fatalf("first frame %q: want auth_error with a message, got %v", first, m)
+		if m["type"] != protocol.TypeAuthError || m["message"] != protocol.ErrNotAuthFrame.Error() {
+			t.Fatalf("first frame %q: want auth_error %q, got %v", first, protocol.ErrNotAuthFrame, m)
 		}
 		c.expectClosed(5 * time.Second)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "invalid character 'o' in literal null") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the decoder's error is not in the log:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
