@@ -19,8 +19,8 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
-	"github.com/keboola/analyst-alerts/webapp/botclient"
 	"github.com/keboola/analyst-alerts/internal/logsetup"
+	"github.com/keboola/analyst-alerts/webapp/botclient"
 )
 
 // The variables.

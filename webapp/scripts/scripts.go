@@ -60,6 +60,7 @@ func (r *Runner) Folder(user string) string {
 	}
 	return notifyscript.Home(filepath.Join(r.HomeRoot, user)).ScriptsDir() + string(filepath.Separator)
 }
+
 // DefaultPath is the helper's PATH in direct mode when Env has none.
 const DefaultPath = "/usr/local/bin:/usr/bin:/bin"
 
