@@ -51,7 +51,8 @@ Environment: HOME, NOTIFY_USER, NOTIFY_SCRIPT_TIMEOUT_SECONDS (60),
 NOTIFY_BOT_SOCKET (/run/notify-bot/bot.sock), WS_DISPATCH_SOCKET
 (/run/ws-gateway/ws.sock), NOTIFICATION_IMAGES_DIR
 (/data/notifications/images), NOTIFY_MAX_IMAGE_BYTES (10485760),
-NOTIFY_IMAGE_MAX_AGE_DAYS (30), NOTIFY_LOG_MAX_MB (1), LOG_LEVEL (info).
+NOTIFY_IMAGE_MAX_AGE_DAYS (30), NOTIFY_LOG_MAX_MB (1), LOG_LEVEL (info),
+NOTIFY_FAIL_ALERT_AFTER (3), NOTIFY_RUNNER_EVERY (5m, cron's interval).
 See docs/notify-tools.md.
 `
 
@@ -101,6 +102,11 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		ImageMaxAge:   cfg.ImageMaxAge,
 		Sinks:         []notifyrunner.Sink{notifyrunner.TelegramSink{Bot: bot}, notifyrunner.GatewaySink{Client: gw}},
 		Log:           log,
+		FailAfter:     cfg.FailAfter,
+		Every:         cfg.RunnerEvery,
+	}
+	if *every > 0 {
+		r.Every = *every // the interval this process keeps, whatever cron's is
 	}
 	lock := flock.New(cfg.Home.LockPath())
 
