@@ -70,8 +70,10 @@ func setup(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	h.gw = gatewaytest.Start(t, gatewaytest.Options{})
+	lastRun := "2m ago"
 	web := webappstandin.New(webappstandin.Options{Secret: h.gw.Secret, Issuer: h.gw.Issuer, Socket: h.gw.Socket,
-		Scripts: []protocol.ScriptInfo{{Name: "revenue_check.py", Stem: "revenue_check"}},
+		Scripts: []protocol.ScriptInfo{{Name: "orders_sync.py", Stem: "orders_sync", LastRun: &lastRun, Health: failingHealth()},
+			{Name: "revenue_check.py", Stem: "revenue_check"}},
 		Images:  map[string][]byte{"chart.png": chart()}})
 	srv := httptest.NewServer(web.Handler())
 	t.Cleanup(srv.Close)
@@ -84,6 +86,17 @@ func setup(t *testing.T) *harness {
 		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1",
 		"WEBKIT_DISABLE_COMPOSITING_MODE=1", "NO_AT_BRIDGE=1")
 	return h
+}
+
+// failingHealth is a script that has failed three runner passes in a row,
+// as notify-scripts list reports it (docs/health.md), with hostile stderr.
+func failingHealth() *protocol.ScriptHealth {
+	code := 1
+	since := time.Now().Add(-15 * time.Minute).UTC().Format(time.RFC3339)
+	return &protocol.ScriptHealth{LastOutcome: protocol.OutcomeFailed, LastExitCode: &code, FailStreak: 3, Failing: true,
+		FailingSince: since, LastGood: time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339),
+		LastError:  "orders_sync.py exited with status 1: KeyError: 'orders'",
+		LastStderr: []string{"Traceback (most recent call last):", `  File "orders_sync.py", line 12, in <module>`, "KeyError: 'orders' <img src=x onerror=alert(1)>"}}
 }
 
 // chart draws a small line chart, the kind a script attaches.

@@ -52,3 +52,41 @@ type ScriptHealth struct {
 	LastError   string   `json:"last_error,omitempty"`
 	LastStderr  []string `json:"last_stderr,omitempty"`
 }
+
+// Health marks: the one word each view (portal, bot; the desktop page
+// mirrors it in frontend/src/health.ts) shows a script's health with.
+const (
+	MarkOK   = "ok"   // working
+	MarkWait = "wait" // the last run failed, not yet failing
+	MarkBad  = "bad"  // failing or overdue
+	MarkOff  = "off"  // no runner pass has seen it
+)
+
+// Mark is the tone of h's mark; h may be nil (no pass yet).
+func (h *ScriptHealth) Mark() string {
+	switch {
+	case h == nil || h.LastOutcome == "":
+		return MarkOff
+	case h.Failing || h.Overdue:
+		return MarkBad
+	case h.FailStreak > 0:
+		return MarkWait
+	}
+	return MarkOK
+}
+
+// Label is the mark in words: "Failing", "Overdue", "Failed last run",
+// "Working", "Not run by the runner yet".
+func (h *ScriptHealth) Label() string {
+	switch {
+	case h == nil || h.LastOutcome == "":
+		return "Not run by the runner yet"
+	case h.Failing:
+		return "Failing"
+	case h.Overdue:
+		return "Overdue"
+	case h.FailStreak > 0:
+		return "Failed last run"
+	}
+	return "Working"
+}
