@@ -74,7 +74,7 @@ func setup(t *testing.T) *harness {
 	web := webappstandin.New(webappstandin.Options{Secret: h.gw.Secret, Issuer: h.gw.Issuer, Socket: h.gw.Socket,
 		Scripts: []protocol.ScriptInfo{{Name: "orders_sync.py", Stem: "orders_sync", LastRun: &lastRun, Health: failingHealth()},
 			{Name: "revenue_check.py", Stem: "revenue_check"}},
-		Images:  map[string][]byte{"chart.png": chart()}})
+		Images: map[string][]byte{"chart.png": chart()}})
 	srv := httptest.NewServer(web.Handler())
 	t.Cleanup(srv.Close)
 	home := t.TempDir()

@@ -36,4 +36,3 @@ func scriptHealth(h *protocol.ScriptHealth) (mark, tail string) {
 	}
 	return mark, b.String()
 }
-
