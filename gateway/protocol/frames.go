@@ -95,9 +95,10 @@ type NotificationFrame struct {
 }
 
 // ClientFrame is any frame a client sends after auth, decoded far enough
-// to route it (only pong has a meaning then).
+// to route it: pong, and ack with the id it acknowledges.
 type ClientFrame struct {
 	Type string `json:"type"`
+	ID   string `json:"id,omitempty"`
 }
 
 // ErrNotAuthFrame is returned by ParseAuthFrame when the first frame is valid
