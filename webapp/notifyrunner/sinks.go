@@ -26,6 +26,9 @@ type Alert struct {
 	// Data is the script's data object, already fitted to the notification
 	// budget (notifyscript.FitData); the gateway passes it to the apps.
 	Data json.RawMessage
+	// Repeat marks a repeat of an unacknowledged alert (repeat.go); it
+	// keeps the first's ID, so acknowledging any copy acknowledges all.
+	Repeat bool
 }
 
 // Sink is one place alerts go. Deliver returns nil when the sink took the
@@ -58,6 +61,9 @@ func (TelegramSink) Name() string { return "telegram" }
 
 // Deliver implements Sink.
 func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
+	if a.Repeat {
+		a.Title = RepeatPrefix + a.Title
+	}
 	if socketAbsent(s.Bot.Socket()) {
 		return fmt.Errorf("%w: no bot socket at %s", ErrSkipped, s.Bot.Socket())
 	}
@@ -122,6 +128,6 @@ func (s GatewaySink) Deliver(ctx context.Context, a Alert) error {
 	_, err := s.Client.Dispatch(ctx, a.User, notifyscript.Notification{Notification: protocol.Notification{
 		ID: a.ID, Title: a.Title, Message: a.Message, ImageURL: a.ImageURL,
 		Script: a.Script, Timestamp: a.Timestamp,
-	}, Data: a.Data})
+	}, Data: a.Data, Repeat: a.Repeat})
 	return skipIfDown(err)
 }

@@ -59,6 +59,9 @@ type Output struct {
 	// encoding/json writes it, or a DataDropped marker when it is bigger
 	// than MaxDataBytes.
 	Data json.RawMessage `json:"data,omitempty"`
+	// RepeatUntilAck asks the runner to send the alert again every this
+	// long until it is acknowledged (repeat.go); empty: no repeat.
+	RepeatUntilAck string `json:"repeat_until_ack,omitempty"`
 	// Warnings are notes about the output that did not stop it (a title
 	// cut to length, an unknown cooldown). Not part of the script's JSON.
 	Warnings []string `json:"warnings,omitempty"`
@@ -72,6 +75,7 @@ type wireOutput struct {
 	ImagePath *string         `json:"image_path"`
 	Cooldown  *string         `json:"cooldown"`
 	Data      json.RawMessage `json:"data"`
+	Repeat    *string         `json:"repeat_until_ack"`
 }
 
 // ParseOutput reads a script's stdout: exactly one JSON object (surrounding
@@ -121,6 +125,14 @@ func ParseOutput(stdout []byte) (Output, error) {
 			// that means something (and a bounded warning says which not).
 			out.Warnings = append(out.Warnings, err.Error()+"; using the default "+FormatCooldown(DefaultCooldown))
 			out.Cooldown = ""
+		}
+	}
+	if w.Repeat != nil {
+		// Like a bad cooldown, a bad repeat warns and the alert still goes.
+		if _, err := ParseRepeat(*w.Repeat); err != nil {
+			out.Warnings = append(out.Warnings, err.Error()+"; the alert is sent once")
+		} else {
+			out.RepeatUntilAck = strings.TrimSpace(*w.Repeat)
 		}
 	}
 	if d := bytes.TrimSpace(w.Data); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
@@ -188,6 +200,9 @@ func FitData(data json.RawMessage) (json.RawMessage, string) {
 type Notification struct {
 	protocol.Notification
 	Data json.RawMessage `json:"data,omitempty"`
+	// Repeat marks the runner's repeat of an unacknowledged alert (same
+	// id as the first; repeat_until_ack).
+	Repeat bool `json:"repeat,omitempty"`
 }
 
 // CooldownDuration is the output's cooldown, DefaultCooldown when it is

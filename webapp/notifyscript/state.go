@@ -25,6 +25,8 @@ type State struct {
 	Cooldown string `json:"cooldown,omitempty"`
 	// LastError is the reason the last run failed ("" after a good run).
 	LastError string `json:"last_error,omitempty"`
+	// The last alert and its acknowledgement (repeat.go).
+	AckState
 }
 
 // ScriptStatus is one entry of `notify-scripts status`: a script's State as

@@ -101,6 +101,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		ImageMaxAge:   cfg.ImageMaxAge,
 		Sinks:         []notifyrunner.Sink{notifyrunner.TelegramSink{Bot: bot}, notifyrunner.GatewaySink{Client: gw}},
 		Log:           log,
+		Acks:          gw,
 	}
 	lock := flock.New(cfg.Home.LockPath())
 
