@@ -54,6 +54,9 @@ type SendRequest struct {
 	User      string `json:"user"`
 	Text      string `json:"text"`
 	ParseMode string `json:"parse_mode,omitempty"`
+	// ID is the alert's notification id (optional): the bot adds the
+	// Acknowledge button and edits the message once it is acknowledged.
+	ID string `json:"id,omitempty"`
 }
 
 // SendPhotoRequest is the body of POST /send_photo. The bot reads the photo
@@ -64,6 +67,7 @@ type SendPhotoRequest struct {
 	PhotoPath string `json:"photo_path"`
 	Caption   string `json:"caption,omitempty"`
 	ParseMode string `json:"parse_mode,omitempty"`
+	ID        string `json:"id,omitempty"` // as SendRequest's
 }
 
 // Client sends to the bot socket. Safe for concurrent use.

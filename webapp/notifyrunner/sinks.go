@@ -70,7 +70,7 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 	var photoErr error
 	if a.ImagePath != "" {
 		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath,
-			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML})
+			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML, ID: a.ID})
 		if photoErr == nil {
 			return nil
 		}
@@ -82,7 +82,7 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 			return skipIfDown(photoErr)
 		}
 	}
-	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script), ParseMode: botclient.ParseModeHTML})
+	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script), ParseMode: botclient.ParseModeHTML, ID: a.ID})
 	if err != nil {
 		return skipIfDown(err)
 	}
