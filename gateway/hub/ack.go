@@ -97,3 +97,51 @@ func (h *Local) Ack(name, id, via string) (protocol.AckResponse, error) {
 	}
 	return protocol.AckResponse{Acked: true, Seq: rec.Seq}, nil
 }
+
+// Recent lists name's last alerts, newest first, at most limit, each with
+// its acknowledgement; a repeat (same id) counts in Sent, not as another.
+func (h *Local) Recent(name string, limit int) (protocol.RecentResponse, error) {
+	recs, err := h.store.Since(name, "", 0)
+	if err != nil {
+		return protocol.RecentResponse{}, err
+	}
+	byID := map[string]*protocol.RecentAlert{}
+	var order []*protocol.RecentAlert
+	for _, r := range recs {
+		var e struct {
+			historyEntry
+			Title     string `json:"title"`
+			Message   string `json:"message"`
+			Script    string `json:"script"`
+			Timestamp string `json:"timestamp"`
+		}
+		if json.Unmarshal(r.Frame, &e) != nil || e.ID == "" {
+			continue
+		}
+		a := byID[e.ID]
+		switch e.Type {
+		case protocol.TypeNotification:
+			if a == nil {
+				a = &protocol.RecentAlert{ID: e.ID}
+				byID[e.ID] = a
+			}
+			a.Title, a.Message, a.Script, a.Timestamp, a.Seq = e.Title, e.Message, e.Script, e.Timestamp, r.Seq
+			a.Sent++
+			order = append(order, a)
+		case protocol.TypeAcked:
+			if a != nil && a.AckedAt == nil {
+				at, via := e.At, e.Via
+				a.AckedAt, a.AckedVia = &at, &via
+			}
+		}
+	}
+	out := protocol.RecentResponse{Alerts: []protocol.RecentAlert{}}
+	seen := map[*protocol.RecentAlert]bool{}
+	for i := len(order) - 1; i >= 0 && len(out.Alerts) < limit; i-- {
+		if a := order[i]; !seen[a] {
+			seen[a] = true
+			out.Alerts = append(out.Alerts, *a)
+		}
+	}
+	return out, nil
+}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -179,4 +180,56 @@ func (c *Client) Notification(ctx context.Context, user, id string) (Notificatio
 func IsNotFound(err error) bool {
 	var se *StatusError
 	return errors.As(err, &se) && se.Status == http.StatusNotFound
+}
+
+// PathRecent lists a user's recent alerts with their state (the portal).
+const PathRecent = "/recent"
+
+// MaxRecent bounds GET /recent's limit (and is its default).
+const MaxRecent = 50
+
+// RecentAlert is one alert of GET /recent: its shown fields (untrusted
+// text, as dispatched), its seq, how many times it was sent (a repeat
+// keeps the id), and its acknowledgement (nil when none).
+type RecentAlert struct {
+	ID        string  `json:"id"`
+	Title     string  `json:"title,omitempty"`
+	Message   string  `json:"message,omitempty"`
+	Script    string  `json:"script,omitempty"`
+	Timestamp string  `json:"timestamp,omitempty"`
+	Seq       uint64  `json:"seq"`
+	Sent      int     `json:"sent"`
+	AckedAt   *string `json:"acked_at"`
+	AckedVia  *string `json:"acked_via"`
+}
+
+// RecentResponse answers GET /recent: newest first.
+type RecentResponse struct {
+	Alerts []RecentAlert `json:"alerts"`
+}
+
+// ParseRecentQuery checks GET /recent's user and limit (default and most
+// MaxRecent).
+func ParseRecentQuery(q url.Values) (user string, limit int, err error) {
+	user = q.Get("user")
+	if err := checkUser(user); err != nil {
+		return "", 0, err
+	}
+	limit = MaxRecent
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxRecent {
+			return "", 0, fmt.Errorf("limit must be a number from 1 to %d", MaxRecent)
+		}
+		limit = n
+	}
+	return user, limit, nil
+}
+
+// Recent lists user's recent alerts, newest first, at most limit.
+func (c *Client) Recent(ctx context.Context, user string, limit int) (RecentResponse, error) {
+	var out RecentResponse
+	q := url.Values{"user": {user}, "limit": {strconv.Itoa(limit)}}
+	err := c.unix.Do(ctx, http.MethodGet, PathRecent+"?"+q.Encode(), nil, &out)
+	return out, err
 }

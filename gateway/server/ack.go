@@ -55,6 +55,22 @@ func (g *Gateway) handleNotification(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
+func (g *Gateway) handleRecent(w http.ResponseWriter, r *http.Request) {
+	user, limit, err := protocol.ParseRecentQuery(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !g.mayActFor(w, r, "read the notifications of", user) {
+		return
+	}
+	res, err := g.fanout.Recent(user, limit)
+	if g.ackFailed(w, user, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
 // mayActFor answers 403 unless the caller may act for user.
 func (g *Gateway) mayActFor(w http.ResponseWriter, r *http.Request, what, user string) bool {
 	id := g.access.Identify(r.Context())

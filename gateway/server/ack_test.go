@@ -181,3 +181,37 @@ func TestUntrustedCallerMayOnlyAckItsOwnAlerts(t *testing.T) {
 		t.Fatalf("trusted ack for petr: %+v %v", res, err)
 	}
 }
+
+// GET /recent: the last alerts, newest first, a repeat counted once with
+// its sends, each with its acknowledgement; an analyst reads only its own.
+func TestRecentAlerts(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	openToEveryone(t, gw)
+	ctx := context.Background()
+	dispatch(t, gw, "petr", protocol.Notification{ID: "a", Title: "first"})
+	dispatch(t, gw, "petr", protocol.Notification{ID: "b", Title: "second"})
+	dispatch(t, gw, "petr", protocol.Notification{ID: "a", Title: "first"}) // a repeat
+	if _, err := gw.Client().Ack(ctx, "petr", "b", protocol.ViaWeb); err != nil {
+		t.Fatal(err)
+	}
+	res, err := gw.Client().Recent(ctx, "petr", 10)
+	if err != nil || len(res.Alerts) != 2 {
+		t.Fatalf("recent: %+v %v", res, err)
+	}
+	a, b := res.Alerts[0], res.Alerts[1]
+	if a.ID != "a" || a.Seq != 3 || a.Sent != 2 || a.AckedAt != nil || b.ID != "b" || b.Title != "second" || b.AckedVia == nil || *b.AckedVia != "web" {
+		t.Fatalf("recent: %+v %+v", a, b)
+	}
+	if res, _ := gw.Client().Recent(ctx, "petr", 1); len(res.Alerts) != 1 || res.Alerts[0].ID != "a" {
+		t.Fatalf("limit 1: %+v", res)
+	}
+	if status, _, raw := rawHTTP(t, gw.Socket, "GET", "/recent?user=petr&limit=0", ""); status != 400 {
+		t.Fatalf("limit 0: %d %s", status, raw)
+	}
+	if status, body := curlAs(t, nobody, gw.Socket, "GET", "/recent?user=petr", ""); status != 403 {
+		t.Fatalf("nobody reading petr's: %d %s", status, body)
+	}
+	if status, body := curlAs(t, nobody, gw.Socket, "GET", "/recent?user=nobody", ""); status != 200 || strings.TrimSpace(body) != `{"alerts":[]}` {
+		t.Fatalf("nobody reading its own (none): %d %s", status, body)
+	}
+}

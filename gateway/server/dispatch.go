@@ -37,7 +37,7 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	allowed := map[string]string{protocol.PathDispatch: "POST", protocol.PathHealth: "GET",
-		protocol.PathAck: "POST", protocol.PathNotification: "GET",
+		protocol.PathAck: "POST", protocol.PathNotification: "GET", protocol.PathRecent: "GET",
 		protocol.PathRevoke: "POST", protocol.PathMetrics: "GET"}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := allowed[r.URL.Path]; ok {
@@ -60,6 +60,9 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 			return
 		case r.Method == http.MethodGet && r.URL.Path == protocol.PathNotification:
 			g.handleNotification(w, r)
+			return
+		case r.Method == http.MethodGet && r.URL.Path == protocol.PathRecent:
+			g.handleRecent(w, r)
 			return
 		}
 		if id := g.access.Identify(r.Context()); !id.Trusted {

@@ -43,6 +43,8 @@ type Fanout interface {
 	// Notification is the state of user's notification id in the history
 	// (protocol.ErrNotInHistory when there is none).
 	Notification(user, id string) (protocol.NotificationState, error)
+	// Recent lists user's last alerts with their state, newest first.
+	Recent(user string, limit int) (protocol.RecentResponse, error)
 	Stats() (int, map[string]int)
 	// Epoch names the stored history (and revocations): it changes only
 	// when they were lost.
