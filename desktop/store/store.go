@@ -34,6 +34,10 @@ type Item struct {
 	Seq        uint64    `json:"seq,omitempty"`
 	Epoch      string    `json:"epoch,omitempty"`
 	Read       bool      `json:"read"`
+	// AckedAt (RFC 3339) and AckedVia say the alert was acknowledged, on
+	// any device or channel (ack.go); empty while it is not.
+	AckedAt  string `json:"acked_at,omitempty"`
+	AckedVia string `json:"acked_via,omitempty"`
 }
 
 // FromFrame makes an Item of a notification frame. A frame without an id

@@ -48,6 +48,8 @@ export interface Item {
   seq?: number; // place in the gateway's history (resume)
   epoch?: string;
   read: boolean;
+  acked_at?: string; // RFC 3339: acknowledged on some device or channel
+  acked_via?: string; // desktop, telegram, web or api
 }
 
 export interface ScriptInfo {
