@@ -36,3 +36,25 @@ func TestAckMarksAcknowledgedAndReadAndMovesTheCursor(t *testing.T) {
 		t.Fatalf("reopened: %+v %+v", it, s2.Cursor())
 	}
 }
+
+// A repeat of an alert nobody acknowledged comes back to the top, unread,
+// and counts as new (a banner); once acknowledged, a late repeat does not.
+func TestRepeatComesBackUnlessAcknowledged(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "n.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Add(Item{ID: "a", Seq: 1, Epoch: "e"}, Item{ID: "b", Seq: 2, Epoch: "e"})
+	s.MarkAllRead()
+	added, _ := s.Add(Item{ID: "a", Seq: 3, Epoch: "e", Repeat: true})
+	if len(added) != 1 || s.List()[0].ID != "a" || s.Unread() != 1 || len(s.List()) != 2 {
+		t.Fatalf("repeat: added %v list %+v", added, s.List())
+	}
+	if added, _ := s.Add(Item{ID: "a", Seq: 4, Epoch: "e"}); len(added) != 0 {
+		t.Fatal("a plain duplicate counted as new")
+	}
+	s.Ack(protocol.AckedFrame{ID: "a", Seq: 5, Epoch: "e", At: "2026-01-01T00:00:00Z", Via: "web"})
+	if added, _ := s.Add(Item{ID: "a", Seq: 6, Epoch: "e", Repeat: true}); len(added) != 0 || s.Unread() != 0 {
+		t.Fatal("a repeat after the ack came back")
+	}
+}

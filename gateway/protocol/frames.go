@@ -82,6 +82,9 @@ type Notification struct {
 	ImageURL  string `json:"image_url,omitempty"`
 	Script    string `json:"script,omitempty"`
 	Timestamp string `json:"timestamp,omitempty"`
+	// Repeat marks the runner's repeat of an alert nobody acknowledged yet
+	// (repeat_until_ack): same id as the first, shown again.
+	Repeat bool `json:"repeat,omitempty"`
 }
 
 // NotificationFrame is a notification as the gateway sends it. Seq and Epoch

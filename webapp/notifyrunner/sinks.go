@@ -127,7 +127,7 @@ func (s GatewaySink) Deliver(ctx context.Context, a Alert) error {
 	}
 	_, err := s.Client.Dispatch(ctx, a.User, notifyscript.Notification{Notification: protocol.Notification{
 		ID: a.ID, Title: a.Title, Message: a.Message, ImageURL: a.ImageURL,
-		Script: a.Script, Timestamp: a.Timestamp,
-	}, Data: a.Data, Repeat: a.Repeat})
+		Script: a.Script, Timestamp: a.Timestamp, Repeat: a.Repeat,
+	}, Data: a.Data})
 	return skipIfDown(err)
 }

@@ -200,9 +200,6 @@ func FitData(data json.RawMessage) (json.RawMessage, string) {
 type Notification struct {
 	protocol.Notification
 	Data json.RawMessage `json:"data,omitempty"`
-	// Repeat marks the runner's repeat of an unacknowledged alert (same
-	// id as the first; repeat_until_ack).
-	Repeat bool `json:"repeat,omitempty"`
 }
 
 // CooldownDuration is the output's cooldown, DefaultCooldown when it is
