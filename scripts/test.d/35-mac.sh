@@ -5,3 +5,11 @@
 
 log "mac: type check for darwin and windows (make crosscheck)"
 GOFLAGS= go run ./internal/cmd/crosscheck
+
+# The workflows run only on GitHub; what can be checked here is: actionlint
+# (expressions, contexts, and shellcheck on every `run:` script) and
+# shellcheck on the scripts they call. The bundle path agrees with
+# wails.json: desktop/macbundle's Go test.
+log "mac: actionlint and shellcheck on the GitHub workflows"
+actionlint .github/workflows/*.yml
+shellcheck build/darwin/*.sh
