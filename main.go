@@ -125,7 +125,7 @@ func run(args, env []string, stderr io.Writer) int {
 			Handler: http.HandlerFunc(a.ServeChart), // /chart/<id>: images fetched with the token
 		},
 		OnStartup: func(ctx context.Context) {
-			sh.Started(ctx)
+			sh.Started(ctx, a.HandleNotificationAction)
 			if shell.OtherInstanceRunning(config.AppID) {
 				// A second launch that got past HandOver (two at once): Wails
 				// forwards the arguments (the sign-in link) to the running app
@@ -145,7 +145,7 @@ func run(args, env []string, stderr io.Writer) int {
 			// thread: the link is checked with the server first.
 			go a.HandleArgs(args[1:])
 		},
-		OnDomReady: func(ctx context.Context) { sh.DomReady(ctx, a.HandleNotificationAction) },
+		OnDomReady: sh.DomReady,
 		OnShutdown: func(ctx context.Context) {
 			a.Stop()
 			endTray()
