@@ -179,7 +179,8 @@ func (s *Shell) Emit(event string, data any) {
 	}
 }
 
-// Show places the popover near the tray and shows it.
+// Show places the popover near the tray (on macOS under the icon just
+// clicked) and shows it.
 func (s *Shell) Show() {
 	ctx := s.context()
 	if ctx == nil {
@@ -188,15 +189,19 @@ func (s *Shell) Show() {
 		s.mu.Unlock()
 		return
 	}
-	if screens, err := runtime.ScreenGetAll(ctx); err == nil && len(screens) > 0 {
-		sc := screens[0]
-		for _, x := range screens {
-			if x.IsCurrent {
-				sc = x
+	// macOS: under the clicked menu-bar icon (place_darwin.go); elsewhere
+	// where the platform puts its tray.
+	if !placeAtStatusItem() {
+		if screens, err := runtime.ScreenGetAll(ctx); err == nil && len(screens) > 0 {
+			sc := screens[0]
+			for _, x := range screens {
+				if x.IsCurrent {
+					sc = x
+				}
 			}
+			x, y := popover.Position(goruntime.GOOS, sc.Size.Width, sc.Size.Height)
+			runtime.WindowSetPosition(ctx, x, y)
 		}
-		x, y := popover.Position(goruntime.GOOS, sc.Size.Width, sc.Size.Height)
-		runtime.WindowSetPosition(ctx, x, y)
 	}
 	runtime.WindowShow(ctx)
 	runtime.WindowUnminimise(ctx)
