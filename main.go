@@ -102,7 +102,8 @@ func run(args, env []string, stderr io.Writer) int {
 	}
 	startTray, endTray := tr.Start()
 	if goruntime.GOOS == "darwin" {
-		startTray() // the status item must be made on the main thread
+		shell.AccessoryAtLaunch() // no Dock icon, as early as Wails allows
+		startTray()               // the status item must be made on the main thread
 	}
 	slog.Info("starting", slog.String("config", cfg.ConfigDir), slog.String("log", cfg.LogDir))
 	page, built := pageAssets(embedded)
