@@ -22,3 +22,9 @@ desktop: setup
 
 clean:
 	rm -rf build/bin .local
+
+# Type-check the desktop app for macOS (arm64, amd64) and Windows with the
+# Wails build tags, cgo files included (internal/crosscheck); `make test` runs it too.
+.PHONY: crosscheck
+crosscheck:
+	GOFLAGS= go run ./internal/cmd/crosscheck

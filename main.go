@@ -102,7 +102,8 @@ func run(args, env []string, stderr io.Writer) int {
 	}
 	startTray, endTray := tr.Start()
 	if goruntime.GOOS == "darwin" {
-		startTray() // the status item must be made on the main thread
+		shell.AccessoryAtLaunch() // no Dock icon, as early as Wails allows
+		startTray()               // the status item must be made on the main thread
 	}
 	slog.Info("starting", slog.String("config", cfg.ConfigDir), slog.String("log", cfg.LogDir))
 	page, built := pageAssets(embedded)
@@ -125,7 +126,7 @@ func run(args, env []string, stderr io.Writer) int {
 			Handler: http.HandlerFunc(a.ServeChart), // /chart/<id>: images fetched with the token
 		},
 		OnStartup: func(ctx context.Context) {
-			sh.Started(ctx)
+			sh.Started(ctx, a.HandleNotificationAction)
 			if shell.OtherInstanceRunning(config.AppID) {
 				// A second launch that got past HandOver (two at once): Wails
 				// forwards the arguments (the sign-in link) to the running app
@@ -145,7 +146,7 @@ func run(args, env []string, stderr io.Writer) int {
 			// thread: the link is checked with the server first.
 			go a.HandleArgs(args[1:])
 		},
-		OnDomReady: func(ctx context.Context) { sh.DomReady(ctx, a.HandleNotificationAction) },
+		OnDomReady: sh.DomReady,
 		OnShutdown: func(ctx context.Context) {
 			a.Stop()
 			endTray()

@@ -10,10 +10,26 @@ static void analystSetAccessory(void) {
 		[NSApp setActivationPolicy:NSApplicationActivationPolicyAccessory];
 	});
 }
+
+// Wails' app delegate sets the Regular policy in applicationWillFinishLaunching.
+// The first moment after that is the did-finish-launching notification,
+// posted inside the launch, before the first turn of the run loop.
+static void analystAccessoryAtLaunch(void) {
+	[[NSNotificationCenter defaultCenter] addObserverForName:NSApplicationDidFinishLaunchingNotification
+		object:nil queue:nil usingBlock:^(NSNotification *note) {
+			[NSApp setActivationPolicy:NSApplicationActivationPolicyAccessory];
+		}];
+}
 */
 import "C"
 
-// setAccessory makes the app a menu-bar app with no Dock icon. LSUIElement
-// in Info.plist says the same, but Wails sets the Regular policy at launch,
-// so it is set again here, on the main queue as AppKit requires.
+// AccessoryAtLaunch makes the app a menu-bar app (no Dock icon) the moment
+// the launch finishes. Call it from main before wails.Run. LSUIElement in
+// Info.plist says the same, but Wails sets the Regular policy while
+// launching; what remains is the short time between Wails' will-finish and
+// the did-finish notification, in which the Dock may draw the icon.
+func AccessoryAtLaunch() { C.analystAccessoryAtLaunch() }
+
+// setAccessory sets the policy again at OnStartup (on the main queue, as
+// AppKit requires), should anything have set it back since.
 func setAccessory() { C.analystSetAccessory() }

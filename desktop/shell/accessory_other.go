@@ -2,4 +2,7 @@
 
 package shell
 
+// AccessoryAtLaunch: only macOS has activation policies.
+func AccessoryAtLaunch() {}
+
 func setAccessory() {}

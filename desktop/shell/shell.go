@@ -7,6 +7,7 @@ package shell
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	goruntime "runtime"
 	"sync"
@@ -20,41 +21,45 @@ import (
 type Shell struct {
 	mu      sync.Mutex
 	ctx     context.Context
-	notify  bool        // notifications initialised
-	pending [][3]string // notifications sent before they could be shown
-	show    bool        // Show called before startup
+	native  nativeNotifications // set at Started
+	notify  bool                // notifications can be sent (permission answered, or init failed)
+	pending [][3]string         // notifications sent before that
+	show    bool                // Show called before startup
+	asked   sync.Once           // the permission request, from the first DomReady
+
+	// newNative makes the notification runtime for Wails' context; nil is
+	// Wails' own (a test stands in one whose permission prompt blocks).
+	newNative func(context.Context) nativeNotifications
 }
 
-// Started records the Wails context (OnStartup).
-func (s *Shell) Started(ctx context.Context) {
+// Started records the Wails context and sets up native notifications
+// (OnStartup: the earliest point Wails gives, which on macOS runs beside
+// the launch; Apple wants the notification delegate, which Wails'
+// InitializeNotifications sets, before the launch finishes, or a click on
+// a notification that started the app is lost). onResponse gets a clicked
+// notification's id and the action pressed (ActionAcknowledge, or Wails'
+// default action for a click on the body).
+func (s *Shell) Started(ctx context.Context, onResponse func(id, action string)) {
+	setAccessory() // macOS: no Dock icon (Wails forces the Regular policy at launch)
+	n := nativeNotifications(wailsNotifications{ctx})
+	if s.newNative != nil {
+		n = s.newNative(ctx)
+	}
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
-	setAccessory() // macOS: no Dock icon (Wails forces the Regular policy at launch)
-}
-
-// DomReady initialises native notifications (they need the running page)
-// and sends what arrived before, and shows the window if asked before.
-// onResponse gets a clicked notification's id and the action pressed
-// (ActionAcknowledge, or Wails' default action for a click on the body).
-func (s *Shell) DomReady(ctx context.Context, onResponse func(id, action string)) {
-	if err := runtime.InitializeNotifications(ctx); err != nil {
+	if err := n.Initialize(); err != nil {
 		slog.Warn("native notifications unavailable", slog.Any("error", err))
+		n = nil
 	} else {
-		// macOS asks the user once; Linux and Windows always answer yes.
-		if ok, err := runtime.CheckNotificationAuthorization(ctx); err == nil && !ok {
-			if granted, err := runtime.RequestNotificationAuthorization(ctx); err != nil || !granted {
-				slog.Warn("notifications not allowed by the user", slog.Any("error", err))
-			}
-		}
 		// The Acknowledge action, where the OS shows actions (macOS, Linux
 		// notification daemons with actions, Windows); elsewhere the
 		// notification is sent without it.
-		if err := runtime.RegisterNotificationCategory(ctx, runtime.NotificationCategory{ID: alertCategory,
+		if err := n.RegisterCategory(runtime.NotificationCategory{ID: alertCategory,
 			Actions: []runtime.NotificationAction{{ID: ActionAcknowledge, Title: "Acknowledge"}}}); err != nil {
 			slog.Warn("notification actions unavailable", slog.Any("error", err))
 		}
-		runtime.OnNotificationResponse(ctx, func(r runtime.NotificationResult) {
+		n.OnResponse(func(r runtime.NotificationResult) {
 			if r.Error != nil {
 				slog.Warn("notification response", slog.Any("error", r.Error))
 				return
@@ -63,21 +68,56 @@ func (s *Shell) DomReady(ctx context.Context, onResponse func(id, action string)
 		})
 	}
 	s.mu.Lock()
-	s.notify = true
-	pending, show := s.pending, s.show
-	s.pending, s.show = nil, false
+	s.native = n
 	s.mu.Unlock()
-	for _, p := range pending {
-		s.Notify(p[0], p[1], p[2])
-	}
+}
+
+// DomReady shows the window if asked before, and asks for permission to
+// notify, off this goroutine: Wails runs OnDomReady on the goroutine that
+// takes the window's messages (quit, close, drag), and on macOS the
+// question waits for the user's answer (up to 180 s), so the first launch
+// would stall behind the prompt. Notifications sent meanwhile are kept and
+// sent once the user has answered.
+func (s *Shell) DomReady(ctx context.Context) {
+	s.mu.Lock()
+	show := s.show
+	s.show = false
+	s.mu.Unlock()
 	if show {
 		s.Show()
+	}
+	s.asked.Do(func() { go s.askPermission() })
+}
+
+func (s *Shell) askPermission() {
+	s.mu.Lock()
+	n := s.native
+	s.mu.Unlock()
+	if n != nil {
+		if granted, err := n.Authorize(); err != nil || !granted {
+			slog.Warn("notifications not allowed by the user", slog.Any("error", err))
+		}
+	}
+	s.mu.Lock()
+	s.notify = true
+	pending := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	for _, p := range pending {
+		if err := s.Notify(p[0], p[1], p[2]); err != nil {
+			slog.Warn("cannot show a notification", slog.Any("error", err))
+		}
 	}
 }
 
 // Shutdown releases the notification service (OnShutdown).
 func (s *Shell) Shutdown(ctx context.Context) {
-	runtime.CleanupNotifications(ctx)
+	s.mu.Lock()
+	n := s.native
+	s.mu.Unlock()
+	if n != nil {
+		n.Cleanup()
+	}
 }
 
 func (s *Shell) context() context.Context {
@@ -86,7 +126,8 @@ func (s *Shell) context() context.Context {
 	return s.ctx
 }
 
-// Notify shows a native notification; before the page is ready it is kept.
+// Notify shows a native notification; until the user has answered the
+// permission prompt it is kept.
 func (s *Shell) Notify(id, title, body string) error {
 	s.mu.Lock()
 	if !s.notify {
@@ -94,15 +135,19 @@ func (s *Shell) Notify(id, title, body string) error {
 		s.mu.Unlock()
 		return nil
 	}
-	ctx := s.ctx
+	n := s.native
 	s.mu.Unlock()
+	if n == nil {
+		return errNoNotifications
+	}
 	title, body = platformText(title, body) // untrusted text, shown as text (notifytext.go)
 	if id == summaryID {
-		return runtime.SendNotification(ctx, runtime.NotificationOptions{ID: id, Title: title, Body: body})
+		return n.Send(runtime.NotificationOptions{ID: id, Title: title, Body: body}, false)
 	}
-	return runtime.SendNotificationWithActions(ctx, runtime.NotificationOptions{ID: id, Title: title, Body: body,
-		CategoryID: alertCategory})
+	return n.Send(runtime.NotificationOptions{ID: id, Title: title, Body: body, CategoryID: alertCategory}, true)
 }
+
+var errNoNotifications = errors.New("native notifications are unavailable")
 
 // The native notification's Acknowledge action (app.ActionAcknowledge),
 // on every alert but the "while you were away" summary (app.SummaryID).
@@ -116,12 +161,12 @@ const (
 // on some device), where the OS allows; an error is only logged.
 func (s *Shell) Withdraw(id string) {
 	s.mu.Lock()
-	ready, ctx := s.notify, s.ctx
+	ready, n := s.notify, s.native
 	s.mu.Unlock()
-	if !ready {
+	if !ready || n == nil {
 		return
 	}
-	if err := runtime.RemoveNotification(ctx, id); err != nil {
+	if err := n.Remove(id); err != nil {
 		slog.Debug("cannot withdraw a notification", slog.String("id", id), slog.Any("error", err))
 	}
 }
@@ -134,7 +179,8 @@ func (s *Shell) Emit(event string, data any) {
 	}
 }
 
-// Show places the popover near the tray and shows it.
+// Show places the popover near the tray (on macOS under the icon just
+// clicked) and shows it.
 func (s *Shell) Show() {
 	ctx := s.context()
 	if ctx == nil {
@@ -143,15 +189,19 @@ func (s *Shell) Show() {
 		s.mu.Unlock()
 		return
 	}
-	if screens, err := runtime.ScreenGetAll(ctx); err == nil && len(screens) > 0 {
-		sc := screens[0]
-		for _, x := range screens {
-			if x.IsCurrent {
-				sc = x
+	// macOS: under the clicked menu-bar icon (place_darwin.go); elsewhere
+	// where the platform puts its tray.
+	if !placeAtStatusItem() {
+		if screens, err := runtime.ScreenGetAll(ctx); err == nil && len(screens) > 0 {
+			sc := screens[0]
+			for _, x := range screens {
+				if x.IsCurrent {
+					sc = x
+				}
 			}
+			x, y := popover.Position(goruntime.GOOS, sc.Size.Width, sc.Size.Height)
+			runtime.WindowSetPosition(ctx, x, y)
 		}
-		x, y := popover.Position(goruntime.GOOS, sc.Size.Width, sc.Size.Height)
-		runtime.WindowSetPosition(ctx, x, y)
 	}
 	runtime.WindowShow(ctx)
 	runtime.WindowUnminimise(ctx)

@@ -53,7 +53,7 @@ func (t *Tray) Start() (start, end func()) {
 
 func (t *Tray) onReady() {
 	setTitle(t.o.Title)
-	systray.SetOnTapped(t.o.OnOpen)
+	systray.SetOnTapped(t.tapped)
 	open := systray.AddMenuItem("Open", "Show the alerts")
 	settings := systray.AddMenuItem("Settings", "Connection and account")
 	systray.AddSeparator()
