@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // The webapp's desktop API, as the app calls it (paths and bodies of the
@@ -66,6 +67,9 @@ type ScriptInfo struct {
 	Name    string  `json:"name"`
 	Stem    string  `json:"stem"`
 	LastRun *string `json:"last_run"`
+	// SnoozedUntil is the end of the script's snooze (RFC 3339 UTC), null
+	// when it is not snoozed.
+	SnoozedUntil *time.Time `json:"snoozed_until"`
 }
 
 // RunScriptRequest is the body of POST /api/desktop/scripts/run.

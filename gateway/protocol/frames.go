@@ -82,6 +82,12 @@ type Notification struct {
 	ImageURL  string `json:"image_url,omitempty"`
 	Script    string `json:"script,omitempty"`
 	Timestamp string `json:"timestamp,omitempty"`
+	// Silent: delivered during the user's quiet hours; the app stores and
+	// lists it but shows no banner and plays no sound.
+	Silent bool `json:"silent,omitempty"`
+	// Urgent: the script said "urgent": true, which breaks through quiet
+	// hours (never set together with Silent).
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 // NotificationFrame is a notification as the gateway sends it. Seq and Epoch

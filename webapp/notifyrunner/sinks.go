@@ -26,6 +26,9 @@ type Alert struct {
 	// Data is the script's data object, already fitted to the notification
 	// budget (notifyscript.FitData); the gateway passes it to the apps.
 	Data json.RawMessage
+	// Silent: in the user's quiet hours (no banner, no sound; Telegram's
+	// disable_notification). Urgent: the script broke through them.
+	Silent, Urgent bool
 }
 
 // Sink is one place alerts go. Deliver returns nil when the sink took the
@@ -64,7 +67,7 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 	var photoErr error
 	if a.ImagePath != "" {
 		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath,
-			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML})
+			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent})
 		if photoErr == nil {
 			return nil
 		}
@@ -76,7 +79,8 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 			return skipIfDown(photoErr)
 		}
 	}
-	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script), ParseMode: botclient.ParseModeHTML})
+	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script),
+		ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent})
 	if err != nil {
 		return skipIfDown(err)
 	}
@@ -121,7 +125,7 @@ func (s GatewaySink) Deliver(ctx context.Context, a Alert) error {
 	}
 	_, err := s.Client.Dispatch(ctx, a.User, notifyscript.Notification{Notification: protocol.Notification{
 		ID: a.ID, Title: a.Title, Message: a.Message, ImageURL: a.ImageURL,
-		Script: a.Script, Timestamp: a.Timestamp,
+		Script: a.Script, Timestamp: a.Timestamp, Silent: a.Silent, Urgent: a.Urgent,
 	}, Data: a.Data})
 	return skipIfDown(err)
 }

@@ -59,6 +59,8 @@ type Output struct {
 	// encoding/json writes it, or a DataDropped marker when it is bigger
 	// than MaxDataBytes.
 	Data json.RawMessage `json:"data,omitempty"`
+	// Urgent breaks through the user's quiet hours (not through a snooze).
+	Urgent bool `json:"urgent,omitempty"`
 	// Warnings are notes about the output that did not stop it (a title
 	// cut to length, an unknown cooldown). Not part of the script's JSON.
 	Warnings []string `json:"warnings,omitempty"`
@@ -72,6 +74,7 @@ type wireOutput struct {
 	ImagePath *string         `json:"image_path"`
 	Cooldown  *string         `json:"cooldown"`
 	Data      json.RawMessage `json:"data"`
+	Urgent    *bool           `json:"urgent"`
 }
 
 // ParseOutput reads a script's stdout: exactly one JSON object (surrounding
@@ -99,6 +102,9 @@ func ParseOutput(stdout []byte) (Output, error) {
 		return Output{}, newError(CodeBadOutput, `script output has no "notify" field (true or false)`, nil)
 	}
 	out := Output{Notify: *w.Notify}
+	if w.Urgent != nil {
+		out.Urgent = *w.Urgent
+	}
 	if w.Title != nil {
 		out.Title = *w.Title
 	}
