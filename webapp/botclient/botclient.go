@@ -54,6 +54,9 @@ type SendRequest struct {
 	User      string `json:"user"`
 	Text      string `json:"text"`
 	ParseMode string `json:"parse_mode,omitempty"`
+	// DisableNotification: Telegram delivers the message without a sound
+	// (the user's quiet hours). Old bots ignore it.
+	DisableNotification bool `json:"disable_notification,omitempty"`
 }
 
 // SendPhotoRequest is the body of POST /send_photo. The bot reads the photo
@@ -64,6 +67,8 @@ type SendPhotoRequest struct {
 	PhotoPath string `json:"photo_path"`
 	Caption   string `json:"caption,omitempty"`
 	ParseMode string `json:"parse_mode,omitempty"`
+	// DisableNotification as in SendRequest.
+	DisableNotification bool `json:"disable_notification,omitempty"`
 }
 
 // Client sends to the bot socket. Safe for concurrent use.

@@ -27,6 +27,8 @@ type Request struct {
 	ParseMode string
 	PhotoPath string
 	Caption   string
+	// DisableNotification is the request's disable_notification.
+	DisableNotification bool
 	// Photo is the content of PhotoPath when the bot could read it.
 	Photo    []byte
 	PhotoErr string
@@ -90,11 +92,12 @@ func (s *Server) Requests() []Request {
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		User      string `json:"user"`
-		Text      string `json:"text"`
-		ParseMode string `json:"parse_mode"`
-		PhotoPath string `json:"photo_path"`
-		Caption   string `json:"caption"`
+		User                string `json:"user"`
+		Text                string `json:"text"`
+		ParseMode           string `json:"parse_mode"`
+		PhotoPath           string `json:"photo_path"`
+		Caption             string `json:"caption"`
+		DisableNotification bool   `json:"disable_notification"`
 	}
 	w.Header().Set("Content-Type", "application/json")
 	dec := json.NewDecoder(r.Body)
@@ -105,7 +108,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := Request{Path: r.URL.Path, User: body.User, Text: body.Text, ParseMode: body.ParseMode,
-		PhotoPath: body.PhotoPath, Caption: body.Caption}
+		PhotoPath: body.PhotoPath, Caption: body.Caption, DisableNotification: body.DisableNotification}
 	var missing error
 	switch {
 	case body.User == "":

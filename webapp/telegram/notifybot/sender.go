@@ -254,10 +254,12 @@ func (s *Sender) send(ctx context.Context, m *outbox.Message) error {
 	defer cancel()
 	if m.Photo != nil {
 		_, err := s.api.SendPhoto(callCtx, &bot.SendPhotoParams{ChatID: m.ChatID, Caption: m.Text,
-			ParseMode: models.ParseMode(m.ParseMode), Photo: &models.InputFileUpload{Filename: m.PhotoName, Data: bytes.NewReader(m.Photo)}})
+			ParseMode: models.ParseMode(m.ParseMode), Photo: &models.InputFileUpload{Filename: m.PhotoName, Data: bytes.NewReader(m.Photo)},
+			DisableNotification: m.DisableNotification})
 		return err
 	}
-	_, err := s.api.SendMessage(callCtx, &bot.SendMessageParams{ChatID: m.ChatID, Text: m.Text, ParseMode: models.ParseMode(m.ParseMode)})
+	_, err := s.api.SendMessage(callCtx, &bot.SendMessageParams{ChatID: m.ChatID, Text: m.Text, ParseMode: models.ParseMode(m.ParseMode),
+		DisableNotification: m.DisableNotification})
 	return err
 }
 

@@ -76,6 +76,8 @@ type sendBody struct {
 	ParseMode string  `json:"parse_mode"`
 	PhotoPath *string `json:"photo_path"`
 	Caption   string  `json:"caption"`
+	// DisableNotification: deliver without a sound (quiet hours); optional.
+	DisableNotification bool `json:"disable_notification"`
 }
 
 type httpError struct {
@@ -129,7 +131,7 @@ func (s *Socket) message(w http.ResponseWriter, r *http.Request, photo bool) (*o
 		return nil, &httpError{http.StatusForbidden, CodeForbidden, fmt.Sprintf("%s may only send to its own user; sending to others needs %s",
 			id, s.Access.WhoIsTrusted())}
 	}
-	m := &outbox.Message{User: *b.User, Queued: time.Now().UTC()}
+	m := &outbox.Message{User: *b.User, Queued: time.Now().UTC(), DisableNotification: b.DisableNotification}
 	mode, ok := parseMode(b.ParseMode, photo)
 	if !ok {
 		return nil, &httpError{http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("parse_mode %q is not Markdown, MarkdownV2 or HTML", b.ParseMode)}

@@ -31,14 +31,16 @@ var (
 
 // Message is one queued message for one chat.
 type Message struct {
-	Seq       uint64    `json:"-"`
-	ChatID    int64     `json:"chat_id"`
-	User      string    `json:"user"`
-	Text      string    `json:"text,omitempty"` // the text, or a photo's caption
-	ParseMode string    `json:"parse_mode,omitempty"`
-	Photo     []byte    `json:"photo,omitempty"` // a photo's bytes (the file may be gone by the time it is sent)
-	PhotoName string    `json:"photo_name,omitempty"`
-	Queued    time.Time `json:"queued"`
+	Seq       uint64 `json:"-"`
+	ChatID    int64  `json:"chat_id"`
+	User      string `json:"user"`
+	Text      string `json:"text,omitempty"` // the text, or a photo's caption
+	ParseMode string `json:"parse_mode,omitempty"`
+	Photo     []byte `json:"photo,omitempty"` // a photo's bytes (the file may be gone by the time it is sent)
+	PhotoName string `json:"photo_name,omitempty"`
+	// DisableNotification: Telegram delivers it without a sound.
+	DisableNotification bool      `json:"disable_notification,omitempty"`
+	Queued              time.Time `json:"queued"`
 	// Error is why Telegram refused it, for a message in the failed bucket.
 	Error string `json:"error,omitempty"`
 }
