@@ -12,6 +12,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
+	"github.com/keboola/analyst-alerts/webapp/config"
 )
 
 // The variables notify-bot reads; docs/telegram.md has the same table.
@@ -70,6 +71,9 @@ type Config struct {
 	Helper         string
 	HelperSudo     bool   // NOTIFY_SCRIPTS_RUN_AS=sudo (the default) or direct
 	HelperHomeRoot string // direct mode: HOME is <root>/<user>
+	// HelperEnv is what the helper is given in direct mode, as the webapp
+	// gives it (config.HelperPassedEnv and PATH, those that are set).
+	HelperEnv      []string
 	DispatchSocket string
 }
 
@@ -99,6 +103,11 @@ func LoadConfig(environ []string) (Config, error) {
 		DispatchSocket: get(EnvDispatch, protocol.DefaultDispatchSocket),
 	}
 	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))
+	for _, k := range append([]string{"PATH"}, config.HelperPassedEnv...) {
+		if v, ok := env[k]; ok {
+			c.HelperEnv = append(c.HelperEnv, k+"="+v)
+		}
+	}
 	switch runAs := strings.ToLower(get(EnvHelperRunAs, "sudo")); runAs {
 	case "sudo":
 		c.HelperSudo = true

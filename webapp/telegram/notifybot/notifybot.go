@@ -120,7 +120,7 @@ func New(cfg Config, log *slog.Logger) (*Bot, error) {
 	b.gateway = protocol.NewClient(cfg.DispatchSocket)
 	b.user = &UserCommands{
 		Scripts: &scripts.Runner{Helper: cfg.Helper, Sudo: cfg.HelperSudo, HomeRoot: cfg.HelperHomeRoot,
-			ImagesDir: filepath.Join(cfg.DataDir, "images")},
+			ImagesDir: filepath.Join(cfg.DataDir, "images"), Env: cfg.HelperEnv},
 		Gateway: b.gateway, DataDir: cfg.DataDir, ImagesDir: filepath.Join(cfg.DataDir, "images"),
 		Box: b.box, Sender: b.sender, Log: log, Now: time.Now}
 	b.commands.Extra = b.user
