@@ -57,6 +57,9 @@ type SendRequest struct {
 	// DisableNotification: Telegram delivers the message without a sound
 	// (the user's quiet hours). Old bots ignore it.
 	DisableNotification bool `json:"disable_notification,omitempty"`
+	// Script is the alert's script (its stem), for the alert's Snooze
+	// button; optional.
+	Script string `json:"script,omitempty"`
 }
 
 // SendPhotoRequest is the body of POST /send_photo. The bot reads the photo
@@ -67,8 +70,9 @@ type SendPhotoRequest struct {
 	PhotoPath string `json:"photo_path"`
 	Caption   string `json:"caption,omitempty"`
 	ParseMode string `json:"parse_mode,omitempty"`
-	// DisableNotification as in SendRequest.
-	DisableNotification bool `json:"disable_notification,omitempty"`
+	// DisableNotification and Script as in SendRequest.
+	DisableNotification bool   `json:"disable_notification,omitempty"`
+	Script              string `json:"script,omitempty"`
 }
 
 // Client sends to the bot socket. Safe for concurrent use.

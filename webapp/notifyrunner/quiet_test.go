@@ -177,7 +177,7 @@ func TestSnoozeHoldsBackThenOneSummary(t *testing.T) {
 	if f[0].Title != "2 alerts held back" || f[0].Script != "noisy" || f[1].Title != "Noisy" || f[2].Title != "Other" {
 		t.Fatalf("after the snooze: %+v", f)
 	}
-	if r := e.botRequests(&seen); len(r) != 3 || r[0].Text != "<b>2 alerts held back</b>\nThe snooze of noisy has ended. While it was snoozed it ran as usual and would have alerted 2 times.\n<i>noisy</i>" {
+	if r := e.botRequests(&seen); len(r) != 3 || r[0].Script != "noisy" || r[1].Script != "noisy" || r[0].Text != "<b>2 alerts held back</b>\nThe snooze of noisy has ended. While it was snoozed it ran as usual and would have alerted 2 times.\n<i>noisy</i>" {
 		t.Fatalf("bot after the snooze: %+v", r)
 	}
 	e.clock = t0.Add(2 * time.Hour)

@@ -67,7 +67,7 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 	var photoErr error
 	if a.ImagePath != "" {
 		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath,
-			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent})
+			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent, Script: a.Script})
 		if photoErr == nil {
 			return nil
 		}
@@ -80,7 +80,7 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 		}
 	}
 	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script),
-		ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent})
+		ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent, Script: a.Script})
 	if err != nil {
 		return skipIfDown(err)
 	}

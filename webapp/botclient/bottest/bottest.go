@@ -27,8 +27,10 @@ type Request struct {
 	ParseMode string
 	PhotoPath string
 	Caption   string
-	// DisableNotification is the request's disable_notification.
+	// DisableNotification and Script are the request's
+	// disable_notification and script.
 	DisableNotification bool
+	Script              string
 	// Photo is the content of PhotoPath when the bot could read it.
 	Photo    []byte
 	PhotoErr string
@@ -98,6 +100,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		PhotoPath           string `json:"photo_path"`
 		Caption             string `json:"caption"`
 		DisableNotification bool   `json:"disable_notification"`
+		Script              string `json:"script"`
 	}
 	w.Header().Set("Content-Type", "application/json")
 	dec := json.NewDecoder(r.Body)
@@ -108,7 +111,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := Request{Path: r.URL.Path, User: body.User, Text: body.Text, ParseMode: body.ParseMode,
-		PhotoPath: body.PhotoPath, Caption: body.Caption, DisableNotification: body.DisableNotification}
+		PhotoPath: body.PhotoPath, Caption: body.Caption, DisableNotification: body.DisableNotification, Script: body.Script}
 	var missing error
 	switch {
 	case body.User == "":

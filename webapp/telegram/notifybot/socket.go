@@ -78,6 +78,8 @@ type sendBody struct {
 	Caption   string  `json:"caption"`
 	// DisableNotification: deliver without a sound (quiet hours); optional.
 	DisableNotification bool `json:"disable_notification"`
+	// Script: the alert's script (stem), for its Snooze button; optional.
+	Script string `json:"script"`
 }
 
 type httpError struct {
@@ -131,7 +133,8 @@ func (s *Socket) message(w http.ResponseWriter, r *http.Request, photo bool) (*o
 		return nil, &httpError{http.StatusForbidden, CodeForbidden, fmt.Sprintf("%s may only send to its own user; sending to others needs %s",
 			id, s.Access.WhoIsTrusted())}
 	}
-	m := &outbox.Message{User: *b.User, Queued: time.Now().UTC(), DisableNotification: b.DisableNotification}
+	m := &outbox.Message{User: *b.User, Queued: time.Now().UTC(), DisableNotification: b.DisableNotification,
+		Script: b.Script}
 	mode, ok := parseMode(b.ParseMode, photo)
 	if !ok {
 		return nil, &httpError{http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("parse_mode %q is not Markdown, MarkdownV2 or HTML", b.ParseMode)}

@@ -39,8 +39,10 @@ type Message struct {
 	Photo     []byte `json:"photo,omitempty"` // a photo's bytes (the file may be gone by the time it is sent)
 	PhotoName string `json:"photo_name,omitempty"`
 	// DisableNotification: Telegram delivers it without a sound.
-	DisableNotification bool      `json:"disable_notification,omitempty"`
-	Queued              time.Time `json:"queued"`
+	DisableNotification bool `json:"disable_notification,omitempty"`
+	// Script is the alert's script (stem), for the alert's Snooze button.
+	Script string    `json:"script,omitempty"`
+	Queued time.Time `json:"queued"`
 	// Error is why Telegram refused it, for a message in the failed bucket.
 	Error string `json:"error,omitempty"`
 }
