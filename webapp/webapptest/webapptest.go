@@ -113,6 +113,10 @@ func Start(t testing.TB, o Options) *Webapp {
 		config.EnvHelperRunAs + "=" + config.RunAsDirect,
 		config.EnvHelperHomeRoot + "=" + w.HomeRoot,
 		config.EnvSessionMaxAge + "=1h",
+		// The helper's own settings reach it only through the webapp's
+		// environment (config.HelperPassedEnv), as in development.
+		"NOTIFY_ANALYST_GROUP=" + os.Getenv("NOTIFY_ANALYST_GROUP"),
+		"PATH=" + os.Getenv("PATH"),
 	}, o.Env...)
 	cfg, err := config.Load(environ)
 	if err != nil {
