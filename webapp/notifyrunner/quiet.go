@@ -49,7 +49,7 @@ func (r *Runner) snoozeSummary(ctx context.Context, log *slog.Logger, stem strin
 		ID: uuid.NewString(), User: r.User, Script: stem, Timestamp: now.Format(time.RFC3339),
 		Title:   plural(n, "alert", "alerts") + " held back",
 		Message: fmt.Sprintf("The snooze of %s has ended. While it was snoozed it ran as usual and would have alerted %s.", stem, plural(n, "time", "times")),
-		Silent:  settings.Quiet.In(now),
+		Silent:  notifyscript.InQuietHours(settings.Quiet, now),
 	}
 	if took := r.deliver(ctx, log, a); len(took) == 0 {
 		log.Warn("snooze summary not delivered; tried again next run", slog.Int("held_back", n))
@@ -85,7 +85,7 @@ func (r *Runner) quietSummary(ctx context.Context) {
 		return
 	}
 	now := r.now()
-	if held.Count == 0 || r.loadSettings().Quiet.In(now) {
+	if held.Count == 0 || notifyscript.InQuietHours(r.loadSettings().Quiet, now) {
 		return
 	}
 	a := Alert{

@@ -166,7 +166,7 @@ func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
 	a := Alert{
 		ID: uuid.NewString(), User: r.User, Title: out.Title, Message: out.Message,
 		Script: stem, Timestamp: ranAt.Format(time.RFC3339), Data: out.Data,
-		Urgent: out.Urgent, Silent: settings.Quiet.In(ranAt) && !out.Urgent,
+		Urgent: out.Urgent, Silent: notifyscript.InQuietHours(settings.Quiet, ranAt) && !out.Urgent,
 	}
 	var published *notifyimage.Published
 	if out.ImagePath != "" {

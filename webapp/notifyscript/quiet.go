@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/atomicfile"
 	"github.com/keboola/analyst-alerts/internal/safeopen"
 )
@@ -38,13 +39,9 @@ type Settings struct {
 }
 
 // QuietHours is a daily window ("22:00"-"07:00", across midnight when the
-// end is earlier than the start) in a zone.
-type QuietHours struct {
-	Start string `json:"start"` // "HH:MM"
-	End   string `json:"end"`   // "HH:MM"
-	// Zone is an IANA zone name; "" is the server's local zone.
-	Zone string `json:"tz,omitempty"`
-}
+// end is earlier than the start) in a zone ("" the server's), the wire
+// contract's.
+type QuietHours = protocol.QuietHours
 
 // MaxSnooze bounds a snooze, as MaxCooldown bounds a cooldown.
 const MaxSnooze = MaxCooldown
@@ -81,7 +78,7 @@ func (h Home) LoadSettings() (Settings, error) {
 		return Settings{}, newError(CodeInternal, fmt.Sprintf("settings file %s is corrupt", h.SettingsPath()), err)
 	}
 	if s.Quiet != nil {
-		if _, err := s.Quiet.check(); err != nil {
+		if _, err := checkQuiet(*s.Quiet); err != nil {
 			return Settings{}, newError(CodeInternal, fmt.Sprintf("settings file %s: quiet hours: %v", h.SettingsPath(), err), nil)
 		}
 	}
@@ -159,14 +156,14 @@ func ParseQuietHours(window, zone string) (QuietHours, error) {
 	if !ok {
 		return QuietHours{}, newError(CodeBadInput, fmt.Sprintf("quiet hours %q: write them as HH:MM-HH:MM (like 22:00-07:00)", short(window)), nil)
 	}
-	if _, err := q.check(); err != nil {
+	if _, err := checkQuiet(q); err != nil {
 		return QuietHours{}, newError(CodeBadInput, fmt.Sprintf("quiet hours %q: %v", short(window), err), nil)
 	}
 	return q, nil
 }
 
-// check validates q and returns its zone.
-func (q QuietHours) check() (*time.Location, error) {
+// checkQuiet validates q and returns its zone.
+func checkQuiet(q QuietHours) (*time.Location, error) {
 	for _, c := range []string{q.Start, q.End} {
 		if !clockRE.MatchString(c) {
 			return nil, fmt.Errorf("%q is not a time of day HH:MM (00:00 to 23:59)", short(c))
@@ -175,10 +172,10 @@ func (q QuietHours) check() (*time.Location, error) {
 	if q.Start == q.End {
 		return nil, errors.New("the window has zero length (start and end are the same)")
 	}
-	return q.location()
+	return quietZone(q)
 }
 
-func (q QuietHours) location() (*time.Location, error) {
+func quietZone(q QuietHours) (*time.Location, error) {
 	if q.Zone == "" {
 		return time.Local, nil
 	}
@@ -200,13 +197,13 @@ func minuteOfDay(hhmm string) int {
 	return h*60 + m
 }
 
-// In reports whether now falls within the quiet hours (start included, end
-// not). A q that does not check is never in.
-func (q *QuietHours) In(now time.Time) bool {
+// InQuietHours reports whether now falls within q (start included, end
+// not). No quiet hours (nil), or ones that do not check, are never in.
+func InQuietHours(q *QuietHours, now time.Time) bool {
 	if q == nil {
 		return false
 	}
-	loc, err := q.check()
+	loc, err := checkQuiet(*q)
 	if err != nil {
 		return false
 	}
@@ -260,17 +257,13 @@ func (h Home) SaveHeld(v Held) error {
 	return nil
 }
 
-// SnoozeResult is what `notify-scripts snooze|unsnooze` prints.
-type SnoozeResult struct {
-	Script       string     `json:"script"`        // the stem
-	SnoozedUntil *time.Time `json:"snoozed_until"` // null when not snoozed
-}
+// SnoozeResult is what `notify-scripts snooze|unsnooze` prints: the stem
+// and the end of its snooze, null when not snoozed.
+type SnoozeResult = protocol.SnoozeResponse
 
 // QuietResult is what `notify-scripts quiet` prints: the quiet hours now
 // set, null when off.
-type QuietResult struct {
-	Quiet *QuietHours `json:"quiet"`
-}
+type QuietResult = protocol.QuietResponse
 
 // ScriptArg turns a script named by a caller ("x.py", or the stem "x" as
 // an alert and the Telegram button carry it) into a checked file name.
