@@ -48,12 +48,31 @@ export interface Item {
   seq?: number; // place in the gateway's history (resume)
   epoch?: string;
   read: boolean;
+  silent?: boolean; // came in quiet hours: listed, no banner, no sound
 }
 
 export interface ScriptInfo {
   name: string;
   stem: string;
   last_run: string | null;
+  snoozed_until: string | null; // RFC 3339; null when not snoozed
+}
+
+/** A script's snooze after a change (gateway/protocol.SnoozeResponse). */
+export interface SnoozeResponse {
+  script: string;
+  snoozed_until: string | null;
+}
+
+/** The user's daily quiet hours (gateway/protocol.QuietHours). */
+export interface QuietHours {
+  start: string; // "HH:MM"
+  end: string;
+  tz?: string; // IANA zone; absent: the server's
+}
+
+export interface QuietResponse {
+  quiet: QuietHours | null;
 }
 
 export type View = "list" | "detail" | "scripts" | "settings" | "signin";
