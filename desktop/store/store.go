@@ -37,6 +37,13 @@ type Item struct {
 	// Silent: it came in the user's quiet hours; listed, but no banner
 	// and no sound.
 	Silent bool `json:"silent,omitempty"`
+	// AckedAt (RFC 3339) and AckedVia say the alert was acknowledged, on
+	// any device or channel (ack.go); empty while it is not.
+	AckedAt  string `json:"acked_at,omitempty"`
+	AckedVia string `json:"acked_via,omitempty"`
+	// Repeat: the last copy received was a repeat of an alert nobody
+	// acknowledged (repeat_until_ack).
+	Repeat bool `json:"repeat,omitempty"`
 }
 
 // FromFrame makes an Item of a notification frame. A frame without an id
@@ -46,7 +53,7 @@ func FromFrame(f protocol.NotificationFrame, now time.Time) Item {
 	it := Item{
 		ID: f.ID, Title: f.Title, Message: f.Message, ImageURL: f.ImageURL,
 		Script: f.Script, Timestamp: f.Timestamp, ReceivedAt: now.UTC(),
-		Seq: f.Seq, Epoch: f.Epoch, Silent: f.Silent,
+		Seq: f.Seq, Epoch: f.Epoch, Silent: f.Silent, Repeat: f.Repeat,
 	}
 	if it.ID == "" {
 		if f.Seq > 0 {
@@ -114,7 +121,14 @@ func (s *Store) Add(items ...Item) ([]Item, error) {
 		if it.Seq > 0 {
 			s.data.Cursor = &protocol.Resume{Epoch: it.Epoch, Seq: it.Seq}
 		}
-		if s.indexLocked(it.ID) >= 0 {
+		if i := s.indexLocked(it.ID); i >= 0 {
+			if it.Repeat && s.data.Items[i].AckedAt == "" {
+				// repeat_until_ack: nobody acknowledged it yet, so it
+				// comes back to the top, unread, with a banner.
+				s.data.Items = append(s.data.Items[:i], s.data.Items[i+1:]...)
+				s.data.Items = append([]Item{it}, s.data.Items...)
+				added = append(added, it)
+			}
 			continue
 		}
 		s.data.Items = append([]Item{it}, s.data.Items...)

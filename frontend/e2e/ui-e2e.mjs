@@ -74,6 +74,18 @@ await step("Open in Claude Code starts the terminal", async () => {
   assert.equal(await page.locator(".outcome.ok").textContent({ timeout: 10000 }), "Opened in a terminal.");
 });
 
+await step("Acknowledge marks the alert done on every device (through the gateway)", async () => {
+  await page.getByRole("button", { name: "Acknowledge" }).click();
+  await page.locator(".acked-state").waitFor({ timeout: 10000 });
+  assert.match(await page.locator(".acked-state").textContent(), /^Acknowledged .* via the desktop app$/);
+  assert.equal(await page.getByRole("button", { name: "Acknowledge" }).count(), 0);
+  await page.screenshot({ path: join(artifacts, "ui-acknowledged.png") });
+  await page.getByRole("button", { name: "← All alerts" }).click();
+  assert.ok((await page.locator("button.item", { hasText: "Revenue drop" }).getAttribute("class")).includes("acked"));
+  await page.locator("button.item", { hasText: "Revenue drop" }).click(); // back to its detail, for Run again
+  await page.locator("article.detail h1").waitFor();
+});
+
 await step("Run again runs the script; its result arrives as a new alert", async () => {
   await page.getByRole("button", { name: "Run again" }).click();
   await page.locator(".outcome.ok", { hasText: "The result arrives as an alert" }).waitFor({ timeout: 15000 });
@@ -88,6 +100,20 @@ await step("Scripts lists the user's scripts and runs one", async () => {
   await row.getByRole("button", { name: "Run" }).click();
   await row.locator(".outcome.ok").waitFor({ timeout: 15000 });
   await page.screenshot({ path: join(artifacts, "ui-scripts.png") });
+});
+
+await step("Scripts marks a failing script at a glance; its last error on demand, as text", async () => {
+  const row = page.locator("li.script", { hasText: "orders_sync" });
+  await row.waitFor();
+  assert.equal(await row.locator(".health").getAttribute("aria-label"), "Failing");
+  assert.ok((await row.getAttribute("class")).includes("bad"));
+  assert.match(await row.locator(".health-line").textContent(), /^Last: failed \(exit 1\) · 3 runs without a good one since 15 min ago/);
+  assert.equal(await row.locator("details.last-error pre").isVisible(), false);
+  await row.locator("details.last-error summary").click();
+  await row.locator("details.last-error pre").waitFor();
+  assert.match(await row.locator("details.last-error pre").textContent(), /KeyError: 'orders' <img src=x onerror=alert\(1\)>$/);
+  assert.equal(await page.locator("img").count(), 0, "no markup from stderr");
+  await page.screenshot({ path: join(artifacts, "ui-scripts-health.png") });
 });
 
 await step("Scripts: Snooze 1 h shows until when; Unsnooze ends it (through the real webapp and helper)", async () => {

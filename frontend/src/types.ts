@@ -49,6 +49,9 @@ export interface Item {
   epoch?: string;
   read: boolean;
   silent?: boolean; // came in quiet hours: listed, no banner, no sound
+  acked_at?: string; // RFC 3339: acknowledged on some device or channel
+  acked_via?: string; // desktop, telegram, web or api
+  repeat?: boolean; // the last copy was a repeat of an alert nobody acknowledged
 }
 
 export interface ScriptInfo {
@@ -56,6 +59,25 @@ export interface ScriptInfo {
   stem: string;
   last_run: string | null;
   snoozed_until: string | null; // RFC 3339; null when not snoozed
+  /** Absent until a runner pass has seen the script. */
+  health?: ScriptHealth;
+}
+
+/** protocol.ScriptHealth: how a script has been doing (docs/health.md).
+ * last_error and last_stderr are the script's text: shown as text only. */
+export interface ScriptHealth {
+  last_outcome?: string;
+  last_exit_code?: number;
+  last_run_at?: string;
+  last_duration?: string;
+  last_good?: string;
+  fail_streak: number;
+  failing_since?: string;
+  failing: boolean;
+  expect_every?: string;
+  overdue?: boolean;
+  last_error?: string;
+  last_stderr?: string[];
 }
 
 /** A script's snooze after a change (gateway/protocol.SnoozeResponse). */

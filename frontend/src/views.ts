@@ -2,6 +2,7 @@
 // text in test/views.test.ts). All text goes through dom.h, so it stays text.
 import { h } from "./dom";
 import { dateText, relTime, statusText, statusTone } from "./format";
+import { healthDetails, healthLine, healthMark, healthTone } from "./health";
 import type { Item, PendingSignIn, QuietHours, ScriptInfo, State, View } from "./types";
 
 export interface Handlers {
@@ -11,6 +12,7 @@ export interface Handlers {
   clear(): void;
   runScript(name: string): void;
   runAgain(id: string): void;
+  acknowledge(id: string): void;
   openInClaude(id: string): void;
   signIn(): void;
   signOut(): void;
@@ -87,11 +89,11 @@ export function renderList(items: Item[], hd: Handlers, now = new Date()): HTMLE
     h("ul", { class: "list" }, ...items.map((it) =>
       h("li", {},
         h("button", {
-          type: "button", class: it.read ? "item" : "item unread",
-          "aria-label": `${it.read ? "" : "Unread: "}${it.title || "Alert"}`,
+          type: "button", class: (it.read ? "item" : "item unread") + (it.acked_at ? " acked" : ""),
+          "aria-label": `${it.read ? "" : "Unread: "}${it.acked_at ? "Acknowledged: " : ""}${it.title || "Alert"}`,
           onClick: () => hd.openDetail(it.id),
         },
-          h("span", { class: "item-title" }, it.title || "Alert"),
+          h("span", { class: "item-title" }, it.acked_at ? "✓ " : "", it.title || "Alert"),
           h("span", { class: "item-meta" },
             [it.script, relTime(it.timestamp || it.received_at, now)].filter(Boolean).join(" · ")),
           h("span", { class: "item-snippet" }, firstLine(it.message)),
@@ -99,6 +101,11 @@ export function renderList(items: Item[], hd: Handlers, now = new Date()): HTMLE
       ),
     )),
   );
+}
+
+/** Where an acknowledgement came from, in words. */
+export function viaText(via: string): string {
+  return ({ desktop: "the desktop app", telegram: "Telegram", web: "the portal", api: "a script" } as Record<string, string>)[via] || via;
 }
 
 function firstLine(s: string): string {
@@ -118,7 +125,11 @@ export function renderDetail(it: Item, hd: Handlers, o?: Outcome, now = new Date
       ? h("img", { class: "chart", src: "/chart/" + encodeURIComponent(it.id), alt: `Chart for ${it.title || "the alert"}`,
           onError: (e) => (e.target as HTMLElement).replaceWith(h("p", { class: "muted" }, "The chart could not be loaded.")) })
       : null,
+    it.acked_at
+      ? h("p", { class: "acked-state" }, `Acknowledged ${dateText(it.acked_at)}${it.acked_via ? " via " + viaText(it.acked_via) : ""}`)
+      : null,
     h("div", { class: "actions" },
+      it.acked_at ? null : h("button", { type: "button", class: "acknowledge", disabled: o?.busy, onClick: () => hd.acknowledge(it.id) }, "Acknowledge"),
       it.script ? h("button", { type: "button", disabled: o?.busy, onClick: () => hd.runAgain(it.id) }, "Run again") : null,
       h("button", { type: "button", onClick: () => hd.openInClaude(it.id) }, "Open in Claude Code"),
     ),
@@ -132,11 +143,13 @@ export function renderScripts(list: ScriptInfo[] | null, runs: Record<string, Ou
   if (list.length === 0) return h("section", { class: "empty" }, h("p", {}, "You have no notification scripts."));
   return h("section", { "aria-label": "Scripts" },
     h("ul", { class: "list" }, ...list.map((s) =>
-      h("li", { class: "script" },
+      h("li", { class: `script ${healthTone(s.health).tone}` },
         h("div", {},
-          h("span", { class: "item-title" }, s.stem || s.name),
+          h("span", { class: "item-title" }, healthMark(s.health), s.stem || s.name),
           h("span", { class: "item-meta" }, s.last_run ? `Last run ${s.last_run}` : "Never run"),
           s.snoozed_until ? h("span", { class: "item-meta snoozed" }, `Snoozed until ${dateText(s.snoozed_until)}`) : null,
+          s.health?.last_outcome ? h("span", { class: "item-meta health-line" }, healthLine(s.health)) : null,
+          healthDetails(s.health),
         ),
         h("div", { class: "script-actions" },
           s.snoozed_until

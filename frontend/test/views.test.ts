@@ -13,7 +13,7 @@ const payloads = [
 ];
 
 const noop: Handlers = {
-  go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {},
+  go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {}, acknowledge() {},
   openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {},
   snooze() {}, unsnooze() {}, saveQuiet() {}, quietOff() {},
 };
@@ -198,5 +198,17 @@ describe("snooze and quiet hours", () => {
     expect(calls).toEqual(["save 23:30-07:00 Europe/Prague", "off"]);
     expect(renderQuiet({ quiet: null }, hd).querySelector(".quiet-now")!.textContent).toBe("No quiet hours set.");
     expect([...renderQuiet({ quiet: null }, hd).querySelectorAll("button")].map((b) => b.textContent)).toEqual(["Save quiet hours"]);
+  });
+});
+
+describe("acknowledged alerts", () => {
+  it("shows Acknowledge on an open alert and the state, not the button, on an acknowledged one", () => {
+    const open = renderDetail(item("a1"), noop);
+    expect(open.querySelector("button.acknowledge")?.textContent).toBe("Acknowledge");
+    const done = renderDetail(item("a1", { acked_at: "2026-01-01T10:42:00Z", acked_via: "telegram" }), noop);
+    expect(done.querySelector("button.acknowledge")).toBeNull();
+    expect(done.querySelector(".acked-state")?.textContent).toMatch(/^Acknowledged .* via Telegram$/);
+    const list = renderList([item("a1", { acked_at: "2026-01-01T10:42:00Z" })], noop);
+    expect(list.querySelector("button.item.acked")?.getAttribute("aria-label")).toContain("Acknowledged: ");
   });
 });

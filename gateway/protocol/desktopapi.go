@@ -70,6 +70,9 @@ type ScriptInfo struct {
 	// SnoozedUntil is the end of the script's snooze (RFC 3339 UTC), null
 	// when it is not snoozed.
 	SnoozedUntil *time.Time `json:"snoozed_until"`
+	// Health is ours (issue 15): absent from the seed's list, and for a
+	// script no runner pass has seen yet.
+	Health *ScriptHealth `json:"health,omitempty"`
 }
 
 // RunScriptRequest is the body of POST /api/desktop/scripts/run.

@@ -39,6 +39,9 @@ type HealthResponse struct {
 	Connections int            `json:"connections"`
 	Users       map[string]int `json:"users"`
 	Epoch       string         `json:"epoch,omitempty"`
+	// OverdueRunners (ours, issue 15) lists the users whose notify-runner
+	// stopped reporting (docs/health.md); absent when there is none.
+	OverdueRunners []OverdueRunner `json:"overdue_runners,omitempty"`
 }
 
 // RevokeRequest is the body of POST /revoke, sent by the webapp on unlink:

@@ -37,7 +37,8 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	allowed := map[string]string{protocol.PathDispatch: "POST", protocol.PathHealth: "GET",
-		protocol.PathRevoke: "POST", protocol.PathMetrics: "GET"}
+		protocol.PathAck: "POST", protocol.PathNotification: "GET", protocol.PathRecent: "GET",
+		protocol.PathRevoke: "POST", protocol.PathMetrics: "GET", protocol.PathHeartbeat: "POST"}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := allowed[r.URL.Path]; ok {
 			w.Header().Set("Allow", m)
@@ -49,6 +50,22 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == protocol.PathDispatch {
 			g.handleDispatch(w, r)
+			return
+		}
+		// An analyst's runner reads and acknowledges its own user's alerts
+		// (ack.go checks the user); trusted callers anyone's.
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == protocol.PathAck:
+			g.handleAck(w, r)
+			return
+		case r.Method == http.MethodGet && r.URL.Path == protocol.PathNotification:
+			g.handleNotification(w, r)
+			return
+		case r.Method == http.MethodGet && r.URL.Path == protocol.PathRecent:
+			g.handleRecent(w, r)
+			return
+		case r.Method == http.MethodPost && r.URL.Path == protocol.PathHeartbeat:
+			g.handleHeartbeat(w, r) // any analyst, for itself (watch.go)
 			return
 		}
 		if id := g.access.Identify(r.Context()); !id.Trusted {
@@ -167,7 +184,8 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 
 func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	n, users := g.fanout.Stats()
-	writeJSON(w, http.StatusOK, protocol.HealthResponse{Status: "ok", Connections: n, Users: users, Epoch: g.fanout.Epoch()})
+	writeJSON(w, http.StatusOK, protocol.HealthResponse{Status: "ok", Connections: n, Users: users, Epoch: g.fanout.Epoch(),
+		OverdueRunners: g.watcher.Overdue()})
 }
 
 func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/metrics"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/store"
+	"github.com/keboola/analyst-alerts/gateway/watch"
 	"github.com/keboola/analyst-alerts/internal/peercred"
 )
 
@@ -35,6 +36,16 @@ type Fanout interface {
 	Attach(user string, sub hub.Subscriber, resume *protocol.Resume) (*hub.Attachment, int, error)
 	Revoke(user string, notBefore int64) (int, error)
 	Cutoff(user string) int64
+	// Ack stores user's acknowledgement of notification id as an event in
+	// the user's history (its own seq) and delivers it to every live
+	// connection of the user; again: Acked false. protocol.ErrNotInHistory
+	// when the history holds no notification with that id.
+	Ack(user, id, via string) (protocol.AckResponse, error)
+	// Notification is the state of user's notification id in the history
+	// (protocol.ErrNotInHistory when there is none).
+	Notification(user, id string) (protocol.NotificationState, error)
+	// Recent lists user's last alerts with their state, newest first.
+	Recent(user string, limit int) (protocol.RecentResponse, error)
 	Stats() (int, map[string]int)
 	// Epoch names the stored history (and revocations): it changes only
 	// when they were lost.
@@ -49,6 +60,9 @@ type Gateway struct {
 	fanout  Fanout
 	metrics *metrics.Metrics
 	access  *peercred.Access // who may do what on the dispatch socket (access.go)
+	// watcher is the runner watcher (watch.go); stopWatch ends its loop.
+	watcher   *watch.Watcher
+	stopWatch context.CancelFunc
 	// dispatchOK is metrics.Dispatches{result="ok"}, looked up once
 	// rather than on every dispatch.
 	dispatchOK prometheus.Counter
@@ -105,18 +119,26 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	for i := range g.clients {
 		g.clients[i] = map[*client]struct{}{}
 	}
+	if err := g.startWatcher(); err != nil {
+		st.Close()
+		return nil, err
+	}
 
 	// No TCP keep-alive on the apps' sockets: the heartbeat finds dead
 	// peers, and the option costs syscalls on every accepted connection.
 	lc := net.ListenConfig{KeepAlive: -1}
 	g.wsLn, err = lc.Listen(context.Background(), "tcp", cfg.Addr())
 	if err != nil {
+		g.stopWatch()
+		g.done.Wait()
 		st.Close()
 		return nil, fmt.Errorf("listen for WebSockets on %s: %w", cfg.Addr(), err)
 	}
 	g.dispatchLn, err = listenUnix(cfg.DispatchSocket)
 	if err != nil {
 		g.wsLn.Close()
+		g.stopWatch()
+		g.done.Wait()
 		st.Close()
 		return nil, err
 	}
@@ -195,6 +217,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.endHandshakes()
 	dispatchErr := g.dispatchSrv.Shutdown(ctx) // waits for in-flight dispatches; removes the socket
 	close(g.stopBeat)
+	g.stopWatch() // before the store closes: its alerts go through it
 	g.mu.Lock()
 	var clients []*client
 	for _, slice := range g.clients {

@@ -60,6 +60,12 @@ type SendRequest struct {
 	// Script is the alert's script (its stem), for the alert's Snooze
 	// button; optional.
 	Script string `json:"script,omitempty"`
+	// Kind is set on the alerts the system raises about itself
+	// (protocol.Kind*); the seed's bot ignores it.
+	Kind string `json:"kind,omitempty"`
+	// ID is the alert's notification id (optional): the bot adds the
+	// Acknowledge button and edits the message once it is acknowledged.
+	ID string `json:"id,omitempty"`
 }
 
 // SendPhotoRequest is the body of POST /send_photo. The bot reads the photo
@@ -73,6 +79,7 @@ type SendPhotoRequest struct {
 	// DisableNotification and Script as in SendRequest.
 	DisableNotification bool   `json:"disable_notification,omitempty"`
 	Script              string `json:"script,omitempty"`
+	ID                  string `json:"id,omitempty"` // as SendRequest's
 }
 
 // Client sends to the bot socket. Safe for concurrent use.

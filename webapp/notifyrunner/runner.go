@@ -40,6 +40,9 @@ type Outcome struct {
 	Status    Status
 	Err       error
 	Delivered []string // names of the sinks that took the alert
+	// Health is the script's outcome as its health records it
+	// (protocol.Outcome*); "" when the run said nothing about it.
+	Health string
 }
 
 // Runner runs a user's scripts. Fields are set once, then RunAll may be
@@ -54,11 +57,21 @@ type Runner struct {
 	Sinks         []Sink
 	Log           *slog.Logger
 	Now           func() time.Time // time.Now when nil
+	// Acks reads whether an alert was acknowledged (the gateway's GET
+	// /notification); nil: acknowledgements are not followed and
+	// repeat_until_ack does nothing (repeat.go).
+	Acks AckReader
 
 	// skipsLogged holds the sink skips already logged in this pass (sink
 	// and reason): a user with no linked chat is told once per pass, not
 	// once per alert.
 	skipsLogged map[string]bool
+	// FailAfter is how many passes without a good run raise the
+	// script_failing alert (notifyconfig.DefaultFailAfter when 0).
+	FailAfter int
+	// Every is the runner's interval: the grace added to a script's
+	// expect_every (notifyconfig.DefaultRunnerEvery when 0).
+	Every time.Duration
 }
 
 func (r *Runner) now() time.Time {
@@ -103,8 +116,18 @@ func (r *Runner) RunAll(ctx context.Context) ([]Outcome, error) {
 	return out, nil
 }
 
-// RunOne runs one script and delivers its alert.
+// RunOne runs one script and delivers its alert; when it delivered none,
+// it follows the last alert's acknowledgement and repeats it if due
+// (repeat.go).
 func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
+	o := r.runOne(ctx, name)
+	if o.Status != StatusNotified {
+		r.followLastAlert(ctx, name)
+	}
+	return o
+}
+
+func (r *Runner) runOne(ctx context.Context, name string) Outcome {
 	stem := notifyscript.Stem(name)
 	log := r.Log.With(slog.String("script", name))
 	o := Outcome{Script: name}
@@ -124,6 +147,7 @@ func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
 	ranAt := r.now()
 	state.LastRun = &ranAt
 	state.LastError = ""
+	o.Health = r.recordHealth(ctx, log, stem, &state, out, res, err, ranAt)
 	if err != nil {
 		state.LastError = err.Error()
 		r.save(log, stem, state)
@@ -191,6 +215,7 @@ func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
 	}
 	state.LastNotified = &ranAt
 	state.Cooldown = out.Cooldown
+	state.AckState = newAckState(a, out.RepeatUntilAck, ranAt)
 	r.save(log, stem, state)
 	if a.Silent {
 		r.countQuiet(log, ranAt)

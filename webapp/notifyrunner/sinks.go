@@ -26,6 +26,11 @@ type Alert struct {
 	// Data is the script's data object, already fitted to the notification
 	// budget (notifyscript.FitData); the gateway passes it to the apps.
 	Data json.RawMessage
+	// Kind is set on the runner's own health alerts (protocol.Kind*).
+	Kind string
+	// Repeat marks a repeat of an unacknowledged alert (repeat.go); it
+	// keeps the first's ID, so acknowledging any copy acknowledges all.
+	Repeat bool
 	// Silent: in the user's quiet hours (no banner, no sound; Telegram's
 	// disable_notification). Urgent: the script broke through them.
 	Silent, Urgent bool
@@ -61,13 +66,17 @@ func (TelegramSink) Name() string { return "telegram" }
 
 // Deliver implements Sink.
 func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
+	if a.Repeat {
+		a.Title = RepeatPrefix + a.Title
+	}
 	if socketAbsent(s.Bot.Socket()) {
 		return fmt.Errorf("%w: no bot socket at %s", ErrSkipped, s.Bot.Socket())
 	}
 	var photoErr error
 	if a.ImagePath != "" {
 		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath,
-			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent, Script: a.Script})
+			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent,
+			Script: a.Script, ID: a.ID})
 		if photoErr == nil {
 			return nil
 		}
@@ -80,7 +89,7 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 		}
 	}
 	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script),
-		ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent, Script: a.Script})
+		ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent, Script: a.Script, Kind: a.Kind, ID: a.ID})
 	if err != nil {
 		return skipIfDown(err)
 	}
@@ -125,7 +134,7 @@ func (s GatewaySink) Deliver(ctx context.Context, a Alert) error {
 	}
 	_, err := s.Client.Dispatch(ctx, a.User, notifyscript.Notification{Notification: protocol.Notification{
 		ID: a.ID, Title: a.Title, Message: a.Message, ImageURL: a.ImageURL,
-		Script: a.Script, Timestamp: a.Timestamp, Silent: a.Silent, Urgent: a.Urgent,
-	}, Data: a.Data})
+		Script: a.Script, Timestamp: a.Timestamp, Silent: a.Silent, Urgent: a.Urgent, Repeat: a.Repeat,
+	}, Data: a.Data, Kind: a.Kind})
 	return skipIfDown(err)
 }

@@ -59,6 +59,14 @@ type Output struct {
 	// encoding/json writes it, or a DataDropped marker when it is bigger
 	// than MaxDataBytes.
 	Data json.RawMessage `json:"data,omitempty"`
+	// ExpectEvery is the script's promise to have a good run at least this
+	// often ("1h", the cooldown syntax); the runner tells the owner when it
+	// is broken. Empty: no promise. One not understood is dropped with a
+	// warning.
+	ExpectEvery string `json:"expect_every,omitempty"`
+	// RepeatUntilAck asks the runner to send the alert again every this
+	// long until it is acknowledged (repeat.go); empty: no repeat.
+	RepeatUntilAck string `json:"repeat_until_ack,omitempty"`
 	// Urgent breaks through the user's quiet hours (not through a snooze).
 	Urgent bool `json:"urgent,omitempty"`
 	// Warnings are notes about the output that did not stop it (a title
@@ -68,13 +76,15 @@ type Output struct {
 
 // wireOutput decodes a script's JSON with presence and type checks.
 type wireOutput struct {
-	Notify    *bool           `json:"notify"`
-	Title     *string         `json:"title"`
-	Message   *string         `json:"message"`
-	ImagePath *string         `json:"image_path"`
-	Cooldown  *string         `json:"cooldown"`
-	Data      json.RawMessage `json:"data"`
-	Urgent    *bool           `json:"urgent"`
+	Notify      *bool           `json:"notify"`
+	Title       *string         `json:"title"`
+	Message     *string         `json:"message"`
+	ImagePath   *string         `json:"image_path"`
+	Cooldown    *string         `json:"cooldown"`
+	Data        json.RawMessage `json:"data"`
+	ExpectEvery *string         `json:"expect_every"`
+	Repeat      *string         `json:"repeat_until_ack"`
+	Urgent      *bool           `json:"urgent"`
 }
 
 // ParseOutput reads a script's stdout: exactly one JSON object (surrounding
@@ -127,6 +137,17 @@ func ParseOutput(stdout []byte) (Output, error) {
 			// that means something (and a bounded warning says which not).
 			out.Warnings = append(out.Warnings, err.Error()+"; using the default "+FormatCooldown(DefaultCooldown))
 			out.Cooldown = ""
+		}
+	}
+	if w.ExpectEvery != nil {
+		out.ExpectEvery = parseExpectEvery(*w.ExpectEvery, &out.Warnings)
+	}
+	if w.Repeat != nil {
+		// Like a bad cooldown, a bad repeat warns and the alert still goes.
+		if _, err := ParseRepeat(*w.Repeat); err != nil {
+			out.Warnings = append(out.Warnings, err.Error()+"; the alert is sent once")
+		} else {
+			out.RepeatUntilAck = strings.TrimSpace(*w.Repeat)
 		}
 	}
 	if d := bytes.TrimSpace(w.Data); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
@@ -194,6 +215,9 @@ func FitData(data json.RawMessage) (json.RawMessage, string) {
 type Notification struct {
 	protocol.Notification
 	Data json.RawMessage `json:"data,omitempty"`
+	// Kind marks the alerts the runner raises about a script's health
+	// (protocol.Kind*); a script's own alert has none.
+	Kind string `json:"kind,omitempty"`
 }
 
 // CooldownDuration is the output's cooldown, DefaultCooldown when it is

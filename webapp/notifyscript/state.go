@@ -25,6 +25,11 @@ type State struct {
 	Cooldown string `json:"cooldown,omitempty"`
 	// LastError is the reason the last run failed ("" after a good run).
 	LastError string `json:"last_error,omitempty"`
+	// Health is the runner's record of how the script has been doing
+	// (issue 15; see health.go). Older runners leave it alone.
+	Health Health `json:"health,omitzero"`
+	// The last alert and its acknowledgement (repeat.go).
+	AckState
 	// HeldBack counts the alerts held back while the script was snoozed,
 	// for the one "N alerts held back" alert when the snooze ends;
 	// LastHeld is when the last of them was due (the cooldown counts from

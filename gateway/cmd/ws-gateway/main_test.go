@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,17 +286,32 @@ func TestConfigErrorsExit2(t *testing.T) {
 }
 
 func TestHealthAndSendCommands(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	gw := gatewaytest.Start(t, gatewaytest.Options{WatchTick: 50 * time.Millisecond, RunnerSilentAfter: 1})
 	env := []string{"WS_DISPATCH_SOCKET=" + gw.Socket}
 	ws, err := connect2(gw, "petr")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ws.Close()
+	// jana's runner reported once, a second apart: overdue after a second.
+	hc := gw.Client()
+	defer hc.Close()
+	if err := hc.Heartbeat(context.Background(), protocol.HeartbeatRequest{User: "jana", Every: "1s"}); err != nil {
+		t.Fatal(err)
+	}
 
 	var out, errb bytes.Buffer
-	if code := run([]string{"health"}, env, &out, &errb); code != 0 || !strings.Contains(out.String(), "connections: 1") || !strings.Contains(out.String(), "petr") {
-		t.Fatalf("health: %d %q %q", code, out.String(), errb.String())
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "runners overdue: 1"); {
+		if time.Now().After(end) {
+			t.Fatalf("health never listed jana's runner: %q", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+		out.Reset()
+		run([]string{"health"}, env, &out, &errb)
+	}
+	if !strings.Contains(out.String(), "connections: 1") || !strings.Contains(out.String(), "petr") ||
+		!regexp.MustCompile(`\n  jana +last pass \S+Z, every 1s`).MatchString(out.String()) {
+		t.Fatalf("health: %q %q", out.String(), errb.String())
 	}
 	out.Reset()
 	if code := run([]string{"health", "--json"}, env, &out, &errb); code != 0 {
@@ -417,5 +433,65 @@ func TestHealthAndSendAsAnUntrustedUser(t *testing.T) {
 	code, _, errs = asNobody("health")
 	if code != 1 || strings.Contains(errs, "DOWN") || !strings.Contains(errs, "needs root or the gateway's own user") {
 		t.Fatalf("health: exit %d, %q", code, errs)
+	}
+}
+
+// An acknowledgement is an event in the history: after a kill -9 it is
+// still there, and a device resuming from before it is told of it, once,
+// in order with the alerts.
+func TestAckSurvivesKill9AndIsReplayed(t *testing.T) {
+	p := newProc(t)
+	p.start(t, "WS_GATEWAY_FSYNC=false")
+	cl := protocol.NewClient(p.socket)
+	defer cl.Close()
+	ctx := context.Background()
+	first, err := cl.Dispatch(ctx, "petr", protocol.Notification{ID: "n1", Title: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Dispatch(ctx, "petr", protocol.Notification{ID: "n2", Title: "two"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cl.Ack(ctx, "petr", "n1", protocol.ViaWeb)
+	if err != nil || !res.Acked || res.Seq != 3 {
+		t.Fatalf("ack: %+v %v", res, err)
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+	p.start(t, "WS_GATEWAY_FSYNC=false")
+
+	st, err := cl.Notification(ctx, "petr", "n1")
+	if err != nil || !st.Acked() || *st.AckedVia != protocol.ViaWeb {
+		t.Fatalf("after kill -9: %+v %v", st, err)
+	}
+	h, err := cl.Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := connect(t, p.url(), "petr", &protocol.Resume{Epoch: h.Epoch, Seq: first.Seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var got []string
+	for len(got) < 2 {
+		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var m map[string]any
+		if err := ws.ReadJSON(&m); err != nil {
+			t.Fatalf("replay after %v: %v", got, err)
+		}
+		if m["type"] != protocol.TypePing {
+			got = append(got, fmt.Sprintf("%v %v %v", m["type"], m["id"], m["seq"]))
+		}
+	}
+	if want := []string{"notification n2 2", "acked n1 3"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("replay %q, want %q", got, want)
+	}
+	// Acknowledging again after the restart is not an error and stores nothing.
+	if res, err := cl.Ack(ctx, "petr", "n1", protocol.ViaAPI); err != nil || res.Acked {
+		t.Fatalf("second ack: %+v %v", res, err)
+	}
+	if res, _ := cl.Dispatch(ctx, "petr", protocol.Notification{ID: "n3"}); res.Seq != 4 {
+		t.Fatalf("next seq %d, want 4", res.Seq)
 	}
 }

@@ -31,6 +31,8 @@ type Request struct {
 	// disable_notification and script.
 	DisableNotification bool
 	Script              string
+	Kind                string // protocol.Kind* of a system alert
+	ID                  string // the alert's notification id (optional; the Acknowledge button)
 	// Photo is the content of PhotoPath when the bot could read it.
 	Photo    []byte
 	PhotoErr string
@@ -101,6 +103,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		Caption             string `json:"caption"`
 		DisableNotification bool   `json:"disable_notification"`
 		Script              string `json:"script"`
+		Kind                string `json:"kind"`
+		ID                  string `json:"id"`
 	}
 	w.Header().Set("Content-Type", "application/json")
 	dec := json.NewDecoder(r.Body)
@@ -111,7 +115,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := Request{Path: r.URL.Path, User: body.User, Text: body.Text, ParseMode: body.ParseMode,
-		PhotoPath: body.PhotoPath, Caption: body.Caption, DisableNotification: body.DisableNotification, Script: body.Script}
+		PhotoPath: body.PhotoPath, Caption: body.Caption, DisableNotification: body.DisableNotification, Script: body.Script,
+		Kind: body.Kind, ID: body.ID}
 	var missing error
 	switch {
 	case body.User == "":

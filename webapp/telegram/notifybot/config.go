@@ -8,11 +8,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
-	"github.com/keboola/analyst-alerts/webapp/config"
+	"github.com/keboola/analyst-alerts/webapp/scripts"
 )
 
 // The variables notify-bot reads; docs/telegram.md has the same table.
@@ -35,6 +36,9 @@ const (
 	EnvHelperRunAs    = "NOTIFY_SCRIPTS_RUN_AS"
 	EnvHelperHomeRoot = "NOTIFY_SCRIPTS_HOME_ROOT"
 	EnvDispatch       = "WS_DISPATCH_SOCKET"
+	// EnvAckPoll is how often, in seconds, the bot reads from the gateway
+	// whether the alerts it sent were acknowledged (alertacks.go).
+	EnvAckPoll = "NOTIFY_BOT_ACK_POLL_SECONDS"
 )
 
 // Defaults.
@@ -69,12 +73,13 @@ type Config struct {
 	LogLevel      string
 
 	Helper         string
-	HelperSudo     bool   // NOTIFY_SCRIPTS_RUN_AS=sudo (the default) or direct
-	HelperHomeRoot string // direct mode: HOME is <root>/<user>
-	// HelperEnv is what the helper is given in direct mode, as the webapp
-	// gives it (config.HelperPassedEnv and PATH, those that are set).
-	HelperEnv      []string
+	HelperSudo     bool     // NOTIFY_SCRIPTS_RUN_AS=sudo (the default) or direct
+	HelperHomeRoot string   // direct mode: HOME is <root>/<user>
+	HelperEnv      []string // direct mode: what the helper is handed (scripts.HelperEnv)
 	DispatchSocket string
+	// AckPollEvery is how often acknowledgements are read from the gateway
+	// (alertacks.go; NOTIFY_BOT_ACK_POLL_SECONDS, default 5).
+	AckPollEvery time.Duration
 }
 
 // LoadConfig reads the configuration from environ (os.Environ() form);
@@ -103,11 +108,7 @@ func LoadConfig(environ []string) (Config, error) {
 		DispatchSocket: get(EnvDispatch, protocol.DefaultDispatchSocket),
 	}
 	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))
-	for _, k := range append([]string{"PATH"}, config.HelperPassedEnv...) {
-		if v, ok := env[k]; ok {
-			c.HelperEnv = append(c.HelperEnv, k+"="+v)
-		}
-	}
+	c.HelperEnv = scripts.HelperEnv(env)
 	switch runAs := strings.ToLower(get(EnvHelperRunAs, "sudo")); runAs {
 	case "sudo":
 		c.HelperSudo = true
@@ -148,6 +149,13 @@ func LoadConfig(environ []string) (Config, error) {
 	}
 	if c.RateGlobal, err = positive(get(EnvRateGlobal, ""), DefaultRateGlobal); err != nil {
 		return c, fmt.Errorf("%s: %v", EnvRateGlobal, err)
+	}
+	if v := get(EnvAckPoll, ""); v != "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || secs < 0.1 || secs > 3600 {
+			return c, fmt.Errorf("%s: %q is not a number of seconds between 0.1 and 3600", EnvAckPoll, v)
+		}
+		c.AckPollEvery = time.Duration(secs * float64(time.Second))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -20,7 +20,6 @@ const (
 	unsnoozePrefix = "unsnooze:"
 	// ButtonSnoozeFor is how long the alert's Snooze button snoozes.
 	ButtonSnoozeFor = "1h"
-	maxCallbackData = 64
 )
 
 // SnoozeButton is the "Snooze 1 h" button for an alert of script (its

@@ -121,8 +121,9 @@ func (u *UserCommands) scriptList(ctx context.Context, user, head string) Reply 
 		if s.LastRun != nil {
 			last = "last run " + *s.LastRun
 		}
+		mark, tail := scriptHealth(s.Health)
 		snoozed, snoozeButtons := snoozeCell(s.Stem, s.SnoozedUntil)
-		fmt.Fprintf(&b, "• <code>%s</code>: %s%s\n", html.EscapeString(s.Stem), html.EscapeString(last), snoozed)
+		fmt.Fprintf(&b, "%s <code>%s</code>: %s%s%s\n", mark, html.EscapeString(s.Stem), html.EscapeString(last), snoozed, tail)
 		// Telegram's callback data is at most 64 bytes.
 		if data := runPrefix + s.Name; len(data) <= 64 {
 			rows = append(rows, append([]models.InlineKeyboardButton{{Text: "Run " + s.Stem, CallbackData: data}}, snoozeButtons...))

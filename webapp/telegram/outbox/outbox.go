@@ -31,18 +31,22 @@ var (
 
 // Message is one queued message for one chat.
 type Message struct {
-	Seq       uint64 `json:"-"`
-	ChatID    int64  `json:"chat_id"`
-	User      string `json:"user"`
-	Text      string `json:"text,omitempty"` // the text, or a photo's caption
-	ParseMode string `json:"parse_mode,omitempty"`
-	Photo     []byte `json:"photo,omitempty"` // a photo's bytes (the file may be gone by the time it is sent)
-	PhotoName string `json:"photo_name,omitempty"`
+	Seq       uint64    `json:"-"`
+	ChatID    int64     `json:"chat_id"`
+	User      string    `json:"user"`
+	Text      string    `json:"text,omitempty"` // the text, or a photo's caption
+	ParseMode string    `json:"parse_mode,omitempty"`
+	Photo     []byte    `json:"photo,omitempty"` // a photo's bytes (the file may be gone by the time it is sent)
+	PhotoName string    `json:"photo_name,omitempty"`
+	Queued    time.Time `json:"queued"`
+	// AlertID is the alert's notification id when the message is one
+	// (botclient's id): it is sent with the Acknowledge button and
+	// followed (alerts.go).
+	AlertID string `json:"alert_id,omitempty"`
 	// DisableNotification: Telegram delivers it without a sound.
 	DisableNotification bool `json:"disable_notification,omitempty"`
 	// Script is the alert's script (stem), for the alert's Snooze button.
-	Script string    `json:"script,omitempty"`
-	Queued time.Time `json:"queued"`
+	Script string `json:"script,omitempty"`
 	// Error is why Telegram refused it, for a message in the failed bucket.
 	Error string `json:"error,omitempty"`
 }
