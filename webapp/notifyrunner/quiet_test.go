@@ -31,6 +31,7 @@ type quietEnv struct {
 	r     *Runner
 	clock time.Time
 	app   chan protocol.NotificationFrame
+	gc    *protocol.Client // the gateway's dispatch socket
 }
 
 func newQuietEnv(t *testing.T, start time.Time) *quietEnv {
@@ -44,6 +45,7 @@ func newQuietEnv(t *testing.T, start time.Time) *quietEnv {
 	t.Cleanup(bc.Close)
 	gc := gw.Client()
 	t.Cleanup(gc.Close)
+	e.gc = gc
 	e.r = &Runner{Home: e.home, User: testUser, Timeout: 30 * time.Second, ImagesDir: t.TempDir(),
 		Sinks: []Sink{TelegramSink{Bot: bc}, GatewaySink{Client: gc}},
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -258,4 +260,77 @@ func TestQuietHoursSilentUrgentAndSummary(t *testing.T) {
 	if f := e.frames(2); f[0].Title != "Normal" {
 		t.Fatalf("the summary came again: %+v", f)
 	}
+}
+
+// Repeats (repeat_until_ack) pass the same checks as first alerts: in quiet
+// hours a repeat is silent and counted for the summary, an urgent script's
+// repeat rings; a snoozed script's repeat is held (not sent, not counted:
+// the same alert stays due) and goes out, still silent in quiet hours, at
+// the first pass after the snooze; after quiet hours it rings again.
+func TestRepeatsObeySnoozeAndQuietHours(t *testing.T) {
+	prague, err := time.LoadLocation("Europe/Prague")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 10, 21, 50, 0, 0, prague)
+	e := newQuietEnv(t, t0)
+	e.r.Acks = e.gc
+	e.alert("disk.py", map[string]any{"notify": true, "title": "Disk full", "cooldown": "1d", "repeat_until_ack": "15m"})
+	e.alert("fire.py", map[string]any{"notify": true, "title": "Fire", "cooldown": "1d", "repeat_until_ack": "15m", "urgent": true})
+	seen := 0
+	type want struct {
+		title          string
+		repeat, silent bool
+	}
+	at := func(clock time.Time, ws ...want) {
+		t.Helper()
+		e.clock = clock
+		e.pass()
+		f := e.frames(len(ws))
+		r := e.botRequests(&seen)
+		if len(r) != len(ws) {
+			t.Fatalf("%s: bot got %+v, want %v", clock.Format("15:04"), r, ws)
+		}
+		for i, w := range ws {
+			if f[i].Title != w.title || f[i].Repeat != w.repeat || f[i].Silent != w.silent || r[i].DisableNotification != w.silent {
+				t.Fatalf("%s: frame %d %+v, bot %+v, want %+v", clock.Format("15:04"), i, f[i], r[i], w)
+			}
+		}
+	}
+	at(t0, want{"Disk full", false, false}, want{"Fire", false, false})
+	fireID := func() string {
+		st, err := e.home.LoadState("fire")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.LastAlertID
+	}()
+
+	q, err := notifyscript.ParseQuietHours("22:00-07:00", "Europe/Prague")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.home.UpdateSettings(t0, func(s *notifyscript.Settings) error { s.Quiet = &q; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	at(t0.Add(15*time.Minute), want{"Disk full", true, true}, want{"Fire", true, false}) // 22:05
+
+	if _, err := e.home.UpdateSettings(t0, func(s *notifyscript.Settings) error {
+		s.Snoozed = map[string]time.Time{"disk": t0.Add(70 * time.Minute)} // until 23:00
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	at(t0.Add(30*time.Minute), want{"Fire", true, false}) // 22:20: disk's repeat held
+	if _, err := e.gc.Ack(context.Background(), testUser, fireID, protocol.ViaAPI); err != nil {
+		t.Fatal(err)
+	}
+	at(t0.Add(45 * time.Minute))                              // 22:35: disk held, fire acknowledged
+	at(t0.Add(70*time.Minute), want{"Disk full", true, true}) // 23:00: the snooze is over, still quiet
+	if st, err := e.home.LoadState("disk"); err != nil || st.HeldBack != 0 || st.Repeat == nil || st.Repeat.Count != 2 {
+		t.Fatalf("disk's state: %+v %v", st, err)
+	}
+
+	// 07:00: the summary counts the two silent repeats, then disk's repeat rings.
+	at(time.Date(2026, 1, 11, 7, 0, 0, 0, prague), want{"2 alerts during quiet hours", false, false}, want{"Disk full", true, false})
 }
