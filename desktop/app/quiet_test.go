@@ -89,3 +89,36 @@ func TestSnoozeAndQuietHoursFromTheApp(t *testing.T) {
 		t.Fatal("quiet hours still set")
 	}
 }
+
+// A repeat (repeat_until_ack) that comes in quiet hours is silent too: the
+// alert comes back to the top, unread, but gets no banner; the next loud
+// alert's banner is the next one shown.
+func TestSilentRepeatComesBackWithoutBanner(t *testing.T) {
+	e := newEnv(t)
+	r := newRecorder()
+	a := e.start(t, r)
+	if err := e.signIn(t, a, "petr"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, connected)
+	e.dispatch(t, protocol.Notification{ID: "disk1", Title: "Disk full"})
+	if n := r.waitNote(t); n != "disk1|Disk full|" {
+		t.Fatalf("first banner %q", n)
+	}
+	e.dispatch(t, protocol.Notification{ID: "other1", Title: "Other"})
+	if n := r.waitNote(t); n != "other1|Other|" {
+		t.Fatalf("second banner %q", n)
+	}
+	if err := a.API().MarkAllRead(); err != nil {
+		t.Fatal(err)
+	}
+	e.dispatch(t, protocol.Notification{ID: "disk1", Title: "Disk full", Repeat: true, Silent: true})
+	e.dispatch(t, protocol.Notification{ID: "loud2", Title: "Loud"})
+	if n := r.waitNote(t); n != "loud2|Loud|" {
+		t.Fatalf("banner %q; the silent repeat must have none", n)
+	}
+	list := a.API().Notifications()
+	if len(list) != 3 || list[1].ID != "disk1" || !list[1].Repeat || !list[1].Silent || list[1].Read || a.State().Unread != 2 {
+		t.Fatalf("list %+v unread %d", list, a.State().Unread)
+	}
+}
