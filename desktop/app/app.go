@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -369,6 +370,9 @@ func (a *App) onNotifications(frames []protocol.NotificationFrame, replayed bool
 	if err != nil {
 		slog.Error("cannot save notifications", slog.Any("error", err))
 	}
+	// Alerts of the user's quiet hours are listed (and counted unread)
+	// but get no banner, so no sound: the gateway marks them silent.
+	added = slices.DeleteFunc(added, func(it store.Item) bool { return it.Silent })
 	if len(added) == 0 || a.d.Notifier == nil {
 		return
 	}

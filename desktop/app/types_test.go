@@ -35,6 +35,7 @@ func TestPageTypesMatchTheGoTypes(t *testing.T) {
 	for name, v := range map[string]any{
 		"State": State{}, "ConnStatus": connection.Status{}, "Account": auth.Account{},
 		"Item": store.Item{}, "ScriptInfo": protocol.ScriptInfo{}, "ScriptHealth": protocol.ScriptHealth{}, "Open": Open{}, "AppError": apperr.Public{},
+		"SnoozeResponse": protocol.SnoozeResponse{}, "QuietHours": protocol.QuietHours{}, "QuietResponse": protocol.QuietResponse{},
 	} {
 		got := ts[name]
 		want := jsonFields(reflect.TypeOf(v))

@@ -400,6 +400,11 @@ func TestDesktopEndToEnd(t *testing.T) {
 	h.waitFor("the link to come back", 30*time.Second, func() bool { return h.connections("petr") == 1 })
 	c2 := h.gw.Client()
 	defer c2.Close()
+	// Quiet hours: an alert the runner marked silent is listed but shows
+	// no native notification (no banner, no sound); the next one does.
+	if _, err := c2.Dispatch(context.Background(), "petr", protocol.Notification{ID: "e2e-silent", Title: "In quiet hours", Silent: true}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c2.Dispatch(context.Background(), "petr", protocol.Notification{ID: "e2e-3", Title: "After the large one"}); err != nil {
 		t.Fatal(err)
 	}
@@ -470,7 +475,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Fatalf("%d native notifications after restart, want 3 (no duplicate)", n)
 	}
 	b, err := os.ReadFile(filepath.Join(h.configDir, "notifications.json"))
-	if err != nil || !strings.Contains(string(b), `"e2e-1"`) {
+	if err != nil || !strings.Contains(string(b), `"e2e-1"`) || !strings.Contains(string(b), `"e2e-silent"`) {
 		t.Fatalf("list not kept: %v %s", err, b)
 	}
 	h.stop(app2)

@@ -34,6 +34,9 @@ type Item struct {
 	Seq        uint64    `json:"seq,omitempty"`
 	Epoch      string    `json:"epoch,omitempty"`
 	Read       bool      `json:"read"`
+	// Silent: it came in the user's quiet hours; listed, but no banner
+	// and no sound.
+	Silent bool `json:"silent,omitempty"`
 	// AckedAt (RFC 3339) and AckedVia say the alert was acknowledged, on
 	// any device or channel (ack.go); empty while it is not.
 	AckedAt  string `json:"acked_at,omitempty"`
@@ -50,7 +53,7 @@ func FromFrame(f protocol.NotificationFrame, now time.Time) Item {
 	it := Item{
 		ID: f.ID, Title: f.Title, Message: f.Message, ImageURL: f.ImageURL,
 		Script: f.Script, Timestamp: f.Timestamp, ReceivedAt: now.UTC(),
-		Seq: f.Seq, Epoch: f.Epoch, Repeat: f.Repeat,
+		Seq: f.Seq, Epoch: f.Epoch, Silent: f.Silent, Repeat: f.Repeat,
 	}
 	if it.ID == "" {
 		if f.Seq > 0 {

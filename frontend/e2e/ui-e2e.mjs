@@ -116,6 +116,32 @@ await step("Scripts marks a failing script at a glance; its last error on demand
   await page.screenshot({ path: join(artifacts, "ui-scripts-health.png") });
 });
 
+await step("Scripts: Snooze 1 h shows until when; Unsnooze ends it (through the real webapp and helper)", async () => {
+  const row = page.locator("li.script", { hasText: "revenue_check" });
+  await row.getByRole("button", { name: "Snooze revenue_check for 1 hour" }).click();
+  await row.locator(".snoozed", { hasText: "Snoozed until" }).waitFor({ timeout: 15000 });
+  await page.screenshot({ path: join(artifacts, "ui-scripts-snoozed.png") });
+  await row.getByRole("button", { name: "Unsnooze" }).click();
+  await row.locator(".outcome.ok", { hasText: "No longer snoozed" }).waitFor({ timeout: 15000 });
+  assert.equal(await row.locator(".snoozed").count(), 0);
+});
+
+await step("Settings: quiet hours refused for an unknown zone, then saved and turned off", async () => {
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.locator(".quiet-now", { hasText: "No quiet hours set." }).waitFor({ timeout: 15000 });
+  await page.fill("#quiet-start", "22:00");
+  await page.fill("#quiet-end", "07:00");
+  await page.fill("#quiet-tz", "Mars/Olympus");
+  await page.getByRole("button", { name: "Save quiet hours" }).click();
+  await page.locator(".quiet .outcome.error", { hasText: "does not exist" }).waitFor({ timeout: 15000 });
+  await page.fill("#quiet-tz", "Europe/Prague");
+  await page.getByRole("button", { name: "Save quiet hours" }).click();
+  await page.locator(".quiet-now", { hasText: "Quiet every day from 22:00 to 07:00 (Europe/Prague)." }).waitFor({ timeout: 15000 });
+  await page.screenshot({ path: join(artifacts, "ui-settings-quiet.png"), fullPage: true });
+  await page.getByRole("button", { name: "Turn off" }).click();
+  await page.locator(".quiet-now", { hasText: "No quiet hours set." }).waitFor({ timeout: 15000 });
+});
+
 await step("Settings shows the account; Sign out signs out", async () => {
   await page.getByRole("button", { name: "Settings" }).click();
   await page.locator("section.settings dd", { hasText: "petr" }).waitFor();

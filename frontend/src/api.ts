@@ -4,7 +4,7 @@
 // Written by hand, not generated: desktop/app's
 // TestBridgeMatchesTheBoundMethods checks GoAPI against the bound Go methods
 // (names, arguments, results), TestPageTypesMatchTheGoTypes types.ts.
-import type { AppError, Item, Open, ScriptInfo, State } from "./types";
+import type { AppError, Item, Open, QuietResponse, ScriptInfo, SnoozeResponse, State } from "./types";
 
 interface GoAPI {
   State(): Promise<State>;
@@ -23,6 +23,11 @@ interface GoAPI {
   RunScript(name: string): Promise<void>;
   RunAgain(id: string): Promise<void>;
   OpenInClaude(id: string): Promise<void>;
+  Snooze(name: string, until: string): Promise<SnoozeResponse>;
+  Unsnooze(name: string): Promise<SnoozeResponse>;
+  Quiet(): Promise<QuietResponse>;
+  SetQuiet(window: string, zone: string): Promise<QuietResponse>;
+  QuietOff(): Promise<QuietResponse>;
 }
 
 interface WailsRuntime {
@@ -85,6 +90,11 @@ export const backend = {
   runScript: (name: string) => call((a) => a.RunScript(name)),
   runAgain: (id: string) => call((a) => a.RunAgain(id)),
   openInClaude: (id: string) => call((a) => a.OpenInClaude(id)),
+  snooze: (name: string, until: string) => call((a) => a.Snooze(name, until)),
+  unsnooze: (name: string) => call((a) => a.Unsnooze(name)),
+  quiet: () => call((a) => a.Quiet()),
+  setQuiet: (window: string, zone: string) => call((a) => a.SetQuiet(window, zone)),
+  quietOff: () => call((a) => a.QuietOff()),
 };
 
 export type Backend = typeof backend;

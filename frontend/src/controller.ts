@@ -3,7 +3,7 @@
 import { mount } from "./dom";
 import type { Backend } from "./api";
 import type { Item, Open, ScriptInfo, State, View } from "./types";
-import { renderConfirmSignIn, renderDetail, renderHeader, renderList, renderScripts, renderSettings, renderSignIn, type Handlers, type Outcome } from "./views";
+import { renderConfirmSignIn, renderDetail, renderHeader, renderList, renderScripts, renderSettings, renderSignIn, type Handlers, type Outcome, type QuietView } from "./views";
 
 export class Controller {
   view: View = "list";
@@ -13,6 +13,7 @@ export class Controller {
   scripts: ScriptInfo[] | null = null;
   scriptsError = "";
   runs: Record<string, Outcome> = {};
+  quiet: QuietView = {};
   outcome: Outcome | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private shown: View | "confirm" | "" = "";
@@ -48,6 +49,7 @@ export class Controller {
     this.view = v;
     this.outcome = undefined;
     if (v === "scripts") void this.loadScripts();
+    if (v === "settings" && this.state?.account.signed_in) void this.loadQuiet();
     this.render();
   }
 
@@ -70,6 +72,42 @@ export class Controller {
       this.scripts = await this.api.scripts();
     } catch (e) {
       this.scriptsError = (e as { message: string }).message;
+    }
+    this.render();
+  }
+
+  private async loadQuiet(): Promise<void> {
+    this.quiet = {};
+    try {
+      this.quiet = { quiet: (await this.api.quiet()).quiet };
+    } catch (e) {
+      this.quiet = { error: (e as { message: string }).message };
+    }
+    this.render();
+  }
+
+  /** Snooze or unsnooze a script; the list shows the new state. */
+  private async snoozeAction(name: string, f: () => Promise<{ snoozed_until: string | null }>, ok: string): Promise<void> {
+    this.runs[name] = { busy: true };
+    this.render();
+    try {
+      const r = await f();
+      const s = this.scripts?.find((x) => x.name === name);
+      if (s) s.snoozed_until = r.snoozed_until;
+      this.runs[name] = { ok };
+    } catch (e) {
+      this.runs[name] = { error: (e as { message: string }).message };
+    }
+    this.render();
+  }
+
+  private async quietAction(f: () => Promise<{ quiet: QuietView["quiet"] }>, ok: string): Promise<void> {
+    this.quiet = { ...this.quiet, outcome: { busy: true } };
+    this.render();
+    try {
+      this.quiet = { quiet: (await f()).quiet, outcome: { ok } };
+    } catch (e) {
+      this.quiet = { ...this.quiet, outcome: { error: (e as { message: string }).message } };
     }
     this.render();
   }
@@ -106,6 +144,11 @@ export class Controller {
     saveServer: (url) => void this.act(async () => { this.state = await this.api.setServer(url); }, "Saved."),
     confirmSignIn: () => void this.act(() => this.api.confirmSignIn()),
     cancelSignIn: () => void this.act(() => this.api.cancelSignIn()),
+    snooze: (name, until) => void this.snoozeAction(name, () => this.api.snooze(name, until),
+      "Snoozed: it keeps running; one alert says how many were held back when the snooze ends."),
+    unsnooze: (name) => void this.snoozeAction(name, () => this.api.unsnooze(name), "No longer snoozed."),
+    saveQuiet: (window, zone) => void this.quietAction(() => this.api.setQuiet(window, zone), "Saved."),
+    quietOff: () => void this.quietAction(() => this.api.quietOff(), "Quiet hours are off."),
   };
 
   render(): void {
@@ -121,7 +164,7 @@ export class Controller {
         break;
       }
       case "scripts": body = renderScripts(this.scripts, this.runs, this.handlers, this.scriptsError); break;
-      case "settings": body = renderSettings(s, this.handlers, this.outcome); break;
+      case "settings": body = renderSettings(s, this.handlers, this.outcome, this.quiet); break;
       case "signin": body = renderSignIn(s, this.handlers, this.outcome); break;
       default: body = renderList(this.items, this.handlers);
     }

@@ -48,6 +48,7 @@ export interface Item {
   seq?: number; // place in the gateway's history (resume)
   epoch?: string;
   read: boolean;
+  silent?: boolean; // came in quiet hours: listed, no banner, no sound
   acked_at?: string; // RFC 3339: acknowledged on some device or channel
   acked_via?: string; // desktop, telegram, web or api
   repeat?: boolean; // the last copy was a repeat of an alert nobody acknowledged
@@ -57,6 +58,7 @@ export interface ScriptInfo {
   name: string;
   stem: string;
   last_run: string | null;
+  snoozed_until: string | null; // RFC 3339; null when not snoozed
   /** Absent until a runner pass has seen the script. */
   health?: ScriptHealth;
 }
@@ -76,6 +78,23 @@ export interface ScriptHealth {
   overdue?: boolean;
   last_error?: string;
   last_stderr?: string[];
+}
+
+/** A script's snooze after a change (gateway/protocol.SnoozeResponse). */
+export interface SnoozeResponse {
+  script: string;
+  snoozed_until: string | null;
+}
+
+/** The user's daily quiet hours (gateway/protocol.QuietHours). */
+export interface QuietHours {
+  start: string; // "HH:MM"
+  end: string;
+  tz?: string; // IANA zone; absent: the server's
+}
+
+export interface QuietResponse {
+  quiet: QuietHours | null;
 }
 
 export type View = "list" | "detail" | "scripts" | "settings" | "signin";

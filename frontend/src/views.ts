@@ -3,7 +3,7 @@
 import { h } from "./dom";
 import { dateText, relTime, statusText, statusTone } from "./format";
 import { healthDetails, healthLine, healthMark, healthTone } from "./health";
-import type { Item, PendingSignIn, ScriptInfo, State, View } from "./types";
+import type { Item, PendingSignIn, QuietHours, ScriptInfo, State, View } from "./types";
 
 export interface Handlers {
   go(view: View): void;
@@ -19,6 +19,17 @@ export interface Handlers {
   saveServer(url: string): void;
   confirmSignIn(): void;
   cancelSignIn(): void;
+  snooze(name: string, until: string): void;
+  unsnooze(name: string): void;
+  saveQuiet(window: string, zone: string): void;
+  quietOff(): void;
+}
+
+/** The Settings view's quiet hours: undefined while loading. */
+export interface QuietView {
+  quiet?: QuietHours | null;
+  error?: string;
+  outcome?: Outcome;
 }
 
 /** A line under an action: what it is doing or how it went. */
@@ -136,18 +147,56 @@ export function renderScripts(list: ScriptInfo[] | null, runs: Record<string, Ou
         h("div", {},
           h("span", { class: "item-title" }, healthMark(s.health), s.stem || s.name),
           h("span", { class: "item-meta" }, s.last_run ? `Last run ${s.last_run}` : "Never run"),
+          s.snoozed_until ? h("span", { class: "item-meta snoozed" }, `Snoozed until ${dateText(s.snoozed_until)}`) : null,
           s.health?.last_outcome ? h("span", { class: "item-meta health-line" }, healthLine(s.health)) : null,
           healthDetails(s.health),
         ),
-        h("button", { type: "button", disabled: runs[s.name]?.busy, onClick: () => hd.runScript(s.name) },
-          runs[s.name]?.busy ? "Running…" : "Run"),
+        h("div", { class: "script-actions" },
+          s.snoozed_until
+            ? h("button", { type: "button", class: "unsnooze", disabled: runs[s.name]?.busy, onClick: () => hd.unsnooze(s.name) }, "Unsnooze")
+            : h("button", { type: "button", class: "snooze", disabled: runs[s.name]?.busy, "aria-label": `Snooze ${s.stem || s.name} for 1 hour`,
+              onClick: () => hd.snooze(s.name, "1h") }, "Snooze 1 h"),
+          h("button", { type: "button", disabled: runs[s.name]?.busy, onClick: () => hd.runScript(s.name) },
+            runs[s.name]?.busy ? "Running…" : "Run"),
+        ),
         outcome(runs[s.name]),
       ),
     )),
   );
 }
 
-export function renderSettings(s: State, hd: Handlers, o?: Outcome): HTMLElement {
+/** Quiet hours in Settings: alerts in the window arrive silently. */
+export function renderQuiet(q: QuietView, hd: Handlers): HTMLElement {
+  const cur = q.quiet;
+  let start = cur?.start ?? "22:00";
+  let end = cur?.end ?? "07:00";
+  let zone = cur?.tz ?? localZone();
+  return h("form", { class: "quiet", "aria-label": "Quiet hours", onSubmit: (e) => { e.preventDefault(); hd.saveQuiet(`${start}-${end}`, zone.trim()); } },
+    h("h2", {}, "Quiet hours"),
+    h("p", { class: "muted" }, "Alerts in these hours arrive silently, with no banner or sound; urgent ones still ring. One summary comes when they end."),
+    q.error ? h("p", { class: "error" }, q.error)
+      : h("p", { class: "quiet-now" }, cur === undefined ? "Loading…"
+        : cur ? `Quiet every day from ${cur.start} to ${cur.end} (${cur.tz || "server time"}).` : "No quiet hours set."),
+    h("label", {}, "From", h("input", { id: "quiet-start", type: "time", value: start, onInput: (e) => (start = (e.target as HTMLInputElement).value) })),
+    h("label", {}, "To", h("input", { id: "quiet-end", type: "time", value: end, onInput: (e) => (end = (e.target as HTMLInputElement).value) })),
+    h("label", {}, "Time zone", h("input", { id: "quiet-tz", value: zone, placeholder: "Europe/Prague", onInput: (e) => (zone = (e.target as HTMLInputElement).value) })),
+    h("div", { class: "actions" },
+      h("button", { type: "submit" }, "Save quiet hours"),
+      cur ? h("button", { type: "button", class: "secondary", onClick: () => hd.quietOff() }, "Turn off") : null,
+    ),
+    outcome(q.outcome),
+  );
+}
+
+function localZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch {
+    return "";
+  }
+}
+
+export function renderSettings(s: State, hd: Handlers, o?: Outcome, quiet?: QuietView): HTMLElement {
   let server = s.server;
   const input = h("input", {
     id: "server", type: "url", value: s.server, placeholder: "https://analyst.example.com",
@@ -174,6 +223,7 @@ export function renderSettings(s: State, hd: Handlers, o?: Outcome): HTMLElement
       ? h("button", { type: "button", class: "danger", onClick: () => hd.signOut() }, "Sign out")
       : h("button", { type: "button", onClick: () => hd.signIn() }, "Sign in"),
     outcome(o),
+    s.account.signed_in && quiet ? renderQuiet(quiet, hd) : null,
   );
 }
 

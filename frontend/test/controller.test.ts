@@ -16,6 +16,11 @@ function fakeBackend(items: Item[], s: State): Backend & { calls: string[] } {
     setServer: async () => s, scripts: async () => [], runScript: ok, runAgain: ok, acknowledge: ok,
     openInClaude: async () => { throw { code: "launch", message: "No terminal found" }; },
     confirmSignIn: async () => { calls.push("confirmSignIn"); }, cancelSignIn: async () => { calls.push("cancelSignIn"); },
+    snooze: async (name: string, until: string) => { calls.push(`snooze ${name} ${until}`); return { script: name, snoozed_until: "2026-03-02T10:00:00Z" }; },
+    unsnooze: async (name: string) => ({ script: name, snoozed_until: null }),
+    quiet: async () => ({ quiet: null }),
+    setQuiet: async (w: string) => { if (w === "09:00-09:00") throw { code: "server", message: "quiet hours \"09:00-09:00\": the window has zero length" }; return { quiet: { start: w.slice(0, 5), end: w.slice(6) } }; },
+    quietOff: async () => ({ quiet: null }),
   } as Backend & { calls: string[] };
 }
 
@@ -80,5 +85,35 @@ describe("controller", () => {
     expect(be.calls).toContain("confirmSignIn");
     c.onState(st);
     expect(root.textContent).toContain("Revenue drop");
+  });
+
+  it("snoozes a script in the Scripts tab and shows until when", async () => {
+    const root = document.createElement("div");
+    const be = fakeBackend([it1], st);
+    be.scripts = async () => [{ name: "a.py", stem: "a", last_run: null, snoozed_until: null }];
+    const c = new Controller(root, be);
+    await c.start();
+    c.go("scripts");
+    await new Promise((r) => setTimeout(r, 0));
+    (root.querySelector("button.snooze") as HTMLButtonElement).click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(be.calls).toContain("snooze a.py 1h");
+    expect(root.querySelector(".snoozed")!.textContent).toContain("Snoozed until");
+    expect(root.querySelector("button.unsnooze")).not.toBeNull();
+  });
+
+  it("sets quiet hours in Settings and shows the server's refusal", async () => {
+    const root = document.createElement("div");
+    const c = new Controller(root, fakeBackend([it1], st));
+    await c.start();
+    c.go("settings");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(root.querySelector(".quiet-now")!.textContent).toBe("No quiet hours set.");
+    c.handlers.saveQuiet("09:00-09:00", "");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(root.querySelector(".quiet .outcome.error")!.textContent).toContain("zero length");
+    c.handlers.saveQuiet("22:00-07:00", "Europe/Prague");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(root.querySelector(".quiet-now")!.textContent).toBe("Quiet every day from 22:00 to 07:00 (server time).");
   });
 });

@@ -4,9 +4,9 @@ import { healthLine, healthTone } from "../src/health";
 import type { ScriptHealth, ScriptInfo } from "../src/types";
 
 const noop: Handlers = {
-  go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {},
+  go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {}, acknowledge() {},
   openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {},
-  acknowledge() {},
+  snooze() {}, unsnooze() {}, saveQuiet() {}, quietOff() {},
 };
 
 const failing: ScriptHealth = {
@@ -19,9 +19,9 @@ const failing: ScriptHealth = {
 describe("script health in the Scripts view", () => {
   it("marks a failing script at a glance, and its error stays text", () => {
     const list: ScriptInfo[] = [
-      { name: "revenue_check.py", stem: "revenue_check", last_run: "2m ago", health: failing },
-      { name: "fine.py", stem: "fine", last_run: "2m ago", health: { last_outcome: "quiet", fail_streak: 0, failing: false } },
-      { name: "new.py", stem: "new", last_run: null },
+      { name: "revenue_check.py", stem: "revenue_check", last_run: "2m ago", snoozed_until: null, health: failing },
+      { name: "fine.py", stem: "fine", last_run: "2m ago", snoozed_until: null, health: { last_outcome: "quiet", fail_streak: 0, failing: false } },
+      { name: "new.py", stem: "new", last_run: null, snoozed_until: null },
     ];
     const root = renderScripts(list, {}, noop);
     const rows = [...root.querySelectorAll("li.script")];

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeEach } from "vitest";
 import { h, isSameOriginPath } from "../src/dom";
-import { renderConfirmSignIn, renderDetail, renderList, renderScripts, renderSettings, renderSignIn, renderHeader, type Handlers } from "../src/views";
+import { renderConfirmSignIn, renderDetail, renderList, renderQuiet, renderScripts, renderSettings, renderSignIn, renderHeader, type Handlers } from "../src/views";
 import type { Item, State } from "../src/types";
 
 const payloads = [
@@ -15,6 +15,7 @@ const payloads = [
 const noop: Handlers = {
   go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {}, acknowledge() {},
   openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {},
+  snooze() {}, unsnooze() {}, saveQuiet() {}, quietOff() {},
 };
 
 function item(p: string, extra: Partial<Item> = {}): Item {
@@ -46,8 +47,9 @@ describe("server text stays text", () => {
       root.append(
         renderList([item(p), item(p + "2", { read: true })], noop),
         renderDetail(item(p), noop, { error: p }),
-        renderScripts([{ name: p, stem: p, last_run: p }], { [p]: { error: p } }, noop),
-        renderSettings(state({ server: p, account: { signed_in: true, username: p, expires_at: "x" } }), noop, { ok: p }),
+        renderScripts([{ name: p, stem: p, last_run: p, snoozed_until: null }, { name: p + "s", stem: p, last_run: p, snoozed_until: p }], { [p]: { error: p } }, noop),
+        renderSettings(state({ server: p, account: { signed_in: true, username: p, expires_at: "x" } }), noop, { ok: p },
+          { quiet: { start: p, end: p, tz: p }, outcome: { error: p } }),
         renderSignIn(state({ notice: p, account: { signed_in: false, username: "", expires_at: "" } }), noop, { error: p }),
         renderHeader(state({ connection: { state: "auth_failed", error: p } }), "list", noop),
       );
@@ -162,6 +164,40 @@ describe("sign-in confirmation", () => {
     const asked = renderConfirmSignIn({ username: "anna", requested: true }, noop);
     expect(asked.textContent).not.toContain("not requested");
     expect(asked.querySelector("#confirm-sign-in")!.textContent).toBe("Sign in as anna");
+  });
+});
+
+describe("snooze and quiet hours", () => {
+  it("offers Snooze 1 h, or Unsnooze with the end of a snooze", () => {
+    const calls: string[] = [];
+    const hd: Handlers = { ...noop, snooze: (n, u) => calls.push(`snooze ${n} ${u}`), unsnooze: (n) => calls.push(`unsnooze ${n}`) };
+    const el = renderScripts([
+      { name: "a.py", stem: "a", last_run: null, snoozed_until: null },
+      { name: "b.py", stem: "b", last_run: null, snoozed_until: "2026-03-02T10:00:00Z" },
+    ], {}, hd);
+    const [a, b] = [...el.querySelectorAll("li")];
+    expect(a.querySelector(".snoozed")).toBeNull();
+    (a.querySelector("button.snooze") as HTMLButtonElement).click();
+    expect(b.querySelector(".snoozed")!.textContent).toContain("Snoozed until");
+    expect(b.querySelector("button.snooze")).toBeNull();
+    (b.querySelector("button.unsnooze") as HTMLButtonElement).click();
+    expect(calls).toEqual(["snooze a.py 1h", "unsnooze b.py"]);
+  });
+
+  it("sets quiet hours from the form, and turns them off", () => {
+    const calls: string[] = [];
+    const hd: Handlers = { ...noop, saveQuiet: (w, z) => calls.push(`save ${w} ${z}`), quietOff: () => calls.push("off") };
+    const el = renderQuiet({ quiet: { start: "22:00", end: "07:00", tz: "Europe/Prague" } }, hd);
+    document.body.append(el); // a form submits only in the document
+    expect(el.querySelector(".quiet-now")!.textContent).toBe("Quiet every day from 22:00 to 07:00 (Europe/Prague).");
+    const start = el.querySelector("#quiet-start") as HTMLInputElement;
+    start.value = "23:30";
+    start.dispatchEvent(new Event("input"));
+    (el.querySelector("button[type=submit]") as HTMLButtonElement).click();
+    [...el.querySelectorAll("button")].find((b) => b.textContent === "Turn off")!.click();
+    expect(calls).toEqual(["save 23:30-07:00 Europe/Prague", "off"]);
+    expect(renderQuiet({ quiet: null }, hd).querySelector(".quiet-now")!.textContent).toBe("No quiet hours set.");
+    expect([...renderQuiet({ quiet: null }, hd).querySelectorAll("button")].map((b) => b.textContent)).toEqual(["Save quiet hours"]);
   });
 });
 

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // The webapp's desktop API, as the app calls it (paths and bodies of the
@@ -66,6 +67,9 @@ type ScriptInfo struct {
 	Name    string  `json:"name"`
 	Stem    string  `json:"stem"`
 	LastRun *string `json:"last_run"`
+	// SnoozedUntil is the end of the script's snooze (RFC 3339 UTC), null
+	// when it is not snoozed.
+	SnoozedUntil *time.Time `json:"snoozed_until"`
 	// Health is ours (issue 15): absent from the seed's list, and for a
 	// script no runner pass has seen yet.
 	Health *ScriptHealth `json:"health,omitempty"`
@@ -164,4 +168,49 @@ func ParseSignInLink(raw, scheme string) (SignInLink, error) {
 		return SignInLink{}, fmt.Errorf("%w: token is not a JWT", ErrBadDeepLink)
 	}
 	return SignInLink{Token: tok, State: q.Get(LinkStateParam)}, nil
+}
+
+// Snooze and quiet hours: the desktop app's Scripts tab and Settings, and
+// the portal, set them through the webapp, which runs `notify-scripts
+// snooze|unsnooze|quiet` as the user.
+const (
+	PathDesktopSnooze   = "/api/desktop/scripts/snooze"   // POST SnoozeRequest -> SnoozeResponse
+	PathDesktopUnsnooze = "/api/desktop/scripts/unsnooze" // POST SnoozeRequest (name only) -> SnoozeResponse
+	PathDesktopQuiet    = "/api/desktop/quiet"            // GET -> QuietResponse; POST QuietRequest -> QuietResponse
+)
+
+// SnoozeRequest snoozes a script (Name: "x.py" or the stem "x") until
+// Until: a duration ("30m", "1h", "1d") from now or an RFC 3339 time.
+type SnoozeRequest struct {
+	Name  string `json:"name"`
+	Until string `json:"until,omitempty"`
+}
+
+// SnoozeResponse is a script's snooze after a change: SnoozedUntil null
+// when it is not snoozed.
+type SnoozeResponse struct {
+	Script       string     `json:"script"`
+	SnoozedUntil *time.Time `json:"snoozed_until"`
+}
+
+// QuietHours is a user's daily quiet window ("22:00"-"07:00", across
+// midnight when the end is earlier than the start) in an IANA zone ("":
+// the server's zone). Alerts in it arrive silently.
+type QuietHours struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+	Zone  string `json:"tz,omitempty"`
+}
+
+// QuietRequest sets quiet hours (Window "HH:MM-HH:MM", TZ optional) or,
+// with Off, removes them.
+type QuietRequest struct {
+	Window string `json:"window,omitempty"`
+	TZ     string `json:"tz,omitempty"`
+	Off    bool   `json:"off,omitempty"`
+}
+
+// QuietResponse is the quiet hours now set; Quiet null when none.
+type QuietResponse struct {
+	Quiet *QuietHours `json:"quiet"`
 }

@@ -85,6 +85,12 @@ type Notification struct {
 	// Repeat marks the runner's repeat of an alert nobody acknowledged yet
 	// (repeat_until_ack): same id as the first, shown again.
 	Repeat bool `json:"repeat,omitempty"`
+	// Silent: delivered during the user's quiet hours; the app stores and
+	// lists it but shows no banner and plays no sound.
+	Silent bool `json:"silent,omitempty"`
+	// Urgent: the script said "urgent": true, which breaks through quiet
+	// hours (never set together with Silent).
+	Urgent bool `json:"urgent,omitempty"`
 }
 
 // NotificationFrame is a notification as the gateway sends it. Seq and Epoch

@@ -54,6 +54,12 @@ type SendRequest struct {
 	User      string `json:"user"`
 	Text      string `json:"text"`
 	ParseMode string `json:"parse_mode,omitempty"`
+	// DisableNotification: Telegram delivers the message without a sound
+	// (the user's quiet hours). Old bots ignore it.
+	DisableNotification bool `json:"disable_notification,omitempty"`
+	// Script is the alert's script (its stem), for the alert's Snooze
+	// button; optional.
+	Script string `json:"script,omitempty"`
 	// Kind is set on the alerts the system raises about itself
 	// (protocol.Kind*); the seed's bot ignores it.
 	Kind string `json:"kind,omitempty"`
@@ -70,7 +76,10 @@ type SendPhotoRequest struct {
 	PhotoPath string `json:"photo_path"`
 	Caption   string `json:"caption,omitempty"`
 	ParseMode string `json:"parse_mode,omitempty"`
-	ID        string `json:"id,omitempty"` // as SendRequest's
+	// DisableNotification and Script as in SendRequest.
+	DisableNotification bool   `json:"disable_notification,omitempty"`
+	Script              string `json:"script,omitempty"`
+	ID                  string `json:"id,omitempty"` // as SendRequest's
 }
 
 // Client sends to the bot socket. Safe for concurrent use.

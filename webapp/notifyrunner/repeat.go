@@ -34,7 +34,7 @@ func newAckState(a Alert, every string, at time.Time) notifyscript.AckState {
 	st := notifyscript.AckState{LastAlertID: a.ID}
 	if every != "" {
 		st.Repeat = &notifyscript.Repeat{ID: a.ID, Title: a.Title, Message: a.Message,
-			ImageURL: a.ImageURL, ImagePath: a.ImagePath, Data: a.Data,
+			ImageURL: a.ImageURL, ImagePath: a.ImagePath, Data: a.Data, Urgent: a.Urgent,
 			Every: every, FirstSent: at, LastSent: at}
 	}
 	return st
@@ -89,9 +89,20 @@ func (r *Runner) followLastAlert(ctx context.Context, name string) {
 	if !due {
 		return
 	}
+	// A repeat goes through the same checks as a first alert: a snoozed
+	// script's repeat is held (not counted: it is the same alert, still
+	// due, and goes out at the first pass after the snooze unless
+	// acknowledged meanwhile), and in quiet hours it is silent unless the
+	// script said urgent, and counted for the quiet-hours summary.
+	settings := r.loadSettings()
+	if until, snoozed := settings.SnoozedUntil(stem, now); snoozed {
+		log.Info("repeat of the alert held: the script is snoozed", slog.String("id", rep.ID), slog.Time("until", until))
+		return
+	}
 	a := Alert{ID: rep.ID, User: r.User, Title: rep.Title, Message: rep.Message, Script: stem,
 		Timestamp: now.Format(time.RFC3339), ImagePath: rep.ImagePath, ImageURL: rep.ImageURL,
-		Data: rep.Data, Repeat: true}
+		Data: rep.Data, Repeat: true,
+		Urgent: rep.Urgent, Silent: notifyscript.InQuietHours(settings.Quiet, now) && !rep.Urgent}
 	took := r.deliver(ctx, log, a)
 	if len(took) == 0 {
 		log.Error("repeat of the alert not delivered to any sink; tried again next run", slog.String("id", a.ID))
@@ -100,7 +111,10 @@ func (r *Runner) followLastAlert(ctx context.Context, name string) {
 	rep.LastSent = now
 	rep.Count++
 	r.save(log, stem, state)
-	log.Info("alert repeated: not acknowledged yet", slog.String("id", a.ID), slog.Int("repeat", rep.Count), slog.Any("sinks", took))
+	if a.Silent {
+		r.countQuiet(log, now)
+	}
+	log.Info("alert repeated: not acknowledged yet", slog.String("id", a.ID), slog.Int("repeat", rep.Count), slog.Any("sinks", took), slog.Bool("silent", a.Silent))
 }
 
 func derefOr(s *string, def string) string {

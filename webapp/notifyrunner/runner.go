@@ -29,6 +29,7 @@ const (
 	StatusNotified    Status = "notified"    // at least one sink took the alert
 	StatusQuiet       Status = "quiet"       // the script said notify: false
 	StatusCooldown    Status = "cooldown"    // an alert, held back by the cooldown
+	StatusSnoozed     Status = "snoozed"     // an alert, held back by the user's snooze
 	StatusUndelivered Status = "undelivered" // no sink took it; retried next run
 	StatusFailed      Status = "failed"      // the script failed (see Err)
 )
@@ -94,6 +95,7 @@ func (r *Runner) RunAll(ctx context.Context) ([]Outcome, error) {
 	if len(names) == 0 {
 		r.Log.Info("no scripts to run", slog.String("folder", r.Home.ScriptsDir()))
 	}
+	r.quietSummary(ctx)
 	out := make([]Outcome, 0, len(names))
 	for _, name := range names {
 		if ctx.Err() != nil {
@@ -136,6 +138,11 @@ func (r *Runner) runOne(ctx context.Context, name string) Outcome {
 		log.Warn("state unreadable; starting it over", slog.Any("error", serr))
 		state = notifyscript.State{}
 	}
+	settings := r.loadSettings()
+	snoozedUntil, snoozed := settings.SnoozedUntil(stem, r.now())
+	if !snoozed && state.HeldBack > 0 {
+		r.snoozeSummary(ctx, log, stem, &state, settings)
+	}
 	out, res, err := r.Home.Run(ctx, name, notifyscript.RunOptions{Timeout: r.Timeout, User: r.User})
 	ranAt := r.now()
 	state.LastRun = &ranAt
@@ -164,16 +171,26 @@ func (r *Runner) runOne(ctx context.Context, name string) Outcome {
 		o.Status = StatusQuiet
 		return o
 	}
-	if in, until := state.InCooldown(ranAt, out.CooldownDuration()); in {
+	if in, until := cooldownState(state, snoozed).InCooldown(ranAt, out.CooldownDuration()); in {
 		r.save(log, stem, state)
 		log.Info("alert held back by cooldown", slog.Time("until", until))
 		o.Status = StatusCooldown
 		return o
 	}
 
+	if snoozed {
+		state.HeldBack++
+		state.LastHeld = &ranAt
+		r.save(log, stem, state)
+		log.Info("alert held back: the script is snoozed", slog.Time("until", snoozedUntil), slog.Int("held_back", state.HeldBack))
+		o.Status = StatusSnoozed
+		return o
+	}
+
 	a := Alert{
 		ID: uuid.NewString(), User: r.User, Title: out.Title, Message: out.Message,
 		Script: stem, Timestamp: ranAt.Format(time.RFC3339), Data: out.Data,
+		Urgent: out.Urgent, Silent: notifyscript.InQuietHours(settings.Quiet, ranAt) && !out.Urgent,
 	}
 	var published *notifyimage.Published
 	if out.ImagePath != "" {
@@ -200,8 +217,11 @@ func (r *Runner) runOne(ctx context.Context, name string) Outcome {
 	state.Cooldown = out.Cooldown
 	state.AckState = newAckState(a, out.RepeatUntilAck, ranAt)
 	r.save(log, stem, state)
+	if a.Silent {
+		r.countQuiet(log, ranAt)
+	}
 	log.Info("alert delivered", slog.String("id", a.ID), slog.String("title", a.Title),
-		slog.Any("sinks", o.Delivered), slog.Bool("image", a.ImageURL != ""))
+		slog.Any("sinks", o.Delivered), slog.Bool("image", a.ImageURL != ""), slog.Bool("silent", a.Silent))
 	o.Status = StatusNotified
 	return o
 }

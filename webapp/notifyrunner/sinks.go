@@ -31,6 +31,9 @@ type Alert struct {
 	// Repeat marks a repeat of an unacknowledged alert (repeat.go); it
 	// keeps the first's ID, so acknowledging any copy acknowledges all.
 	Repeat bool
+	// Silent: in the user's quiet hours (no banner, no sound; Telegram's
+	// disable_notification). Urgent: the script broke through them.
+	Silent, Urgent bool
 }
 
 // Sink is one place alerts go. Deliver returns nil when the sink took the
@@ -72,7 +75,8 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 	var photoErr error
 	if a.ImagePath != "" {
 		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath,
-			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML, ID: a.ID})
+			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent,
+			Script: a.Script, ID: a.ID})
 		if photoErr == nil {
 			return nil
 		}
@@ -84,7 +88,8 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 			return skipIfDown(photoErr)
 		}
 	}
-	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script), ParseMode: botclient.ParseModeHTML, Kind: a.Kind, ID: a.ID})
+	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script),
+		ParseMode: botclient.ParseModeHTML, DisableNotification: a.Silent, Script: a.Script, Kind: a.Kind, ID: a.ID})
 	if err != nil {
 		return skipIfDown(err)
 	}
@@ -129,7 +134,7 @@ func (s GatewaySink) Deliver(ctx context.Context, a Alert) error {
 	}
 	_, err := s.Client.Dispatch(ctx, a.User, notifyscript.Notification{Notification: protocol.Notification{
 		ID: a.ID, Title: a.Title, Message: a.Message, ImageURL: a.ImageURL,
-		Script: a.Script, Timestamp: a.Timestamp, Repeat: a.Repeat,
+		Script: a.Script, Timestamp: a.Timestamp, Silent: a.Silent, Urgent: a.Urgent, Repeat: a.Repeat,
 	}, Data: a.Data, Kind: a.Kind})
 	return skipIfDown(err)
 }

@@ -67,6 +67,8 @@ type Output struct {
 	// RepeatUntilAck asks the runner to send the alert again every this
 	// long until it is acknowledged (repeat.go); empty: no repeat.
 	RepeatUntilAck string `json:"repeat_until_ack,omitempty"`
+	// Urgent breaks through the user's quiet hours (not through a snooze).
+	Urgent bool `json:"urgent,omitempty"`
 	// Warnings are notes about the output that did not stop it (a title
 	// cut to length, an unknown cooldown). Not part of the script's JSON.
 	Warnings []string `json:"warnings,omitempty"`
@@ -82,6 +84,7 @@ type wireOutput struct {
 	Data        json.RawMessage `json:"data"`
 	ExpectEvery *string         `json:"expect_every"`
 	Repeat      *string         `json:"repeat_until_ack"`
+	Urgent      *bool           `json:"urgent"`
 }
 
 // ParseOutput reads a script's stdout: exactly one JSON object (surrounding
@@ -109,6 +112,9 @@ func ParseOutput(stdout []byte) (Output, error) {
 		return Output{}, newError(CodeBadOutput, `script output has no "notify" field (true or false)`, nil)
 	}
 	out := Output{Notify: *w.Notify}
+	if w.Urgent != nil {
+		out.Urgent = *w.Urgent
+	}
 	if w.Title != nil {
 		out.Title = *w.Title
 	}

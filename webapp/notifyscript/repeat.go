@@ -59,10 +59,13 @@ type Repeat struct {
 	ImageURL  string          `json:"image_url,omitempty"`
 	ImagePath string          `json:"image_path,omitempty"`
 	Data      json.RawMessage `json:"data,omitempty"`
-	Every     string          `json:"every"`
-	FirstSent time.Time       `json:"first_sent"`
-	LastSent  time.Time       `json:"last_sent"`
-	Count     int             `json:"count"` // repeats sent so far
+	// Urgent: the script said urgent, so its repeats too break through
+	// quiet hours.
+	Urgent    bool      `json:"urgent,omitempty"`
+	Every     string    `json:"every"`
+	FirstSent time.Time `json:"first_sent"`
+	LastSent  time.Time `json:"last_sent"`
+	Count     int       `json:"count"` // repeats sent so far
 }
 
 // Due says whether r is to be sent again at now: its interval has passed

@@ -30,6 +30,12 @@ type State struct {
 	Health Health `json:"health,omitzero"`
 	// The last alert and its acknowledgement (repeat.go).
 	AckState
+	// HeldBack counts the alerts held back while the script was snoozed,
+	// for the one "N alerts held back" alert when the snooze ends;
+	// LastHeld is when the last of them was due (the cooldown counts from
+	// it while snoozed, so held back means "would have been sent").
+	HeldBack int        `json:"held_back,omitempty"`
+	LastHeld *time.Time `json:"last_held,omitempty"`
 }
 
 // ScriptStatus is one entry of `notify-scripts status`: a script's State as

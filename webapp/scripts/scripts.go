@@ -204,7 +204,7 @@ func helperError(b []byte) (*apperr.Error, bool) {
 	}
 	code, status := apperr.CodeScriptFailed, http.StatusUnprocessableEntity
 	switch e.Code {
-	case notifyscript.CodeBadName:
+	case notifyscript.CodeBadName, notifyscript.CodeBadInput:
 		code, status = apperr.CodeBadRequest, http.StatusBadRequest
 	case notifyscript.CodeNotFound:
 		code, status = apperr.CodeNotFound, http.StatusNotFound

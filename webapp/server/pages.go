@@ -73,6 +73,8 @@ type pageData struct {
 	Scheme      string
 	LinkState   string // the app's one-time value on /desktop/link, passed back in the deep link
 	Telegram    TelegramStatus
+	Quiet       *protocol.QuietHours // the user's quiet hours (nil: none)
+	QuietErr    string
 	Alerts      []protocol.RecentAlert // the dashboard's recent alerts (alerts.go)
 	AlertsErr   string
 }
@@ -116,6 +118,12 @@ func (s *Server) dashboard(c *gin.Context, sess session.Session) error {
 		d.ScriptsErr = e.Message
 	}
 	d.Scripts = list
+	if d.ScriptsErr == "" {
+		// Read through the same helper; a failure shows in the card only.
+		if d.Quiet, err = s.Scripts.Quiet(c.Request.Context(), sess.User); err != nil {
+			d.QuietErr = apperr.From(err).Message
+		}
+	}
 	d.Alerts, d.AlertsErr = s.recentAlerts(c.Request.Context(), sess.User)
 	if d.Telegram, err = s.telegramStatusOf(sess.User); err != nil {
 		return err

@@ -45,6 +45,13 @@ type Scripts interface {
 	Run(ctx context.Context, user, name string) (scripts.Result, error)
 	// Folder is where user's scripts go, for the dashboard's hint.
 	Folder(user string) string
+	// Snooze, Unsnooze, Quiet, SetQuiet and QuietOff change the user's
+	// delivery settings through the helper (quiet.go).
+	Snooze(ctx context.Context, user, script, until string) (scripts.SnoozeResult, error)
+	Unsnooze(ctx context.Context, user, script string) (scripts.SnoozeResult, error)
+	Quiet(ctx context.Context, user string) (*scripts.QuietHours, error)
+	SetQuiet(ctx context.Context, user, window, zone string) (*scripts.QuietHours, error)
+	QuietOff(ctx context.Context, user string) error
 }
 
 // Deps are the server's collaborators, built by main (or a test).
@@ -148,6 +155,7 @@ func (s *Server) Routes(r *gin.Engine) {
 	b.GET("/download/:name", s.page(s.download))
 	b.POST(protocol.PathDesktopAuthorize, s.api(s.authorize))
 	b.POST("/dashboard/scripts/run", s.api(s.dashboardRun))
+	s.quietRoutes(r, b)
 	b.POST(PathDashboardAck, s.api(s.dashboardAck))
 	b.GET(PathTelegramStatus, s.api(s.telegramStatus))
 	b.POST(PathTelegramVerify, s.api(s.telegramVerify))

@@ -27,8 +27,12 @@ type Request struct {
 	ParseMode string
 	PhotoPath string
 	Caption   string
-	Kind      string // protocol.Kind* of a system alert
-	ID        string // the alert's notification id (optional; the Acknowledge button)
+	// DisableNotification and Script are the request's
+	// disable_notification and script.
+	DisableNotification bool
+	Script              string
+	Kind                string // protocol.Kind* of a system alert
+	ID                  string // the alert's notification id (optional; the Acknowledge button)
 	// Photo is the content of PhotoPath when the bot could read it.
 	Photo    []byte
 	PhotoErr string
@@ -92,13 +96,15 @@ func (s *Server) Requests() []Request {
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		User      string `json:"user"`
-		Text      string `json:"text"`
-		ParseMode string `json:"parse_mode"`
-		PhotoPath string `json:"photo_path"`
-		Caption   string `json:"caption"`
-		Kind      string `json:"kind"`
-		ID        string `json:"id"`
+		User                string `json:"user"`
+		Text                string `json:"text"`
+		ParseMode           string `json:"parse_mode"`
+		PhotoPath           string `json:"photo_path"`
+		Caption             string `json:"caption"`
+		DisableNotification bool   `json:"disable_notification"`
+		Script              string `json:"script"`
+		Kind                string `json:"kind"`
+		ID                  string `json:"id"`
 	}
 	w.Header().Set("Content-Type", "application/json")
 	dec := json.NewDecoder(r.Body)
@@ -109,7 +115,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := Request{Path: r.URL.Path, User: body.User, Text: body.Text, ParseMode: body.ParseMode,
-		PhotoPath: body.PhotoPath, Caption: body.Caption, Kind: body.Kind, ID: body.ID}
+		PhotoPath: body.PhotoPath, Caption: body.Caption, DisableNotification: body.DisableNotification, Script: body.Script,
+		Kind: body.Kind, ID: body.ID}
 	var missing error
 	switch {
 	case body.User == "":

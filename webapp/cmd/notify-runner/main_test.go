@@ -236,7 +236,7 @@ func TestRunDeliversToBothSinksAndSurvivesBrokenScripts(t *testing.T) {
 		`script=b_broken_json.py`, `code=bad_output`,
 		`script=c_crash.py`, `code=exit_status`, `ZeroDivisionError`,
 		`script=d_quiet.py`, `nothing to report`,
-		`notified=2 quiet=1 cooldown=0 undelivered=0 failed=2`,
+		`notified=2 quiet=1 cooldown=0 snoozed=0 undelivered=0 failed=2`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("runner output lacks %q:\n%s", want, out)

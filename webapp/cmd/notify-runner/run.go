@@ -156,6 +156,7 @@ func pass(ctx context.Context, r *notifyrunner.Runner, lock *flock.Flock, log *s
 		slog.Int(string(notifyrunner.StatusNotified), counts[notifyrunner.StatusNotified]),
 		slog.Int(string(notifyrunner.StatusQuiet), counts[notifyrunner.StatusQuiet]),
 		slog.Int(string(notifyrunner.StatusCooldown), counts[notifyrunner.StatusCooldown]),
+		slog.Int(string(notifyrunner.StatusSnoozed), counts[notifyrunner.StatusSnoozed]),
 		slog.Int(string(notifyrunner.StatusUndelivered), counts[notifyrunner.StatusUndelivered]),
 		slog.Int(string(notifyrunner.StatusFailed), counts[notifyrunner.StatusFailed]),
 		slog.String("took", time.Since(start).Round(time.Millisecond).String())) // words in any log format

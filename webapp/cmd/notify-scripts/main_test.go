@@ -169,7 +169,7 @@ print(json.dumps({"notify": True, "title": "Revenue <b>drop</b>", "message": "-2
 		t.Fatal(err)
 	}
 	_, out = e.run(nil, "list")
-	if !strings.Contains(string(out), `{"name":"quiet.py","stem":"quiet","last_run":"5m ago"}`) {
+	if !strings.Contains(string(out), `{"name":"quiet.py","stem":"quiet","last_run":"5m ago","snoozed_until":null}`) {
 		t.Fatalf("list after a run 5 minutes ago: %s", out)
 	}
 }

@@ -25,6 +25,7 @@ const (
 	exitRefused     = 3 // bad script name, or user outside the analysts' group
 	exitNotFound    = 4 // no such script
 	exitUnavailable = 5 // could not run at all: configuration, interpreter, disk
+	exitBadInput    = 6 // a snooze or quiet-hours setting refused; nothing changed
 )
 
 const usage = `Usage: notify-scripts COMMAND
@@ -44,6 +45,20 @@ Commands:
   status      the runner's view of each script, for "why did my alert not
               come?": [{"name","stem","last_run","last_notified",
               "cooldown","cooldown_until","last_error"}] (times RFC 3339 UTC)
+  snooze NAME DURATION|TIME
+              the runner keeps running NAME (x.py or x) but delivers
+              nothing until DURATION (30m, 1h, 1d) from now or TIME (RFC
+              3339) has passed; then one alert says how many were held
+              back. Prints {"script","snoozed_until"}.
+  unsnooze NAME
+              ends NAME's snooze now; prints {"script","snoozed_until":null}
+  quiet HH:MM-HH:MM [--tz ZONE]
+              quiet hours every day (across midnight when the end is
+              earlier), in the IANA ZONE (default: the server's zone):
+              alerts arrive silently, "urgent" ones as usual, and one
+              summary comes when they end. Prints {"quiet":{"start","end","tz"}}.
+  quiet off   no quiet hours; prints {"quiet":null}
+  quiet       prints the quiet hours set
   help        this text (also -h, --help)
 
 On failure it prints {"error":"...","code":"..."} (and "stderr" for a
@@ -52,6 +67,7 @@ script that failed) and exits with:
   2  usage error
   3  refused: bad script name, or user not in the analysts' group
   4  no such script
+  6  bad snooze or quiet-hours input (nothing changed)
   5  could not run: configuration, no interpreter, unreadable folder
 
 Environment: HOME, NOTIFY_USER, NOTIFY_SCRIPT_TIMEOUT_SECONDS (60),
@@ -71,12 +87,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "list", "run", "status":
+	case "list", "run", "status", "snooze", "unsnooze":
+	case "quiet":
+		if !quietArgsOK(args[1:]) {
+			return fail(stdout, exitUsage, "quiet takes HH:MM-HH:MM [--tz ZONE], off, or nothing (try --help)", notifyscript.CodeUsage, "")
+		}
 	default:
 		return fail(stdout, exitUsage, fmt.Sprintf("unknown command %q (try --help)", args[0]), notifyscript.CodeUsage, "")
 	}
-	want := map[string]int{"list": 1, "run": 2, "status": 1}[args[0]]
-	if len(args) != want {
+	if want, fixed := map[string]int{"list": 1, "run": 2, "status": 1, "snooze": 3, "unsnooze": 2}[args[0]]; fixed && len(args) != want {
 		return fail(stdout, exitUsage, fmt.Sprintf("%s takes %d argument(s) (try --help)", args[0], want-1), notifyscript.CodeUsage, "")
 	}
 	cfg, err := load(environ)
@@ -88,6 +107,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer, 
 		return list(cfg, stdout)
 	case "status":
 		return status(cfg, stdout)
+	case "snooze", "unsnooze", "quiet":
+		return settings(cfg, args, time.Now(), stdout)
 	}
 	return runScript(ctx, cfg, args[1], stdout)
 }
@@ -98,6 +119,8 @@ func list(cfg notifyconfig.Config, stdout io.Writer) int {
 		return failErr(stdout, err, nil)
 	}
 	now := time.Now()
+	// Unreadable settings show as "not snoozed" here; the runner logs it.
+	snoozes, _ := cfg.Home.LoadSettings()
 	out := make([]protocol.ScriptInfo, 0, len(names))
 	for _, n := range names {
 		info := protocol.ScriptInfo{Name: n, Stem: notifyscript.Stem(n)}
@@ -106,6 +129,9 @@ func list(cfg notifyconfig.Config, stdout io.Writer) int {
 			ago := notifyscript.Ago(now, *st.LastRun)
 			info.LastRun = &ago
 			info.Health = st.Health.View(now, cfg.FailAfter, cfg.RunnerEvery)
+		}
+		if until, ok := snoozes.SnoozedUntil(info.Stem, now); ok {
+			info.SnoozedUntil = &until
 		}
 		out = append(out, info)
 	}
@@ -209,6 +235,8 @@ func exitFor(code notifyscript.Code) int {
 		return exitRefused
 	case notifyscript.CodeNotFound:
 		return exitNotFound
+	case notifyscript.CodeBadInput:
+		return exitBadInput
 	}
 	return exitUnavailable
 }

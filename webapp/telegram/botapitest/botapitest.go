@@ -43,8 +43,10 @@ type Message struct {
 	ParseMode string
 	Photo     []byte // the uploaded file of a photo
 	Buttons   [][]Button
-	Date      time.Time
-	Edits     int // times the bot edited it (editMessageText, editMessageCaption)
+	// Silent: sent with disable_notification (no sound on the phone).
+	Silent bool
+	Date   time.Time
+	Edits  int // times the bot edited it (editMessageText, editMessageCaption)
 }
 
 // Button is an inline keyboard button.
@@ -542,7 +544,7 @@ func (s *Server) send(method string, p params) (any, *apiError) {
 	if err != nil {
 		return nil, &apiError{status: 400, desc: "Bad Request: chat_id is empty"}
 	}
-	m := Message{FromBot: true, ParseMode: p.get("parse_mode"), Date: time.Now()}
+	m := Message{FromBot: true, ParseMode: p.get("parse_mode"), Date: time.Now(), Silent: p.get("disable_notification") == "true"}
 	limit := 4096
 	if method == "sendPhoto" {
 		m.Text, limit = p.get("caption"), 1024

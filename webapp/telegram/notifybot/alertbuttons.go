@@ -8,14 +8,21 @@ const AckPrefix = "ack:"
 // maxCallbackData is Telegram's limit on a button's callback data (bytes).
 const maxCallbackData = 64
 
-// AlertButtons is the inline keyboard of an alert message: Acknowledge
-// (callback ack:<id>). nil when the message is not an alert (no id) or the
-// id is too long for Telegram's callback data. The one place an alert's
-// buttons are made: another button (Snooze 1 h) joins the row here.
-func AlertButtons(id string) *models.InlineKeyboardMarkup {
-	if id == "" || len(AckPrefix)+len(id) > maxCallbackData {
+// AlertButtons is the inline keyboard of an alert message, one row:
+// Acknowledge (callback ack:<id>) when the alert has an id, then Snooze 1 h
+// (snooze.go) when it has a script. Each button is left out when its
+// callback data would not fit Telegram's 64 bytes; nil when neither is
+// there. The one place an alert's buttons are made.
+func AlertButtons(id, script string) *models.InlineKeyboardMarkup {
+	var row []models.InlineKeyboardButton
+	if id != "" && len(AckPrefix)+len(id) <= maxCallbackData {
+		row = append(row, models.InlineKeyboardButton{Text: "Acknowledge", CallbackData: AckPrefix + id})
+	}
+	if b, ok := SnoozeButton(script); ok {
+		row = append(row, b)
+	}
+	if len(row) == 0 {
 		return nil
 	}
-	row := []models.InlineKeyboardButton{{Text: "Acknowledge", CallbackData: AckPrefix + id}}
 	return &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{row}}
 }

@@ -253,7 +253,7 @@ func (s *Sender) send(ctx context.Context, m *outbox.Message) error {
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
 	var markup models.ReplyMarkup
-	if kb := AlertButtons(m.AlertID); kb != nil {
+	if kb := AlertButtons(m.AlertID, m.Script); kb != nil {
 		markup = kb
 	}
 	var sent *models.Message
@@ -261,12 +261,12 @@ func (s *Sender) send(ctx context.Context, m *outbox.Message) error {
 	if m.Photo != nil {
 		sent, err = s.api.SendPhoto(callCtx, &bot.SendPhotoParams{ChatID: m.ChatID, Caption: m.Text,
 			ParseMode: models.ParseMode(m.ParseMode), Photo: &models.InputFileUpload{Filename: m.PhotoName, Data: bytes.NewReader(m.Photo)},
-			ReplyMarkup: markup})
+			ReplyMarkup: markup, DisableNotification: m.DisableNotification})
 	} else {
 		sent, err = s.api.SendMessage(callCtx, &bot.SendMessageParams{ChatID: m.ChatID, Text: m.Text, ParseMode: models.ParseMode(m.ParseMode),
-			ReplyMarkup: markup})
+			ReplyMarkup: markup, DisableNotification: m.DisableNotification})
 	}
-	if err == nil && markup != nil && sent != nil {
+	if err == nil && m.AlertID != "" && sent != nil {
 		// Followed so that an acknowledgement on any channel edits it
 		// (alertacks.go). Failing to record costs the edit, not the alert.
 		am := outbox.AlertMessage{ChatID: m.ChatID, MessageID: sent.ID, Text: m.Text, ParseMode: m.ParseMode, Photo: m.Photo != nil}

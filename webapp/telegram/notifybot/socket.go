@@ -78,6 +78,10 @@ type sendBody struct {
 	PhotoPath *string `json:"photo_path"`
 	Caption   string  `json:"caption"`
 	ID        string  `json:"id"` // the alert's notification id (optional): Acknowledge button
+	// DisableNotification: deliver without a sound (quiet hours); optional.
+	DisableNotification bool `json:"disable_notification"`
+	// Script: the alert's script (stem), for its Snooze button; optional.
+	Script string `json:"script"`
 }
 
 type httpError struct {
@@ -131,7 +135,8 @@ func (s *Socket) message(w http.ResponseWriter, r *http.Request, photo bool) (*o
 		return nil, &httpError{http.StatusForbidden, CodeForbidden, fmt.Sprintf("%s may only send to its own user; sending to others needs %s",
 			id, s.Access.WhoIsTrusted())}
 	}
-	m := &outbox.Message{User: *b.User, Queued: time.Now().UTC()}
+	m := &outbox.Message{User: *b.User, Queued: time.Now().UTC(), DisableNotification: b.DisableNotification,
+		Script: b.Script}
 	if b.ID != "" {
 		if err := protocol.CheckAckID(b.ID); err != nil {
 			return nil, &httpError{http.StatusBadRequest, CodeBadRequest, err.Error()}

@@ -66,7 +66,7 @@ const runPrefix = "run:"
 
 // Help lists the commands.
 func (u *UserCommands) Help() string {
-	return "/scripts: your scripts, their last run, a Run button each\n/run &lt;name&gt;: run a script now (the alert comes here and to the desktop app)\n/status: link, desktop app and its live connections\n/test: a sample alert with a chart, to check the setup"
+	return "/scripts: your scripts, their last run, a Run and a Snooze button each\n/snooze &lt;name&gt; &lt;1h|time&gt;, /unsnooze &lt;name&gt;: hold back a script's alerts for a while\n/run &lt;name&gt;: run a script now (the alert comes here and to the desktop app)\n/status: link, desktop app and its live connections\n/test: a sample alert with a chart, to check the setup"
 }
 
 // Wait returns when the runs started by commands have ended.
@@ -74,6 +74,9 @@ func (u *UserCommands) Wait() { u.wg.Wait() }
 
 // Command answers a linked user's command.
 func (u *UserCommands) Command(ctx context.Context, user string, chat int64, cmd, arg string) (Reply, bool) {
+	if r, ok := u.snoozeCommand(ctx, user, cmd, arg); ok {
+		return r, true
+	}
 	switch cmd {
 	case "scripts":
 		return u.scriptList(ctx, user, ""), true
@@ -92,6 +95,9 @@ func (u *UserCommands) Command(ctx context.Context, user string, chat int64, cmd
 
 // Button answers a Run button.
 func (u *UserCommands) Button(ctx context.Context, user string, chat int64, data string) Reply {
+	if r, ok := u.snoozePress(ctx, user, data); ok {
+		return r
+	}
 	name, ok := strings.CutPrefix(data, runPrefix)
 	if !ok {
 		return Reply{Text: "That button is no longer in use."}
@@ -116,10 +122,11 @@ func (u *UserCommands) scriptList(ctx context.Context, user, head string) Reply 
 			last = "last run " + *s.LastRun
 		}
 		mark, tail := scriptHealth(s.Health)
-		fmt.Fprintf(&b, "%s <code>%s</code>: %s%s\n", mark, html.EscapeString(s.Stem), html.EscapeString(last), tail)
+		snoozed, snoozeButtons := snoozeCell(s.Stem, s.SnoozedUntil)
+		fmt.Fprintf(&b, "%s <code>%s</code>: %s%s%s\n", mark, html.EscapeString(s.Stem), html.EscapeString(last), snoozed, tail)
 		// Telegram's callback data is at most 64 bytes.
 		if data := runPrefix + s.Name; len(data) <= 64 {
-			rows = append(rows, []models.InlineKeyboardButton{{Text: "Run " + s.Stem, CallbackData: data}})
+			rows = append(rows, append([]models.InlineKeyboardButton{{Text: "Run " + s.Stem, CallbackData: data}}, snoozeButtons...))
 		}
 	}
 	return Reply{Text: strings.TrimSuffix(b.String(), "\n"), Buttons: rows}

@@ -43,6 +43,10 @@ type Message struct {
 	// (botclient's id): it is sent with the Acknowledge button and
 	// followed (alerts.go).
 	AlertID string `json:"alert_id,omitempty"`
+	// DisableNotification: Telegram delivers it without a sound.
+	DisableNotification bool `json:"disable_notification,omitempty"`
+	// Script is the alert's script (stem), for the alert's Snooze button.
+	Script string `json:"script,omitempty"`
 	// Error is why Telegram refused it, for a message in the failed bucket.
 	Error string `json:"error,omitempty"`
 }
