@@ -54,10 +54,10 @@ type Local struct {
 // (MAX_CONNECTIONS_PER_USER), so a slice is smaller than a map.
 type user struct {
 	mu   sync.Mutex
-	subs []*Attachment
+	subs []*attachment
 }
 
-func (u *user) remove(a *Attachment) {
+func (u *user) remove(a *attachment) {
 	for i, x := range u.subs {
 		if x == a {
 			last := len(u.subs) - 1
@@ -69,8 +69,14 @@ func (u *user) remove(a *Attachment) {
 	}
 }
 
-// Attachment is one attached subscriber; Detach removes it.
-type Attachment struct {
+// Attachment is one attached subscriber as its connection holds it:
+// Detach stops live delivery. Every fan-out returns its own.
+type Attachment interface {
+	Detach()
+}
+
+// attachment is the local hub's Attachment.
+type attachment struct {
 	hub  *Local
 	name string
 	sub  Subscriber
@@ -139,7 +145,7 @@ func (h *Local) Since(name string, from protocol.Resume) ([]store.Record, error)
 // Attach registers sub for name's live notifications. With resume, the
 // stored notifications after it are delivered first, oldest first; the
 // switch to live delivery has no gap and no duplicate.
-func (h *Local) Attach(name string, sub Subscriber, resume *protocol.Resume) (*Attachment, int, error) {
+func (h *Local) Attach(name string, sub Subscriber, resume *protocol.Resume) (Attachment, int, error) {
 	h.mu.Lock()
 	u := h.users[name]
 	if u == nil {
@@ -162,11 +168,11 @@ func (h *Local) Attach(name string, sub Subscriber, resume *protocol.Resume) (*A
 	return a, replayed, nil
 }
 
-func (h *Local) attachLocked(u *user, name string, sub Subscriber, resume *protocol.Resume) (*Attachment, int, error) {
+func (h *Local) attachLocked(u *user, name string, sub Subscriber, resume *protocol.Resume) (*attachment, int, error) {
 	if len(u.subs) >= h.maxPer {
 		return nil, 0, ErrTooManyConnections
 	}
-	a := &Attachment{hub: h, name: name, sub: sub}
+	a := &attachment{hub: h, name: name, sub: sub}
 	var recs []store.Record
 	if resume != nil {
 		var err error
@@ -194,7 +200,7 @@ func (h *Local) dropIfEmpty(name string, u *user) {
 }
 
 // Detach stops live delivery to the attachment's subscriber.
-func (a *Attachment) Detach() {
+func (a *attachment) Detach() {
 	h := a.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -31,7 +31,7 @@ import (
 // this package.
 type Fanout interface {
 	Publish(user string, notification json.RawMessage) (protocol.DispatchResponse, error)
-	Attach(user string, sub hub.Subscriber, resume *protocol.Resume) (*hub.Attachment, int, error)
+	Attach(user string, sub hub.Subscriber, resume *protocol.Resume) (hub.Attachment, int, error)
 	Since(user string, from protocol.Resume) ([]store.Record, error)
 	Revoke(user string, notBefore int64) (int, error)
 	Cutoff(user string) int64

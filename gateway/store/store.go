@@ -207,7 +207,7 @@ func (s *Store) init() error {
 			s.epoch = string(e)
 			return nil
 		}
-		s.epoch = newEpoch()
+		s.epoch = NewEpoch()
 		return info.Put(keyEpoch, []byte(s.epoch))
 	})
 	if err != nil {
@@ -770,9 +770,9 @@ func seqKey(seq uint64) []byte {
 	return k
 }
 
-// newEpoch names a new history: random, so a history rebuilt from nothing
+// NewEpoch names a new history: random, so a history rebuilt from nothing
 // can never be mistaken for the lost one.
-func newEpoch() string {
+func NewEpoch() string {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms

@@ -1,0 +1,466 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/cluster/natstest"
+	"github.com/keboola/analyst-alerts/gateway/hub"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// sub is a connection as the fan-out sees it, recording what it is given.
+type sub struct {
+	iat     int64
+	mu      sync.Mutex
+	seqs    []uint64
+	epochs  []string
+	revoked chan struct{}
+	once    sync.Once
+}
+
+func newSub(iat int64) *sub { return &sub{iat: iat, revoked: make(chan struct{})} }
+
+func (s *sub) Deliver(frame []byte) bool {
+	var f protocol.NotificationFrame
+	if err := json.Unmarshal(frame, &f); err != nil {
+		panic(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seqs = append(s.seqs, f.Seq)
+	s.epochs = append(s.epochs, f.Epoch)
+	return true
+}
+func (s *sub) IssuedAt() int64 { return s.iat }
+func (s *sub) Revoke()         { s.once.Do(func() { close(s.revoked) }) }
+
+func (s *sub) got() []uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.seqs)
+}
+
+// waitSeqs waits until s has seen want exactly (in that order).
+func (s *sub) waitSeqs(t *testing.T, want []uint64) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := s.got()
+		if slices.Equal(got, want) {
+			return
+		}
+		if len(got) > len(want) || !slices.Equal(got, want[:len(got)]) || time.Now().After(deadline) {
+			t.Fatalf("delivered seqs = %v\nwant %v", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func seqRange(from, to uint64) []uint64 {
+	var out []uint64
+	for s := from; s <= to; s++ {
+		out = append(out, s)
+	}
+	return out
+}
+
+// openNode opens a node connected to the given URL(s) and closes it when
+// the test ends.
+func openNode(t *testing.T, name, urls string, tune func(*Options)) *Node {
+	t.Helper()
+	o := Options{URLs: urls, Node: name, Replicas: 3, HistoryLimit: 200, MaxConnsPer: 5, OpTimeout: 5 * time.Second}
+	if tune != nil {
+		tune(&o)
+	}
+	n, err := Open(o)
+	if err != nil {
+		t.Fatalf("open node %s: %v", name, err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return n
+}
+
+func note(i int) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"id":"n%d","title":"t%d"}`, i, i))
+}
+
+// threeNodes is a three-server NATS cluster with one gateway node on each.
+func threeNodes(t *testing.T) (*natstest.Cluster, []*Node) {
+	t.Helper()
+	nc := natstest.Start(t, 3)
+	var nodes []*Node
+	for i := range 3 {
+		nodes = append(nodes, openNode(t, fmt.Sprintf("gw-%d", i), nc.URL(i), nil))
+	}
+	return nc, nodes
+}
+
+func TestSeqIsPerUserGapFreeAcrossNodes(t *testing.T) {
+	_, nodes := threeNodes(t)
+	if nodes[0].Epoch() == "" || nodes[0].Epoch() != nodes[1].Epoch() || nodes[1].Epoch() != nodes[2].Epoch() {
+		t.Fatalf("epochs differ: %q %q %q", nodes[0].Epoch(), nodes[1].Epoch(), nodes[2].Epoch())
+	}
+	watchers := []*sub{newSub(0), newSub(0), newSub(0)}
+	for i, n := range nodes {
+		if _, _, err := n.Attach("ann", watchers[i], nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three nodes publish for the same user at once: every seq is given
+	// out once, none is skipped.
+	const each = 40
+	var mu sync.Mutex
+	var seqs []uint64
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range each {
+				res, err := n.Publish("ann", note(i*1000+k))
+				if err != nil {
+					t.Errorf("node %d publish: %v", i, err)
+					return
+				}
+				if !res.Stored {
+					t.Errorf("stored = false")
+				}
+				mu.Lock()
+				seqs = append(seqs, res.Seq)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(seqs)
+	if want := seqRange(1, 3*each); !slices.Equal(seqs, want) {
+		t.Fatalf("acknowledged seqs = %v, want 1..%d once each", seqs, 3*each)
+	}
+	// Every node's connection gets all of them, in seq order, once.
+	for _, w := range watchers {
+		w.waitSeqs(t, seqRange(1, 3*each))
+		for _, e := range w.epochs {
+			if e != nodes[0].Epoch() {
+				t.Fatalf("frame epoch %q, want %q", e, nodes[0].Epoch())
+			}
+		}
+	}
+	// Another user's seq starts at 1.
+	res, err := nodes[2].Publish("bob", note(1))
+	if err != nil || res.Seq != 1 {
+		t.Fatalf("bob's first seq = %d, %v", res.Seq, err)
+	}
+}
+
+func TestResumeOnAnotherNodeWhilePublishing(t *testing.T) {
+	_, nodes := threeNodes(t)
+	for i := range 10 {
+		if _, err := nodes[0].Publish("cy", note(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A resume on another node replays what followed it.
+	s := newSub(0)
+	a, replayed, err := nodes[1].Attach("cy", s, &protocol.Resume{Epoch: nodes[0].Epoch(), Seq: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if replayed != 6 {
+		t.Fatalf("replayed = %d, want 6", replayed)
+	}
+	s.waitSeqs(t, seqRange(5, 10))
+	a.Detach()
+
+	// Attaches with resume while two nodes publish: each connection sees
+	// every seq after its resume point, once, in order, up to the last.
+	const total = 150
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range total - 10 {
+			if _, err := nodes[i%2].Publish("cy", note(i)); err != nil {
+				t.Errorf("publish: %v", err)
+				return
+			}
+		}
+	}()
+	// Four attaches spread over the publishing (the limit is five).
+	var subs []*sub
+	var from []uint64
+	for k := range 4 {
+		time.Sleep(time.Duration(20+k*15) * time.Millisecond)
+		s := newSub(0)
+		seen := uint64(3 * k)
+		if _, _, err := nodes[2-k%2].Attach("cy", s, &protocol.Resume{Epoch: nodes[0].Epoch(), Seq: seen}); err != nil {
+			t.Fatal(err)
+		}
+		subs, from = append(subs, s), append(from, seen)
+	}
+	<-done
+	for i, s := range subs {
+		s.waitSeqs(t, seqRange(from[i]+1, total))
+	}
+}
+
+func TestRevokeClosesConnectionsOnEveryNode(t *testing.T) {
+	_, nodes := threeNodes(t)
+	old, fresh := newSub(100), newSub(300)
+	if _, _, err := nodes[1].Attach("dee", old, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := nodes[2].Attach("dee", fresh, nil); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	closed, err := nodes[0].Revoke("dee", 200)
+	if err != nil || closed != 0 {
+		t.Fatalf("revoke on a node without dee's connections: closed %d, %v", closed, err)
+	}
+	select {
+	case <-old.revoked:
+	case <-time.After(time.Second):
+		t.Fatal("the connection on another node was not closed within 1 s")
+	}
+	t.Logf("closed on another node %v after the revoke", time.Since(start))
+	select {
+	case <-fresh.revoked:
+		t.Fatal("a token issued after the cutoff was revoked")
+	case <-time.After(100 * time.Millisecond):
+	}
+	for _, n := range nodes {
+		deadline := time.Now().Add(time.Second)
+		for n.Cutoff("dee") != 200 {
+			if time.Now().After(deadline) {
+				t.Fatalf("node %s cutoff = %d, want 200", n.Name(), n.Cutoff("dee"))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	// A cutoff never moves back, on any node.
+	if _, err := nodes[2].Revoke("dee", 150); err != nil {
+		t.Fatal(err)
+	}
+	if c := nodes[1].Cutoff("dee"); c != 200 {
+		t.Fatalf("cutoff after an older revoke = %d, want 200", c)
+	}
+	// A node that joins later knows the cutoff from the start.
+	late := openNode(t, "gw-late", nodes[0].opts.URLs, nil)
+	if c := late.Cutoff("dee"); c != 200 {
+		t.Fatalf("a new node's cutoff = %d, want 200", c)
+	}
+}
+
+func TestConnectionLimitHoldsAcrossNodes(t *testing.T) {
+	_, nodes := threeNodes(t)
+	var atts []hub.Attachment
+	// Five connections spread over the three nodes, made at once.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for k := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, _, err := nodes[k%3].Attach("eve", newSub(0), nil)
+			if err != nil {
+				t.Errorf("connection %d: %v", k+1, err)
+				return
+			}
+			mu.Lock()
+			atts = append(atts, a)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	for i, n := range nodes {
+		if _, _, err := n.Attach("eve", newSub(0), nil); !errors.Is(err, hub.ErrTooManyConnections) {
+			t.Fatalf("a sixth connection on node %d: err = %v, want ErrTooManyConnections", i, err)
+		}
+	}
+	res, err := nodes[0].Publish("eve", note(1))
+	if err != nil || res.Sent != 5 {
+		t.Fatalf("dispatch to eve: sent %d, %v; want the 5 connections in the cluster", res.Sent, err)
+	}
+	atts[0].Detach()
+	if _, _, err := nodes[2].Attach("eve", newSub(0), nil); err != nil {
+		t.Fatalf("a connection after one left: %v", err)
+	}
+	// Six at once, from every node: exactly the places left are taken.
+	for _, a := range atts[1:] {
+		a.Detach()
+	}
+	var ok, refused int
+	for k := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := nodes[k%3].Attach("fay", newSub(0), nil)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, hub.ErrTooManyConnections):
+				refused++
+			default:
+				t.Errorf("attach: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok != 5 || refused != 1 {
+		t.Fatalf("six concurrent connects: %d taken, %d refused; want 5 and 1", ok, refused)
+	}
+}
+
+func TestKilledNodeFreesItsPlaces(t *testing.T) {
+	defer func(old time.Duration) { nodeTTL = old }(nodeTTL)
+	defer func(old time.Duration) { nodeBeat = old }(nodeBeat)
+	nodeTTL, nodeBeat = 2*time.Second, 200*time.Millisecond
+	nc := natstest.Start(t, 3)
+	a := openNode(t, "gw-a", nc.URL(0), nil)
+	b := openNode(t, "gw-b", nc.URL(1), nil)
+	for range 5 {
+		if _, _, err := a.Attach("gus", newSub(0), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := b.Attach("gus", newSub(0), nil); !errors.Is(err, hub.ErrTooManyConnections) {
+		t.Fatalf("sixth: %v", err)
+	}
+	// As kill -9 would: the connection ends, nothing is cleaned up.
+	a.closing.Do(func() { close(a.stop); a.nc.Close() })
+	deadline := time.Now().Add(3 * nodeTTL)
+	for {
+		_, _, err := b.Attach("gus", newSub(0), nil)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, hub.ErrTooManyConnections) || time.Now().After(deadline) {
+			t.Fatalf("after the node holding them died: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestNATSServerKilledMidStreamLosesNothing(t *testing.T) {
+	nc := natstest.Start(t, 3)
+	// Each node knows every server, as in production, so it moves on
+	// when the one it uses dies.
+	var nodes []*Node
+	for i := range 3 {
+		nodes = append(nodes, openNode(t, fmt.Sprintf("gw-%d", i), nc.URL(i)+","+nc.URLs(), nil))
+	}
+	watch := newSub(0)
+	if _, _, err := nodes[2].Attach("hal", watch, nil); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	acked := map[uint64]bool{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := nodes[i].Publish("hal", note(k))
+				if err != nil {
+					t.Errorf("publish on node %d while a NATS server died: %v", i, err)
+					return
+				}
+				mu.Lock()
+				if acked[res.Seq] {
+					t.Errorf("seq %d acknowledged twice", res.Seq)
+				}
+				acked[res.Seq] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	for count() < 50 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	nc.Stop(0) // the server node 0 uses, maybe the stream's leader
+	before := count()
+	deadline := time.Now().Add(20 * time.Second)
+	for count() < before+100 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if count() < before+100 {
+		t.Fatalf("only %d dispatches after the server died", count()-before)
+	}
+	// Every acknowledged seq, in order, once; no gap.
+	watch.waitSeqs(t, seqRange(1, uint64(count())))
+	// And a resume from scratch on another node reads them all back.
+	s := newSub(0)
+	if _, _, err := nodes[1].Attach("hal", s, &protocol.Resume{}); err != nil {
+		t.Fatal(err)
+	}
+	last := uint64(count())
+	first := uint64(1)
+	if last > 200 {
+		first = last - 199 // the history keeps the last 200
+	}
+	s.waitSeqs(t, seqRange(first, last))
+}
+
+func TestWithoutNATSPublishFailsAndCatchesUp(t *testing.T) {
+	nc := natstest.Start(t, 3)
+	a := openNode(t, "gw-a", nc.URLs(), func(o *Options) { o.OpTimeout = time.Second })
+	b := openNode(t, "gw-b", nc.URLs(), func(o *Options) { o.OpTimeout = time.Second })
+	watch := newSub(0)
+	if _, _, err := b.Attach("ivy", watch, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Publish("ivy", note(1)); err != nil {
+		t.Fatal(err)
+	}
+	watch.waitSeqs(t, []uint64{1})
+	nc.Shutdown()
+	start := time.Now()
+	_, err := a.Publish("ivy", note(2))
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("publish without NATS: err = %v, want ErrUnavailable", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the refusal took %v", took)
+	}
+	for i := range 3 {
+		nc.Restart(i)
+	}
+	nc.WaitReady()
+	// Back: a dispatch is stored with the next seq and reaches the
+	// connection that stayed attached to the other node.
+	deadline := time.Now().Add(20 * time.Second)
+	var res protocol.DispatchResponse
+	for {
+		if res, err = a.Publish("ivy", note(3)); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("publish after NATS came back: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res.Seq != 2 {
+		t.Fatalf("seq after the outage = %d, want 2 (the refused one was not stored)", res.Seq)
+	}
+	watch.waitSeqs(t, []uint64{1, 2})
+}
