@@ -57,7 +57,7 @@ var (
 
 // ErrUnavailable is returned while NATS cannot take a write (lost
 // connection, no quorum): the caller answers 503, never a false success.
-var ErrUnavailable = errors.New("the cluster's NATS is unavailable")
+var ErrUnavailable = hub.ErrUnavailable
 
 // Options configure a node.
 type Options struct {

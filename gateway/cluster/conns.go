@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/keboola/analyst-alerts/gateway/hub"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
 // connEntry is one live connection in a user's key of the connections
@@ -238,29 +241,26 @@ func (n *Node) onPeer(e jetstream.KeyValueEntry) {
 	n.peers[name] = peer{boot: v.Boot, seen: time.Now(), conns: v.Connections}
 }
 
-// NodeStatus is one node of the cluster as the heartbeats show it.
-type NodeStatus struct {
-	Name        string `json:"name"`
-	Connections int    `json:"connections"`
-	Alive       bool   `json:"alive"`
-}
-
 // Nodes is every node whose heartbeat this node has seen, this one first.
-func (n *Node) Nodes() []NodeStatus {
+func (n *Node) Nodes() []protocol.NodeHealth {
 	total, _ := n.Stats()
-	out := []NodeStatus{{Name: n.opts.Node, Connections: total, Alive: true}}
+	out := []protocol.NodeHealth{{Name: n.opts.Node, Connections: total, Alive: true}}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	var others []protocol.NodeHealth
 	for name, p := range n.peers {
-		if name == n.opts.Node {
-			continue
+		if name != n.opts.Node {
+			others = append(others, protocol.NodeHealth{Name: name, Connections: p.conns, Alive: time.Since(p.seen) < nodeTTL})
 		}
-		out = append(out, NodeStatus{Name: name, Connections: p.conns, Alive: time.Since(p.seen) < nodeTTL})
 	}
-	return out
+	slices.SortFunc(others, func(a, b protocol.NodeHealth) int { return strings.Compare(a.Name, b.Name) })
+	return append(out, others...)
 }
 
-// NATSState is the NATS connection's state and the server it uses.
-func (n *Node) NATSState() (state, server string) {
-	return n.nc.Status().String(), n.nc.ConnectedUrlRedacted()
+// Health is the cluster part of GET /health.
+func (n *Node) Health() *protocol.ClusterHealth {
+	return &protocol.ClusterHealth{NATS: n.nc.Status().String(), NATSServer: n.nc.ConnectedUrlRedacted(), Nodes: n.Nodes()}
 }
+
+// Connected says the NATS connection is up.
+func (n *Node) Connected() bool { return n.nc.IsConnected() }

@@ -51,6 +51,7 @@ type Config struct {
 	LogLevel       slog.Level
 	LogFormat      string // "text" or "json"
 	ShutdownWait   time.Duration
+	Cluster        Cluster // cluster mode (cluster.go); zero: the embedded store
 }
 
 // Defaults returns the configuration with every default and no secret.
@@ -149,6 +150,9 @@ func Load(environ []string) (Config, error) {
 		errs = append(errs, fmt.Sprintf("%s is too short: %d bytes, need at least %d", EnvSecret, len(secret), protocol.MinSecretBytes))
 	}
 	c.Secret = []byte(secret)
+	var clusterErrs []string
+	c.Cluster, clusterErrs = loadCluster(env)
+	errs = append(errs, clusterErrs...)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

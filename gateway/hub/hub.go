@@ -32,6 +32,11 @@ type Subscriber interface {
 // ErrTooManyConnections refuses an attach past the per-user limit.
 var ErrTooManyConnections = errors.New("too many connections for this user")
 
+// ErrUnavailable is a fan-out that cannot store a notification now (a
+// cluster node that lost NATS): the dispatch is refused with 503, never
+// answered as a success.
+var ErrUnavailable = errors.New("the notification store is unavailable")
+
 // Hooks let the caller count what happens (metrics); all are optional.
 type Hooks struct {
 	Delivered func(n int)

@@ -35,6 +35,9 @@ type HealthResponse struct {
 	Status      string         `json:"status"`
 	Connections int            `json:"connections"`
 	Users       map[string]int `json:"users"`
+	// Node and Cluster are there in cluster mode only (ClusterHealth).
+	Node    string         `json:"node,omitempty"`
+	Cluster *ClusterHealth `json:"cluster,omitempty"`
 }
 
 // RevokeRequest is the body of POST /revoke, sent by the webapp on unlink:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/keboola/analyst-alerts/gateway/hub"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
@@ -79,6 +80,12 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := g.fanout.Publish(req.User, req.Notification)
+	if errors.Is(err, hub.ErrUnavailable) { // a cluster node without NATS
+		g.metrics.Dispatches.WithLabelValues("unavailable").Inc()
+		g.log.Warn("dispatch refused: the store is unavailable", slog.String("user", req.User), slog.Any("error", err))
+		writeJSON(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: "the notification store is unavailable; nothing was stored, try again"})
+		return
+	}
 	if err != nil {
 		g.metrics.Dispatches.WithLabelValues("error").Inc()
 		g.log.Error("dispatch failed", slog.String("user", req.User), slog.Any("error", err))
@@ -126,7 +133,9 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 
 func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	n, users := g.fanout.Stats()
-	writeJSON(w, http.StatusOK, protocol.HealthResponse{Status: "ok", Connections: n, Users: users})
+	h := protocol.HealthResponse{Status: "ok", Connections: n, Users: users}
+	g.health(&h)
+	writeJSON(w, http.StatusOK, h)
 }
 
 func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
@@ -144,6 +153,11 @@ func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	closed, err := g.fanout.Revoke(req.User, req.NotBefore)
+	if errors.Is(err, hub.ErrUnavailable) {
+		g.log.Warn("revoke refused: the store is unavailable", slog.String("user", req.User), slog.Any("error", err))
+		writeJSON(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: "the revocation store is unavailable; nothing was stored, try again"})
+		return
+	}
 	if err != nil {
 		g.log.Error("revoke failed", slog.String("user", req.User), slog.Any("error", err))
 		writeJSON(w, http.StatusInternalServerError, protocol.ErrorResponse{Error: "could not store the revocation"})

@@ -40,11 +40,12 @@ type Fanout interface {
 
 // Gateway is a running gateway.
 type Gateway struct {
-	cfg     config.Config
-	log     *slog.Logger
-	store   *store.Store
-	fanout  Fanout
-	metrics *metrics.Metrics
+	cfg    config.Config
+	log    *slog.Logger
+	fanout Fanout
+	// closeFanout closes the store (or leaves the cluster) at shutdown.
+	closeFanout func() error
+	metrics     *metrics.Metrics
 	// dispatchOK is metrics.Dispatches{result="ok"}, looked up once
 	// rather than on every dispatch.
 	dispatchOK prometheus.Counter
@@ -73,23 +74,14 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	m := metrics.New()
-	st, err := store.Open(cfg.StateDir, store.Options{
-		Limit: cfg.HistoryLimit, Fsync: cfg.Fsync,
-		OnCommit: func(n int, _ time.Duration) { m.CommitBatch.Observe(float64(n)) },
-		OnApply:  applyLogger(log, m),
-	})
+	if cfg.Cluster.Enabled() {
+		log = log.With(slog.String("node", cfg.Cluster.Node))
+	}
+	fanout, closeFanout, err := openFanout(cfg, log, m)
 	if err != nil {
 		return nil, err
 	}
-	h, err := hub.New(st, cfg.MaxConnsPer, hub.Hooks{
-		Delivered: func(n int) { m.Deliveries.Add(float64(n)) },
-		Replayed:  func(n int) { m.Replayed.Add(float64(n)) },
-	})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	g := &Gateway{cfg: cfg, log: log, store: st, fanout: h, metrics: m,
+	g := &Gateway{cfg: cfg, log: log, closeFanout: closeFanout, fanout: fanout, metrics: m,
 		dispatchOK:  m.Dispatches.WithLabelValues("ok"),
 		clients:     make([]map[*client]struct{}, heartbeatSlices(cfg.Heartbeat)),
 		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
@@ -102,13 +94,13 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
 	g.wsLn, err = lc.Listen(context.Background(), "tcp", cfg.Addr())
 	if err != nil {
-		st.Close()
+		closeFanout()
 		return nil, fmt.Errorf("listen for WebSockets on %s: %w", cfg.Addr(), err)
 	}
 	g.dispatchLn, err = listenUnix(cfg.DispatchSocket)
 	if err != nil {
 		g.wsLn.Close()
-		st.Close()
+		closeFanout()
 		return nil, err
 	}
 	g.dispatchSrv = &http.Server{Handler: g.dispatchRoutes(), ReadHeaderTimeout: 10 * time.Second,
@@ -193,12 +185,12 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, c := range clients {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.closeWith(websocket.CloseGoingAway, "server shutting down", nil) }()
+		go func() { defer wg.Done(); c.closeWith(g.shutdownCode(), "server shutting down", nil) }()
 	}
 	wg.Wait()
 	g.handshakes.Wait()
 	g.done.Wait()
-	storeErr := g.store.Close()
+	storeErr := g.closeFanout()
 	g.log.Info("gateway stopped", slog.Int("clients_closed", len(clients)))
 	return errors.Join(wsErr, dispatchErr, storeErr)
 }

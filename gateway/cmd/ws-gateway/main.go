@@ -133,7 +133,18 @@ func health(args, environ []string, stdout, stderr io.Writer) int {
 		json.NewEncoder(stdout).Encode(h)
 		return 0
 	}
-	fmt.Fprintf(stdout, "gateway: %s (%s)\nconnections: %d\n", h.Status, *socket, h.Connections)
+	fmt.Fprintf(stdout, "gateway: %s (%s)\n", h.Status, *socket)
+	if h.Cluster != nil {
+		fmt.Fprintf(stdout, "node: %s\nnats: %s %s\nnodes:\n", h.Node, h.Cluster.NATS, h.Cluster.NATSServer)
+		for _, n := range h.Cluster.Nodes {
+			state := "alive"
+			if !n.Alive {
+				state = "no heartbeat"
+			}
+			fmt.Fprintf(stdout, "  %-24s %6d connections  %s\n", n.Name, n.Connections, state)
+		}
+	}
+	fmt.Fprintf(stdout, "connections: %d\n", h.Connections)
 	users := make([]string, 0, len(h.Users))
 	for u := range h.Users {
 		users = append(users, u)
