@@ -59,6 +59,10 @@ var (
 // connection, no quorum): the caller answers 503, never a false success.
 var ErrUnavailable = hub.ErrUnavailable
 
+// ErrOtherHistory refuses a migration into a cluster that already has a
+// history of its own.
+var ErrOtherHistory = errors.New("the cluster already holds another history")
+
 // Options configure a node.
 type Options struct {
 	URLs         string // comma-separated NATS URLs
@@ -76,6 +80,10 @@ type Options struct {
 	// is connected but cannot take it yet: a stream whose leader died
 	// elects another within 4-9 s (default 15 s).
 	WriteWait time.Duration
+	// Epoch names a history stream this node creates (ws-gateway migrate
+	// gives the embedded store's, so the apps' resume points stay valid);
+	// empty: a new random one.
+	Epoch string
 	// ReconnectGrace is how long a dispatch waits for a lost NATS
 	// connection to come back (to another server) before it is refused
 	// (default 1 s).
@@ -120,6 +128,19 @@ type peer struct {
 // Open connects to NATS, creates the stream and buckets if this is the
 // first node, and starts the live consumer, the watchers and the heartbeat.
 func Open(o Options) (*Node, error) {
+	n, err := dial(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := n.start(); err != nil {
+		n.nc.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// dial connects and opens (or creates) the stream and the buckets.
+func dial(o Options) (*Node, error) {
 	if o.Node == "" {
 		return nil, errors.New("cluster: a node name is required")
 	}
@@ -153,7 +174,9 @@ func Open(o Options) (*Node, error) {
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.RetryOnFailedConnect(false),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			n.log.Warn("lost NATS; dispatches answer 503 until it is back", slog.Any("error", err))
+			if err != nil { // nil: this node closed it
+				n.log.Warn("lost NATS; dispatches answer 503 until it is back", slog.Any("error", err))
+			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			n.log.Info("NATS connection back", slog.String("server", c.ConnectedUrlRedacted()))
@@ -168,14 +191,14 @@ func Open(o Options) (*Node, error) {
 		nc.Close()
 		return nil, err
 	}
-	if err := n.setup(); err != nil {
+	if err := n.openShared(); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	return n, nil
 }
 
-func (n *Node) setup() error {
+func (n *Node) openShared() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*n.opts.WriteWait)
 	defer cancel()
 	if err := n.ensureStream(ctx); err != nil {
@@ -188,9 +211,14 @@ func (n *Node) setup() error {
 	if n.conns, err = n.bucket(ctx, jetstream.KeyValueConfig{Bucket: BucketConns, History: 1}); err != nil {
 		return err
 	}
-	if n.nodes, err = n.bucket(ctx, jetstream.KeyValueConfig{Bucket: BucketNodes, History: 1, TTL: nodeTTL}); err != nil {
-		return err
-	}
+	n.nodes, err = n.bucket(ctx, jetstream.KeyValueConfig{Bucket: BucketNodes, History: 1, TTL: nodeTTL})
+	return err
+}
+
+// start joins the cluster: heartbeat, watchers, live consumer.
+func (n *Node) start() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*n.opts.WriteWait)
+	defer cancel()
 	if err := n.beat(ctx); err != nil {
 		return fmt.Errorf("write this node's heartbeat: %w", err)
 	}
@@ -225,7 +253,10 @@ func (n *Node) ensureStream(ctx context.Context) error {
 		MaxMsgs: -1, MaxBytes: -1, MaxAge: 0,
 		Duplicates:  2 * time.Minute,
 		AllowDirect: true,
-		Metadata:    map[string]string{metaEpoch: store.NewEpoch()},
+		Metadata:    map[string]string{metaEpoch: n.opts.Epoch},
+	}
+	if n.opts.Epoch == "" {
+		want.Metadata[metaEpoch] = store.NewEpoch()
 	}
 	s, err := n.js.Stream(ctx, StreamName)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -242,6 +273,9 @@ func (n *Node) ensureStream(ctx context.Context) error {
 	n.epoch = cfg.Metadata[metaEpoch]
 	if n.epoch == "" {
 		return fmt.Errorf("the stream %s has no %q in its metadata: it was not made by ws-gateway", StreamName, metaEpoch)
+	}
+	if n.opts.Epoch != "" && n.opts.Epoch != n.epoch {
+		return fmt.Errorf("%w: the cluster's history is epoch %s, not %s", ErrOtherHistory, n.epoch, n.opts.Epoch)
 	}
 	if cfg.MaxMsgsPerSubject != want.MaxMsgsPerSubject || cfg.Replicas != want.Replicas {
 		cfg.MaxMsgsPerSubject, cfg.Replicas = want.MaxMsgsPerSubject, want.Replicas

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keboola/analyst-alerts/gateway/cluster"
@@ -53,31 +52,13 @@ func openFanout(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (Fanout
 }
 
 func openClusterNode(cfg config.Config, log *slog.Logger, m *metrics.Metrics, hooks hub.Hooks) (Fanout, func() error, error) {
-	c := cfg.Cluster
-	var opts []nats.Option
-	switch {
-	case c.Creds != "":
-		opts = append(opts, nats.UserCredentials(c.Creds))
-	case c.Token != "":
-		opts = append(opts, nats.Token(c.Token))
-	case c.User != "":
-		opts = append(opts, nats.UserInfo(c.User, c.Password))
-	}
-	if c.CAFile != "" {
-		opts = append(opts, nats.RootCAs(c.CAFile))
-	}
-	if c.CertFile != "" {
-		opts = append(opts, nats.ClientCert(c.CertFile, c.KeyFile))
-	}
-	n, err := cluster.Open(cluster.Options{
-		URLs: c.URLs, Node: c.Node, Replicas: c.Replicas,
-		HistoryLimit: cfg.HistoryLimit, MaxConnsPer: cfg.MaxConnsPer,
-		NATS: opts, Hooks: hooks, Log: log,
-	})
+	o := cluster.OptionsFrom(cfg, log)
+	o.Hooks = hooks
+	n, err := cluster.Open(o)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster mode (%s): %w", config.EnvNATSURL, err)
 	}
-	node := prometheus.Labels{"node": c.Node}
+	node := prometheus.Labels{"node": o.Node}
 	m.Registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ws_gateway_cluster_nats_connected", ConstLabels: node,
 			Help: "1 while this node is connected to NATS (it refuses dispatches otherwise)."},

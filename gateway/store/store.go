@@ -712,6 +712,38 @@ func (s *Store) Since(user, epoch string, seq uint64) ([]Record, error) {
 	return out, nil
 }
 
+// Epoch names this database's history (every user's).
+func (s *Store) Epoch() string { return s.epoch }
+
+// Users lists, in name order, every user with a stored notification (for
+// ws-gateway migrate).
+func (s *Store) Users() ([]string, error) {
+	seen := map[string]bool{}
+	s.memMu.RLock()
+	for u := range s.heads {
+		seen[u] = true
+	}
+	s.memMu.RUnlock()
+	err := s.db.View(func(tx *bolt.Tx) error {
+		// A key is user, 0x00, an 8-byte seq: the user is all but the last 9.
+		return tx.Bucket(bucketHistory).ForEach(func(k, _ []byte) error {
+			if len(k) >= 9 {
+				seen[string(k[:len(k)-9])] = true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the users: %w", err)
+	}
+	users := make([]string, 0, len(seen))
+	for u := range seen {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	return users, nil
+}
+
 // SetRevoked stores user's revocation cutoff (unix seconds): tokens issued
 // before it are refused. A cutoff never moves backwards.
 func (s *Store) SetRevoked(user string, notBefore int64) (int64, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/keboola/analyst-alerts/gateway/cluster/natstest"
+	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
@@ -412,5 +413,56 @@ func TestClusterUnreachableNATSStopsTheStart(t *testing.T) {
 		"WS_GATEWAY_NATS_URL=nats://127.0.0.1:1", "WS_GATEWAY_NODE=gw-x"}
 	if code := run([]string{"serve"}, env, &out, &errb); code != 1 || !strings.Contains(errb.String(), "WS_GATEWAY_NATS_URL") {
 		t.Fatalf("serve with an unreachable NATS: exit %d, %q", code, errb.String())
+	}
+}
+
+// From one machine to the cluster: the history moves with its epoch and
+// seqs, so an app resumes on a node where it left off on the single gateway.
+func TestMigrateFromOneMachineToTheCluster(t *testing.T) {
+	single := newProc(t)
+	single.start(t)
+	a, err := dialApp(t, single.url(), "fy", time.Now(), &protocol.Resume{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 4; i++ {
+		dispatch(t, single, "fy", i)
+	}
+	seen := a.expect(t, 1, 2) // the app saw two, then went offline
+	a.ws.Close()
+	c := protocol.NewClient(single.socket)
+	if _, err := c.Revoke(context.Background(), "gus", 1000); err != nil {
+		t.Fatal(err)
+	}
+	single.cmd.Process.Signal(syscall.SIGTERM)
+	single.cmd.Wait()
+
+	nc := natstest.Start(t, 3)
+	env := []string{"DESKTOP_JWT_SECRET=" + secret, "WS_GATEWAY_STATE_DIR=" + single.state,
+		"WS_GATEWAY_NATS_URL=" + nc.URLs(), "WS_GATEWAY_NODE=gw-0"}
+	// The NATS client's callbacks may still log after migrate returns.
+	var out, errb gatewaytest.LogBuffer
+	if code := run([]string{"migrate"}, env, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "1 users, 4 notifications copied (0 there already), 1 revocations") {
+		t.Fatalf("migrate: %d %q %q", code, out.String(), errb.String())
+	}
+	node := startNode(t, nc, 0)
+	b, err := dialApp(t, node.url(), "fy", time.Now(), &protocol.Resume{Epoch: seen.Epoch, Seq: seen.Seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.replay != 2 {
+		t.Fatalf("replay after migration = %d, want 2", b.replay)
+	}
+	if f := b.expect(t, 3, 4); f.Epoch != seen.Epoch || f.ID != "n4" {
+		t.Fatalf("migrated frame: %+v", f)
+	}
+	if res := dispatch(t, node, "fy", 5); res.Seq != 5 {
+		t.Fatalf("first dispatch on the cluster: seq %d, want 5", res.Seq)
+	}
+	b.expect(t, 5)
+	// The revocation came along: a token issued before it is refused.
+	if _, err := dialApp(t, node.url(), "gus", time.Unix(999, 0), nil); err == nil {
+		t.Fatal("a token revoked on the single gateway is accepted by the cluster")
 	}
 }
