@@ -120,4 +120,3 @@ func (n *Node) copyHistory(ctx context.Context, user string, recs []store.Record
 }
 
 var _ Source = (*store.Store)(nil)
-
