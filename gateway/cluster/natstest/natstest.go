@@ -25,7 +25,7 @@ type Cluster struct {
 // until it has a JetStream meta leader.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
-	clientPorts, routePorts := freePorts(t, n), freePorts(t, n)
+	clientPorts, routePorts := FreePorts(t, n), FreePorts(t, n)
 	var routes []string
 	for _, p := range routePorts {
 		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
@@ -52,10 +52,22 @@ func Start(t testing.TB, n int) *Cluster {
 			c.opts[i].Routes = nil
 		}
 	}
-	for i := range n {
+	return c.run()
+}
+
+// StartWith runs servers with the given options (a test of a shipped
+// configuration file parses it with server.ProcessConfigFile).
+func StartWith(t testing.TB, opts ...*server.Options) *Cluster {
+	t.Helper()
+	return (&Cluster{t: t, opts: opts, servers: make([]*server.Server, len(opts))}).run()
+}
+
+func (c *Cluster) run() *Cluster {
+	c.t.Helper()
+	for i := range c.opts {
 		c.startServer(i)
 	}
-	t.Cleanup(c.Shutdown)
+	c.t.Cleanup(c.Shutdown)
 	c.WaitReady()
 	return c
 }
@@ -142,9 +154,9 @@ func (c *Cluster) Shutdown() {
 	}
 }
 
-// freePorts finds n free loopback ports (held open together so they
+// FreePorts finds n free loopback ports (held open together so they
 // differ, then released for the servers to bind).
-func freePorts(t testing.TB, n int) []int {
+func FreePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var lns []net.Listener
 	var ports []int
