@@ -103,11 +103,13 @@ type Node struct {
 	revoked, conns, nodes jetstream.KeyValue
 
 	mu      sync.Mutex
-	users   map[string]*user   // live local attachments
-	seen    map[string]uint64  // the last seq the live consumer handed out, per user
-	cutoffs map[string]int64   // revocations, from the watched bucket
-	peers   map[string]peer    // nodes by name, from their heartbeats
-	pubs    map[string]*pubSeq // per-user publish state (next seq)
+	users   map[string]*user  // live local attachments
+	seen    map[string]uint64 // the last seq the live consumer handed out, per user
+	cutoffs map[string]int64  // revocations, from the watched bucket
+	peers   map[string]peer   // nodes by name, from their heartbeats
+	// connView is the connections bucket as watched (connState).
+	connView map[string]connState
+	pubs     map[string]*pubSeq // per-user publish state (next seq)
 
 	connSeq uint64 // numbers this node's connections; guarded by mu
 
@@ -167,7 +169,7 @@ func dial(o Options) (*Node, error) {
 	}
 	n := &Node{opts: o, log: o.Log.With(slog.String("node", o.Node)), boot: nuid.Next(),
 		users: map[string]*user{}, seen: map[string]uint64{}, cutoffs: map[string]int64{},
-		peers: map[string]peer{}, pubs: map[string]*pubSeq{}, stop: make(chan struct{})}
+		peers: map[string]peer{}, connView: map[string]connState{}, pubs: map[string]*pubSeq{}, stop: make(chan struct{})}
 	natsOpts := append([]nats.Option{
 		nats.Name("ws-gateway " + o.Node),
 		nats.MaxReconnects(-1),
@@ -228,6 +230,9 @@ func (n *Node) start() error {
 	if err := n.watch(ctx, n.revoked, n.onRevoked); err != nil {
 		return err
 	}
+	if err := n.watch(ctx, n.conns, n.onConns); err != nil {
+		return err
+	}
 	if err := n.startLive(ctx); err != nil {
 		return err
 	}
@@ -258,13 +263,20 @@ func (n *Node) ensureStream(ctx context.Context) error {
 	if n.opts.Epoch == "" {
 		want.Metadata[metaEpoch] = store.NewEpoch()
 	}
-	s, err := n.js.Stream(ctx, StreamName)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		s, err = n.js.CreateStream(ctx, want)
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // another node won the race
-			s, err = n.js.Stream(ctx, StreamName)
+	// Retried while JetStream is still electing its leaders (a cluster
+	// started at the same moment as the nodes).
+	var s jetstream.Stream
+	err := n.retry(ctx, "open the history stream", func(ctx context.Context) error {
+		var err error
+		s, err = n.js.Stream(ctx, StreamName)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			s, err = n.js.CreateStream(ctx, want)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) { // another node won the race
+				s, err = n.js.Stream(ctx, StreamName)
+			}
 		}
-	}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("open the history stream %s: %w", StreamName, err)
 	}
@@ -291,10 +303,15 @@ func (n *Node) ensureStream(ctx context.Context) error {
 func (n *Node) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	cfg.Replicas = n.opts.Replicas
 	cfg.Storage = jetstream.FileStorage
-	kv, err := n.js.CreateKeyValue(ctx, cfg)
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = n.js.KeyValue(ctx, cfg.Bucket)
-	}
+	var kv jetstream.KeyValue
+	err := n.retry(ctx, "open the bucket "+cfg.Bucket, func(ctx context.Context) error {
+		var err error
+		kv, err = n.js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = n.js.KeyValue(ctx, cfg.Bucket)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open the key-value bucket %s: %w", cfg.Bucket, err)
 	}

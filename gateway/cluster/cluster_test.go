@@ -285,6 +285,10 @@ func TestConnectionLimitHoldsAcrossNodes(t *testing.T) {
 			t.Fatalf("a sixth connection on node %d: err = %v, want ErrTooManyConnections", i, err)
 		}
 	}
+	// "sent" comes from node 0's watched view of the connections.
+	for deadline := time.Now().Add(5 * time.Second); nodes[0].clusterConns("eve") != 5 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	res, err := nodes[0].Publish("eve", note(1))
 	if err != nil || res.Sent != 5 {
 		t.Fatalf("dispatch to eve: sent %d, %v; want the 5 connections in the cluster", res.Sent, err)

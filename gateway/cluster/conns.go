@@ -57,8 +57,8 @@ func (n *Node) alive(e connEntry) bool {
 // on the user's key, dropping dead entries on the way.
 func (n *Node) reserve(ctx context.Context, name, id string) error {
 	key := userKey(name)
-	for {
-		entries, rev, err := n.readConns(ctx, key)
+	for attempt := 0; ; attempt++ {
+		entries, rev, err := n.connsOf(ctx, key, attempt)
 		if err != nil {
 			return err
 		}
@@ -69,6 +69,9 @@ func (n *Node) reserve(ctx context.Context, name, id string) error {
 			}
 		}
 		if len(live) >= n.opts.MaxConnsPer {
+			if attempt == 0 {
+				continue // the view may be behind a disconnect: refuse only on a fresh read
+			}
 			return hub.ErrTooManyConnections
 		}
 		live = append(live, connEntry{Node: n.opts.Node, Boot: n.boot, ID: id})
@@ -109,8 +112,8 @@ func (n *Node) releaseOnce(name, id string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), n.opts.WriteWait)
 	defer cancel()
 	key := userKey(name)
-	for {
-		entries, rev, err := n.readConns(ctx, key)
+	for attempt := 0; ; attempt++ {
+		entries, rev, err := n.connsOf(ctx, key, attempt)
 		if err != nil {
 			return err
 		}
@@ -138,6 +141,48 @@ func (n *Node) releaseOnce(name, id string) error {
 			return err
 		}
 	}
+}
+
+// connState is a user's key in the connections bucket as the watch last
+// showed it.
+type connState struct {
+	entries []connEntry
+	rev     uint64
+}
+
+// onConns follows the connections bucket, so that a connect needs no read
+// before its compare-and-set (a stale view costs a refused write and a
+// read), and a dispatch's "sent" none at all.
+func (n *Node) onConns(e jetstream.KeyValueEntry) {
+	name, ok := userFromKey(e.Key())
+	if !ok {
+		return
+	}
+	st := connState{rev: e.Revision()}
+	if e.Operation() == jetstream.KeyValuePut {
+		json.Unmarshal(e.Value(), &st.entries) // unreadable: none
+	}
+	n.mu.Lock()
+	if cur, ok := n.connView[name]; !ok || st.rev > cur.rev {
+		n.connView[name] = st
+	}
+	n.mu.Unlock()
+}
+
+// connsOf is a user's entries and revision: from the watched view on a
+// first attempt, read from the bucket after a conflict.
+func (n *Node) connsOf(ctx context.Context, key string, attempt int) ([]connEntry, uint64, error) {
+	if attempt == 0 {
+		if name, ok := userFromKey(key); ok {
+			n.mu.Lock()
+			st, ok := n.connView[name]
+			n.mu.Unlock()
+			if ok {
+				return slices.Clone(st.entries), st.rev, nil
+			}
+		}
+	}
+	return n.readConns(ctx, key)
 }
 
 // readConns reads a user's entries and the key's revision (0: no key).
@@ -176,17 +221,12 @@ func (n *Node) writeConns(ctx context.Context, key string, entries []connEntry, 
 	})
 }
 
-// clusterConns is the user's live connections in the cluster, for the
-// dispatch answer's "sent". One read of the user's key; -1 cannot happen:
-// a failed read counts this node's own.
+// clusterConns is the user's live connections in the cluster as the
+// watched view shows them, for the dispatch answer's "sent".
 func (n *Node) clusterConns(name string) int {
-	ctx, cancel := context.WithTimeout(context.Background(), n.opts.OpTimeout)
-	defer cancel()
-	entries, _, err := n.readConns(ctx, userKey(name))
-	if err != nil {
-		_, per := n.Stats()
-		return per[name]
-	}
+	n.mu.Lock()
+	entries := n.connView[name].entries
+	n.mu.Unlock()
 	k := 0
 	for _, e := range entries {
 		if n.alive(e) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -159,11 +160,18 @@ func TestClusterFanOutAndResumeAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Dispatched on the third node, which holds none of ann's connections.
+	// sent counts the connections in the cluster as node 2 last saw them:
+	// the second connect may reach its view a moment after its auth_ok.
+	var sent []int
 	for i := 1; i <= 5; i++ {
 		res := dispatch(t, ps[2], "ann", i)
-		if res.Seq != uint64(i) || !res.Stored || res.Sent != 2 {
-			t.Fatalf("dispatch %d: %+v; want seq %d stored, sent to the 2 connections in the cluster", i, res, i)
+		if res.Seq != uint64(i) || !res.Stored {
+			t.Fatalf("dispatch %d: %+v; want seq %d stored", i, res, i)
 		}
+		sent = append(sent, res.Sent)
+	}
+	if sent[4] != 2 || slices.Max(sent) != 2 || slices.Min(sent) < 1 {
+		t.Fatalf("sent = %v, want the 2 connections in the cluster", sent)
 	}
 	a0.expect(t, seqs(1, 5)...)
 	last := a1.expect(t, seqs(1, 5)...)
