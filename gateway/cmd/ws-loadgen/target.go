@@ -122,7 +122,10 @@ func startTarget(o options, dir string) (*target, error) {
 		g.upgrade = upgradeRequest(g.addr)
 		g.cmd = exec.Command(o.gateway, "serve")
 		g.cmd.Env = append(append(os.Environ(), env...),
-			"WS_GATEWAY_PORT="+strconv.Itoa(port), "WS_DISPATCH_SOCKET="+g.socket, fmt.Sprintf("WS_GATEWAY_NODE=node-%d", i))
+			"WS_GATEWAY_PORT="+strconv.Itoa(port), "WS_DISPATCH_SOCKET="+g.socket)
+		if o.natsServer != "" {
+			g.cmd.Env = append(g.cmd.Env, fmt.Sprintf("WS_GATEWAY_NODE=node-%d", i))
+		}
 		g.cmd.Stdout, g.cmd.Stderr = os.Stderr, os.Stderr
 		if err := g.cmd.Start(); err != nil {
 			t.kill()
