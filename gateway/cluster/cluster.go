@@ -8,8 +8,8 @@
 //     optimistic concurrency on the subject's last stream sequence
 //     (Nats-Expected-Last-Subject-Sequence), so two nodes can never give
 //     out the same seq and none is skipped;
-//   - live fan-out: each node reads the whole stream with one ordered
-//     consumer and hands every stored message to its own connections of
+//   - live fan-out: each node reads the whole stream in order with one
+//     consumer of its own (live.go) and hands every stored message to its own connections of
 //     that user, so every node sees every user's messages once, in order;
 //   - revocations: a KV bucket every node watches;
 //   - the per-user connection limit: a KV bucket with one key per user
@@ -78,7 +78,8 @@ type Options struct {
 	OpTimeout time.Duration
 	// WriteWait bounds a dispatch's wait for the history write while NATS
 	// is connected but cannot take it yet: a stream whose leader died
-	// elects another within 4-9 s (default 15 s).
+	// elects another within 4-9 s (default 9 s: under the 10 s of the
+	// dispatch clients, so a dispatch is answered 503 rather than cut off).
 	WriteWait time.Duration
 	// Epoch names a history stream this node creates (ws-gateway migrate
 	// gives the embedded store's, so the apps' resume points stay valid);
@@ -113,7 +114,6 @@ type Node struct {
 
 	connSeq uint64 // numbers this node's connections; guarded by mu
 
-	live     jetstream.ConsumeContext
 	watchers []jetstream.KeyWatcher
 	stop     chan struct{}
 	wg       sync.WaitGroup
@@ -159,7 +159,7 @@ func dial(o Options) (*Node, error) {
 		o.OpTimeout = 2 * time.Second
 	}
 	if o.WriteWait <= 0 {
-		o.WriteWait = 15 * time.Second
+		o.WriteWait = 9 * time.Second
 	}
 	if o.ReconnectGrace <= 0 {
 		o.ReconnectGrace = time.Second
@@ -167,7 +167,7 @@ func dial(o Options) (*Node, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{opts: o, log: o.Log.With(slog.String("node", o.Node)), boot: nuid.Next(),
+	n := &Node{opts: o, log: o.Log, boot: nuid.Next(),
 		users: map[string]*user{}, seen: map[string]uint64{}, cutoffs: map[string]int64{},
 		peers: map[string]peer{}, connView: map[string]connState{}, pubs: map[string]*pubSeq{}, stop: make(chan struct{})}
 	natsOpts := append([]nats.Option{
@@ -364,9 +364,6 @@ func (n *Node) Close() error {
 	var err error
 	n.closing.Do(func() {
 		close(n.stop)
-		if n.live != nil {
-			n.live.Stop()
-		}
 		for _, w := range n.watchers {
 			w.Stop()
 		}

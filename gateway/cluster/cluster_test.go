@@ -369,6 +369,7 @@ func TestNATSServerKilledMidStreamLosesNothing(t *testing.T) {
 	}
 	var mu sync.Mutex
 	acked := map[uint64]bool{}
+	var longest time.Duration // the longest a dispatch waited (a leader election)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range 2 {
@@ -381,12 +382,14 @@ func TestNATSServerKilledMidStreamLosesNothing(t *testing.T) {
 					return
 				default:
 				}
+				start := time.Now()
 				res, err := nodes[i].Publish("hal", note(k))
 				if err != nil {
 					t.Errorf("publish on node %d while a NATS server died: %v", i, err)
 					return
 				}
 				mu.Lock()
+				longest = max(longest, time.Since(start))
 				if acked[res.Seq] {
 					t.Errorf("seq %d acknowledged twice", res.Seq)
 				}
@@ -410,6 +413,7 @@ func TestNATSServerKilledMidStreamLosesNothing(t *testing.T) {
 	if count() < before+100 {
 		t.Fatalf("only %d dispatches after the server died", count()-before)
 	}
+	t.Logf("%d dispatches, %d after the server died; the longest waited %v", count(), count()-before, longest)
 	// Every acknowledged seq, in order, once; no gap.
 	watch.waitSeqs(t, seqRange(1, uint64(count())))
 	// And a resume from scratch on another node reads them all back.

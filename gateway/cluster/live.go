@@ -37,24 +37,107 @@ type attachment struct {
 	once    sync.Once
 }
 
-// startLive starts the ordered consumer that brings every message stored
-// from now on to this node, in stream order (so per user in seq order).
-// After a lost connection it resumes where it stopped: nothing is skipped.
+// startLive starts reading the stream from its end: every message stored
+// from now on reaches onLive once, in stream order (so per user in seq
+// order).
 func (n *Node) startLive(ctx context.Context) error {
-	c, err := n.js.OrderedConsumer(ctx, StreamName, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{subjectPrefix + "*"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+	var info *jetstream.StreamInfo
+	err := n.retry(ctx, "read the history stream's end", func(ctx context.Context) error {
+		var err error
+		info, err = n.stream.Info(ctx)
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("start the live consumer on %s: %w", StreamName, err)
+		return fmt.Errorf("start the live reader on %s: %w", StreamName, err)
 	}
-	n.live, err = c.Consume(n.onLive, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-		n.log.Warn("live consumer", "error", err)
-	}))
-	if err != nil {
-		return fmt.Errorf("start the live consumer on %s: %w", StreamName, err)
-	}
+	n.wg.Add(1)
+	go n.readLive(info.State.LastSeq + 1)
 	return nil
+}
+
+// readLive is the node's own ordered consumer: an ephemeral, unacknowledged
+// consumer from the next stream sequence, recreated from there whenever it
+// is lost (its server died, a heartbeat went missing, a message was
+// skipped). nats.go's OrderedConsumer does the same, but backs off its
+// re-creation to 10 s with 10 s timeouts: after a kill -9 of the stream's
+// leader it stalled live deliveries for 10 s beyond the election. Here a
+// creation gets 2 s and is retried every 200 ms.
+func (n *Node) readLive(next uint64) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.stop:
+			return
+		default:
+		}
+		next = n.readLiveFrom(next)
+		select {
+		case <-n.stop:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// readLiveFrom reads from stream sequence next with one consumer until it
+// fails, and returns where to go on.
+func (n *Node) readLiveFrom(next uint64) uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	c, err := n.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       next,
+		AckPolicy:         jetstream.AckNonePolicy,
+		FilterSubject:     subjectPrefix + "*",
+		MemoryStorage:     true,
+		Replicas:          1,
+		InactiveThreshold: 30 * time.Second, // a consumer left behind by a dead node goes away
+	})
+	cancel()
+	if err != nil {
+		n.log.Debug("live reader: cannot create its consumer; retrying", "error", err)
+		return next
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		n.stream.DeleteConsumer(ctx, c.CachedInfo().Name)
+		cancel()
+	}()
+	it, err := c.Messages(jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second),
+		jetstream.WithMessagesErrOnMissingHeartbeat(true))
+	if err != nil {
+		return next
+	}
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		select {
+		case <-n.stop:
+		case <-stopped:
+		}
+		it.Stop()
+	}()
+	var consumerSeq uint64
+	for {
+		m, err := it.Next()
+		if err != nil {
+			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				n.log.Debug("live reader: consumer lost; recreating", "error", err, "next", next)
+			}
+			return next
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			continue
+		}
+		// A message lost between server and client shows as a jump in the
+		// consumer's own sequence: start again from the first missed.
+		if consumerSeq != 0 && meta.Sequence.Consumer != consumerSeq+1 {
+			return next
+		}
+		consumerSeq = meta.Sequence.Consumer
+		n.onLive(m)
+		next = meta.Sequence.Stream + 1
+	}
 }
 
 // onLive hands one stored message to this node's connections of its user.

@@ -83,7 +83,7 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, hub.ErrUnavailable) { // a cluster node without NATS
 		g.metrics.Dispatches.WithLabelValues("unavailable").Inc()
 		g.log.Warn("dispatch refused: the store is unavailable", slog.String("user", req.User), slog.Any("error", err))
-		writeJSON(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: "the notification store is unavailable; nothing was stored, try again"})
+		writeJSON(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: "the notification store is unavailable: the notification is not acknowledged, send it again"})
 		return
 	}
 	if err != nil {
@@ -155,7 +155,7 @@ func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	closed, err := g.fanout.Revoke(req.User, req.NotBefore)
 	if errors.Is(err, hub.ErrUnavailable) {
 		g.log.Warn("revoke refused: the store is unavailable", slog.String("user", req.User), slog.Any("error", err))
-		writeJSON(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: "the revocation store is unavailable; nothing was stored, try again"})
+		writeJSON(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: "the revocation store is unavailable: the revocation is not acknowledged, send it again"})
 		return
 	}
 	if err != nil {

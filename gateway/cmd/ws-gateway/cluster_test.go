@@ -19,6 +19,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/cluster/natstest"
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/testbin"
 )
 
 // The cluster tests run a real three-server NATS cluster (in this test
@@ -28,9 +29,15 @@ import (
 // first and the others after it.
 func startNode(t *testing.T, nc *natstest.Cluster, i int, extra ...string) *proc {
 	t.Helper()
+	return startNodeOn(t, nc.URL(i%3)+","+nc.URLs(), i, extra...)
+}
+
+// startNodeOn starts gateway process i as node gw-i on the given NATS URLs.
+func startNodeOn(t *testing.T, urls string, i int, extra ...string) *proc {
+	t.Helper()
 	p := newProc(t)
 	p.start(t, append([]string{
-		"WS_GATEWAY_NATS_URL=" + nc.URL(i%3) + "," + nc.URLs(),
+		"WS_GATEWAY_NATS_URL=" + urls,
 		fmt.Sprintf("WS_GATEWAY_NODE=gw-%d", i),
 		"WS_GATEWAY_SHUTDOWN_SECONDS=5",
 	}, extra...)...)
@@ -473,4 +480,95 @@ func TestMigrateFromOneMachineToTheCluster(t *testing.T) {
 	if _, err := dialApp(t, node.url(), "gus", time.Unix(999, 0), nil); err == nil {
 		t.Fatal("a token revoked on the single gateway is accepted by the cluster")
 	}
+}
+
+// kill -9 of the NATS server that leads the history stream, mid-stream:
+// with real nats-server processes, so nothing is handed over. Dispatches
+// wait for the election and are stored; none fails, none is lost or doubled.
+func TestClusterKill9OfTheStreamLeadersNATSServer(t *testing.T) {
+	bin, err := testbin.Build(t.TempDir(), "github.com/nats-io/nats-server/v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs := natstest.StartProcs(t, bin, 3)
+	ps := []*proc{startNodeOn(t, procs.URLs(), 0), startNodeOn(t, procs.URLs(), 1)}
+	a, err := dialApp(t, ps[1].url(), "hal", time.Now(), &protocol.Resume{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	acked := map[uint64]bool{}
+	var longest time.Duration
+	refused := 0
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := protocol.NewClient(ps[w].socket)
+			defer c.Close()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				start := time.Now()
+				res, err := c.Dispatch(context.Background(), "hal", protocol.Notification{ID: fmt.Sprintf("w%d-%d", w, i)})
+				var se *protocol.StatusError
+				if errors.As(err, &se) && se.Status == http.StatusServiceUnavailable {
+					// An election longer than the node's 9 s wait: not
+					// acknowledged, as the dispatcher is told; it sends again.
+					mu.Lock()
+					refused++
+					mu.Unlock()
+					continue
+				}
+				if err != nil {
+					t.Errorf("dispatch on node %d after %v: %v", w, time.Since(start), err)
+					return
+				}
+				mu.Lock()
+				longest = max(longest, time.Since(start))
+				if acked[res.Seq] {
+					t.Errorf("seq %d acknowledged twice", res.Seq)
+				}
+				acked[res.Seq] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	for count() < 40 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	leader := procs.StreamLeader("ALERTS_HISTORY")
+	procs.Kill9(leader)
+	killed := time.Now()
+	before := count()
+	for deadline := time.Now().Add(40 * time.Second); count() < before+60 && time.Now().Before(deadline) && !t.Failed(); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if count() < before+60 {
+		t.Fatalf("%d dispatches after the kill", count()-before)
+	}
+	// Every acknowledged seq reaches the app, in order, once; a refused
+	// dispatch may have been stored as the election ended, then it is
+	// delivered too, in its place.
+	var top uint64
+	for s := range acked {
+		top = max(top, s)
+	}
+	total := top
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node 1's log:\n%s", ps[1].out)
+		}
+	})
+	a.expect(t, seqs(1, total)...)
+	t.Logf("killed nats-%d (the stream leader) after %d dispatches; %d acknowledged, %d refused with 503, the longest waited %v; all delivered %v after the kill",
+		leader, before, len(acked), refused, longest, time.Since(killed))
 }
