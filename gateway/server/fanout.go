@@ -88,7 +88,7 @@ func b2f(b bool) float64 {
 var _ clusterNode = (*cluster.Node)(nil)
 
 // shutdownCode is what the clients are closed with at shutdown: in a
-// cluster 1012 (service restart), so they reconnect at once and reach
+// cluster 1012 (service restart), so they reconnect and reach
 // another node; on one machine 1001 (going away), as always.
 func (g *Gateway) shutdownCode() int {
 	if g.cfg.Cluster.Enabled() {
