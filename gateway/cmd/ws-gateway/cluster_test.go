@@ -425,9 +425,13 @@ func TestClusterUnreachableNATSStopsTheStart(t *testing.T) {
 	var out, errb bytes.Buffer
 	env := []string{"DESKTOP_JWT_SECRET=" + secret, "WS_GATEWAY_PORT=0",
 		"WS_DISPATCH_SOCKET=" + t.TempDir() + "/ws.sock",
-		"WS_GATEWAY_NATS_URL=nats://127.0.0.1:1", "WS_GATEWAY_NODE=gw-x"}
-	if code := run([]string{"serve"}, env, &out, &errb); code != 1 || !strings.Contains(errb.String(), "WS_GATEWAY_NATS_URL") {
+		"WS_GATEWAY_NATS_URL=nats://gw:hunter2@127.0.0.1:1", "WS_GATEWAY_NODE=gw-x"}
+	if code := run([]string{"serve"}, env, &out, &errb); code != 1 || !strings.Contains(errb.String(), "WS_GATEWAY_NATS_URL") ||
+		!strings.Contains(errb.String(), "nats://***@127.0.0.1:1") {
 		t.Fatalf("serve with an unreachable NATS: exit %d, %q", code, errb.String())
+	}
+	if strings.Contains(errb.String(), "hunter2") {
+		t.Fatalf("the error shows the NATS password: %q", errb.String())
 	}
 }
 
