@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/keboola/analyst-alerts/gateway/cluster/natstest"
 	"github.com/keboola/analyst-alerts/gateway/hub"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
@@ -471,4 +473,56 @@ func TestWithoutNATSPublishFailsAndCatchesUp(t *testing.T) {
 		t.Fatalf("seq after the outage = %d, want 2 (the refused one was not stored)", res.Seq)
 	}
 	watch.waitSeqs(t, []uint64{1, 2})
+}
+
+// A node whose only NATS server dies while the others go on: it refuses
+// dispatches, keeps its connection, and when the server is back the
+// connection gets what the other nodes stored meanwhile, in order.
+func TestNodeThatLostNATSCatchesUp(t *testing.T) {
+	nc := natstest.Start(t, 3)
+	fast := func(o *Options) { o.ReconnectGrace = 200 * time.Millisecond; o.WriteWait = 2 * time.Second }
+	// Knows server 0 only: it does not learn the others from it.
+	alone := openNode(t, "gw-alone", nc.URL(0), func(o *Options) {
+		fast(o)
+		o.NATS = []nats.Option{nats.IgnoreDiscoveredServers()}
+	})
+	other := openNode(t, "gw-other", nc.URL(1)+","+nc.URL(2), fast)
+	s := newSub(0)
+	if _, _, err := alone.Attach("ida", s, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Publish("ida", note(1)); err != nil {
+		t.Fatal(err)
+	}
+	s.waitSeqs(t, []uint64{1})
+
+	nc.Stop(0)
+	if _, err := alone.Publish("ida", note(2)); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("publish on the node without NATS: %v, want ErrUnavailable", err)
+	}
+	// The others go on (two of three servers are a quorum).
+	deadline := time.Now().Add(20 * time.Second)
+	for k := 2; k <= 6; {
+		res, err := other.Publish("ida", note(k))
+		if err == nil {
+			if res.Seq != uint64(k) {
+				t.Fatalf("seq %d, want %d", res.Seq, k)
+			}
+			k++
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the other node cannot store: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := s.got(); !slices.Equal(got, []uint64{1}) {
+		t.Fatalf("the cut-off node delivered %v", got)
+	}
+	nc.Restart(0)
+	s.waitSeqs(t, seqRange(1, 6))
+	if res, err := alone.Publish("ida", note(7)); err != nil || res.Seq != 7 {
+		t.Fatalf("publish after the server came back: %+v, %v", res, err)
+	}
+	s.waitSeqs(t, seqRange(1, 7))
 }
