@@ -19,6 +19,7 @@ type Cluster struct {
 	t       testing.TB
 	opts    []*server.Options
 	servers []*server.Server
+	client  []nats.Option // how WaitReady connects (TLS, credentials)
 }
 
 // Start runs an n-server JetStream cluster until the test ends and waits
@@ -59,7 +60,14 @@ func Start(t testing.TB, n int) *Cluster {
 // configuration file parses it with server.ProcessConfigFile).
 func StartWith(t testing.TB, opts ...*server.Options) *Cluster {
 	t.Helper()
-	return (&Cluster{t: t, opts: opts, servers: make([]*server.Server, len(opts))}).run()
+	return StartWithClient(t, nil, opts...)
+}
+
+// StartWithClient is StartWith for servers that need client options (TLS,
+// credentials) to be reached.
+func StartWithClient(t testing.TB, client []nats.Option, opts ...*server.Options) *Cluster {
+	t.Helper()
+	return (&Cluster{t: t, opts: opts, servers: make([]*server.Server, len(opts)), client: client}).run()
 }
 
 func (c *Cluster) run() *Cluster {
@@ -95,7 +103,7 @@ func (c *Cluster) WaitReady() {
 			continue
 		}
 		for {
-			if err := jsReady(s.ClientURL()); err == nil {
+			if err := jsReady(s.ClientURL(), c.client...); err == nil {
 				break
 			} else if time.Now().After(deadline) {
 				c.t.Fatalf("JetStream not ready through nats server %d: %v", i, err)
@@ -105,8 +113,8 @@ func (c *Cluster) WaitReady() {
 	}
 }
 
-func jsReady(url string) error {
-	nc, err := nats.Connect(url, nats.Timeout(time.Second))
+func jsReady(url string, opts ...nats.Option) error {
+	nc, err := nats.Connect(url, append([]nats.Option{nats.Timeout(time.Second)}, opts...)...)
 	if err != nil {
 		return err
 	}
