@@ -107,4 +107,3 @@ func writeTLSFiles(t *testing.T, dir string) (ca, cert, key string) {
 	}
 	return ca, cert, key
 }
-
