@@ -398,8 +398,30 @@ func TestClusterSIGTERMDrainsWith1012(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An app of the same user on the node that stays sees every
+	// acknowledged dispatch, also those in flight during the drain.
+	watch, err := dialApp(t, ps[1].url(), "ed", time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dispatch(t, ps[0], "ed", 1)
 	f := a.expect(t, 1)
+	watch.expect(t, 1)
+	var acked []uint64
+	done := make(chan struct{})
+	go func() { // dispatches to the draining node until it is gone
+		defer close(done)
+		c := protocol.NewClient(ps[0].socket)
+		defer c.Close()
+		for i := 2; ; i++ {
+			res, err := c.Dispatch(context.Background(), "ed", protocol.Notification{ID: fmt.Sprint("n", i)})
+			if err != nil {
+				return
+			}
+			acked = append(acked, res.Seq)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
 	ps[0].cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-a.ended:
@@ -412,13 +434,20 @@ func TestClusterSIGTERMDrainsWith1012(t *testing.T) {
 	if err := ps[0].cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, ps[0].out)
 	}
-	// The other node takes the app and what comes next.
-	dispatch(t, ps[1], "ed", 2)
+	<-done
+	if len(acked) == 0 {
+		t.Fatal("no dispatch was acknowledged while draining")
+	}
+	last := acked[len(acked)-1]
+	watch.expect(t, seqs(2, last)...)
+	// The other node takes the drained app and what comes next.
+	res := dispatch(t, ps[1], "ed", 0)
 	b, err := dialApp(t, ps[1].url(), "ed", time.Now(), &protocol.Resume{Epoch: f.Epoch, Seq: f.Seq})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.expect(t, 2)
+	b.expect(t, seqs(2, res.Seq)...)
+	t.Logf("%d dispatches acknowledged by the draining node, all delivered", len(acked))
 }
 
 func TestClusterUnreachableNATSStopsTheStart(t *testing.T) {
