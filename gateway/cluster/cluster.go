@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -113,6 +114,8 @@ type Node struct {
 	pubs     map[string]*pubSeq // per-user publish state (next seq)
 
 	connSeq uint64 // numbers this node's connections; guarded by mu
+
+	conflicts atomic.Uint64 // publishes refused for a stale belief (Conflicts)
 
 	watchers []jetstream.KeyWatcher
 	stop     chan struct{}

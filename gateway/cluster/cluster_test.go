@@ -557,3 +557,37 @@ func TestNodeThatLostNATSCatchesUp(t *testing.T) {
 	}
 	s.waitSeqs(t, seqRange(1, 7))
 }
+
+// A user's dispatches coming through different nodes by turns need no
+// retry: each node's reader keeps its belief of the user's last message
+// current, so a publish is not refused for a message another node stored.
+func TestDispatchesThroughAnyNodeNeedNoRetry(t *testing.T) {
+	_, nodes := threeNodes(t)
+	for k := 1; k <= 12; k++ {
+		n := nodes[k%3]
+		res, err := n.Publish("jo", note(k))
+		if err != nil || res.Seq != uint64(k) {
+			t.Fatalf("dispatch %d: %+v, %v", k, res, err)
+		}
+		// The next node has seen it before the next dispatch (as when
+		// dispatches are a moment apart).
+		next := nodes[(k+1)%3]
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			next.mu.Lock()
+			seen := next.seen["jo"]
+			next.mu.Unlock()
+			if seen == uint64(k) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %s never saw seq %d", next.Name(), k)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	for _, n := range nodes {
+		if c := n.Conflicts(); c != 0 {
+			t.Fatalf("node %s had %d refused publishes, want none", n.Name(), c)
+		}
+	}
+}

@@ -135,13 +135,15 @@ func (n *Node) readLiveFrom(next uint64) uint64 {
 			return next
 		}
 		consumerSeq = meta.Sequence.Consumer
-		n.onLive(m)
+		n.onLive(m, meta.Sequence.Stream)
 		next = meta.Sequence.Stream + 1
 	}
 }
 
-// onLive hands one stored message to this node's connections of its user.
-func (n *Node) onLive(m jetstream.Msg) {
+// onLive hands one stored message (at stream sequence streamSeq) to this
+// node's connections of its user, and keeps the node's belief of the
+// user's last message current for its next publish.
+func (n *Node) onLive(m jetstream.Msg, streamSeq uint64) {
 	name, seq, ok := parseRecord(m.Subject(), m.Headers())
 	if !ok {
 		n.log.Warn("skipping a message the gateway did not write", "subject", m.Subject())
@@ -153,7 +155,9 @@ func (n *Node) onLive(m jetstream.Msg) {
 		n.seen[name] = seq
 	}
 	u := n.users[name]
+	p := n.pubStateLocked(name)
 	n.mu.Unlock()
+	p.learn(seq, streamSeq)
 	if u == nil {
 		return
 	}

@@ -92,7 +92,8 @@ func (n *Node) copyHistory(ctx context.Context, user string, recs []store.Record
 		return 0, 0, err
 	}
 	for _, r := range recs {
-		if r.Seq <= p.seq {
+		_, last, lastStream := p.get()
+		if r.Seq <= last {
 			skipped++
 			continue
 		}
@@ -103,7 +104,7 @@ func (n *Node) copyHistory(ctx context.Context, user string, recs []store.Record
 		err := n.retry(wctx, "copy "+strconv.Quote(user), func(ctx context.Context) error {
 			var err error
 			ack, err = n.js.PublishMsg(ctx, msg, jetstream.WithMsgID(id), jetstream.WithExpectStream(StreamName),
-				jetstream.WithExpectLastSequencePerSubject(p.streamSeq))
+				jetstream.WithExpectLastSequencePerSubject(lastStream))
 			return err
 		})
 		cancel()
@@ -113,7 +114,7 @@ func (n *Node) copyHistory(ctx context.Context, user string, recs []store.Record
 		if err != nil {
 			return copied, skipped, err
 		}
-		p.seq, p.streamSeq = r.Seq, ack.Sequence
+		p.learn(r.Seq, ack.Sequence)
 		copied++
 	}
 	return copied, skipped, nil

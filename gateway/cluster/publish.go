@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -17,18 +18,49 @@ import (
 
 // pubSeq is what this node believes is the user's last stored message:
 // its seq and its stream sequence, the condition the next publish puts on
-// the subject. A wrong belief (another node published meanwhile) costs a
-// refused publish and a re-read, never a reused or skipped seq.
+// the subject. The node's own publishes and its live reader (which sees
+// every node's) keep it current, so a user's dispatches may come through
+// any node without a retry; a wrong belief (a message the reader has not
+// seen yet) costs a refused publish and a re-read, never a reused or
+// skipped seq.
 type pubSeq struct {
-	lock      chan struct{} // one publish per user at a time on this node
+	lock chan struct{} // one publish per user at a time on this node
+
+	mu        sync.Mutex // guards the belief: the reader updates it too
 	known     bool
 	seq       uint64
 	streamSeq uint64
 }
 
+func (p *pubSeq) get() (known bool, seq, streamSeq uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.known, p.seq, p.streamSeq
+}
+
+// learn records a stored message of the user, unless a later one is known.
+func (p *pubSeq) learn(seq, streamSeq uint64) {
+	p.mu.Lock()
+	if !p.known || streamSeq > p.streamSeq {
+		p.known, p.seq, p.streamSeq = true, seq, streamSeq
+	}
+	p.mu.Unlock()
+}
+
+// forget drops the belief: the next publish reads the subject's last message.
+func (p *pubSeq) forget() {
+	p.mu.Lock()
+	p.known = false
+	p.mu.Unlock()
+}
+
 func (n *Node) pubState(user string) *pubSeq {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.pubStateLocked(user)
+}
+
+func (n *Node) pubStateLocked(user string) *pubSeq {
 	p := n.pubs[user]
 	if p == nil {
 		p = &pubSeq{lock: make(chan struct{}, 1)}
@@ -62,13 +94,15 @@ func (n *Node) Publish(user string, notification json.RawMessage) (protocol.Disp
 	var frame []byte
 	var seq uint64
 	for {
-		if !p.known {
+		known, last, lastStream := p.get()
+		if !known {
 			if err := n.readLast(ctx, subject, p); err != nil {
 				return protocol.DispatchResponse{}, err
 			}
+			continue
 		}
-		if frame == nil || seq != p.seq+1 {
-			seq = p.seq + 1
+		if frame == nil || seq != last+1 {
+			seq = last + 1
 			var err error
 			if frame, err = protocol.NotificationFrameBytes(notification, seq, n.epoch, now); err != nil {
 				return protocol.DispatchResponse{}, err
@@ -80,19 +114,21 @@ func (n *Node) Publish(user string, notification json.RawMessage) (protocol.Disp
 			var err error
 			ack, err = n.js.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID),
 				jetstream.WithExpectStream(StreamName),
-				jetstream.WithExpectLastSequencePerSubject(p.streamSeq))
+				jetstream.WithExpectLastSequencePerSubject(lastStream))
 			return err
 		})
 		if err == nil {
-			p.seq, p.streamSeq = seq, ack.Sequence
+			p.learn(seq, ack.Sequence)
 			return protocol.DispatchResponse{Sent: n.clusterConns(user), Stored: true, Seq: seq}, nil
 		}
 		if isWrongLastSeq(err) {
-			// Another node stored one first: learn its seq and go again.
-			p.known = false
+			// Another node stored one this node has not seen yet: read the
+			// subject's last message and go again.
+			n.conflicts.Add(1)
+			p.forget()
 			continue
 		}
-		p.known = false // the attempt may be stored after all
+		p.forget() // the attempt may be stored after all
 		if !errors.Is(err, ErrUnavailable) {
 			err = fmt.Errorf("%w: store for %q: %w", ErrUnavailable, user, err)
 		}
@@ -118,16 +154,20 @@ func (n *Node) readLast(ctx context.Context, subject string, p *pubSeq) error {
 		return err
 	}
 	if m == nil {
-		p.known, p.seq, p.streamSeq = true, 0, 0
+		p.learn(0, 0)
 		return nil
 	}
 	seq, perr := strconv.ParseUint(m.Header.Get(headerSeq), 10, 64)
 	if perr != nil {
 		return fmt.Errorf("the last message on %s has no valid %s header", subject, headerSeq)
 	}
-	p.known, p.seq, p.streamSeq = true, seq, m.Sequence
+	p.learn(seq, m.Sequence)
 	return nil
 }
+
+// Conflicts counts publishes refused because another node had stored a
+// message this node had not seen yet (each cost a read and a retry).
+func (n *Node) Conflicts() uint64 { return n.conflicts.Load() }
 
 // isWrongLastSeq is JetStream refusing a publish whose expected last
 // subject sequence is not the subject's (10164 on replicated streams).

@@ -63,6 +63,9 @@ func openClusterNode(cfg config.Config, log *slog.Logger, m *metrics.Metrics, ho
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ws_gateway_cluster_nats_connected", ConstLabels: node,
 			Help: "1 while this node is connected to NATS (it refuses dispatches otherwise)."},
 			func() float64 { return b2f(n.Connected()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "ws_gateway_cluster_seq_conflicts_total", ConstLabels: node,
+			Help: "Dispatches whose first publish was refused because another node had just stored one for the same user (each cost a read and a retry)."},
+			func() float64 { return float64(n.Conflicts()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ws_gateway_cluster_nodes_alive", ConstLabels: node,
 			Help: "Gateway nodes with a recent heartbeat, this one included."},
 			func() float64 {
