@@ -16,7 +16,7 @@ bench:
 setup:
 	./scripts/setup.sh
 
-# The Linux desktop app into build/bin/ (setup builds frontend/dist first).
+# The Linux desktop app into build/bin/ (setup builds the page into frontend/dist/app first).
 desktop: setup
 	go build -tags desktop,production,webkit2_41 -o build/bin/analyst-alerts .
 

@@ -143,6 +143,9 @@ func main() {
 	write("build/appicon.png", app)
 	write("build/linux/analyst-alerts.png", pngBytes(draw(256, blue, white, false, true)))
 	write("build/windows/icon.ico", ico(pngBytes(draw(256, blue, white, false, true)), pngBytes(draw(32, blue, white, false, true))))
+	// The webapp's favicon: the app's icon, so the tab and the app match.
+	write("webapp/server/static/favicon.ico", ico(pngBytes(draw(32, blue, white, false, true)), pngBytes(draw(16, blue, white, false, true))))
+	write("webapp/server/static/favicon.png", pngBytes(draw(180, blue, white, false, true)))
 	// Tray: a blue bell on any panel colour; macOS gets black template images
 	// the menu bar tints itself.
 	for _, v := range []struct {

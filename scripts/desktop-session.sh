@@ -21,6 +21,6 @@ n=90
 while [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ]; do n=$((n + 1)); done
 Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 pids+=("$!")
-export DISPLAY=":$n" WEBKIT_DISABLE_COMPOSITING_MODE=1 NO_AT_BRIDGE=1
+export DISPLAY=":$n" NO_AT_BRIDGE=1
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
 "$@"

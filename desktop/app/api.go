@@ -14,8 +14,10 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
-// API is bound to the page (Wails generates its TypeScript from these
-// methods). Every error it returns is an *apperr.Error, which Wails'
+// API is bound to the page as window.go.app.API. Its TypeScript side is
+// written by hand (frontend/src/api.ts, interface GoAPI; the JSON types in
+// types.ts); TestBridgeMatchesTheBoundMethods and TestPageTypesMatchTheGoTypes
+// keep both in step with these methods. Every error it returns is an *apperr.Error, which Wails'
 // ErrorFormatter (apperr.Format) renders as {code, message}.
 type API struct{ a *App }
 
@@ -24,8 +26,14 @@ const callTimeout = 30 * time.Second
 // State is the header/settings state.
 func (p *API) State() State { return p.a.State() }
 
-// Notifications lists the stored notifications, newest first.
-func (p *API) Notifications() []store.Item { return p.a.store.List() }
+// Notifications lists the stored notifications, newest first; an empty
+// list is [] (never null, which the page cannot render).
+func (p *API) Notifications() []store.Item {
+	if l := p.a.store.List(); l != nil {
+		return l
+	}
+	return []store.Item{}
+}
 
 // Notification returns one notification.
 func (p *API) Notification(id string) (store.Item, error) {
@@ -74,9 +82,39 @@ func (p *API) SignIn() error {
 	if p.a.d.Browser == nil {
 		return apperr.New(apperr.Launch, "No browser available", nil)
 	}
-	if err := p.a.d.Browser(api.Base() + protocol.PathDesktopLink); err != nil {
+	// The one-time value comes back in the deep link: a link without it
+	// was not asked for by this app, and is not applied without asking.
+	u := api.Base() + protocol.PathDesktopLink + "?" + protocol.LinkStateParam + "=" + p.a.newLinkState()
+	if err := p.a.d.Browser(u); err != nil {
 		return apperr.New(apperr.Launch, "Cannot open the browser", err)
 	}
+	return nil
+}
+
+// ConfirmSignIn applies the sign-in link waiting for confirmation.
+func (p *API) ConfirmSignIn() error {
+	p.a.mu.Lock()
+	pl := p.a.pending
+	p.a.mu.Unlock()
+	if pl == nil {
+		return apperr.New(apperr.NotFound, "No sign-in is waiting", nil)
+	}
+	slog.Info("sign-in link confirmed by the user", slog.String("user", pl.link.Username()))
+	return p.a.signIn(pl.link)
+}
+
+// CancelSignIn drops the sign-in link waiting for confirmation. (It
+// returns an error, always nil, like every bound method: Wails' browser IPC
+// in dev builds never answers a call to a method without results.)
+func (p *API) CancelSignIn() error {
+	p.a.mu.Lock()
+	pl := p.a.pending
+	p.a.pending = nil
+	p.a.mu.Unlock()
+	if pl != nil {
+		slog.Info("sign-in link declined by the user", slog.String("user", pl.link.Username()))
+	}
+	p.a.emitState()
 	return nil
 }
 

@@ -8,12 +8,15 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jonboulle/clockwork"
@@ -75,9 +78,27 @@ type State struct {
 	Account       auth.Account      `json:"account"`
 	Server        string            `json:"server"`
 	ServerFromEnv bool              `json:"server_from_env"`
+	Gateway       string            `json:"gateway"` // the WebSocket address the link uses; "" without a server
+	GatewayEnv    bool              `json:"gateway_from_env"`
 	Unread        int               `json:"unread"`
 	Notice        string            `json:"notice,omitempty"` // e.g. "Signed out — sign in again"
+	// NoTray says why no tray icon can show on this desktop ("" when one
+	// can); the window then stays shown and says how to get one.
+	NoTray string `json:"no_tray,omitempty"`
+	// PendingSignIn: a sign-in link that waits for the user's yes (another
+	// account, or a link this app did not ask for); nothing changed yet.
+	PendingSignIn *PendingSignIn `json:"pending_sign_in,omitempty"`
 }
+
+// PendingSignIn describes a sign-in link waiting for confirmation.
+type PendingSignIn struct {
+	Username  string `json:"username"`          // the account of the link (checked by the server)
+	Current   string `json:"current,omitempty"` // the account signed in now, if any
+	Requested bool   `json:"requested"`         // the link carries the value of this app's Sign in
+}
+
+// LinkStateTTL is how long the one-time value of a Sign in stays good.
+const LinkStateTTL = 30 * time.Minute
 
 // Deps are the outside pieces; zero values get real defaults where there
 // are any.
@@ -104,13 +125,19 @@ type App struct {
 	images   *images.Cache
 	settings string // path of settings.json
 
-	mu     sync.Mutex
-	server string
-	api    *webapi.Client
-	notice string
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	mu sync.Mutex
+	// linkState is the one-time value of the last Sign in (sent to the
+	// portal, expected back in the deep link), made at linkStateAt.
+	linkState   string
+	linkStateAt time.Time
+	pending     *pendingLink
+	server      string
+	api         *webapi.Client
+	notice      string
+	noTray      string
+	ctx         context.Context
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
 }
 
 // New opens the store and settings and loads the token; nothing runs
@@ -203,19 +230,93 @@ func (a *App) Store() *store.Store { return a.store }
 // Status is the link's status.
 func (a *App) Status() connection.Status { return a.conn.Status() }
 
-// HandleDeepLink signs in with a keboola-analyst:// link (macOS OnUrlOpen,
-// launch arguments, a second instance's arguments).
+type pendingLink struct {
+	link      auth.Link
+	requested bool
+}
+
+// HandleDeepLink takes a keboola-analyst:// sign-in link (macOS OnUrlOpen,
+// launch arguments, a second instance's arguments). Any web page can open
+// such a link, so it is applied only when it is safe:
+//
+//   - the link is read strictly and its token checked by the server
+//     (auth.Session.Verify); a refused one changes nothing;
+//   - it signs in at once only if it carries the one-time value of this
+//     app's own Sign in, and is for the signed-in account or none;
+//   - otherwise (another account, or no or a wrong value: a seed portal, an
+//     app restarted meanwhile, a forged link) the window asks the user, and
+//     nothing changes until the user confirms (API.ConfirmSignIn).
+//
+// It is called off the UI thread: it waits for the server.
 func (a *App) HandleDeepLink(raw string) error {
-	acc, err := a.session.SignInWithLink(raw, a.cfg.Scheme)
+	link, err := a.session.ReadLink(raw, a.cfg.Scheme)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(a.context(), callTimeout)
+		link, err = a.session.Verify(ctx, a.client(), link)
+		cancel()
+	}
 	if err != nil {
 		slog.Warn("sign-in link refused", slog.Any("error", err))
-		a.emit(EventOpen, Open{View: "signin"})
+		if !a.session.Account().SignedIn {
+			a.mu.Lock()
+			a.notice = apperr.Format(err).(apperr.Public).Message
+			a.mu.Unlock()
+			a.emitState()
+			a.emit(EventOpen, Open{View: "signin"})
+		}
+		return err
+	}
+	requested := a.takeLinkState(link.State)
+	cur := a.session.Account()
+	if requested && (!cur.SignedIn || cur.Username == link.Username()) {
+		return a.signIn(link)
+	}
+	a.mu.Lock()
+	a.pending = &pendingLink{link: link, requested: requested}
+	a.mu.Unlock()
+	slog.Info("sign-in link waits for the user's confirmation", slog.String("user", link.Username()),
+		slog.String("current", cur.Username), slog.Bool("requested", requested))
+	a.d.UI.Show()
+	a.emitState()
+	return nil
+}
+
+func (a *App) signIn(link auth.Link) error {
+	a.mu.Lock()
+	a.pending = nil
+	a.mu.Unlock()
+	acc, err := a.session.SignIn(link)
+	if err != nil {
+		slog.Error("sign-in failed", slog.Any("error", err))
+		a.emitState()
 		return err
 	}
 	slog.Info("signed in", slog.String("user", acc.Username))
 	a.d.UI.Show()
 	a.emit(EventOpen, Open{View: "list"})
 	return nil
+}
+
+// newLinkState makes the one-time value of a Sign in.
+func (a *App) newLinkState() string {
+	v := rand.Text() // 26 base32 characters: 130 random bits
+	a.mu.Lock()
+	a.linkState, a.linkStateAt = v, a.d.Clock.Now()
+	a.mu.Unlock()
+	return v
+}
+
+// takeLinkState says whether v is the value of this app's last Sign in,
+// still fresh; a match uses it up.
+func (a *App) takeLinkState(v string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if v == "" || a.linkState == "" || a.d.Clock.Since(a.linkStateAt) > LinkStateTTL ||
+		subtle.ConstantTimeCompare([]byte(v), []byte(a.linkState)) != 1 {
+		return false
+	}
+	a.linkState = ""
+	return true
 }
 
 // HandleArgs looks for a sign-in link among launch arguments.
@@ -235,6 +336,18 @@ func (a *App) HandleNotificationClick(id string) {
 		return
 	}
 	a.emit(EventOpen, Open{View: "detail", ID: id})
+}
+
+// NoTray is called at start when the desktop shows no tray icons (why):
+// with no icon to click, the window is the app, so it is shown at once and
+// says how to get a tray icon.
+func (a *App) NoTray(why string) {
+	a.mu.Lock()
+	a.noTray = why
+	a.mu.Unlock()
+	slog.Warn("no tray icon on this desktop; showing the window", slog.String("why", why))
+	a.d.UI.Show()
+	a.emitState()
 }
 
 // ShowView shows the window (tray click, menu), with view if not "".
@@ -283,9 +396,8 @@ func (a *App) notify(id, title, body string) {
 func (a *App) onAuthError(msg string) {
 	go func() {
 		err := a.session.Refresh(a.context(), a.client())
-		switch apperr.CodeOf(err) {
-		case apperr.AuthRefused, apperr.SignedOut:
-			return // the session change already kicked the link
+		if !a.session.Account().SignedIn {
+			return // refused (Refresh signed out) or signed out meanwhile: the session change kicked the link
 		}
 		if err != nil {
 			slog.Warn("refresh after auth error failed", slog.Any("error", err))
@@ -312,7 +424,7 @@ func (a *App) onSession(c auth.Change) {
 // State is the page's header state.
 func (a *App) State() State {
 	a.mu.Lock()
-	server, notice := a.server, a.notice
+	server, notice, noTray := a.server, a.notice, a.noTray
 	a.mu.Unlock()
 	st := a.conn.Status()
 	acc := a.session.Account()
@@ -321,8 +433,18 @@ func (a *App) State() State {
 	} else if st.State == "" || st.State == connection.SignedOut {
 		st = connection.Status{State: connection.Connecting} // the link has not caught up yet
 	}
+	a.mu.Lock()
+	var pending *PendingSignIn
+	if p := a.pending; p != nil {
+		pending = &PendingSignIn{Username: p.link.Username(), Requested: p.requested}
+		if acc.SignedIn {
+			pending.Current = acc.Username
+		}
+	}
+	a.mu.Unlock()
 	return State{Connection: st, Account: acc, Server: server, ServerFromEnv: a.cfg.ServerURL != "",
-		Unread: a.store.Unread(), Notice: notice}
+		Gateway: a.wsURL(), GatewayEnv: a.cfg.WSURL != "",
+		Unread: a.store.Unread(), Notice: notice, NoTray: noTray, PendingSignIn: pending}
 }
 
 func (a *App) emitState() {
@@ -370,7 +492,7 @@ func (a *App) wsURL() string {
 	a.mu.Unlock()
 	u, err := config.WSURLFor(server)
 	if err != nil {
-		return "ws://invalid.invalid/" // no server yet: the dial fails and says so
+		return "" // no server yet: the link says so
 	}
 	return u
 }

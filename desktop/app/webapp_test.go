@@ -1,93 +1,45 @@
 package app
 
 import (
+	"bytes"
 	"context"
-	"log/slog"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/keboola/analyst-alerts/desktop/config"
-	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/testbin"
-	wconfig "github.com/keboola/analyst-alerts/webapp/config"
-	"github.com/keboola/analyst-alerts/webapp/images"
-	"github.com/keboola/analyst-alerts/webapp/links"
-	"github.com/keboola/analyst-alerts/webapp/scripts"
-	"github.com/keboola/analyst-alerts/webapp/server"
-	"github.com/keboola/analyst-alerts/webapp/session"
-	"github.com/keboola/analyst-alerts/webapp/signin"
+	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
 
-// TestAgainstTheRealWebapp runs the app against the real webapp (now that
-// it exists; the other tests use the stand-in for its contract) with the
-// real notify-scripts helper running a real Python script: the whole chain
-// Run -> webapp -> helper -> script -> gateway -> app -> native
+// TestAgainstTheRealWebapp runs the app against the real webapp (webapptest)
+// with the real notify-scripts helper running a real Python script: the
+// whole chain Run -> webapp -> helper -> script -> gateway -> app -> native
 // notification, plus a token refresh and the chart download.
 func TestAgainstTheRealWebapp(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("needs python3 for the notification script")
 	}
-	dir := t.TempDir()
-	helper, err := testbin.Build(dir, "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("NOTIFY_ANALYST_GROUP", g.Name) // the helper lets this group run scripts
-
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
-	home, data := filepath.Join(dir, "homes"), filepath.Join(dir, "data")
-	scriptDir := filepath.Join(home, "petr", "user", "notifications")
-	os.MkdirAll(scriptDir, 0o755)
-	os.WriteFile(filepath.Join(scriptDir, "revenue_check.py"), []byte(
-		`import base64, json, os, tempfile
+	web := webapptest.Start(t, webapptest.Options{})
+	gw := web.Gateway
+	web.Script(t, "petr", "revenue_check.py", `import base64, json, os, tempfile
 p = os.path.join(tempfile.mkdtemp(), "chart.png")
 open(p, "wb").write(base64.b64decode("`+"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"+`"))
 print(json.dumps({"notify": True, "title": "Revenue drop", "message": "Fell 32%\nsince Monday", "image_path": p, "cooldown": "1m"}))
-`), 0o644)
-	cfg := wconfig.Config{Addr: "127.0.0.1:0", Secret: gw.Secret, Issuer: gw.Issuer, URLScheme: protocol.DefaultURLScheme,
-		Socket: gw.Socket, AuthMode: wconfig.AuthDev, DataDir: data, DownloadsDir: filepath.Join(data, "downloads"),
-		Helper: helper, HelperRunAs: wconfig.RunAsDirect, HelperHomeRoot: home, SessionMaxAge: time.Hour}
-	store, err := links.Open(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := session.DeriveKey(cfg.Secret)
-	sess, err := session.New(key, false, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(server.Deps{Config: cfg, Links: store, Sessions: sess, Rules: signin.Rules{AllowAny: true},
-		Scripts: &scripts.Runner{Helper: helper, HomeRoot: home, RunTimeout: 30 * time.Second, ImagesDir: filepath.Join(data, "images")},
-		Gateway: protocol.NewClient(gw.Socket), Images: images.Store{Dir: filepath.Join(data, "images")},
-		Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	web := httptest.NewServer(srv.Handler())
-	defer web.Close()
+`)
 
-	appHome := t.TempDir()
-	acfg, err := config.FromEnviron([]string{"HOME=" + appHome, "XDG_CONFIG_HOME=" + appHome + "/cfg", "XDG_CACHE_HOME=" + appHome + "/cache",
-		config.EnvServerURL + "=" + web.URL, config.EnvWSURL + "=" + gw.WSURL, config.EnvKeyringName + "=test-real-webapp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{gw: gw, cfg: acfg}
+	e := &env{gw: gw, web: web, cfg: appConfig(t, web.URL, gw.WSURL, "test-real-webapp")}
 	r := newRecorder()
 	a := e.start(t, r)
-	if err := a.HandleDeepLink(protocol.DeepLink("", gw.Token(t, "petr"))); err != nil {
+	if err := e.signIn(t, a, "petr"); err != nil {
 		t.Fatal(err)
 	}
 	r.waitState(t, connected)
@@ -126,5 +78,65 @@ print(json.dumps({"notify": True, "title": "Revenue drop", "message": "Fell 32%\
 	}
 	if a.session.Token() == old || !a.State().Account.SignedIn {
 		t.Fatal("refresh did not replace the token")
+	}
+}
+
+// A JPEG chart end to end, through the one image contract: a script names
+// a JPEG, the real notify-runner publishes it as .jpg and dispatches it to
+// the real gateway, the app gets the alert and fetches the chart from the
+// real webapp with its token: the same bytes, as image/jpeg.
+func TestJPEGChartFromTheRunnerReachesTheApp(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("needs python3 for the notification script")
+	}
+	runner, err := testbin.Build(t.TempDir(), "github.com/keboola/analyst-alerts/webapp/cmd/notify-runner")
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := webapptest.Start(t, webapptest.Options{})
+	e := &env{gw: web.Gateway, web: web, cfg: appConfig(t, web.URL, web.Gateway.WSURL, "test-jpeg-chart")}
+	r := newRecorder()
+	a := e.start(t, r)
+	if err := e.signIn(t, a, "petr"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, connected)
+
+	img := image.NewRGBA(image.Rect(0, 0, 64, 32))
+	for x := 0; x < 64; x++ {
+		img.Set(x, 31-x/2, color.RGBA{0x1f, 0x6f, 0xeb, 0xff})
+	}
+	var chart bytes.Buffer
+	if err := jpeg.Encode(&chart, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	chartPath := filepath.Join(t.TempDir(), "weekly.jpg")
+	if err := os.WriteFile(chartPath, chart.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	web.Script(t, "petr", "weekly.py", fmt.Sprintf(`import json
+print(json.dumps({"notify": True, "title": "Weekly revenue", "message": "See the chart", "image_path": %q}))
+`, chartPath))
+	cmd := exec.Command(runner)
+	cmd.Env = []string{"HOME=" + filepath.Join(web.HomeRoot, "petr"), "NOTIFY_USER=petr", "PATH=" + os.Getenv("PATH"),
+		"WS_DISPATCH_SOCKET=" + web.Gateway.Socket, "NOTIFY_BOT_SOCKET=" + filepath.Join(t.TempDir(), "no-bot.sock"),
+		"NOTIFICATION_IMAGES_DIR=" + filepath.Join(web.DataDir, "images")}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("notify-runner: %v\n%s", err, out)
+	}
+
+	n := r.waitNote(t)
+	id, _, _ := strings.Cut(n, "|")
+	if !strings.Contains(n, "|Weekly revenue|See the chart") {
+		t.Fatalf("notification %q", n)
+	}
+	it, _ := a.Store().Get(id)
+	if !strings.HasPrefix(it.ImageURL, protocol.PathImagesPrefix) || !strings.HasSuffix(it.ImageURL, ".jpg") {
+		t.Fatalf("image_url %q", it.ImageURL)
+	}
+	rec := httptest.NewRecorder()
+	a.ServeChart(rec, httptest.NewRequest("GET", "/chart/"+id, nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/jpeg" || !bytes.Equal(rec.Body.Bytes(), chart.Bytes()) {
+		t.Fatalf("chart: %d %s (%d bytes)", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len())
 	}
 }

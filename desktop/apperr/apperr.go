@@ -6,6 +6,8 @@ package apperr
 import (
 	"errors"
 	"log/slog"
+
+	"github.com/keboola/analyst-alerts/internal/codederr"
 )
 
 // Code is stable: the frontend and tests match on it, never on messages.
@@ -24,35 +26,16 @@ const (
 	Internal    Code = "internal"     // anything else; details only in the log
 )
 
-// Error is an error with a stable code.
-type Error struct {
-	Code    Code
-	Message string
-	Err     error
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
-	}
-	return e.Message
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Error is an error with a stable code (the shared coded error type).
+type Error = codederr.Error[Code]
 
 // New returns an Error; err may be nil.
 func New(code Code, message string, err error) *Error {
-	return &Error{Code: code, Message: message, Err: err}
+	return codederr.New(code, message, err)
 }
 
 // CodeOf is the code of the first *Error in err's chain, or Internal.
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return Internal
-}
+func CodeOf(err error) Code { return codederr.CodeOf(err, Internal) }
 
 // Public is what the UI sees of an error.
 type Public struct {

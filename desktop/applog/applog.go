@@ -15,6 +15,8 @@ import (
 	"regexp"
 
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // Subsystem tags every record, as the seed's os.log subsystem did.
@@ -50,7 +52,7 @@ func Open(dir string, level slog.Level, extra io.Writer) (*slog.Logger, io.Close
 
 // New returns a redacting JSON logger writing to w.
 func New(w io.Writer, level slog.Level) *slog.Logger {
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})
+	h := logsetup.Handler(w, logsetup.JSON, &slog.HandlerOptions{Level: level, ReplaceAttr: redactAttr})
 	return slog.New(redacting{h}).With(slog.String("subsystem", Subsystem))
 }
 

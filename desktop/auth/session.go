@@ -111,26 +111,71 @@ func (s *Session) Load() error {
 	return nil
 }
 
-// SignInWithLink takes the token from a sign-in deep link, strictly
-// (protocol.ParseDeepLink), checks it is readable and not expired, stores
-// it in the keychain and signs in.
-func (s *Session) SignInWithLink(raw, scheme string) (Account, error) {
-	tok, err := protocol.ParseDeepLink(raw, scheme)
+// Link is a sign-in link that has been read: its token, the one-time state
+// it carries ("" from a seed portal) and the account it is for.
+type Link struct {
+	Token  string
+	State  string
+	claims protocol.Claims
+}
+
+// Username is the account the link signs in to.
+func (l Link) Username() string { return l.claims.Subject }
+
+// ReadLink reads a sign-in deep link strictly (protocol.ParseSignInLink)
+// and checks its token is readable and not expired. Nothing is stored.
+func (s *Session) ReadLink(raw, scheme string) (Link, error) {
+	pl, err := protocol.ParseSignInLink(raw, scheme)
 	if err != nil {
-		return Account{}, apperr.New(apperr.BadLink, "This is not a valid sign-in link", err)
+		return Link{}, apperr.New(apperr.BadLink, "This is not a valid sign-in link", err)
 	}
-	c, err := ReadClaims(tok)
+	c, err := ReadClaims(pl.Token)
 	if err != nil {
-		return Account{}, apperr.New(apperr.BadLink, "The sign-in link holds no valid token", err)
+		return Link{}, apperr.New(apperr.BadLink, "The sign-in link holds no valid token", err)
 	}
 	if !c.ExpiresAt.After(s.clock.Now()) {
-		return Account{}, apperr.New(apperr.BadLink, "This sign-in link has expired; sign in again", nil)
+		return Link{}, apperr.New(apperr.BadLink, "This sign-in link has expired; sign in again", nil)
 	}
-	if err := s.kc.Set(tok); err != nil {
+	return Link{Token: pl.Token, State: pl.State, claims: c}, nil
+}
+
+// Verify asks the server whether it accepts the link's token, by trading it
+// for a fresh one (the desktop API's refresh): a forged or revoked token is
+// refused before anything is stored. The link returned holds the server's
+// fresh token, for the same user.
+func (s *Session) Verify(ctx context.Context, r Refresher, l Link) (Link, error) {
+	tok, err := r.Refresh(ctx, l.Token)
+	if apperr.CodeOf(err) == apperr.AuthRefused {
+		return Link{}, apperr.New(apperr.BadLink, "The server does not accept this sign-in link", err)
+	}
+	if err != nil {
+		return Link{}, apperr.New(apperr.Server, "Cannot check the sign-in link with the server; try again", err)
+	}
+	c, err := ReadClaims(tok)
+	if err != nil || c.Subject != l.claims.Subject {
+		return Link{}, apperr.New(apperr.Server, "The server answered the sign-in check with another account", err)
+	}
+	return Link{Token: tok, State: l.State, claims: c}, nil
+}
+
+// SignIn stores the link's token in the keychain and signs in.
+func (s *Session) SignIn(l Link) (Account, error) {
+	if err := s.kc.Set(l.Token); err != nil {
 		return Account{}, apperr.New(apperr.Keychain, "Cannot save the sign-in in the keychain", err)
 	}
-	s.set(tok, c, ReasonSignedIn)
+	s.set(l.Token, l.claims, ReasonSignedIn)
 	return s.Account(), nil
+}
+
+// SignInWithLink reads a sign-in link and signs in with it at once, with
+// no check by the server and no question to the user: for tests of the
+// session only; the app goes through ReadLink, Verify and its own checks.
+func (s *Session) SignInWithLink(raw, scheme string) (Account, error) {
+	l, err := s.ReadLink(raw, scheme)
+	if err != nil {
+		return Account{}, err
+	}
+	return s.SignIn(l)
 }
 
 // SignOut deletes the token from the keychain and forgets it.
@@ -190,8 +235,11 @@ func (s *Session) RefreshIn() (time.Duration, bool) {
 	return s.claims.ExpiresAt.Time.Add(-RefreshBefore).Sub(s.clock.Now()), true
 }
 
-// Refresh trades the token for a fresh one now. A refusal (AuthRefused)
-// signs out; any other failure leaves the token as it is.
+// Refresh trades the token for a fresh one now. A refusal (AuthRefused:
+// webapi decides it from the server's error code) signs out: this is the
+// one place the app signs out for a refused token, whether the refusal came
+// from the gateway's auth_error (the app refreshes then), a webapp call or
+// the refresher. Any other failure leaves the token as it is.
 func (s *Session) Refresh(ctx context.Context, r Refresher) error {
 	old := s.Token()
 	if old == "" {
@@ -228,8 +276,10 @@ func (s *Session) RunRefresher(ctx context.Context, refresher func() Refresher) 
 	for {
 		wait, signedIn := s.RefreshIn()
 		if signedIn && wait <= 0 {
-			if err := s.Refresh(ctx, refresher()); err != nil && apperr.CodeOf(err) != apperr.AuthRefused {
-				slog.Warn("token refresh failed; will retry", slog.Any("error", err), slog.Duration("in", RetryAfter))
+			// A refusal has signed out (Refresh decides); any other failure
+			// leaves the token, tried again later.
+			if err := s.Refresh(ctx, refresher()); err != nil && s.Token() != "" {
+				slog.Warn("token refresh failed; will retry", slog.Any("error", err), slog.String("in", RetryAfter.String()))
 				wait = RetryAfter
 			} else {
 				continue

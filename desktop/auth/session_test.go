@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,9 +12,10 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/keboola/analyst-alerts/desktop/apperr"
-	"github.com/keboola/analyst-alerts/desktop/internal/webappstandin"
 	"github.com/keboola/analyst-alerts/desktop/webapi"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/webapp/server"
+	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
@@ -113,15 +113,11 @@ func TestRefreshWindowAndRefusal(t *testing.T) {
 	start := time.Now().Truncate(time.Second)
 	clock := clockwork.NewFakeClockAt(start)
 	s, kc := newSession(t, clock)
-	var mu sync.Mutex
-	refuse := false
-	st := webappstandin.New(webappstandin.Options{Secret: secret, Now: clock.Now,
-		Refuse: func(string, string) bool { mu.Lock(); defer mu.Unlock(); return refuse }})
-	srv := httptest.NewServer(st.Handler())
-	defer srv.Close()
-	api := webapi.New(srv.URL, nil)
+	// The real webapp, on the test's clock.
+	web := webapptest.Start(t, webapptest.Options{Deps: func(d *server.Deps) { d.Now = clock.Now }})
+	api := webapi.New(web.URL, nil)
 
-	tok, _, _ := protocol.IssueToken(secret, "", "petr", start)
+	tok, _, _ := protocol.IssueToken(web.Gateway.Secret, web.Gateway.Issuer, "petr", start)
 	if _, err := s.SignInWithLink(protocol.DeepLink("", tok), ""); err != nil {
 		t.Fatal(err)
 	}
@@ -151,10 +147,9 @@ func TestRefreshWindowAndRefusal(t *testing.T) {
 	if got, _ := kc.Get(); got == tok || got != s.Token() {
 		t.Fatal("new token not stored")
 	}
-	// Next window: the server refuses -> signed out, token deleted.
-	mu.Lock()
-	refuse = true
-	mu.Unlock()
+	// Unlinked on the dashboard: at the next window the server refuses ->
+	// signed out, token deleted.
+	web.Unlink(t, web.Browser(t, "petr@example.com"))
 	clock.BlockUntilContext(ctx, 1)
 	clock.Advance(23 * 24 * time.Hour)
 	c = <-changes
@@ -181,3 +176,6 @@ func TestRefreshNetworkFailureKeepsTokenAndRetries(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// TestMain removes the notify-scripts helper webapptest builds.
+func TestMain(m *testing.M) { webapptest.Main(m) }

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // AppID names the app to the OS: bundle id, keychain service, folder names,
@@ -26,6 +28,7 @@ const (
 	EnvClaudeCommand = "ANALYST_CLAUDE_COMMAND" // the command run in it; default claude
 	EnvLogLevel      = "ANALYST_LOG_LEVEL"      // debug, info (default), warn, error
 	EnvKeyringName   = "ANALYST_KEYRING_SERVICE"
+	EnvLogStderr     = "ANALYST_LOG_STDERR" // 1: also log to stderr
 )
 
 // WSPath is where nginx exposes the gateway on the server's host.
@@ -39,6 +42,7 @@ type Config struct {
 	Terminal       string
 	ClaudeCommand  string
 	LogLevel       slog.Level
+	LogStderr      bool // also log to stderr (development, tests)
 	KeyringService string
 	ConfigDir      string // settings, notifications
 	CacheDir       string // chart images
@@ -47,18 +51,14 @@ type Config struct {
 
 // FromEnviron parses env (as os.Environ returns it).
 func FromEnviron(env []string) (Config, error) {
-	m := map[string]string{}
-	for _, kv := range env {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			m[k] = v
-		}
-	}
+	m := envmap.Parse(env)
 	get := func(k string) string { return strings.TrimSpace(m[k]) }
 	c := Config{
 		Scheme:         protocol.DefaultURLScheme,
 		ClaudeCommand:  "claude",
 		KeyringService: AppID,
 		Terminal:       get(EnvTerminal),
+		LogStderr:      get(EnvLogStderr) == "1",
 	}
 	if c.Terminal == "" {
 		c.Terminal = get("TERMINAL")
@@ -87,7 +87,8 @@ func FromEnviron(env []string) (Config, error) {
 		c.KeyringService = v
 	}
 	if v := get(EnvLogLevel); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+		var err error
+		if c.LogLevel, err = logsetup.ParseLevel(v); err != nil {
 			return c, fmt.Errorf("%s: %w", EnvLogLevel, err)
 		}
 	}

@@ -12,19 +12,19 @@ func TestDefaultsAndOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Scheme != "keboola-analyst" || c.ClaudeCommand != "claude" || c.ServerURL != "" || c.LogLevel != slog.LevelInfo {
+	if c.Scheme != "keboola-analyst" || c.ClaudeCommand != "claude" || c.ServerURL != "" || c.LogLevel != slog.LevelInfo || c.LogStderr {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if runtime.GOOS == "linux" && (c.ConfigDir != "/cfg/"+AppID || c.CacheDir != "/home/u/.cache/"+AppID) {
 		t.Fatalf("folders: %+v", c)
 	}
 	c, err = FromEnviron([]string{"HOME=/h", EnvServerURL + "=https://a.example/base/", EnvWSURL + "=ws://127.0.0.1:9/",
-		EnvLogLevel + "=debug", "TERMINAL=xterm", EnvClaudeCommand + "=my-claude"})
+		EnvLogLevel + "=debug", "TERMINAL=xterm", EnvClaudeCommand + "=my-claude", EnvLogStderr + "=1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.ServerURL != "https://a.example/base" || c.WSURL != "ws://127.0.0.1:9/" || c.LogLevel != slog.LevelDebug ||
-		c.Terminal != "xterm" || c.ClaudeCommand != "my-claude" {
+		c.Terminal != "xterm" || c.ClaudeCommand != "my-claude" || !c.LogStderr {
 		t.Fatalf("overrides: %+v", c)
 	}
 }

@@ -11,9 +11,7 @@ package connection
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -42,7 +40,7 @@ type Status struct {
 	State    State     `json:"state"`
 	Username string    `json:"username,omitempty"`
 	RetryAt  time.Time `json:"retry_at,omitzero"` // Reconnecting: when the next attempt starts
-	Error    string    `json:"error,omitempty"`   // why the last attempt ended
+	Error    string    `json:"error,omitempty"`   // why the last attempt ended, in words; kept until a link is up
 }
 
 // Defaults.
@@ -63,7 +61,7 @@ const (
 // Options wire the link to the rest of the app. Only URL and Token are
 // required.
 type Options struct {
-	URL    func() string           // the gateway's ws(s):// URL
+	URL    func() string           // the gateway's ws(s):// URL; "" while there is none
 	Token  func() string           // "" means signed out
 	Cursor func() *protocol.Resume // last frame seen; nil: none yet
 
@@ -210,7 +208,7 @@ func (c *Conn) Run(ctx context.Context) {
 			continue
 		}
 		c.log.Warn("link ended", slog.Any("error", err))
-		c.backoffWait(ctx, err.Error())
+		c.backoffWait(ctx, inWords(err))
 	}
 }
 
@@ -223,7 +221,7 @@ func (c *Conn) backoffWait(ctx context.Context, why string) bool {
 	t := c.o.Clock.NewTimer(d)
 	defer t.Stop()
 	c.setStatus(Status{State: Reconnecting, RetryAt: c.o.Clock.Now().Add(d), Error: why})
-	c.log.Info("reconnecting", slog.Duration("in", d))
+	c.log.Info("reconnecting", slog.String("in", d.Round(time.Millisecond).String())) // "1.5s", not nanoseconds
 	select {
 	case <-t.Chan():
 		return true
@@ -265,199 +263,4 @@ func (c *Conn) watch(ctx context.Context) {
 			}
 		}
 	}
-}
-
-type readResult struct {
-	data []byte
-	err  error
-}
-
-// link runs one connection from dial to its end and says why it ended.
-func (c *Conn) link(ctx context.Context) error {
-	// A wake-up from before this attempt is stale.
-	select {
-	case <-c.wake:
-	default:
-	}
-	c.setStatus(Status{State: Connecting})
-	lctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	url := c.o.URL()
-	var header http.Header
-	if c.o.Header != nil {
-		header = c.o.Header()
-	}
-	ws, resp, err := c.o.Dialer.DialContext(lctx, url, header)
-	if err != nil {
-		if resp != nil {
-			return fmt.Errorf("connect to %s: %w (HTTP %d)", url, err, resp.StatusCode)
-		}
-		return fmt.Errorf("connect to %s: %w", url, err)
-	}
-	defer ws.Close()
-	ws.SetReadLimit(protocol.MaxFrameBytes)
-
-	resume := c.o.Cursor()
-	if resume == nil {
-		// An unknown (empty) epoch asks for the whole kept history: a new
-		// sign-in sees what arrived shortly before.
-		resume = &protocol.Resume{}
-	}
-	if err := c.write(ws, protocol.AuthFrame{Type: protocol.TypeAuth, Token: c.o.Token(), Resume: resume}); err != nil {
-		return fmt.Errorf("send auth: %w", err)
-	}
-
-	frames := make(chan readResult)
-	go func() {
-		for {
-			_, data, err := ws.ReadMessage()
-			select {
-			case frames <- readResult{data, err}:
-			case <-lctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-
-	deadAfter := time.Duration(float64(c.o.Heartbeat) * DeadAfterPings)
-	timer := c.o.Clock.NewTimer(authTimeout)
-	defer timer.Stop()
-	authed := false
-	var catchUp clockwork.Timer
-	var catchUpC <-chan time.Time
-	var pending []protocol.NotificationFrame
-	replayLeft := -1 // frames of the announced replay still to come; -1: not announced
-	flush := func(replayed bool) {
-		if len(pending) > 0 && c.o.OnNotifications != nil {
-			c.o.OnNotifications(pending, replayed)
-		}
-		pending = nil
-	}
-	defer func() {
-		if catchUp != nil {
-			catchUp.Stop()
-		}
-		flush(true)
-	}()
-	last := resume
-
-	for {
-		select {
-		case <-ctx.Done():
-			c.closeNormally(ws)
-			return ctx.Err()
-		case <-c.kick:
-			c.closeNormally(ws)
-			return errKicked
-		case r := <-c.wake:
-			return wakeError{r}
-		case <-timer.Chan():
-			if !authed {
-				return errTimeout
-			}
-			return errDead
-		case <-catchUpC:
-			catchUpC = nil
-			flush(true)
-		case r := <-frames:
-			if r.err != nil {
-				if authed {
-					return fmt.Errorf("link closed: %w", r.err)
-				}
-				return fmt.Errorf("link closed during sign-in: %w", r.err)
-			}
-			var head struct {
-				Type string `json:"type"`
-			}
-			if err := json.Unmarshal(r.data, &head); err != nil {
-				c.log.Warn("ignoring a frame that is not JSON", slog.Int("bytes", len(r.data)))
-				continue
-			}
-			if !authed {
-				switch head.Type {
-				case protocol.TypeAuthOK:
-					var ok protocol.AuthOK
-					json.Unmarshal(r.data, &ok)
-					authed = true
-					c.bo.Reset()
-					timer.Reset(deadAfter)
-					if ok.Replay != nil {
-						replayLeft = *ok.Replay // the gateway says how many follow
-					} else {
-						catchUp = c.o.Clock.NewTimer(catchUpGap)
-						catchUpC = catchUp.Chan()
-					}
-					c.log.Info("connected", slog.String("user", ok.Username))
-					c.setStatus(Status{State: Connected, Username: ok.Username})
-				case protocol.TypeAuthError:
-					return c.authFailed(r.data, "auth refused")
-				default:
-					c.log.Warn("unexpected frame before auth_ok", slog.String("type", head.Type))
-				}
-				continue
-			}
-			timer.Reset(deadAfter) // any frame proves the link is alive
-			switch head.Type {
-			case protocol.TypePing:
-				if err := c.write(ws, protocol.Ping{Type: protocol.TypePong}); err != nil {
-					return fmt.Errorf("send pong: %w", err)
-				}
-			case protocol.TypeNotification:
-				var f protocol.NotificationFrame
-				inReplay := replayLeft > 0
-				if inReplay {
-					replayLeft--
-				}
-				if err := json.Unmarshal(r.data, &f); err != nil {
-					c.log.Warn("ignoring a malformed notification", slog.Any("error", err))
-					continue
-				}
-				if f.Seq > 0 && last != nil && f.Epoch == last.Epoch && f.Seq <= last.Seq {
-					continue // seen already
-				}
-				if f.Seq > 0 {
-					last = &protocol.Resume{Epoch: f.Epoch, Seq: f.Seq}
-				}
-				pending = append(pending, f)
-				switch {
-				case inReplay:
-					if replayLeft == 0 {
-						flush(true) // the whole announced replay, at once
-					}
-				case catchUpC != nil:
-					catchUp.Reset(catchUpGap)
-				default:
-					flush(false)
-				}
-			case protocol.TypeAuthError: // e.g. the token was revoked
-				return c.authFailed(r.data, "the gateway ended the session")
-			}
-		}
-	}
-}
-
-// authFailed reports an auth_error frame: the link waits in AuthFailed
-// until the app has refreshed the token or signed out.
-func (c *Conn) authFailed(frame []byte, what string) error {
-	var ae protocol.AuthError
-	json.Unmarshal(frame, &ae)
-	c.log.Warn(what, slog.String("reason", ae.Message))
-	c.setStatus(Status{State: AuthFailed, Error: ae.Message})
-	if c.o.OnAuthError != nil {
-		c.o.OnAuthError(ae.Message)
-	}
-	return errAuth
-}
-
-func (c *Conn) write(ws *websocket.Conn, v any) error {
-	ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return ws.WriteJSON(v)
-}
-
-func (c *Conn) closeNormally(ws *websocket.Conn) {
-	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
-		time.Now().Add(time.Second))
 }

@@ -13,7 +13,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,10 +24,12 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/keboola/analyst-alerts/desktop/auth"
 	"github.com/keboola/analyst-alerts/desktop/internal/dbusstandin"
-	"github.com/keboola/analyst-alerts/desktop/internal/webappstandin"
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/gateway/store"
+	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
 
 type harness struct {
@@ -40,7 +41,7 @@ type harness struct {
 	watcher   *dbusstandin.Watcher
 	notes     *dbusstandin.Notifications
 	configDir string
-	dir       string // working directory of the app (the dev build reads frontend/dist from it)
+	dir       string // working directory of the app
 }
 
 func setup(t *testing.T) *harness {
@@ -67,20 +68,20 @@ func setup(t *testing.T) *harness {
 	if h.notes, err = dbusstandin.StartNotifications(conn); err != nil {
 		t.Fatal(err)
 	}
-	h.gw = gatewaytest.Start(t, gatewaytest.Options{})
-	web := webappstandin.New(webappstandin.Options{Secret: h.gw.Secret, Issuer: h.gw.Issuer, Socket: h.gw.Socket,
-		Scripts: []protocol.ScriptInfo{{Name: "revenue_check.py", Stem: "revenue_check"}},
-		Images:  map[string][]byte{"chart.png": chart()}})
-	srv := httptest.NewServer(web.Handler())
-	t.Cleanup(srv.Close)
+	// The real webapp and gateway. The test binary runs away from the
+	// source tree, so 30-desktop.sh hands it a built notify-scripts.
+	web := webapptest.Start(t, webapptest.Options{Helper: os.Getenv("ANALYST_E2E_HELPER")})
+	h.gw = web.Gateway
+	web.Image(t, "chart.png", chart())
+	web.Script(t, "petr", "revenue_check.py",
+		`import json; print(json.dumps({"notify": True, "title": "revenue_check ran", "message": "Manual run finished.", "cooldown": "1m"}))`)
 	home := t.TempDir()
 	h.configDir = filepath.Join(home, "config", "com.keboola.analyst")
 	h.env = append(os.Environ(),
 		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"),
 		"XDG_STATE_HOME="+filepath.Join(home, "state"),
-		"ANALYST_SERVER_URL="+srv.URL, "ANALYST_WS_URL="+h.gw.WSURL,
-		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1",
-		"WEBKIT_DISABLE_COMPOSITING_MODE=1", "NO_AT_BRIDGE=1")
+		"ANALYST_SERVER_URL="+web.URL, "ANALYST_WS_URL="+h.gw.WSURL,
+		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1", "NO_AT_BRIDGE=1")
 	return h
 }
 
@@ -204,8 +205,71 @@ func (h *harness) assertPainted(shot string) {
 	}
 }
 
+// keychain is the app's keychain entry in the tests' Secret Service.
+var keychain = auth.OSKeychain{Service: "com.keboola.analyst.e2e"}
+
+// logHas reports whether the app started as name logged all of parts on
+// one line.
+func (h *harness) logHas(name string, parts ...string) bool {
+	b, _ := os.ReadFile(filepath.Join(h.artifacts, name+".log"))
+	for _, line := range strings.Split(string(b), "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// launchSecond starts the app again with args, as the browser does with a
+// sign-in link, and waits for it to hand them over and exit: successfully
+// (a browser or script takes any other status for a failure), saying what
+// it did.
+func (h *harness) launchSecond(name string, args ...string) {
+	h.t.Helper()
+	second := h.start(name, args...)
+	done := make(chan error, 1)
+	go func() { done <- second.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			h.t.Errorf("%s: the second instance ended with %v; want exit status 0", name, err)
+		}
+	case <-time.After(20 * time.Second):
+		h.t.Fatalf("%s: the second instance did not exit", name)
+	}
+	out, _ := os.ReadFile(filepath.Join(h.artifacts, name+".log"))
+	if !regexp.MustCompile(`analyst-alerts: already running \(pid \d+\): `).Match(out) {
+		h.t.Errorf("%s: the second instance did not say what it did:\n%s", name, out)
+	}
+	if strings.Contains(string(out), "GLib") {
+		h.t.Errorf("%s: the second instance printed a GLib warning:\n%s", name, out)
+	}
+}
+
+func keychainUser(t *testing.T) string {
+	tok, err := keychain.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := auth.ReadClaims(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Subject
+}
+
 func TestDesktopEndToEnd(t *testing.T) {
 	h := setup(t)
+	// Signed in before (the sign-in flow itself is TestDesktopUIInBrowser's):
+	// petr's token is in the keychain.
+	if err := keychain.Set(h.gw.Token(t, "petr")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { keychain.Delete() })
 
 	// 1. Launch: the tray item registers with its title, icon and menu.
 	launched := time.Now()
@@ -242,17 +306,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Fatal("the popover must start hidden")
 	}
 
-	// 2. A second launch with the sign-in link (as the browser does) hands
-	// it to the running app and exits; the app signs in and connects.
-	tok := h.gw.Token(t, "petr")
-	second := h.start("app-second", protocol.DeepLink("", tok))
-	done := make(chan error, 1)
-	go func() { done <- second.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the second instance did not exit")
-	}
+	// 2. The app signs in with the kept token and connects.
 	h.waitFor("the app to connect to the gateway", 30*time.Second, func() bool { return h.connections("petr") == 1 })
 	time.Sleep(500 * time.Millisecond) // past the replay burst after auth_ok
 
@@ -261,7 +315,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	defer c.Close()
 	sent := time.Now()
 	if _, err := c.Dispatch(context.Background(), "petr", protocol.Notification{ID: "e2e-1", Title: "Revenue drop <b>32%</b>",
-		Message: "Revenue fell 32% since yesterday.\nTop market: CZ (-41%)", Script: "revenue_check",
+		Message: "Revenue fell 32% since yesterday & <a href=\"https://evil.example\">more</a>.\nTop market: CZ (-41%)", Script: "revenue_check",
 		ImageURL: "/api/notifications/images/chart.png"}); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +325,11 @@ func TestDesktopEndToEnd(t *testing.T) {
 	}
 	h.waitFor("the tray icon to show the unread badge", 10*time.Second, func() bool { return icon() != plain })
 	t.Logf("FIGURE dispatch_to_native_notification_ms=%.1f", float64(note.At.Sub(sent).Microseconds())/1000)
-	if note.Summary != "Revenue drop <b>32%</b>" || note.Body != "Revenue fell 32% since yesterday.\nTop market: CZ (-41%)" {
+	// The stand-in advertises body-markup, as GNOME and KDE do: the body
+	// comes escaped, so the server shows the text, not a link. The summary
+	// is plain text by the spec.
+	if note.Summary != "Revenue drop <b>32%</b>" ||
+		note.Body != "Revenue fell 32% since yesterday &amp; &lt;a href=\"https://evil.example\"&gt;more&lt;/a&gt;.\nTop market: CZ (-41%)" {
 		t.Fatalf("notification %+v", note)
 	}
 
@@ -291,18 +349,101 @@ func TestDesktopEndToEnd(t *testing.T) {
 	h.screenshot("desktop-detail.png")
 	h.waitFor("the badge to go once the alert is read", 10*time.Second, func() bool { return icon() == plain })
 
-	// 6. Restart: the token (keychain) and the list survive; the resume
-	// brings no duplicate.
+	// 5b. The gateway holds a record the app cannot read (1 MiB; planted in
+	// its store, as no dispatch may make it any more): after the reconnect
+	// the app lists it once as too large, keeps its link, and newer alerts
+	// arrive.
+	h.gw.Stop()
+	st, err := store.Open(h.gw.StateDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Append("petr", func(seq uint64, epoch string) ([]byte, error) {
+		// By hand: protocol.NotificationFrameBytes refuses such a frame.
+		return fmt.Appendf(nil, `{"type":"notification","seq":%d,"epoch":%q,"id":"huge","title":"huge","timestamp":%q,"message":"%s"}`,
+			seq, epoch, time.Now().UTC().Format(time.RFC3339), strings.Repeat("x", 1<<20)), nil
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.gw.Restart(t)
+	large, err := h.notes.Next(30 * time.Second)
+	if err != nil || large.Summary != "An alert was too large to show (seq 2)" {
+		t.Fatalf("the unreadable record: %+v %v", large, err)
+	}
+	h.waitFor("the link to come back", 30*time.Second, func() bool { return h.connections("petr") == 1 })
+	c2 := h.gw.Client()
+	defer c2.Close()
+	if _, err := c2.Dispatch(context.Background(), "petr", protocol.Notification{ID: "e2e-3", Title: "After the large one"}); err != nil {
+		t.Fatal(err)
+	}
+	if note, err := h.notes.Next(15 * time.Second); err != nil || note.Summary != "After the large one" {
+		t.Fatalf("the alert after the unreadable record: %+v %v", note, err)
+	}
+	if err := h.notes.Click(large.ID); err != nil { // its entry in the list, in detail
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // let WebKit paint
+	h.screenshot("desktop-unreadable.png")
+	time.Sleep(time.Second) // time for a repeat to show up
+	if n := len(h.notes.All()); n != 3 || !h.logHas("app-1", "skipped a notification the app cannot read", `"seq":2`) {
+		t.Fatalf("%d native notifications, want 3; or no log line for the skipped record", n)
+	}
+
+	// 6. Sign-in links from anywhere (any web page can open one): a token
+	// the server did not sign changes nothing; a real one for another
+	// account, not asked for by this app, waits for the user in the window
+	// (shown); nothing changes meanwhile.
+	forged, _, err := protocol.IssueToken([]byte("not-the-servers-secret-0123456789abcdef"), h.gw.Issuer, "mallory", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.launchSecond("app-forged", protocol.DeepLink("", forged))
+	h.waitFor("the forged link to be refused", 15*time.Second,
+		func() bool { return h.logHas("app-1", "sign-in link refused", "does not accept") })
+	h.launchSecond("app-other-user", protocol.DeepLink("", h.gw.Token(t, "anna")))
+	h.waitFor("the link for anna to wait for confirmation", 15*time.Second,
+		func() bool {
+			return h.logHas("app-1", "waits for the user's confirmation", `"user":"anna"`, `"current":"petr"`)
+		})
+	h.waitFor("the window to ask", 15*time.Second, windowViewable)
+	time.Sleep(2 * time.Second) // let WebKit paint
+	h.assertPainted(h.screenshot("desktop-confirm.png"))
+	if h.connections("petr") != 1 || h.connections("anna") != 0 || h.connections("mallory") != 0 || keychainUser(t) != "petr" {
+		t.Fatalf("the account changed without confirmation: petr %d anna %d mallory %d keychain %s",
+			h.connections("petr"), h.connections("anna"), h.connections("mallory"), keychainUser(t))
+	}
+
+	// 7. Restart, started by a sign-in link as Linux does at a cold start:
+	// the running app's command line holds no token (the link came through
+	// a pipe: the app logs it waiting for confirmation); the token
+	// (keychain) and the list survive; the resume brings no duplicate.
 	h.stop(app)
 	h.waitFor("the old connection to close", 15*time.Second, func() bool { return h.connections("petr") == 0 })
-	app2 := h.start("app-2")
+	annaTok := h.gw.Token(t, "anna")
+	app2 := h.start("app-2", protocol.DeepLink("", annaTok))
+	h.waitFor("the cold-start link to reach the app", 30*time.Second,
+		func() bool { return h.logHas("app-2", "waits for the user's confirmation", `"user":"anna"`) })
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", app2.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(cmdline), annaTok) || strings.Contains(string(cmdline), "auth?") {
+		t.Fatalf("the running app's command line holds the link: %q", cmdline)
+	}
+	environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", app2.Process.Pid))
+	if strings.Contains(string(environ), annaTok) {
+		t.Fatal("the running app's environment holds the token")
+	}
 	if _, err := h.watcher.Next(60 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("the restarted app to connect with the kept token", 30*time.Second, func() bool { return h.connections("petr") == 1 })
 	time.Sleep(time.Second)
-	if n := len(h.notes.All()); n != 1 {
-		t.Fatalf("%d native notifications after restart, want 1 (no duplicate)", n)
+	if n := len(h.notes.All()); n != 3 {
+		t.Fatalf("%d native notifications after restart, want 3 (no duplicate)", n)
 	}
 	b, err := os.ReadFile(filepath.Join(h.configDir, "notifications.json"))
 	if err != nil || !strings.Contains(string(b), `"e2e-1"`) {
@@ -310,3 +451,58 @@ func TestDesktopEndToEnd(t *testing.T) {
 	}
 	h.stop(app2)
 }
+
+// Issue 11: on a desktop with no tray (no StatusNotifier watcher) the app
+// used to start hidden and show nothing at all. It must show its window at
+// start, saying how to get a tray icon, and a second launch must hand over
+// and exit 0, saying so.
+func TestNoTrayShowsTheWindow(t *testing.T) {
+	h := setup(t)
+	if err := h.watcher.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	app := h.start("app-no-tray")
+	defer h.stop(app)
+	h.waitFor("the window on a desktop without a tray", 30*time.Second, windowViewable)
+	h.waitFor("the log line", 10*time.Second, func() bool {
+		return h.logHas("app-no-tray", "no tray icon on this desktop", "no StatusNotifier watcher")
+	})
+	time.Sleep(2 * time.Second) // let WebKit paint
+	before := h.screenshot("desktop-no-tray.png")
+	h.assertPainted(before)
+	h.launchSecond("app-no-tray-again")
+	if !windowViewable() {
+		t.Error("the window went away after the second launch")
+	}
+
+	// Issue 11: the page must repaint when the state changes while the
+	// window is shown and nobody clicks it (it stayed "Signed out" after a
+	// sign-in until clicked, unless WEBKIT_DISABLE_COMPOSITING_MODE=1 was
+	// set, which these tests no longer set). A link from another launch
+	// changes the view to "Sign in as anna?" by an event alone.
+	h.launchSecond("app-no-tray-link", protocol.DeepLink("", h.gw.Token(t, "anna")))
+	h.waitFor("the page to ask about the link", 15*time.Second, func() bool {
+		return h.logHas("app-no-tray", "sign-in link waits for the user's confirmation", "anna")
+	})
+	time.Sleep(2 * time.Second) // let WebKit paint
+	after := h.screenshot("desktop-no-tray-confirm.png")
+	if !h.popoverDiffers(before, after) {
+		t.Fatal("the window did not repaint after the state changed (desktop-no-tray-confirm.png shows the old view)")
+	}
+}
+
+// popoverDiffers says whether the popover's area differs between two
+// screenshots.
+func (h *harness) popoverDiffers(a, b string) bool {
+	h.t.Helper()
+	out, _ := exec.Command("sh", "-c", `compare -metric AE "$0[380x560+892+8]" "$1[380x560+892+8]" null: 2>&1`, a, b).Output()
+	var n float64
+	if _, err := fmt.Sscan(string(out), &n); err != nil {
+		h.t.Fatalf("compare screenshots: %q", out)
+	}
+	return n > 1000
+}
+
+// TestMain removes the notify-scripts helper webapptest builds (when it
+// was not handed one).
+func TestMain(m *testing.M) { webapptest.Main(m) }

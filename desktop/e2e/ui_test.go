@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,11 +39,63 @@ func TestDesktopUIInBrowser(t *testing.T) {
 	argvFile := filepath.Join(t.TempDir(), "argv.txt")
 	term := filepath.Join(t.TempDir(), "terminal")
 	os.WriteFile(term, []byte("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > "+argvFile+"\n"), 0o700)
-	h.env = append(h.env, "devserver="+addr, "ANALYST_TERMINAL="+term)
+	// The browser: an xdg-open stand-in first in PATH records the page the
+	// app opens.
+	bin := t.TempDir()
+	opened := filepath.Join(t.TempDir(), "opened.txt")
+	os.WriteFile(filepath.Join(bin, "xdg-open"), []byte("#!/bin/sh\nprintf '%s\\n' \"$1\" >> "+opened+"\n"), 0o700)
+	h.env = append(h.env, "devserver="+addr, "ANALYST_TERMINAL="+term, "PATH="+bin+":"+os.Getenv("PATH"))
+	keychain.Delete() // signed out
+	t.Cleanup(func() { keychain.Delete() })
 
-	app := h.start("ui-app", protocol.DeepLink("", h.gw.Token(t, "petr")))
-	h.waitFor("the app to sign in from its launch argument and connect", 60*time.Second,
-		func() bool { return h.connections("petr") == 1 })
+	// Sign in, the proper flow: Sign in opens the portal with the app's
+	// one-time value; the portal's link carries it back (the second launch,
+	// as the browser does); the app signs in without asking.
+	app := h.start("ui-app")
+	h.waitFor("the dev server", 60*time.Second, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	phase := func(name string) {
+		t.Helper()
+		node := exec.Command("node", "e2e/signin-e2e.mjs")
+		node.Dir = filepath.Join(root, "frontend")
+		node.Env = append(os.Environ(), "UI_URL=http://"+addr+"/", "ARTIFACTS="+h.artifacts, "PHASE="+name)
+		out, err := node.CombinedOutput()
+		t.Logf("browser (%s):\n%s", name, out)
+		if err != nil {
+			t.Fatalf("browser phase %s failed: %v", name, err)
+		}
+	}
+	phase("sign-in")
+	var page *url.URL
+	h.waitFor("Sign in to open the portal in the browser", 15*time.Second, func() bool {
+		b, _ := os.ReadFile(opened)
+		page, _ = url.Parse(strings.TrimSpace(string(b)))
+		return page != nil && page.Path == protocol.PathDesktopLink
+	})
+	state := page.Query().Get(protocol.LinkStateParam)
+	if !protocol.ValidLinkState(state) || len(state) < 22 {
+		t.Fatalf("the portal address carries no proper one-time value: %s", page)
+	}
+	h.launchSecond("ui-second", protocol.DeepLinkWithState("", h.gw.Token(t, "petr"), state))
+	h.waitFor("the app to sign in and connect", 30*time.Second, func() bool { return h.connections("petr") == 1 })
+	if h.logHas("ui-app", "waits for the user's confirmation") || keychainUser(t) != "petr" {
+		t.Fatal("the proper flow asked for confirmation, or stored another account")
+	}
+
+	// A link for another account that this app did not ask for: the window
+	// asks; the user declines; nothing changed.
+	h.launchSecond("ui-second-anna", protocol.DeepLink("", h.gw.Token(t, "anna")))
+	h.waitFor("the link for anna to wait", 15*time.Second,
+		func() bool { return h.logHas("ui-app", "waits for the user's confirmation", `"user":"anna"`) })
+	phase("decline")
+	if h.connections("petr") != 1 || h.connections("anna") != 0 || keychainUser(t) != "petr" || !h.logHas("ui-app", "declined by the user") {
+		t.Fatal("declining changed the account")
+	}
 	time.Sleep(500 * time.Millisecond)
 	c := h.gw.Client()
 	defer c.Close()

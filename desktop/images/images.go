@@ -14,7 +14,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/keboola/analyst-alerts/desktop/atomicfile"
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
 )
 
 // MaxFiles bounds the cache; the oldest files go first.

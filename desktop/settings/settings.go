@@ -9,7 +9,7 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/keboola/analyst-alerts/desktop/atomicfile"
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
 )
 
 // Settings are the user's choices.

@@ -87,6 +87,7 @@ func (s *Shell) Notify(id, title, body string) error {
 	}
 	ctx := s.ctx
 	s.mu.Unlock()
+	title, body = platformText(title, body) // untrusted text, shown as text (notifytext.go)
 	return runtime.SendNotification(ctx, runtime.NotificationOptions{ID: id, Title: title, Body: body})
 }
 

@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/keboola/analyst-alerts/desktop/atomicfile"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
 )
 
 // Capacity is how many notifications are kept.

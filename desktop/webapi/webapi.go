@@ -84,28 +84,36 @@ func (c *Client) RunScript(ctx context.Context, token, name string) error {
 // refuses anything that is not one of the server's chart images: the Bearer
 // token must never go to another origin or path.
 func (c *Client) ImageURL(imageURL string) (string, error) {
+	u, _, err := c.imageURL(imageURL)
+	return u, err
+}
+
+// imageURL is ImageURL with the chart's name, which says the content type
+// the chart must have (protocol.ImageContentType).
+func (c *Client) imageURL(imageURL string) (string, string, error) {
 	base, err := url.Parse(c.base)
 	if err != nil || c.base == "" {
-		return "", apperr.New(apperr.BadInput, "No server address", err)
+		return "", "", apperr.New(apperr.BadInput, "No server address", err)
 	}
 	ref, err := url.Parse(imageURL)
 	if err != nil || imageURL == "" {
-		return "", apperr.New(apperr.BadInput, "Not an image address", err)
+		return "", "", apperr.New(apperr.BadInput, "Not an image address", err)
 	}
 	u := base.ResolveReference(ref)
 	if u.Scheme != base.Scheme || u.Host != base.Host || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", apperr.New(apperr.BadInput, "The image is not on the server", nil)
+		return "", "", apperr.New(apperr.BadInput, "The image is not on the server", nil)
 	}
 	name, ok := strings.CutPrefix(u.EscapedPath(), strings.TrimRight(base.EscapedPath(), "/")+protocol.PathImagesPrefix)
-	if !ok || name == "" || strings.ContainsAny(name, "/\\%") || strings.HasPrefix(name, ".") {
-		return "", apperr.New(apperr.BadInput, "The image is not one of the server's charts", nil)
+	if !ok || !protocol.ValidImageName(name) {
+		return "", "", apperr.New(apperr.BadInput, "The image is not one of the server's charts", nil)
 	}
-	return u.String(), nil
+	return u.String(), name, nil
 }
 
-// Image fetches a chart image; only PNG and JPEG are accepted.
+// Image fetches a chart image; only the type its name says (the image
+// contract: a .png is PNG, a .jpg JPEG) is accepted.
 func (c *Client) Image(ctx context.Context, token, imageURL string) ([]byte, string, error) {
-	u, err := c.ImageURL(imageURL)
+	u, name, err := c.imageURL(imageURL)
 	if err != nil {
 		return nil, "", err
 	}
@@ -129,11 +137,11 @@ func (c *Client) Image(ctx context.Context, token, imageURL string) ([]byte, str
 	if len(data) > MaxImageBytes {
 		return nil, "", apperr.New(apperr.Server, "The image is too large", nil)
 	}
-	ct := http.DetectContentType(data)
-	if ct != "image/png" && ct != "image/jpeg" {
-		return nil, "", apperr.New(apperr.Server, "The server sent something that is not a PNG or JPEG image", nil)
+	want, _ := protocol.ImageContentType(name)
+	if ct := http.DetectContentType(data); ct != want {
+		return nil, "", apperr.New(apperr.Server, fmt.Sprintf("The server sent %s for a chart that must be %s", ct, want), nil)
 	}
-	return data, ct, nil
+	return data, want, nil
 }
 
 func (c *Client) do(ctx context.Context, method, path, token string, body, out any) error {
@@ -176,21 +184,27 @@ func (c *Client) do(ctx context.Context, method, path, token string, body, out a
 }
 
 // statusError turns a non-2xx answer into an error carrying the server's
-// {"error": "..."} message when there is one.
+// {"error": "...", "code": "..."} message when there is one. Whether the
+// token is refused (AuthRefused, which leads to a refresh and, refused
+// again, to sign-out in auth.Session.Refresh) is decided here only, from
+// the answer's code (protocol.TokenRefused): a 403 is "not allowed" for this
+// action (e.g. a script the user may not run) and signs no one out.
 func statusError(resp *http.Response) error {
 	if resp.StatusCode/100 == 2 {
 		return nil
 	}
-	var e protocol.ErrorResponse
+	// The code beside protocol.ErrorResponse's message; once ErrorResponse
+	// carries Code itself, this field is the same one.
+	var e struct {
+		protocol.ErrorResponse
+		Code string `json:"code"`
+	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if json.Unmarshal(b, &e) != nil || e.Error == "" {
 		e.Error = http.StatusText(resp.StatusCode)
 	}
-	cause := fmt.Errorf("HTTP %d", resp.StatusCode)
-	// Only 401 means the token is refused (the webapp answers 401 for a bad,
-	// expired or revoked token); 403 is "not allowed" for this action (e.g.
-	// a script the user may not run) and must not sign anyone out.
-	if resp.StatusCode == http.StatusUnauthorized {
+	cause := fmt.Errorf("HTTP %d %s", resp.StatusCode, e.Code)
+	if protocol.TokenRefused(resp.StatusCode, e.Code) {
 		return apperr.New(apperr.AuthRefused, "The server refused the sign-in: "+e.Error, cause)
 	}
 	if resp.StatusCode == http.StatusNotFound {

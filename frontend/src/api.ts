@@ -1,6 +1,9 @@
 // The bridge to the Go services (desktop/app.API, bound by Wails as
 // window.go.app.API) and the Wails runtime (events, window). The page
 // talks to nothing else: no sockets, no files, no server.
+// Written by hand, not generated: desktop/app's
+// TestBridgeMatchesTheBoundMethods checks GoAPI against the bound Go methods
+// (names, arguments, results), TestPageTypesMatchTheGoTypes types.ts.
 import type { AppError, Item, Open, ScriptInfo, State } from "./types";
 
 interface GoAPI {
@@ -12,6 +15,8 @@ interface GoAPI {
   Clear(): Promise<void>;
   SignIn(): Promise<void>;
   SignOut(): Promise<void>;
+  ConfirmSignIn(): Promise<void>;
+  CancelSignIn(): Promise<void>;
   SetServer(url: string): Promise<State>;
   Scripts(): Promise<ScriptInfo[]>;
   RunScript(name: string): Promise<void>;
@@ -71,6 +76,8 @@ export const backend = {
   clear: () => call((a) => a.Clear()),
   signIn: () => call((a) => a.SignIn()),
   signOut: () => call((a) => a.SignOut()),
+  confirmSignIn: () => call((a) => a.ConfirmSignIn()),
+  cancelSignIn: () => call((a) => a.CancelSignIn()),
   setServer: (url: string) => call((a) => a.SetServer(url)),
   scripts: () => call((a) => a.Scripts()),
   runScript: (name: string) => call((a) => a.RunScript(name)),

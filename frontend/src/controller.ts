@@ -3,7 +3,7 @@
 import { mount } from "./dom";
 import type { Backend } from "./api";
 import type { Item, Open, ScriptInfo, State, View } from "./types";
-import { renderDetail, renderHeader, renderList, renderScripts, renderSettings, renderSignIn, type Handlers, type Outcome } from "./views";
+import { renderConfirmSignIn, renderDetail, renderHeader, renderList, renderScripts, renderSettings, renderSignIn, type Handlers, type Outcome } from "./views";
 
 export class Controller {
   view: View = "list";
@@ -15,13 +15,13 @@ export class Controller {
   runs: Record<string, Outcome> = {};
   outcome: Outcome | undefined;
   private ticker: ReturnType<typeof setInterval> | undefined;
-  private shown: View | "" = "";
+  private shown: View | "confirm" | "" = "";
 
   constructor(private root: HTMLElement, private api: Backend) {}
 
   async start(): Promise<void> {
     this.state = await this.api.state();
-    this.items = await this.api.notifications();
+    this.items = (await this.api.notifications()) ?? [];
     this.view = this.state.account.signed_in ? "list" : "signin";
     this.render();
   }
@@ -35,7 +35,7 @@ export class Controller {
   }
 
   async onNotifications(): Promise<void> {
-    this.items = await this.api.notifications();
+    this.items = (await this.api.notifications()) ?? [];
     this.render();
   }
 
@@ -103,13 +103,17 @@ export class Controller {
     signIn: () => void this.act(() => this.api.signIn(), "Finish signing in in the browser."),
     signOut: () => void this.act(() => this.api.signOut()),
     saveServer: (url) => void this.act(async () => { this.state = await this.api.setServer(url); }, "Saved."),
+    confirmSignIn: () => void this.act(() => this.api.confirmSignIn()),
+    cancelSignIn: () => void this.act(() => this.api.cancelSignIn()),
   };
 
   render(): void {
     const s = this.state;
     if (!s) return;
     let body: HTMLElement;
-    switch (this.view) {
+    // A sign-in waiting for the user's yes comes before any view.
+    if (s.pending_sign_in) body = renderConfirmSignIn(s.pending_sign_in, this.handlers, this.outcome);
+    else switch (this.view) {
       case "detail": {
         const it = this.items.find((i) => i.id === this.detailId);
         body = it ? renderDetail(it, this.handlers, this.outcome) : renderList(this.items, this.handlers);
@@ -122,10 +126,11 @@ export class Controller {
     }
     const focused = document.activeElement?.id;
     mount(this.root, renderHeader(s, this.view, this.handlers), h2main(body));
-    if (this.shown !== this.view) {
+    const shownNow = s.pending_sign_in ? "confirm" : this.view;
+    if (this.shown !== shownNow) {
       // A new view: move the keyboard focus into it (its heading, or its
       // first control), so Tab continues from what is on screen.
-      this.shown = this.view;
+      this.shown = shownNow;
       const main = this.root.querySelector("main")!;
       (main.querySelector<HTMLElement>("h1") ?? main.querySelector<HTMLElement>("button, input"))?.focus();
     } else if (focused) {

@@ -22,8 +22,19 @@ export interface State {
   account: Account;
   server: string;
   server_from_env: boolean;
+  gateway: string; // the WebSocket address the link uses; "" without a server
+  gateway_from_env: boolean;
   unread: number;
   notice?: string;
+  no_tray?: string; // why no tray icon can show; the window then stays shown
+  pending_sign_in?: PendingSignIn;
+}
+
+/** A sign-in link waiting for the user's yes (desktop/app.PendingSignIn). */
+export interface PendingSignIn {
+  username: string;
+  current?: string; // the account signed in now
+  requested: boolean; // the link answers this app's own Sign in
 }
 
 export interface Item {

@@ -2,7 +2,7 @@
 // text in test/views.test.ts). All text goes through dom.h, so it stays text.
 import { h } from "./dom";
 import { dateText, relTime, statusText, statusTone } from "./format";
-import type { Item, ScriptInfo, State, View } from "./types";
+import type { Item, PendingSignIn, ScriptInfo, State, View } from "./types";
 
 export interface Handlers {
   go(view: View): void;
@@ -15,6 +15,8 @@ export interface Handlers {
   signIn(): void;
   signOut(): void;
   saveServer(url: string): void;
+  confirmSignIn(): void;
+  cancelSignIn(): void;
 }
 
 /** A line under an action: what it is doing or how it went. */
@@ -44,10 +46,20 @@ export function renderHeader(s: State, view: View, hd: Handlers, now = new Date(
       h("span", { class: "status-text" }, statusText(s, now)),
       s.unread > 0 ? h("span", { class: "badge", "aria-label": `${s.unread} unread` }, String(s.unread)) : null,
     ),
+    s.no_tray ? renderNoTray(s.no_tray) : null,
     s.account.signed_in
       ? h("nav", { "aria-label": "Views" }, tab("list", "Alerts"), tab("scripts", "Scripts"), tab("settings", "Settings"))
       : h("nav", { "aria-label": "Views" }, tab("signin", "Sign in"), tab("settings", "Settings")),
   );
+}
+
+/** Without a tray icon the window is the app: say why and how to get one. */
+function renderNoTray(why: string): HTMLElement {
+  return h("div", { class: "no-tray", role: "note" },
+    h("p", {}, h("strong", {}, "No tray icon: "), why, "."),
+    h("p", {}, "On GNOME, install the AppIndicator extension (Debian and Ubuntu: gnome-shell-extension-appindicator), ",
+      "enable it in Extensions and log in again; on other desktops, add the panel's tray or status notifier area. ",
+      "Until then this window stays open; start Analyst Alerts again to bring it back."));
 }
 
 export function renderList(items: Item[], hd: Handlers, now = new Date()): HTMLElement {
@@ -136,6 +148,11 @@ export function renderSettings(s: State, hd: Handlers, o?: Outcome): HTMLElement
     ),
     h("dl", {},
       h("dt", {}, "Connection"), h("dd", {}, statusText(s)),
+      h("dt", {}, "Gateway"),
+      h("dd", {}, s.gateway || "None: set the server address",
+        s.gateway_from_env ? h("span", { class: "muted" }, " (set by ANALYST_WS_URL)") : null),
+      lastError(s) ? h("dt", {}, "Last error") : null,
+      lastError(s) ? h("dd", { class: "error" }, lastError(s)) : null,
       h("dt", {}, "Account"), h("dd", {}, s.account.signed_in ? s.account.username : "Not signed in"),
       s.account.signed_in ? h("dt", {}, "Sign-in valid until") : null,
       s.account.signed_in ? h("dd", {}, dateText(s.account.expires_at)) : null,
@@ -147,6 +164,14 @@ export function renderSettings(s: State, hd: Handlers, o?: Outcome): HTMLElement
   );
 }
 
+/** Why the last attempt to connect failed, while not connected (the
+ * sign-in refusal is in the status line already). */
+function lastError(s: State): string {
+  const c = s.connection;
+  if (!s.account.signed_in || c.state === "connected" || c.state === "auth_failed") return "";
+  return c.error ?? "";
+}
+
 export function renderSignIn(s: State, hd: Handlers, o?: Outcome): HTMLElement {
   return h("section", { class: "signin", "aria-label": "Sign in" },
     h("h1", {}, "Analyst Alerts"),
@@ -155,6 +180,33 @@ export function renderSignIn(s: State, hd: Handlers, o?: Outcome): HTMLElement {
     s.server
       ? h("button", { type: "button", class: "primary", onClick: () => hd.signIn() }, "Sign in with browser")
       : h("p", {}, "First set the server address in ", h("button", { type: "button", class: "link", onClick: () => hd.go("settings") }, "Settings"), "."),
+    outcome(o),
+  );
+}
+
+/**
+ * A sign-in link is waiting: another account than the signed-in one, or a
+ * link this app did not ask for (any web page can open one). Nothing has
+ * changed; the user decides. The account names are server text: text only.
+ */
+export function renderConfirmSignIn(p: PendingSignIn, hd: Handlers, o?: Outcome): HTMLElement {
+  const title = p.current ? "Switch account?" : "Sign in?";
+  const lines: HTMLElement[] = [];
+  if (!p.requested) {
+    lines.push(h("p", { class: "notice", role: "alert" },
+      "This sign-in link was not requested from this app. Continue only if you just signed in in the browser yourself."));
+  }
+  lines.push(h("p", {}, "The link signs in as ", h("strong", {}, p.username), "."));
+  if (p.current) lines.push(h("p", {}, "You are signed in as ", h("strong", {}, p.current), "."));
+  return h("section", { class: "confirm", role: "alertdialog", "aria-label": title },
+    h("h1", { id: "confirm-title", tabindex: -1 }, title),
+    ...lines,
+    h("div", { class: "actions" },
+      h("button", { type: "button", id: "confirm-sign-in", class: "primary", disabled: o?.busy, onClick: () => hd.confirmSignIn() },
+        p.current ? `Switch to ${p.username}` : `Sign in as ${p.username}`),
+      h("button", { type: "button", id: "cancel-sign-in", onClick: () => hd.cancelSignIn() },
+        p.current ? `Stay ${p.current}` : "Cancel"),
+    ),
     outcome(o),
   );
 }

@@ -15,11 +15,12 @@ function fakeBackend(items: Item[], s: State): Backend & { calls: string[] } {
     markAllRead: ok, clear: ok, signIn: async () => { calls.push("signIn"); }, signOut: ok,
     setServer: async () => s, scripts: async () => [], runScript: ok, runAgain: ok,
     openInClaude: async () => { throw { code: "launch", message: "No terminal found" }; },
+    confirmSignIn: async () => { calls.push("confirmSignIn"); }, cancelSignIn: async () => { calls.push("cancelSignIn"); },
   } as Backend & { calls: string[] };
 }
 
 const st: State = { connection: { state: "connected" }, account: { signed_in: true, username: "petr", expires_at: "" },
-  server: "https://a.example", server_from_env: false, unread: 1 };
+  server: "https://a.example", server_from_env: false, gateway: "wss://a.example/ws/notifications", gateway_from_env: false, unread: 1 };
 const it1: Item = { id: "n1", title: "Revenue drop", message: "m", received_at: "2026-01-30T10:00:00Z", read: false };
 
 describe("controller", () => {
@@ -65,5 +66,19 @@ describe("controller", () => {
     c.onState({ ...st, account: { signed_in: false, username: "", expires_at: "" }, notice: "Signed out — sign in again" });
     expect(c.view).toBe("signin");
     expect(root.querySelector(".notice")!.textContent).toBe("Signed out — sign in again");
+  });
+
+  it("shows a waiting sign-in before any view and passes the answer on", async () => {
+    const root = document.createElement("div");
+    const be = fakeBackend([it1], { ...st, pending_sign_in: { username: "anna", current: "petr", requested: true } });
+    const c = new Controller(root, be);
+    await c.start();
+    expect(root.querySelector("h1")!.textContent).toBe("Switch account?");
+    expect(root.textContent).not.toContain("Revenue drop");
+    root.querySelector<HTMLButtonElement>("#confirm-sign-in")!.click();
+    await Promise.resolve();
+    expect(be.calls).toContain("confirmSignIn");
+    c.onState(st);
+    expect(root.textContent).toContain("Revenue drop");
   });
 });

@@ -4,7 +4,7 @@ import { toAppError } from "../src/api";
 import type { State } from "../src/types";
 
 const base: State = { connection: { state: "connected" }, account: { signed_in: true, username: "petr", expires_at: "" },
-  server: "", server_from_env: false, unread: 0 };
+  server: "", server_from_env: false, gateway: "", gateway_from_env: false, unread: 0 };
 
 describe("status line", () => {
   const now = new Date("2026-01-30T10:00:00Z");

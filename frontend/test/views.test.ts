@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeEach } from "vitest";
 import { h, isSameOriginPath } from "../src/dom";
-import { renderDetail, renderList, renderScripts, renderSettings, renderSignIn, renderHeader, type Handlers } from "../src/views";
+import { renderConfirmSignIn, renderDetail, renderList, renderScripts, renderSettings, renderSignIn, renderHeader, type Handlers } from "../src/views";
 import type { Item, State } from "../src/types";
 
 const payloads = [
@@ -14,7 +14,7 @@ const payloads = [
 
 const noop: Handlers = {
   go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {},
-  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {},
+  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {},
 };
 
 function item(p: string, extra: Partial<Item> = {}): Item {
@@ -24,7 +24,7 @@ function item(p: string, extra: Partial<Item> = {}): Item {
 
 function state(extra: Partial<State> = {}): State {
   return { connection: { state: "connected", username: "petr" }, account: { signed_in: true, username: "petr", expires_at: "2026-03-01T00:00:00Z" },
-    server: "https://analyst.example.com", server_from_env: false, unread: 2, ...extra };
+    server: "https://analyst.example.com", server_from_env: false, gateway: "wss://analyst.example.com/ws/notifications", gateway_from_env: false, unread: 2, ...extra };
 }
 
 // Markup that a payload would create if it were parsed as HTML.
@@ -102,9 +102,65 @@ describe("views", () => {
     expect(without.textContent).not.toContain("Run again");
   });
 
+  it("shows the gateway address in use and the last connection error in words", () => {
+    const failing = state({
+      connection: { state: "reconnecting", retry_at: "2099-01-01T00:00:00Z",
+        error: "Nothing answers at 127.0.0.1:8080: the gateway is not running there, or the address is wrong." },
+      gateway: "ws://127.0.0.1:8080/ws/notifications", gateway_from_env: true,
+    });
+    const el = renderSettings(failing, noop);
+    const dts = [...el.querySelectorAll("dt")].map((d) => d.textContent);
+    expect(dts).toContain("Gateway");
+    expect(dts).toContain("Last error");
+    expect(el.textContent).toContain("ws://127.0.0.1:8080/ws/notifications (set by ANALYST_WS_URL)");
+    expect(el.querySelector("dd.error")!.textContent).toContain("Nothing answers at 127.0.0.1:8080");
+    // Connected: no stale error; no server: says what to do.
+    const ok = renderSettings(state(), noop);
+    expect([...ok.querySelectorAll("dt")].map((d) => d.textContent)).not.toContain("Last error");
+    expect(renderSettings(state({ gateway: "" }), noop).textContent).toContain("None: set the server address");
+  });
+
+  it("keeps a hostile gateway address and error as text", () => {
+    for (const p of payloads) {
+      const el = renderSettings(state({ gateway: p, connection: { state: "reconnecting", error: p } }), noop);
+      document.body.append(el);
+      expect(injected(el)).toEqual([]);
+      el.remove();
+    }
+  });
+
+  it("says how to get a tray icon when the desktop shows none", () => {
+    const el = renderHeader(state({ no_tray: "no StatusNotifier watcher runs on this desktop" }), "list", noop);
+    expect(el.querySelector(".no-tray")!.textContent).toContain("No tray icon: no StatusNotifier watcher runs on this desktop.");
+    expect(el.textContent).toContain("gnome-shell-extension-appindicator");
+    expect(renderHeader(state(), "list", noop).querySelector(".no-tray")).toBeNull();
+  });
+
   it("disables the server field when the environment sets it", () => {
     const el = renderSettings(state({ server_from_env: true }), noop);
     expect(el.querySelector<HTMLInputElement>("#server")!.disabled).toBe(true);
     expect(el.textContent).toContain("ANALYST_SERVER_URL");
+  });
+});
+
+describe("sign-in confirmation", () => {
+  it("keeps hostile account names as text", () => {
+    for (const p of payloads) {
+      const el = renderConfirmSignIn({ username: p, current: p, requested: false }, noop);
+      document.body.append(el);
+      expect(injected(el)).toEqual([]);
+      expect(el.textContent).toContain(p);
+      expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
+      el.remove();
+    }
+  });
+  it("says when the app did not ask for the link, and names both accounts", () => {
+    const el = renderConfirmSignIn({ username: "anna", current: "petr", requested: false }, noop);
+    expect(el.textContent).toContain("was not requested from this app");
+    expect(el.querySelector("#confirm-sign-in")!.textContent).toBe("Switch to anna");
+    expect(el.querySelector("#cancel-sign-in")!.textContent).toBe("Stay petr");
+    const asked = renderConfirmSignIn({ username: "anna", requested: true }, noop);
+    expect(asked.textContent).not.toContain("not requested");
+    expect(asked.querySelector("#confirm-sign-in")!.textContent).toBe("Sign in as anna");
   });
 });

@@ -24,21 +24,78 @@ type sub struct {
 	epochs  []string
 	revoked chan struct{}
 	once    sync.Once
+	// queued holds deliveries while a replay is written (attach): they go
+	// behind its pages, as in the gateway's connection. direct: none is.
+	queued [][]byte
+	direct bool
+	failed error // NextPage's
 }
 
-func newSub(iat int64) *sub { return &sub{iat: iat, revoked: make(chan struct{})} }
+func newSub(iat int64) *sub { return &sub{iat: iat, revoked: make(chan struct{}), direct: true} }
 
 func (s *sub) Deliver(frame []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.direct {
+		s.queued = append(s.queued, frame)
+		return true
+	}
+	s.recordLocked(frame)
+	return true
+}
+
+func (s *sub) recordLocked(frame []byte) {
 	var f protocol.NotificationFrame
 	if err := json.Unmarshal(frame, &f); err != nil {
 		panic(err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.seqs = append(s.seqs, f.Seq)
 	s.epochs = append(s.epochs, f.Epoch)
-	return true
 }
+
+// attach attaches s with resume as the gateway's connection does
+// (hub.Attachment): it writes what Attach delivered, then each next page
+// of the replay once it has written the last; deliveries meanwhile wait
+// behind the pages.
+func attach(n *Node, name string, s *sub, resume *protocol.Resume) (hub.Attachment, int, error) {
+	s.mu.Lock()
+	s.direct = false
+	s.mu.Unlock()
+	a, replayed, err := n.Attach(name, s, resume)
+	if err != nil {
+		return nil, 0, err
+	}
+	go func() {
+		catchingUp := a.CatchingUp()
+		for {
+			s.mu.Lock()
+			for _, f := range s.queued {
+				s.recordLocked(f)
+			}
+			s.queued = nil
+			if !catchingUp {
+				s.direct = true
+				s.mu.Unlock()
+				return
+			}
+			s.mu.Unlock()
+			frames, live, err := a.NextPage()
+			s.mu.Lock()
+			if err != nil {
+				s.failed = err
+				s.mu.Unlock()
+				return
+			}
+			for _, f := range frames {
+				s.recordLocked(f)
+			}
+			s.mu.Unlock()
+			catchingUp = !live
+		}
+	}()
+	return a, replayed, nil
+}
+
 func (s *sub) IssuedAt() int64 { return s.iat }
 func (s *sub) Revoke()         { s.once.Do(func() { close(s.revoked) }) }
 
@@ -48,11 +105,20 @@ func (s *sub) got() []uint64 {
 	return slices.Clone(s.seqs)
 }
 
+func (s *sub) pageErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failed
+}
+
 // waitSeqs waits until s has seen want exactly (in that order).
 func (s *sub) waitSeqs(t *testing.T, want []uint64) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
+		if err := s.pageErr(); err != nil {
+			t.Fatalf("next page of the replay: %v", err)
+		}
 		got := s.got()
 		if slices.Equal(got, want) {
 			return
@@ -69,6 +135,9 @@ func (s *sub) waitContiguous(t *testing.T, top uint64) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
+		if err := s.pageErr(); err != nil {
+			t.Fatalf("next page of the replay: %v", err)
+		}
 		got := s.got()
 		for i, seq := range got {
 			if seq != uint64(i+1) {
@@ -190,7 +259,7 @@ func TestResumeOnAnotherNodeWhilePublishing(t *testing.T) {
 	}
 	// A resume on another node replays what followed it.
 	s := newSub(0)
-	a, replayed, err := nodes[1].Attach("cy", s, &protocol.Resume{Epoch: nodes[0].Epoch(), Seq: 4})
+	a, replayed, err := attach(nodes[1], "cy", s, &protocol.Resume{Epoch: nodes[0].Epoch(), Seq: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +289,7 @@ func TestResumeOnAnotherNodeWhilePublishing(t *testing.T) {
 		time.Sleep(time.Duration(20+k*15) * time.Millisecond)
 		s := newSub(0)
 		seen := uint64(3 * k)
-		if _, _, err := nodes[2-k%2].Attach("cy", s, &protocol.Resume{Epoch: nodes[0].Epoch(), Seq: seen}); err != nil {
+		if _, _, err := attach(nodes[2-k%2], "cy", s, &protocol.Resume{Epoch: nodes[0].Epoch(), Seq: seen}); err != nil {
 			t.Fatal(err)
 		}
 		subs, from = append(subs, s), append(from, seen)
@@ -451,7 +520,7 @@ func TestNATSServerKilledMidStreamLosesNothing(t *testing.T) {
 	watch.waitContiguous(t, top)
 	// And a resume from scratch on another node reads them all back.
 	s := newSub(0)
-	if _, _, err := nodes[1].Attach("hal", s, &protocol.Resume{}); err != nil {
+	if _, _, err := attach(nodes[1], "hal", s, &protocol.Resume{}); err != nil {
 		t.Fatal(err)
 	}
 	last := uint64(len(watch.got())) // all stored, acknowledged or not

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,8 +12,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/keboola/analyst-alerts/gateway/hub"
-	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/store"
 )
 
@@ -22,19 +19,6 @@ import (
 type user struct {
 	mu   sync.Mutex
 	subs []*attachment
-}
-
-// attachment is one connection attached on this node. While it is
-// pending (its history being read), live records wait in buf.
-type attachment struct {
-	n       *Node
-	name    string
-	sub     hub.Subscriber
-	connID  string
-	last    uint64 // highest seq handed to sub; guarded by user.mu
-	pending bool
-	buf     []store.Record
-	once    sync.Once
 }
 
 // startLive starts reading the stream from its end: every message stored
@@ -164,8 +148,10 @@ func (n *Node) onLive(m jetstream.Msg, streamSeq uint64) {
 	delivered := 0
 	u.mu.Lock()
 	for _, a := range u.subs {
-		if a.pending {
-			a.buf = append(a.buf, rec)
+		if !a.live {
+			// Catching up: its replay reads this record from the stream,
+			// and must read at least this far before it goes live.
+			a.behind = max(a.behind, seq)
 			continue
 		}
 		if seq <= a.last { // replayed already
@@ -196,198 +182,6 @@ func parseRecord(subject string, h nats.Header) (string, uint64, bool) {
 		return "", 0, false
 	}
 	return name, seq, true
-}
-
-// Attach registers sub for name's notifications on this node once the
-// cluster-wide connection limit allows it. With resume, the stored
-// notifications after it come first, then the live ones, with no gap and
-// no duplicate: the attachment is registered (buffering live records)
-// before the history is read, and the read must reach at least the last
-// seq this node's live consumer had handed out when it was registered.
-func (n *Node) Attach(name string, sub hub.Subscriber, resume *protocol.Resume) (hub.Attachment, int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), n.opts.WriteWait)
-	defer cancel()
-	a := &attachment{n: n, name: name, sub: sub, connID: n.nextConnID(), pending: resume != nil}
-	if err := n.reserve(ctx, name, a.connID); err != nil {
-		return nil, 0, err
-	}
-	n.mu.Lock()
-	u := n.users[name]
-	if u == nil {
-		u = &user{}
-		n.users[name] = u
-	}
-	u.mu.Lock()
-	seen := n.seen[name]
-	u.subs = append(u.subs, a)
-	u.mu.Unlock()
-	n.mu.Unlock()
-	if resume == nil {
-		return a, 0, nil
-	}
-
-	recs, err := n.sinceReaching(ctx, name, *resume, seen)
-	if err != nil {
-		a.Detach()
-		return nil, 0, err
-	}
-	u.mu.Lock()
-	for _, r := range recs {
-		sub.Deliver(r.Frame)
-		a.last = r.Seq
-	}
-	replayed := len(recs)
-	for _, r := range a.buf { // arrived live while the history was read
-		if r.Seq > a.last {
-			sub.Deliver(r.Frame)
-			a.last = r.Seq
-		}
-	}
-	a.pending, a.buf = false, nil
-	u.mu.Unlock()
-	if n.opts.Hooks.Replayed != nil && replayed > 0 {
-		n.opts.Hooks.Replayed(replayed)
-	}
-	return a, replayed, nil
-}
-
-// Detach stops delivery to the attachment and frees its place in the
-// user's connection limit.
-func (a *attachment) Detach() {
-	a.once.Do(func() {
-		n := a.n
-		n.mu.Lock()
-		if u := n.users[a.name]; u != nil {
-			u.mu.Lock()
-			for i, x := range u.subs {
-				if x == a {
-					u.subs = append(u.subs[:i], u.subs[i+1:]...)
-					break
-				}
-			}
-			if len(u.subs) == 0 {
-				delete(n.users, a.name)
-			}
-			u.mu.Unlock()
-		}
-		n.mu.Unlock()
-		n.release(a.name, a.connID)
-	})
-}
-
-// sinceReaching reads name's history after from, again while the copy
-// that answered had not yet applied seq atLeast (replicas answer reads
-// and one may be a moment behind the leader).
-func (n *Node) sinceReaching(ctx context.Context, name string, from protocol.Resume, atLeast uint64) ([]store.Record, error) {
-	for {
-		recs, last, err := n.history(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		if last >= atLeast {
-			return after(recs, from, n.epoch), nil
-		}
-		select {
-		case <-time.After(5 * time.Millisecond):
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: the history of %q stays behind seq %d", ErrUnavailable, name, atLeast)
-		}
-	}
-}
-
-// after keeps the records after from; a resume from another epoch (or
-// none) gets the whole history, as with the embedded store.
-func after(recs []store.Record, from protocol.Resume, epoch string) []store.Record {
-	if from.Epoch != epoch {
-		return recs
-	}
-	i := 0
-	for i < len(recs) && recs[i].Seq <= from.Seq {
-		i++
-	}
-	return recs[i:]
-}
-
-// Since reads name's history after from (see store.Store.Since).
-func (n *Node) Since(name string, from protocol.Resume) ([]store.Record, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), n.opts.OpTimeout)
-	defer cancel()
-	recs, _, err := n.history(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	return after(recs, from, n.epoch), nil
-}
-
-// directGet is JetStream's direct get request (nats-server's
-// JSApiMsgGetRequest): the batch form reads up to Batch messages of one
-// subject in one request, answered by any replica.
-type directGet struct {
-	NextFor string `json:"next_by_subj"`
-	Batch   int    `json:"batch"`
-}
-
-// history reads name's whole retained history, oldest first, with its
-// last seq (0 when empty).
-func (n *Node) history(ctx context.Context, name string) ([]store.Record, uint64, error) {
-	var recs []store.Record
-	err := n.retry(ctx, "read the history of "+strconv.Quote(name), func(ctx context.Context) error {
-		var err error
-		recs, err = n.historyOnce(ctx, name)
-		return err
-	})
-	if err != nil {
-		if !errors.Is(err, ErrUnavailable) {
-			err = fmt.Errorf("%w: read the history of %q: %w", ErrUnavailable, name, err)
-		}
-		return nil, 0, err
-	}
-	var last uint64
-	if len(recs) > 0 {
-		last = recs[len(recs)-1].Seq
-	}
-	return recs, last, nil
-}
-
-func (n *Node) historyOnce(ctx context.Context, name string) ([]store.Record, error) {
-	inbox := n.nc.NewRespInbox()
-	sub, err := n.nc.SubscribeSync(inbox)
-	if err != nil {
-		return nil, err
-	}
-	defer sub.Unsubscribe()
-	// The batch is the whole retained history; +1 so a limit lowered
-	// since the records were written still reads them all.
-	req, _ := json.Marshal(directGet{NextFor: subjectOf(name), Batch: n.opts.HistoryLimit + 1})
-	if err := n.nc.PublishRequest("$JS.API.DIRECT.GET."+StreamName, inbox, req); err != nil {
-		return nil, err
-	}
-	var recs []store.Record
-	for {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return nil, err
-		}
-		switch status := m.Header.Get("Status"); status {
-		case "":
-		case "404": // no message for this user
-			return nil, nil
-		case "204": // end of batch
-			return recs, nil
-		case "503":
-			return nil, nats.ErrNoResponders
-		default:
-			return nil, fmt.Errorf("direct get: %s %s", status, m.Header.Get("Description"))
-		}
-		_, seq, ok := parseRecord(m.Header.Get(jetstream.SubjectHeader), m.Header)
-		if !ok {
-			return nil, errors.New("direct get: a message without the gateway's headers")
-		}
-		recs = append(recs, store.Record{Seq: seq, Epoch: n.epoch, Frame: m.Data})
-		if len(recs) > n.opts.HistoryLimit+1 {
-			return nil, errors.New("direct get: more messages than asked for")
-		}
-	}
 }
 
 // Stats counts this node's live connections, in all and per user.

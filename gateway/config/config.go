@@ -11,6 +11,7 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // The environment variables. The first eight are the seed's contract.
@@ -18,6 +19,7 @@ const (
 	EnvHost             = "WS_GATEWAY_HOST"
 	EnvPort             = "WS_GATEWAY_PORT"
 	EnvDispatchSocket   = "WS_DISPATCH_SOCKET"
+	EnvTrustedGroup     = "WS_DISPATCH_TRUSTED_GROUP"
 	EnvSecret           = "DESKTOP_JWT_SECRET"
 	EnvIssuer           = "DESKTOP_JWT_ISSUER"
 	EnvHeartbeat        = "HEARTBEAT_INTERVAL_SECONDS"
@@ -26,6 +28,7 @@ const (
 	EnvStateDir         = "WS_GATEWAY_STATE_DIR"
 	EnvHistoryLimit     = "WS_GATEWAY_HISTORY_LIMIT"
 	EnvAuthTimeout      = "WS_GATEWAY_AUTH_TIMEOUT_SECONDS"
+	EnvMaxPending       = "WS_GATEWAY_MAX_PENDING"
 	EnvSendQueue        = "WS_GATEWAY_SEND_QUEUE"
 	EnvFsync            = "WS_GATEWAY_FSYNC"
 	EnvLogLevel         = "WS_GATEWAY_LOG_LEVEL"
@@ -35,23 +38,31 @@ const (
 
 // Config is everything the gateway can be told.
 type Config struct {
-	Host           string        // TCP host for the WebSocket listener
-	Port           int           // TCP port; 0 picks a free one (tests)
-	DispatchSocket string        // unix socket for POST /dispatch, GET /health, ...
-	Secret         []byte        // HS256 secret shared with the webapp
-	Issuer         string        // accepted "iss"
-	Heartbeat      time.Duration // ping interval
-	MaxMissed      int           // missed pongs before the connection is dropped
-	MaxConnsPer    int           // live connections per user
-	StateDir       string        // holds the history database
-	HistoryLimit   int           // notifications kept per user
-	AuthTimeout    time.Duration // time a client has to send its auth frame
-	SendQueue      int           // frames queued per connection before it is dropped as slow
-	Fsync          bool          // a notification is stored once fsynced (false: once written to the OS)
-	LogLevel       slog.Level
-	LogFormat      string // "text" or "json"
-	ShutdownWait   time.Duration
-	Cluster        Cluster // cluster mode (cluster.go); zero: the embedded store
+	Host           string // TCP host for the WebSocket listener
+	Port           int    // TCP port; 0 picks a free one (tests)
+	DispatchSocket string // unix socket for POST /dispatch, GET /health, ...
+	// TrustedGroup's members (with root and the gateway's own user) may do
+	// everything on the dispatch socket; anyone else may only dispatch to
+	// themselves. "" trusts only root and the gateway's user.
+	TrustedGroup string
+	Secret       []byte        // HS256 secret shared with the webapp
+	Issuer       string        // accepted "iss"
+	Heartbeat    time.Duration // ping interval
+	MaxMissed    int           // missed pongs before the connection is dropped
+	MaxConnsPer  int           // live connections per user
+	StateDir     string        // holds the history database
+	HistoryLimit int           // notifications kept per user
+	AuthTimeout  time.Duration // time a client has to send its auth frame
+	// MaxPending bounds the connections not yet authenticated: beyond it
+	// a new connection is closed at once, so a flood of silent connections
+	// cannot take every file descriptor.
+	MaxPending   int
+	SendQueue    int  // frames queued per connection before it is dropped as slow
+	Fsync        bool // a notification is stored once fsynced (false: once written to the OS)
+	LogLevel     slog.Level
+	LogFormat    string // "text" or "json"
+	ShutdownWait time.Duration
+	Cluster      Cluster // cluster mode (cluster.go); zero: the embedded store
 }
 
 // Defaults returns the configuration with every default and no secret.
@@ -67,6 +78,7 @@ func Defaults() Config {
 		StateDir:       "/var/lib/ws-gateway",
 		HistoryLimit:   200,
 		AuthTimeout:    10 * time.Second,
+		MaxPending:     1024,
 		SendQueue:      256,
 		Fsync:          false,
 		LogLevel:       slog.LevelInfo,
@@ -114,6 +126,7 @@ func Load(environ []string) (Config, error) {
 	str(EnvHost, &c.Host)
 	integer(EnvPort, &c.Port, 0)
 	str(EnvDispatchSocket, &c.DispatchSocket)
+	str(EnvTrustedGroup, &c.TrustedGroup)
 	str(EnvIssuer, &c.Issuer)
 	seconds(EnvHeartbeat, &c.Heartbeat)
 	integer(EnvHeartbeatMissed, &c.MaxMissed, 1)
@@ -121,6 +134,7 @@ func Load(environ []string) (Config, error) {
 	str(EnvStateDir, &c.StateDir)
 	integer(EnvHistoryLimit, &c.HistoryLimit, 1)
 	seconds(EnvAuthTimeout, &c.AuthTimeout)
+	integer(EnvMaxPending, &c.MaxPending, 1)
 	integer(EnvSendQueue, &c.SendQueue, 1)
 	seconds(EnvShutdownDeadline, &c.ShutdownWait)
 	str(EnvLogFormat, &c.LogFormat)
@@ -132,12 +146,15 @@ func Load(environ []string) (Config, error) {
 		c.Fsync = b
 	}
 	if v := env[EnvLogLevel]; v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			errs = append(errs, fmt.Sprintf("%s=%q: want debug, info, warn or error", EnvLogLevel, v))
+		var err error
+		if c.LogLevel, err = logsetup.ParseLevel(v); err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: want %s", EnvLogLevel, v, logsetup.Levels))
 		}
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
+	if f, err := logsetup.ParseFormat(c.LogFormat); err != nil {
 		errs = append(errs, fmt.Sprintf("%s=%q: want text or json", EnvLogFormat, c.LogFormat))
+	} else {
+		c.LogFormat = f
 	}
 	if c.Port > 65535 {
 		errs = append(errs, fmt.Sprintf("%s=%d: not a port", EnvPort, c.Port))

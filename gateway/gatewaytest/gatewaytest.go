@@ -19,6 +19,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/config"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/server"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // Options change the gateway's defaults; zero values keep them.
@@ -28,10 +29,12 @@ type Options struct {
 	MaxConnsPer  int
 	HistoryLimit int
 	AuthTimeout  time.Duration
+	MaxPending   int // WS_GATEWAY_MAX_PENDING
 	SendQueue    int
 	Secret       []byte
 	Issuer       string
 	Fsync        bool      // store a notification only once fsynced (WS_GATEWAY_FSYNC)
+	TrustedGroup string    // WS_DISPATCH_TRUSTED_GROUP
 	Log          io.Writer // gateway logs; discarded when nil
 }
 
@@ -64,6 +67,7 @@ func Start(t testing.TB, o Options) *Gateway {
 	cfg.StateDir = t.TempDir()
 	cfg.Secret = []byte("gatewaytest-secret-0123456789abcdef0123456789")
 	cfg.Fsync = o.Fsync
+	cfg.TrustedGroup = o.TrustedGroup
 	cfg.ShutdownWait = 5 * time.Second
 	if o.Secret != nil {
 		cfg.Secret = o.Secret
@@ -86,6 +90,9 @@ func Start(t testing.TB, o Options) *Gateway {
 	if o.AuthTimeout > 0 {
 		cfg.AuthTimeout = o.AuthTimeout
 	}
+	if o.MaxPending > 0 {
+		cfg.MaxPending = o.MaxPending
+	}
 	if o.SendQueue > 0 {
 		cfg.SendQueue = o.SendQueue
 	}
@@ -94,7 +101,7 @@ func Start(t testing.TB, o Options) *Gateway {
 		w = io.Discard
 	}
 	gw := &Gateway{Socket: cfg.DispatchSocket, Secret: cfg.Secret, Issuer: cfg.Issuer, cfg: cfg,
-		log: slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+		log: logsetup.New(w, logsetup.Text, slog.LevelDebug)}
 	gw.start(t)
 	t.Cleanup(gw.Stop)
 	return gw
@@ -137,6 +144,16 @@ func (gw *Gateway) Restart(t testing.TB) {
 	gw.start(t)
 }
 
+// RestartLosingState stops the gateway and starts it again on the same
+// port and socket with an empty state folder, as after its database was
+// lost: new epoch, no history, no revocation cutoffs.
+func (gw *Gateway) RestartLosingState(t testing.TB) {
+	t.Helper()
+	gw.Stop()
+	gw.cfg.StateDir = t.TempDir()
+	gw.start(t)
+}
+
 // Token returns a valid 30-day token for user.
 func (gw *Gateway) Token(t testing.TB, user string) string {
 	t.Helper()
@@ -146,6 +163,11 @@ func (gw *Gateway) Token(t testing.TB, user string) string {
 	}
 	return tok
 }
+
+// StateDir is the gateway's state folder (history database and journal). A
+// test may write records there with gateway/store while the gateway is
+// stopped, e.g. a record no dispatch would be allowed to make.
+func (gw *Gateway) StateDir() string { return gw.cfg.StateDir }
 
 // Client returns a dispatch-socket client for this gateway.
 func (gw *Gateway) Client() *protocol.Client { return protocol.NewClient(gw.Socket) }

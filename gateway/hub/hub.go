@@ -74,9 +74,21 @@ func (u *user) remove(a *attachment) {
 	}
 }
 
-// Attachment is one attached subscriber as its connection holds it:
-// Detach stops live delivery. Every fan-out returns its own.
+// Attachment is one attached subscriber as its connection holds it. Every
+// fan-out returns its own, with the same contract: the first page of a
+// replay is delivered by Attach; while CatchingUp, the connection's writer
+// asks for each next page with NextPage once it has written the last, and
+// the page that reaches the newest record switches it to live delivery
+// with no gap and no duplicate. Detach stops delivery.
 type Attachment interface {
+	// CatchingUp says there is more history to replay (NextPage) before
+	// live notifications. Call it from the goroutine that calls NextPage.
+	CatchingUp() bool
+	// NextPage returns the next page of a catching-up replay, for the
+	// caller to write in order; live is true once that page was the last.
+	// Call it only after the previous page was written, so a connection
+	// that does not read holds a page at most.
+	NextPage() (frames [][]byte, live bool, err error)
 	Detach()
 }
 
@@ -84,9 +96,20 @@ type Attachment interface {
 type attachment struct {
 	hub  *Local
 	name string
+	u    *user // the user it is attached to
 	sub  Subscriber
-	last uint64 // highest seq handed to sub; guarded by user.mu
+	// Guarded by u.mu:
+	last uint64          // highest seq handed to sub (0: none yet)
+	from protocol.Resume // where the next replay page starts
+	live bool            // deliveries reach sub; false while it catches up on history
 }
+
+// ReplayPageBytes bounds the history a resuming connection is handed at a
+// time: the next page is read when the connection has written the last
+// one. Five connections that never read then hold five pages, not five
+// histories (up to 200 frames of 64 KiB each). A usual history (frames of
+// a few hundred bytes) fits one page.
+const ReplayPageBytes = 256 << 10
 
 // New returns a hub over st allowing maxPerUser live connections per user.
 // It loads the stored revocations.
@@ -125,9 +148,10 @@ func (h *Local) deliver(name string, rec store.Record) int {
 	n := 0
 	u.mu.Lock()
 	for _, a := range u.subs {
-		// A connection that attached while this record was being
-		// committed may already have it from the replay.
-		if rec.Seq <= a.last {
+		// A connection catching up reads this record from the history
+		// with its next page. One that attached while this record was
+		// being committed may already have it from the replay.
+		if !a.live || rec.Seq <= a.last {
 			continue
 		}
 		a.last = rec.Seq
@@ -142,14 +166,12 @@ func (h *Local) deliver(name string, rec store.Record) int {
 	return n
 }
 
-// Since reads name's history after from (see store.Store.Since).
-func (h *Local) Since(name string, from protocol.Resume) ([]store.Record, error) {
-	return h.store.Since(name, from.Epoch, from.Seq)
-}
-
 // Attach registers sub for name's live notifications. With resume, the
 // stored notifications after it are delivered first, oldest first; the
-// switch to live delivery has no gap and no duplicate.
+// switch to live delivery has no gap and no duplicate. It returns how many
+// stored notifications the replay holds. The first page of the replay is
+// delivered to sub at once; when there is more (CatchingUp), the caller
+// asks for each next page with NextPage once it has written the last.
 func (h *Local) Attach(name string, sub Subscriber, resume *protocol.Resume) (Attachment, int, error) {
 	h.mu.Lock()
 	u := h.users[name]
@@ -177,20 +199,74 @@ func (h *Local) attachLocked(u *user, name string, sub Subscriber, resume *proto
 	if len(u.subs) >= h.maxPer {
 		return nil, 0, ErrTooManyConnections
 	}
-	a := &attachment{hub: h, name: name, sub: sub}
-	var recs []store.Record
+	a := &attachment{hub: h, name: name, u: u, sub: sub, live: true}
+	total := 0
 	if resume != nil {
-		var err error
-		if recs, err = h.Since(name, *resume); err != nil {
+		a.from = *resume
+		recs, n, err := a.pageLocked()
+		if err != nil {
 			return nil, 0, err
 		}
-	}
-	for _, r := range recs {
-		sub.Deliver(r.Frame)
-		a.last = r.Seq
+		for _, r := range recs {
+			sub.Deliver(r.Frame)
+		}
+		total = n
 	}
 	u.subs = append(u.subs, a)
-	return a, len(recs), nil
+	return a, total, nil
+}
+
+// pageLocked reads the next page of history after the attachment's
+// position and moves the position past it; when that was all, the
+// attachment goes live. user.mu held: no delivery runs meanwhile, so a
+// record committed before the switch is in the page or was read earlier,
+// and one committed after it is delivered live, never both.
+func (a *attachment) pageLocked() ([]store.Record, int, error) {
+	p, err := a.hub.store.Page(a.name, a.from.Epoch, a.from.Seq, ReplayPageBytes)
+	if err != nil {
+		return nil, 0, err
+	}
+	a.live = len(p.Records) == p.Total
+	if n := len(p.Records); n > 0 {
+		// Not the client's position: a client ahead of this history (or
+		// from another) must not have live notifications filtered by it.
+		a.last = p.Records[n-1].Seq
+		a.from = protocol.Resume{Epoch: p.Records[n-1].Epoch, Seq: a.last}
+	} else if !a.live {
+		return nil, 0, errors.New("history page is empty but more was counted")
+	}
+	return p.Records, p.Total, nil
+}
+
+// CatchingUp says the attachment has more history to replay (NextPage)
+// before it receives live notifications. Call it from the goroutine that
+// calls NextPage.
+func (a *attachment) CatchingUp() bool {
+	a.u.mu.Lock()
+	defer a.u.mu.Unlock()
+	return !a.live
+}
+
+// NextPage returns the next page of a catching-up attachment's replay, for
+// the caller to write in order; live is true once that page was the last
+// (notifications from then on are delivered to the subscriber). Call it
+// only after the previous page was written, so a connection that does not
+// read holds a page at most.
+func (a *attachment) NextPage() (frames [][]byte, live bool, err error) {
+	a.u.mu.Lock()
+	defer a.u.mu.Unlock()
+	if a.live {
+		return nil, true, nil
+	}
+	recs, _, err := a.pageLocked()
+	if err != nil {
+		return nil, false, err
+	}
+	frames = make([][]byte, len(recs))
+	for i, r := range recs {
+		frames[i] = r.Frame
+	}
+	return frames, a.live, nil
 }
 
 // dropIfEmpty forgets a user left with no subscribers.
@@ -253,6 +329,9 @@ func (h *Local) Revoke(name string, notBefore int64) (int, error) {
 	}
 	return len(victims), nil
 }
+
+// Epoch names the stored history; it changes only when it was lost.
+func (h *Local) Epoch() string { return h.store.Epoch() }
 
 // Stats counts live connections, in all and per user.
 func (h *Local) Stats() (int, map[string]int) {

@@ -30,8 +30,11 @@ type Metrics struct {
 	DroppedSlow prometheus.Counter
 	Replayed    prometheus.Counter
 	TooBig      prometheus.Counter
-	CommitBatch prometheus.Histogram
-	Applied     *prometheus.CounterVec
+	// PendingRefused counts connections closed at accept because
+	// WS_GATEWAY_MAX_PENDING handshakes were under way.
+	PendingRefused prometheus.Counter
+	CommitBatch    prometheus.Histogram
+	Applied        *prometheus.CounterVec
 }
 
 // New creates and registers the collectors (with Go and process metrics).
@@ -52,6 +55,8 @@ func New() *Metrics {
 			Name: "ws_gateway_replayed_notifications_total", Help: "Stored notifications sent to resuming clients."}),
 		TooBig: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ws_gateway_oversized_frames_total", Help: "Connections closed for a frame over the size limit."}),
+		PendingRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ws_gateway_pending_refused_total", Help: "Connections closed at accept because too many were not yet authenticated (WS_GATEWAY_MAX_PENDING)."}),
 		CommitBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "ws_gateway_commit_batch_size", Help: "Notifications per history group commit.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
@@ -59,7 +64,7 @@ func New() *Metrics {
 			Name: "ws_gateway_history_applies_total", Help: "Rounds moving the journal into the history database, by result (ok, error)."}, []string{"result"}),
 	}
 	m.Registry.MustRegister(m.Connections, m.Auths, m.Dispatches, m.Deliveries, m.DroppedSlow,
-		m.Replayed, m.TooBig, m.CommitBatch, m.Applied,
+		m.Replayed, m.TooBig, m.PendingRefused, m.CommitBatch, m.Applied,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.Applied.WithLabelValues("ok")
 	m.Applied.WithLabelValues("error")

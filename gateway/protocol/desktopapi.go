@@ -22,6 +22,28 @@ const (
 	DefaultURLScheme = "keboola-analyst"
 )
 
+// AuthorizeRequest is the body of POST /api/desktop/authorize. State is
+// our extension: the one-time value the app put in /desktop/link?state=...,
+// handed back in the deep link so the app knows it asked for this sign-in.
+// A seed page posts {} (or nothing) and gets the seed's link.
+type AuthorizeRequest struct {
+	State string `json:"state,omitempty"`
+}
+
+// LinkStateParam is the query parameter of /desktop/link and of the deep
+// link that carries the app's one-time value.
+const LinkStateParam = "state"
+
+// MaxStateBytes bounds the one-time value; the app makes 43 characters
+// (32 random bytes, base64url).
+const MaxStateBytes = 128
+
+var stateChars = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
+
+// ValidLinkState says whether s has the shape of the app's one-time value
+// (16 to 128 base64url characters). Servers pass on only such values.
+func ValidLinkState(s string) bool { return stateChars.MatchString(s) }
+
 // AuthorizeResponse answers POST /api/desktop/authorize.
 type AuthorizeResponse struct {
 	URL string `json:"url"`
@@ -62,52 +84,81 @@ const MaxTokenBytes = 4096
 
 var tokenChars = regexp.MustCompile(`^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$`)
 
-// DeepLink builds the sign-in link the webapp hands to the browser:
-// <scheme>://auth?token=<JWT>.
-func DeepLink(scheme, token string) string {
+// DeepLink builds the seed's sign-in link: <scheme>://auth?token=<JWT>.
+func DeepLink(scheme, token string) string { return DeepLinkWithState(scheme, token, "") }
+
+// DeepLinkWithState builds the sign-in link answering an app's request:
+// <scheme>://auth?token=<JWT>&state=<the app's one-time value>; without a
+// state it is the seed's link.
+func DeepLinkWithState(scheme, token, state string) string {
 	if scheme == "" {
 		scheme = DefaultURLScheme
 	}
-	return scheme + "://auth?" + url.Values{"token": {token}}.Encode()
+	q := "token=" + url.QueryEscape(token)
+	if state != "" {
+		q += "&" + LinkStateParam + "=" + url.QueryEscape(state)
+	}
+	return scheme + "://auth?" + q
 }
 
 // ErrBadDeepLink is wrapped by every ParseDeepLink refusal.
 var ErrBadDeepLink = errors.New("not a valid sign-in link")
 
-// ParseDeepLink takes the token out of a sign-in link, strictly: the scheme
-// must be ours, the host "auth", no user, port, path or fragment, exactly one
-// query parameter "token" holding a JWT-shaped value of sane size. Anything
-// else is refused, so a hostile page cannot smuggle data into the app.
+// SignInLink is what a sign-in link carries. State is "" in a seed link.
+type SignInLink struct {
+	Token string
+	State string
+}
+
+// ParseDeepLink takes the token out of a sign-in link (see ParseSignInLink).
 func ParseDeepLink(raw, scheme string) (string, error) {
+	l, err := ParseSignInLink(raw, scheme)
+	return l.Token, err
+}
+
+// ParseSignInLink reads a sign-in link, strictly: the scheme must be ours,
+// the host "auth", no user, port, path or fragment, exactly one query
+// parameter "token" holding a JWT-shaped value of sane size, and at most one
+// "state" of ValidLinkState's shape. Anything else is refused, so a hostile
+// page cannot smuggle data into the app.
+func ParseSignInLink(raw, scheme string) (SignInLink, error) {
 	if scheme == "" {
 		scheme = DefaultURLScheme
 	}
-	if len(raw) > MaxTokenBytes+64 {
-		return "", fmt.Errorf("%w: too long", ErrBadDeepLink)
+	if len(raw) > MaxTokenBytes+MaxStateBytes+64 {
+		return SignInLink{}, fmt.Errorf("%w: too long", ErrBadDeepLink)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadDeepLink, err)
+		return SignInLink{}, fmt.Errorf("%w: %v", ErrBadDeepLink, err)
 	}
 	if !strings.EqualFold(u.Scheme, scheme) {
-		return "", fmt.Errorf("%w: scheme %q", ErrBadDeepLink, u.Scheme)
+		return SignInLink{}, fmt.Errorf("%w: scheme %q", ErrBadDeepLink, u.Scheme)
 	}
 	if u.Host != "auth" || u.User != nil || u.Port() != "" {
-		return "", fmt.Errorf("%w: host must be auth", ErrBadDeepLink)
+		return SignInLink{}, fmt.Errorf("%w: host must be auth", ErrBadDeepLink)
 	}
 	if (u.Path != "" && u.Path != "/") || u.Fragment != "" || u.Opaque != "" {
-		return "", fmt.Errorf("%w: unexpected path or fragment", ErrBadDeepLink)
+		return SignInLink{}, fmt.Errorf("%w: unexpected path or fragment", ErrBadDeepLink)
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return "", fmt.Errorf("%w: bad query", ErrBadDeepLink)
+		return SignInLink{}, fmt.Errorf("%w: bad query", ErrBadDeepLink)
 	}
-	if len(q) != 1 || len(q["token"]) != 1 {
-		return "", fmt.Errorf("%w: expected exactly one token parameter", ErrBadDeepLink)
+	states, hasState := q[LinkStateParam]
+	want := 1
+	if hasState {
+		want = 2
+		if len(states) != 1 || !ValidLinkState(states[0]) {
+			return SignInLink{}, fmt.Errorf("%w: expected at most one well-formed state parameter", ErrBadDeepLink)
+		}
+	}
+	if len(q) != want || len(q["token"]) != 1 {
+		return SignInLink{}, fmt.Errorf("%w: expected exactly one token parameter (and an optional state)", ErrBadDeepLink)
 	}
 	tok := q.Get("token")
 	if len(tok) > MaxTokenBytes || !tokenChars.MatchString(tok) {
-		return "", fmt.Errorf("%w: token is not a JWT", ErrBadDeepLink)
+		return SignInLink{}, fmt.Errorf("%w: token is not a JWT", ErrBadDeepLink)
 	}
-	return tok, nil
+	return SignInLink{Token: tok, State: q.Get(LinkStateParam)}, nil
 }

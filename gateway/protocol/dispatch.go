@@ -30,11 +30,15 @@ type DispatchResponse struct {
 	Seq    uint64 `json:"seq"`
 }
 
-// HealthResponse answers GET /health.
+// HealthResponse answers GET /health. Epoch (ours, optional) names the
+// gateway's history database: it changes only when that database was lost,
+// and with it everything the gateway stored, revocation cutoffs included,
+// so a webapp that sees it change sends its cutoffs again.
 type HealthResponse struct {
 	Status      string         `json:"status"`
 	Connections int            `json:"connections"`
 	Users       map[string]int `json:"users"`
+	Epoch       string         `json:"epoch,omitempty"`
 	// Node and Cluster are there in cluster mode only (ClusterHealth).
 	Node    string         `json:"node,omitempty"`
 	Cluster *ClusterHealth `json:"cluster,omitempty"`
@@ -52,10 +56,4 @@ type RevokeRequest struct {
 // RevokeResponse says how many live connections the revocation closed.
 type RevokeResponse struct {
 	Closed int `json:"closed"`
-}
-
-// ErrorResponse is every error body on the dispatch socket and the webapp's
-// JSON API.
-type ErrorResponse struct {
-	Error string `json:"error"`
 }

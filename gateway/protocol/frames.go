@@ -17,8 +17,24 @@ const (
 )
 
 // MaxFrameBytes is the largest frame either side accepts. A bigger frame
-// closes the connection with 1009 (message too big).
+// closes the connection with 1009 (message too big). The gateway refuses
+// (413) a dispatch whose notification frame would be bigger, so nothing it
+// stores can be refused by an app (see CheckFrameSize).
 const MaxFrameBytes = 64 << 10
+
+// ErrFrameTooLarge is a notification whose frame, as the gateway sends it
+// (with type, seq, epoch, id and timestamp added), would exceed
+// MaxFrameBytes. The dispatch socket answers it with 413.
+var ErrFrameTooLarge = fmt.Errorf("notification too large: as a frame it would exceed %d bytes, the most the apps accept", MaxFrameBytes)
+
+// CheckFrameSize says whether a built frame fits what the apps accept:
+// nil, or ErrFrameTooLarge with the size.
+func CheckFrameSize(frame []byte) error {
+	if len(frame) > MaxFrameBytes {
+		return fmt.Errorf("%w (%d bytes)", ErrFrameTooLarge, len(frame))
+	}
+	return nil
+}
 
 // AuthFrame is the client's first frame. Resume is our extension: a client
 // that sends it gets the notifications it missed (see docs/protocol.md); a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -62,7 +63,32 @@ func hasControl(s string) bool {
 // NotificationFrameBytes turns a dispatched notification into the frame
 // the gateway sends: the dispatched fields unchanged, plus type, seq and
 // epoch; id and timestamp are filled in only when the dispatcher left them out.
+// A frame over MaxFrameBytes is refused with ErrFrameTooLarge: the apps
+// would refuse it, so it must never be stored or sent.
 func NotificationFrameBytes(notification json.RawMessage, seq uint64, epoch string, now time.Time) ([]byte, error) {
+	frame, err := notificationFrame(notification, seq, epoch, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckFrameSize(frame); err != nil {
+		return nil, err
+	}
+	return frame, nil
+}
+
+// EpochBytes is the length of the epochs the gateway makes (16 hex digits).
+const EpochBytes = 16
+
+// CheckNotificationSize says, before dispatching, whether notification
+// fits in a frame wherever the gateway puts it: it is built as the gateway
+// builds it, with the widest seq and epoch. nil, ErrFrameTooLarge, or a
+// malformed-notification error.
+func CheckNotificationSize(notification json.RawMessage) error {
+	_, err := NotificationFrameBytes(notification, ^uint64(0), strings.Repeat("0", EpochBytes), time.Now())
+	return err
+}
+
+func notificationFrame(notification json.RawMessage, seq uint64, epoch string, now time.Time) ([]byte, error) {
 	body := bytes.TrimSpace(notification)
 	if len(body) < 2 || body[0] != '{' {
 		return nil, errors.New("notification must be a JSON object")

@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +48,47 @@ func TestNotificationFrameBytes(t *testing.T) {
 		if _, err := NotificationFrameBytes(json.RawMessage(bad), 1, "e", now); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+func TestNotificationFrameOverMaxFrameBytesIsRefused(t *testing.T) {
+	now := time.Date(2026, 1, 30, 10, 0, 0, 0, time.UTC)
+	epoch := strings.Repeat("e", EpochBytes)
+	// A notification with id and timestamp, padded so that its frame at
+	// seq 7 is exactly MaxFrameBytes: it fits; one byte more does not.
+	pad := func(n int) json.RawMessage {
+		return json.RawMessage(`{"id":"i","timestamp":"t","message":"` + strings.Repeat("x", n) + `"}`)
+	}
+	base, err := NotificationFrameBytes(pad(0), 7, epoch, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := MaxFrameBytes - len(base)
+	frame, err := NotificationFrameBytes(pad(exact), 7, epoch, now)
+	if err != nil || len(frame) != MaxFrameBytes {
+		t.Fatalf("frame of exactly MaxFrameBytes: %d bytes, %v", len(frame), err)
+	}
+	if _, err := NotificationFrameBytes(pad(exact+1), 7, epoch, now); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("frame one byte over: %v, want ErrFrameTooLarge", err)
+	}
+	// The slow path (a key that needs rebuilding) is bounded the same way,
+	// after its re-encoding (which escapes < > & and so can grow).
+	slow := json.RawMessage(`{"\u0074ype":"x","message":"` + strings.Repeat("<", MaxFrameBytes/3) + `"}`)
+	if _, err := NotificationFrameBytes(slow, 7, epoch, now); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("slow path frame grown past the limit: %v", err)
+	}
+
+	// CheckNotificationSize assumes the widest seq: a notification that
+	// fits at seq 7 by a byte or two does not fit everywhere.
+	if err := CheckNotificationSize(pad(exact - 40)); err != nil {
+		t.Fatalf("CheckNotificationSize refused a notification with room to spare: %v", err)
+	}
+	if err := CheckNotificationSize(pad(exact)); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("CheckNotificationSize at seq 2^64-1: %v, want ErrFrameTooLarge", err)
+	}
+	// Without id and timestamp, the gateway's own are counted.
+	noID := json.RawMessage(`{"message":"` + strings.Repeat("x", exact) + `"}`)
+	if err := CheckNotificationSize(noID); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("CheckNotificationSize ignores the id and timestamp the gateway adds: %v", err)
 	}
 }

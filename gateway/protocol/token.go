@@ -18,6 +18,10 @@ const (
 	// MinSecretBytes is the shortest DESKTOP_JWT_SECRET we accept: HS256
 	// with a shorter key is guessable offline from any token.
 	MinSecretBytes = 32
+	// MaxClockSkew is how far apart the webapp's and the gateway's clocks
+	// may be: a token issued (iat) or a revocation cutoff dated further in
+	// the future is refused.
+	MaxClockSkew = 60 * time.Second
 )
 
 // Claims are the desktop token's claims: sub (username), iat, exp, iss.
@@ -37,6 +41,8 @@ var (
 	ErrTokenIssuer    = errors.New("token issuer is not accepted")
 	ErrTokenSubject   = errors.New("token has no subject")
 	ErrTokenRevoked   = errors.New("token has been revoked")
+	ErrTokenFuture    = fmt.Errorf("token is issued in the future (iat more than %v ahead)", MaxClockSkew)
+	ErrTokenLifetime  = fmt.Errorf("token lifetime (exp - iat) is longer than the %v the webapp issues", TokenLifetime)
 	ErrSecretTooShort = fmt.Errorf("DESKTOP_JWT_SECRET must be at least %d bytes", MinSecretBytes)
 )
 
@@ -72,7 +78,10 @@ func IssueToken(secret []byte, issuer, user string, now time.Time) (string, Clai
 }
 
 // VerifyToken checks a token for use: HS256 with secret, issuer, a subject,
-// not expired at now.
+// not expired at now, issued (iat) no more than MaxClockSkew after now, and
+// valid for no longer than TokenLifetime. A token from the future would
+// outlive any revocation cutoff set before its iat; a longer lifetime is
+// not one the webapp issues (a leaked secret's forgery, or a bug).
 func VerifyToken(secret []byte, issuer, token string, now time.Time) (Claims, error) {
 	return verify(secret, issuer, token, now, 0)
 }
@@ -105,6 +114,12 @@ func verify(secret []byte, issuer, token string, now time.Time, grace time.Durat
 	if c.IssuedAt == nil {
 		return Claims{}, fmt.Errorf("%w: no iat", ErrTokenMalformed)
 	}
+	if c.IssuedAt.After(now.Add(MaxClockSkew)) {
+		return Claims{}, ErrTokenFuture
+	}
+	if c.ExpiresAt.Sub(c.IssuedAt.Time) > TokenLifetime {
+		return Claims{}, ErrTokenLifetime
+	}
 	return c, nil
 }
 
@@ -133,6 +148,19 @@ func classify(token string, err error) error {
 	default:
 		return ErrTokenMalformed
 	}
+}
+
+// TokenRefusal is the fixed sentence that says why err refused a token:
+// one of the ErrToken* sentences, never a library's text. A client is told
+// this; the error itself (which may say more) is for the log.
+func TokenRefusal(err error) string {
+	for _, known := range []error{ErrTokenAlgorithm, ErrTokenSignature, ErrTokenExpired, ErrTokenIssuer,
+		ErrTokenSubject, ErrTokenRevoked, ErrTokenFuture, ErrTokenLifetime} {
+		if errors.Is(err, known) {
+			return known.Error()
+		}
+	}
+	return ErrTokenMalformed.Error()
 }
 
 // RevokedBefore reports whether a token issued at iat is revoked by a cutoff

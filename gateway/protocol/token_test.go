@@ -92,3 +92,39 @@ func TestRevocationCutoff(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A token issued in the future (beyond MaxClockSkew) or valid for longer
+// than the webapp issues is refused, for use and for refresh alike.
+func TestVerifyRefusesFutureIatAndLongLifetime(t *testing.T) {
+	now := time.Date(2026, 1, 30, 10, 0, 0, 0, time.UTC)
+	sign := func(iat, exp time.Time) string {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"sub": "petr", "iss": DefaultIssuer, "iat": iat.Unix(), "exp": exp.Unix()}).SignedString(testSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	cases := []struct {
+		name     string
+		iat, exp time.Time
+		want     error
+	}{
+		{"iat within the skew", now.Add(MaxClockSkew), now.Add(MaxClockSkew + TokenLifetime), nil},
+		{"iat past the skew", now.Add(MaxClockSkew + time.Second), now.Add(time.Hour), ErrTokenFuture},
+		{"iat years ahead", now.AddDate(10, 0, 0), now.AddDate(10, 0, 1), ErrTokenFuture},
+		{"lifetime of exactly 30 days", now.Add(-time.Hour), now.Add(-time.Hour + TokenLifetime), nil},
+		{"lifetime a second over", now.Add(-time.Hour), now.Add(-time.Hour + TokenLifetime + time.Second), ErrTokenLifetime},
+		{"lifetime of ten years", now.Add(-time.Hour), now.AddDate(10, 0, 0), ErrTokenLifetime},
+	}
+	for _, tc := range cases {
+		tok := sign(tc.iat, tc.exp)
+		for verb, verify := range map[string]func([]byte, string, string, time.Time) (Claims, error){
+			"VerifyToken": VerifyToken, "VerifyForRefresh": VerifyForRefresh} {
+			_, err := verify(testSecret, "", tok, now)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("%s, %s: %v, want %v", tc.name, verb, err, tc.want)
+			}
+		}
+	}
+}

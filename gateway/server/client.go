@@ -1,6 +1,7 @@
 package server
 
 import (
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/keboola/analyst-alerts/gateway/hub"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
@@ -31,20 +33,23 @@ type client struct {
 	user string
 	iat  int64
 
-	realIP string       // nginx's X-Real-IP, if any
-	detach func()       // leaves the fan-out
-	missed atomic.Int32 // pings sent since the last pong
+	realIP string         // nginx's X-Real-IP, if any
+	att    hub.Attachment // its place in the fan-out
+	missed atomic.Int32   // pings sent since the last pong
 	// beatSlice is the heartbeat slice that pings it; set by track,
 	// guarded by Gateway.mu.
 	beatSlice uint32
 
-	mu       sync.Mutex
-	queue    [][]byte
-	started  bool // the writer may run (after auth_ok and any replay are queued)
-	writing  bool // a writer goroutine is running
-	closed   bool
-	closeMsg string  // why the gateway closed it, for the disconnect log
-	ending   *ending // a close for the running writer to send (closeWith)
+	mu      sync.Mutex
+	queue   [][]byte
+	started bool // the writer may run (after auth_ok and any replay are queued)
+	writing bool // a writer goroutine is running
+	// replaying: the writer reads the rest of the replay from the history
+	// a page at a time, each once the last is written (hub.NextPage).
+	replaying bool
+	closed    bool
+	closeMsg  string  // why the gateway closed it, for the disconnect log
+	ending    *ending // a close for the running writer to send (closeWith)
 }
 
 // ending is the last words to a connection: a frame (or none), then a
@@ -126,29 +131,67 @@ func (c *client) writeLoop(first bool) {
 			}
 			return
 		}
-		if len(batch) == 0 {
+		replaying := c.replaying
+		if len(batch) == 0 && !replaying {
 			c.writing = false
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
-		for i, f := range batch {
-			if i > 0 && c.isClosed() {
-				break // revoked or shut down: nothing more of the batch
+		if !c.writeFrames(batch, first) {
+			return
+		}
+		first = false
+		if replaying && !c.isClosed() {
+			// The next page of history, read now that the last one is
+			// written. Once it is the last, deliveries queue live
+			// notifications behind it; they are taken on the next turn,
+			// after the page.
+			page, live, err := c.att.NextPage()
+			if err != nil {
+				if !c.isClosed() { // else shutdown closed the store under it: nothing to report
+					c.g.log.Error("replay failed", slog.String("user", c.user), slog.Any("error", err))
+				}
+				c.stopWriting("could not read the history")
+				return
 			}
-			if !first || i > 0 {
-				c.ws.SetWriteDeadline(time.Now().Add(writeWait))
-			}
-			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			if live {
 				c.mu.Lock()
-				c.writing = false
+				c.replaying = false
 				c.mu.Unlock()
-				c.abort("write failed")
+			}
+			if !c.writeFrames(page, false) {
 				return
 			}
 		}
-		first = false
 	}
+}
+
+// writeFrames writes frames in order; false when the connection failed
+// (then it is aborted) or was closed meanwhile. first: the handshake's
+// first write, which needs no deadline of its own (see start).
+func (c *client) writeFrames(frames [][]byte, first bool) bool {
+	for i, f := range frames {
+		if i > 0 && c.isClosed() {
+			return true // revoked or shut down: the loop's next turn ends it
+		}
+		if !first || i > 0 {
+			c.ws.SetWriteDeadline(time.Now().Add(writeWait))
+		}
+		if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			c.stopWriting("write failed")
+			return false
+		}
+	}
+	return true
+}
+
+// stopWriting ends the running writer and the connection.
+func (c *client) stopWriting(reason string) {
+	c.mu.Lock()
+	c.writing = false
+	c.mu.Unlock()
+	c.abort(reason)
 }
 
 // IssuedAt implements hub.Subscriber.

@@ -19,19 +19,22 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/hub"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/peercred"
 )
 
 // dispatchRoutes is the whole dispatch-socket API in one place. POST
 // /dispatch, the hot path, is matched by a plain comparison before the
 // ServeMux, whose pattern matching costs more than the rest of the
-// routing; everything else goes through the mux.
+// routing; everything else goes through the mux, and only for trusted
+// callers (access.go): it tells who is online, profiles the process, and
+// revokes anyone's tokens.
 func (g *Gateway) dispatchRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+protocol.PathDispatch, g.handleDispatch)
 	mux.HandleFunc("GET "+protocol.PathHealth, g.handleHealth)
 	mux.HandleFunc("POST "+protocol.PathRevoke, g.handleRevoke)
 	mux.Handle("GET "+protocol.PathMetrics, promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
-	// Profiles for operators; the socket is reachable only by its group.
+	// Profiles for operators (trusted callers only, as everything here).
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	allowed := map[string]string{protocol.PathDispatch: "POST", protocol.PathHealth: "GET",
@@ -39,18 +42,30 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := allowed[r.URL.Path]; ok {
 			w.Header().Set("Allow", m)
-			writeJSON(w, http.StatusMethodNotAllowed, protocol.ErrorResponse{Error: r.URL.Path + " takes " + m})
+			writeError(w, http.StatusMethodNotAllowed, r.URL.Path+" takes "+m)
 			return
 		}
-		writeJSON(w, http.StatusNotFound, protocol.ErrorResponse{Error: "no such endpoint: " + r.Method + " " + r.URL.Path})
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == protocol.PathDispatch {
 			g.handleDispatch(w, r)
 			return
 		}
+		if id := g.access.Identify(r.Context()); !id.Trusted {
+			g.forbid(w, id, r.Method+" "+r.URL.Path, fmt.Sprintf("%s may only POST %s to its own user; %s needs %s",
+				id, protocol.PathDispatch, r.URL.Path, g.access.WhoIsTrusted()))
+			return
+		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// forbid answers 403 and logs who tried what: a caller probing the socket
+// is worth an operator's attention.
+func (g *Gateway) forbid(w http.ResponseWriter, id peercred.Identity, what, msg string) {
+	g.log.Warn("dispatch socket: forbidden", slog.String("caller", id.String()), slog.String("request", what))
+	writeError(w, http.StatusForbidden, msg)
 }
 
 func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
@@ -76,20 +91,39 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 	req, err := protocol.ParseDispatch(body)
 	if err != nil {
 		g.metrics.Dispatches.WithLabelValues("bad_request").Inc()
-		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: err.Error()})
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	// An untrusted caller (an analyst's runner) delivers only to itself:
+	// a title and a script name it chose must never reach someone else's
+	// "Run again" or "Open in Claude Code".
+	if id := g.access.Identify(r.Context()); !id.MayActFor(req.User) {
+		g.metrics.Dispatches.WithLabelValues("forbidden").Inc()
+		g.forbid(w, id, "dispatch to "+strconv.Quote(req.User), fmt.Sprintf("%s may only dispatch to its own user; dispatching to others needs %s",
+			id, g.access.WhoIsTrusted()))
+		return
+	}
+	// A notification bigger than a frame cannot fit one: refused here
+	// without a trip to the committer, which checks the frame it builds.
+	if len(req.Notification) > protocol.MaxFrameBytes {
+		g.refuseTooLarge(w, protocol.ErrFrameTooLarge)
 		return
 	}
 	res, err := g.fanout.Publish(req.User, req.Notification)
+	if errors.Is(err, protocol.ErrFrameTooLarge) {
+		g.refuseTooLarge(w, err)
+		return
+	}
 	if errors.Is(err, hub.ErrUnavailable) { // a cluster node without NATS
 		g.metrics.Dispatches.WithLabelValues("unavailable").Inc()
 		g.log.Warn("dispatch refused: the store is unavailable", slog.String("user", req.User), slog.Any("error", err))
-		writeJSON(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: "the notification store is unavailable: the notification is not acknowledged, send it again"})
+		writeError(w, http.StatusServiceUnavailable, "the notification store is unavailable: the notification is not acknowledged, send it again")
 		return
 	}
 	if err != nil {
 		g.metrics.Dispatches.WithLabelValues("error").Inc()
 		g.log.Error("dispatch failed", slog.String("user", req.User), slog.Any("error", err))
-		writeJSON(w, http.StatusInternalServerError, protocol.ErrorResponse{Error: "could not store the notification"})
+		writeError(w, http.StatusInternalServerError, "could not store the notification")
 		return
 	}
 	g.dispatchOK.Inc()
@@ -99,6 +133,13 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 	out := appendDispatchAnswer((*buf)[:0], res)
 	*buf = out[:0]
 	writeRaw(w, http.StatusOK, out)
+}
+
+// refuseTooLarge answers a notification whose frame the apps would refuse:
+// stored nowhere, 413, so the dispatcher knows it was not delivered.
+func (g *Gateway) refuseTooLarge(w http.ResponseWriter, err error) {
+	g.metrics.Dispatches.WithLabelValues("too_large").Inc()
+	writeError(w, http.StatusRequestEntityTooLarge, err.Error())
 }
 
 // appendDispatchAnswer is json.Marshal(res) plus a newline, as writeJSON
@@ -133,7 +174,7 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 
 func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	n, users := g.fanout.Stats()
-	h := protocol.HealthResponse{Status: "ok", Connections: n, Users: users}
+	h := protocol.HealthResponse{Status: "ok", Connections: n, Users: users, Epoch: g.fanout.Epoch()}
 	g.health(&h)
 	writeJSON(w, http.StatusOK, h)
 }
@@ -145,22 +186,31 @@ func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	var req protocol.RevokeRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "invalid JSON: " + err.Error()})
+		writeError(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
 		return
 	}
 	if req.User == "" || req.NotBefore <= 0 {
-		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "missing user or not_before"})
+		writeError(w, http.StatusBadRequest, "missing user or not_before")
+		return
+	}
+	// A cutoff in the future would refuse every token issued until then,
+	// new ones too, across restarts: a lock-out, not an unlink. An unlink's
+	// cutoff is a second ahead (protocol.RevocationCutoff); the rest is
+	// clock skew between the webapp and the gateway.
+	if limit := time.Now().Add(protocol.MaxClockSkew).Unix(); req.NotBefore > limit {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf(
+			"not_before %d is more than %v in the future", req.NotBefore, protocol.MaxClockSkew))
 		return
 	}
 	closed, err := g.fanout.Revoke(req.User, req.NotBefore)
 	if errors.Is(err, hub.ErrUnavailable) {
 		g.log.Warn("revoke refused: the store is unavailable", slog.String("user", req.User), slog.Any("error", err))
-		writeJSON(w, http.StatusServiceUnavailable, protocol.ErrorResponse{Error: "the revocation store is unavailable: the revocation is not acknowledged, send it again"})
+		writeError(w, http.StatusServiceUnavailable, "the revocation store is unavailable: the revocation is not acknowledged, send it again")
 		return
 	}
 	if err != nil {
 		g.log.Error("revoke failed", slog.String("user", req.User), slog.Any("error", err))
-		writeJSON(w, http.StatusInternalServerError, protocol.ErrorResponse{Error: "could not store the revocation"})
+		writeError(w, http.StatusInternalServerError, "could not store the revocation")
 		return
 	}
 	g.log.Info("tokens revoked", slog.String("user", req.User),
@@ -183,11 +233,10 @@ func (g *Gateway) readBodyInto(w http.ResponseWriter, r *http.Request, what stri
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, protocol.ErrorResponse{
-				Error: fmt.Sprintf("%s body larger than %d bytes", what, protocol.MaxDispatchBytes)})
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s body larger than %d bytes", what, protocol.MaxDispatchBytes))
 			return nil, http.StatusRequestEntityTooLarge
 		}
-		writeJSON(w, http.StatusBadRequest, protocol.ErrorResponse{Error: "could not read body"})
+		writeError(w, http.StatusBadRequest, "could not read body")
 		return nil, http.StatusBadRequest
 	}
 	return body, 0
@@ -210,10 +259,26 @@ func readAllInto(r io.Reader, buf []byte) ([]byte, error) {
 	}
 }
 
+// writeError answers status with msg and the status's code: the socket's
+// errors are told apart by their status alone.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, protocol.ErrorResponse{Error: msg, Code: errorCodes[status]})
+}
+
+var errorCodes = map[int]string{
+	http.StatusBadRequest:            protocol.CodeBadRequest,
+	http.StatusForbidden:             protocol.CodeForbidden,
+	http.StatusNotFound:              protocol.CodeNotFound,
+	http.StatusMethodNotAllowed:      protocol.CodeMethodNotAllowed,
+	http.StatusRequestEntityTooLarge: protocol.CodeTooLarge,
+	http.StatusInternalServerError:   protocol.CodeInternal,
+	http.StatusServiceUnavailable:    protocol.CodeUnavailable,
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		b = []byte(`{"error":"could not encode the answer"}`)
+		b = []byte(`{"error":"could not encode the answer","code":"internal"}`)
 		status = http.StatusInternalServerError
 	}
 	writeRaw(w, status, append(b, '\n'))

@@ -63,8 +63,8 @@ func TestDispatchAPIErrors(t *testing.T) {
 			continue
 		}
 		if status == 400 {
-			if e, _ := m["error"].(string); e == "" {
-				t.Errorf("%s: 400 without an error message: %s", tc.name, raw)
+			if e, _ := m["error"].(string); e == "" || m["code"] != protocol.CodeBadRequest {
+				t.Errorf("%s: 400 without an error message and code bad_request: %s", tc.name, raw)
 			}
 		}
 		if status == 200 {
@@ -79,8 +79,8 @@ func TestDispatchBodyOver1MiBIs413(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	big := `{"user":"petr","notification":{"message":"` + strings.Repeat("x", protocol.MaxDispatchBytes) + `"}}`
 	status, m, _ := rawHTTP(t, gw.Socket, "POST", "/dispatch", big)
-	if status != http.StatusRequestEntityTooLarge || m["error"] == nil {
-		t.Fatalf("status %d %v, want 413 with an error", status, m)
+	if status != http.StatusRequestEntityTooLarge || m["error"] == nil || m["code"] != protocol.CodeTooLarge {
+		t.Fatalf("status %d %v, want 413 with an error and code too_large", status, m)
 	}
 	// Nothing was stored: the next dispatch is seq 1.
 	if res := dispatch(t, gw, "petr", map[string]string{"title": "x"}); res.Seq != 1 {
@@ -107,11 +107,11 @@ func TestHealthAndMetricsAndUnknownPaths(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
-	if status, m, _ := rawHTTP(t, gw.Socket, "GET", "/nope", ""); status != 404 || m["error"] == nil {
+	if status, m, _ := rawHTTP(t, gw.Socket, "GET", "/nope", ""); status != 404 || m["error"] == nil || m["code"] != protocol.CodeNotFound {
 		t.Errorf("unknown path: %d %v", status, m)
 	}
-	if status, _, _ := rawHTTP(t, gw.Socket, "GET", "/dispatch", ""); status != 405 {
-		t.Errorf("GET /dispatch: %d, want 405", status)
+	if status, m, _ := rawHTTP(t, gw.Socket, "GET", "/dispatch", ""); status != 405 || m["code"] != protocol.CodeMethodNotAllowed {
+		t.Errorf("GET /dispatch: %d %v, want 405 method_not_allowed", status, m)
 	}
 }
 
@@ -195,4 +195,78 @@ func TestDispatchClientReportsGatewayDown(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	_ = time.Second
+}
+
+// A notification whose frame the apps would refuse (over MaxFrameBytes once
+// the gateway's fields are added) is refused with 413 and stored nowhere:
+// it must never reach a history that an app resumes from.
+func TestDispatchFrameOverMaxFrameBytesIs413AndNotStored(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	live := authed(t, gw, "petr", nil)
+	live.ws.SetReadLimit(protocol.MaxFrameBytes) // as the app reads
+	notif := func(n int) string {
+		return `{"id":"big","timestamp":"2026-01-30T10:00:00Z","message":"` + strings.Repeat("x", n) + `"}`
+	}
+	// Sized so the frame at seq 1 is exactly MaxFrameBytes.
+	frame, err := protocol.NotificationFrameBytes(json.RawMessage(notif(0)), 1, strings.Repeat("0", protocol.EpochBytes), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := protocol.MaxFrameBytes - len(frame)
+
+	for _, n := range []int{exact + 1, protocol.MaxFrameBytes, 4 * protocol.MaxFrameBytes} {
+		status, m, raw := rawHTTP(t, gw.Socket, "POST", "/dispatch", `{"user":"petr","notification":`+notif(n)+`}`)
+		if status != http.StatusRequestEntityTooLarge || !strings.Contains(raw, "too large") {
+			t.Fatalf("message of %d bytes: %d %v, want 413 naming the size", n, status, m)
+		}
+	}
+	res := dispatch(t, gw, "petr", json.RawMessage(notif(exact)))
+	if res.Seq != 1 || res.Sent != 1 {
+		t.Fatalf("frame of exactly MaxFrameBytes: %+v, want seq 1 sent 1 (nothing refused took a seq)", res)
+	}
+	if got := live.nextOfType(protocol.TypeNotification, 5*time.Second); got["id"] != "big" {
+		t.Fatalf("live client got %v", got["id"])
+	}
+	// A resume from scratch replays only the one that fits.
+	c := dial(t, gw.WSURL)
+	c.ws.SetReadLimit(protocol.MaxFrameBytes)
+	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "petr"), Resume: &protocol.Resume{}})
+	if ok := c.nextOfType(protocol.TypeAuthOK, 5*time.Second); ok["replay"] != 1.0 {
+		t.Fatalf("auth_ok %v, want replay 1", ok)
+	}
+	_, _, raw := rawHTTP(t, gw.Socket, "GET", "/metrics", "")
+	if !strings.Contains(raw, `ws_gateway_dispatches_total{result="too_large"} 3`) {
+		t.Errorf("refusals not counted as too_large")
+	}
+}
+
+// /health names the history's epoch: the same across a restart, new when
+// the database was lost (the webapp then sends its revocation cutoffs again).
+func TestHealthEpochChangesOnlyWhenStateIsLost(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	health := func() protocol.HealthResponse {
+		t.Helper()
+		h, err := gw.Client().Health(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	first := health().Epoch
+	if len(first) != protocol.EpochBytes {
+		t.Fatalf("health epoch %q, want %d characters", first, protocol.EpochBytes)
+	}
+	c := authed(t, gw, "petr", nil)
+	dispatch(t, gw, "petr", map[string]string{"title": "x"})
+	if n := c.nextOfType(protocol.TypeNotification, 5*time.Second); n["epoch"] != first {
+		t.Fatalf("notification epoch %v, health epoch %q", n["epoch"], first)
+	}
+	gw.Restart(t)
+	if e := health().Epoch; e != first {
+		t.Fatalf("epoch after a restart %q, want %q", e, first)
+	}
+	gw.RestartLosingState(t)
+	if e := health().Epoch; e == first || e == "" {
+		t.Fatalf("epoch after losing the database %q, want a new one (was %q)", e, first)
+	}
 }

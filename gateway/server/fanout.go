@@ -121,5 +121,5 @@ func (g *Gateway) tryLater(ws *websocket.Conn, user string, err error) error {
 	g.log.Warn("connection refused for now: the store is unavailable", slog.String("user", user), slog.Any("error", err))
 	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "try again later"), time.Now().Add(time.Second))
 	ws.NetConn().Close()
-	return &authError{metrics.AuthError, "store unavailable"}
+	return &authError{metrics.AuthError, "store unavailable", err}
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/hub"
 	"github.com/keboola/analyst-alerts/gateway/metrics"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
-	"github.com/keboola/analyst-alerts/gateway/store"
+	"github.com/keboola/analyst-alerts/internal/peercred"
 )
 
 // Fanout is what the connection and dispatch code need from delivery:
@@ -32,10 +32,12 @@ import (
 type Fanout interface {
 	Publish(user string, notification json.RawMessage) (protocol.DispatchResponse, error)
 	Attach(user string, sub hub.Subscriber, resume *protocol.Resume) (hub.Attachment, int, error)
-	Since(user string, from protocol.Resume) ([]store.Record, error)
 	Revoke(user string, notBefore int64) (int, error)
 	Cutoff(user string) int64
 	Stats() (int, map[string]int)
+	// Epoch names the stored history (and revocations): it changes only
+	// when they were lost.
+	Epoch() string
 }
 
 // Gateway is a running gateway.
@@ -46,6 +48,7 @@ type Gateway struct {
 	// closeFanout closes the store (or leaves the cluster) at shutdown.
 	closeFanout func() error
 	metrics     *metrics.Metrics
+	access      *peercred.Access // who may do what on the dispatch socket (access.go)
 	// dispatchOK is metrics.Dispatches{result="ok"}, looked up once
 	// rather than on every dispatch.
 	dispatchOK prometheus.Counter
@@ -60,6 +63,7 @@ type Gateway struct {
 	beatSlice   uint32                    // the heartbeat slice pinged last
 	handshaking map[*net.TCPConn]struct{} // accepted, not yet authenticated
 	handshakes  sync.WaitGroup
+	pendingFull bool // the last connection was refused for MaxPending (log once)
 	stopping    bool
 
 	stopBeat chan struct{}
@@ -73,6 +77,10 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	if err := protocol.CheckSecret(cfg.Secret); err != nil {
 		return nil, err
 	}
+	acc, err := peercred.NewAccess(cfg.TrustedGroup, selfName)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvTrustedGroup, err)
+	}
 	m := metrics.New()
 	if cfg.Cluster.Enabled() {
 		log = log.With(slog.String("node", cfg.Cluster.Node))
@@ -81,7 +89,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, closeFanout: closeFanout, fanout: fanout, metrics: m,
+	g := &Gateway{cfg: cfg, log: log, closeFanout: closeFanout, fanout: fanout, metrics: m, access: acc,
 		dispatchOK:  m.Dispatches.WithLabelValues("ok"),
 		clients:     make([]map[*client]struct{}, heartbeatSlices(cfg.Heartbeat)),
 		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
@@ -104,7 +112,11 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g.dispatchSrv = &http.Server{Handler: g.dispatchRoutes(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		ConnContext: peercred.ConnContext, // who connected, for the access rules
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	if !peercred.Supported {
+		log.Warn("this OS gives no peer credentials on unix sockets: every caller of the dispatch socket is trusted, its mode is the only access control")
+	}
 	// Started here, not in Serve, so a Shutdown racing with Serve always
 	// waits for it.
 	g.done.Add(1)

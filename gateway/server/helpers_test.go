@@ -3,6 +3,8 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -112,3 +114,5 @@ func dispatch(t testing.TB, gw *gatewaytest.Gateway, user string, n any) protoco
 	}
 	return res
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -73,7 +74,7 @@ func (c *client) serve() {
 //go:noinline
 func (g *Gateway) finish(c *client, why string) {
 	c.abort("")
-	c.detach()
+	c.att.Detach()
 	g.untrack(c)
 	g.metrics.Connections.Dec()
 	if r := c.reason(); r != "" {
@@ -83,18 +84,26 @@ func (g *Gateway) finish(c *client, why string) {
 }
 
 // authError is a refused auth, with the metrics label and the message
-// the client is sent.
+// the client is sent: a fixed sentence per reason, never a library's error
+// (a JSON decoder's complaint quotes the client's bytes back and changes
+// with Go releases). The cause, if any, is only logged.
 type authError struct {
 	result string
 	msg    string
+	cause  error
 }
 
-func (e *authError) Error() string { return e.msg }
+func (e *authError) Error() string {
+	if e.cause != nil {
+		return e.msg + ": " + e.cause.Error()
+	}
+	return e.msg
+}
 
 func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, error) {
 	_, data, err := ws.ReadMessage()
 	if err != nil {
-		ae := &authError{metrics.AuthBadFrame, "could not read auth message"}
+		ae := &authError{metrics.AuthBadFrame, "could not read auth message", err}
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout() && g.isStopping():
@@ -102,24 +111,24 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 			g.metrics.Auths.WithLabelValues(metrics.AuthError).Inc()
 			ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 			tcp.Close()
-			return nil, &authError{metrics.AuthError, "server shutting down"}
+			return nil, &authError{metrics.AuthError, "server shutting down", nil}
 		case errors.As(err, &ne) && ne.Timeout():
-			ae = &authError{metrics.AuthTimeout, "authentication timeout"}
+			ae = &authError{metrics.AuthTimeout, "authentication timeout", nil}
 		case errors.Is(err, websocket.ErrReadLimit):
 			g.metrics.TooBig.Inc()
-			ae = &authError{metrics.AuthBadFrame, "auth message too large"}
+			ae = &authError{metrics.AuthBadFrame, "auth message too large", nil}
 			// gorilla has sent the 1009 close already.
 			g.metrics.Auths.WithLabelValues(ae.result).Inc()
 			ws.NetConn().Close()
 			return nil, ae
 		case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway) || errors.Is(err, io.EOF):
-			ae = &authError{metrics.AuthBadFrame, "closed before auth"}
+			ae = &authError{metrics.AuthBadFrame, "closed before auth", nil}
 		}
 		return nil, g.refuse(ws, ae)
 	}
 	frame, err := protocol.ParseAuthFrame(data)
 	if err != nil {
-		return nil, g.refuse(ws, &authError{metrics.AuthBadFrame, err.Error()})
+		return nil, g.refuse(ws, &authError{metrics.AuthBadFrame, protocol.ErrNotAuthFrame.Error(), err})
 	}
 	claims, err := protocol.VerifyToken(g.cfg.Secret, g.cfg.Issuer, frame.Token, time.Now())
 	if err != nil {
@@ -127,11 +136,11 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 		if errors.Is(err, protocol.ErrTokenExpired) {
 			res = metrics.AuthExpired
 		}
-		return nil, g.refuse(ws, &authError{res, "invalid token: " + err.Error()})
+		return nil, g.refuse(ws, &authError{res, "invalid token: " + protocol.TokenRefusal(err), err})
 	}
 	user := claims.Username()
 	if protocol.RevokedBefore(claims, g.fanout.Cutoff(user)) {
-		return nil, g.refuse(ws, &authError{metrics.AuthRevoked, protocol.ErrTokenRevoked.Error()})
+		return nil, g.refuse(ws, &authError{metrics.AuthRevoked, protocol.ErrTokenRevoked.Error(), nil})
 	}
 	c := &client{g: g, ws: ws, tcp: tcp, user: user, iat: claims.IssuedAt.Unix()}
 	okFrame := mustJSON(protocol.AuthOK{Type: protocol.TypeAuthOK, Username: user})
@@ -141,9 +150,9 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 		return nil, g.tryLater(ws, user, err)
 	}
 	if err != nil {
-		ae := &authError{metrics.AuthError, "internal error"}
+		ae := &authError{metrics.AuthError, "internal error", nil}
 		if errors.Is(err, hub.ErrTooManyConnections) {
-			ae = &authError{metrics.AuthTooManyConns, "too many connections"}
+			ae = &authError{metrics.AuthTooManyConns, "too many connections", nil}
 		} else {
 			g.log.Error("attach failed", slog.String("user", user), slog.Any("error", err))
 		}
@@ -153,9 +162,10 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 		att.Detach()
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		ws.NetConn().Close()
-		return nil, &authError{metrics.AuthError, "server shutting down"}
+		return nil, &authError{metrics.AuthError, "server shutting down", nil}
 	}
-	c.detach = att.Detach
+	c.att = att
+	c.replaying = att.CatchingUp() // not started: no writer reads it yet
 	if frame.Resume != nil {
 		// Not started yet, so the queue is still ours: auth_ok goes first
 		// and now says how many replayed notifications follow it.
@@ -221,9 +231,18 @@ func (g *Gateway) readError(err error) string {
 		return "frame over 64 KiB (closed with 1009)"
 	case websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived):
 		return "closed by client"
-	default:
-		return "connection lost"
+	case websocket.IsCloseError(err, websocket.CloseMessageTooBig):
+		// The app refused a frame of ours as too big (the gateway refuses
+		// such notifications at dispatch; an older app may accept less).
+		return "closed by client: message too big (1009)"
 	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		// The reason is the client's text: quoted and bounded (a close
+		// frame's reason is at most 123 bytes anyway).
+		return fmt.Sprintf("closed by client with %d %.123q", ce.Code, ce.Text)
+	}
+	return "connection lost"
 }
 
 func mustJSON(v any) []byte {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -162,9 +163,17 @@ func (g *Gateway) serveWS() error {
 		// Shutdown's earlier deadline is never overwritten.
 		deadline := time.Now().Add(g.cfg.AuthTimeout)
 		c.SetDeadline(deadline)
-		if !g.trackHandshake(c) {
+		switch g.trackHandshake(c) {
+		case handshakeStopping:
 			c.Close()
 			return http.ErrServerClosed
+		case handshakeFull:
+			// Closed unread and unanswered: an answer would hold the
+			// descriptor longer, and a real app just retries.
+			c.SetLinger(0)
+			c.Close()
+			g.metrics.PendingRefused.Inc()
+			continue
 		}
 		go g.serveConn(c, deadline)
 	}
@@ -175,17 +184,36 @@ func isTemporary(err error) bool {
 	return errors.As(err, &te) && te.Temporary()
 }
 
+type handshakeAdmission int
+
+const (
+	handshakeTracked handshakeAdmission = iota
+	handshakeStopping
+	handshakeFull // MaxPending handshakes are under way
+)
+
 // trackHandshake registers a connection that is not authenticated yet, so
-// Shutdown can cut its handshake short; false when shutting down.
-func (g *Gateway) trackHandshake(c *net.TCPConn) bool {
+// Shutdown can cut its handshake short, unless shutting down or
+// MaxPending are under way already. The first refusal of a run of them is
+// logged; the metric counts each.
+func (g *Gateway) trackHandshake(c *net.TCPConn) handshakeAdmission {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.stopping {
-		return false
+		return handshakeStopping
 	}
+	if len(g.handshaking) >= g.cfg.MaxPending {
+		if !g.pendingFull {
+			g.pendingFull = true
+			g.log.Warn("too many connections waiting to authenticate; closing new ones until some finish",
+				slog.Int("max_pending", g.cfg.MaxPending))
+		}
+		return handshakeFull
+	}
+	g.pendingFull = false
 	g.handshaking[c] = struct{}{}
 	g.handshakes.Add(1)
-	return true
+	return handshakeTracked
 }
 
 // handshakeDone ends what trackHandshake began; track has untracked an

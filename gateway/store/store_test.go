@@ -298,3 +298,73 @@ func TestUsersListsEveryUserWithHistory(t *testing.T) {
 	}
 	s.Close()
 }
+
+// A resume position beyond the user's last seq (a client ahead of this
+// history, or 2^64-1, which wrapped to 0 and read everything) returns
+// nothing; a foreign epoch still returns the retained history.
+func TestSinceBeyondTheLastSeqReturnsNothing(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var epoch string
+	for i := 0; i < 5; i++ {
+		r, _ := s.Append("petr", frame, nil)
+		epoch = r.Epoch
+	}
+	for _, seq := range []uint64{5, 6, 1 << 40, ^uint64(0) - 1, ^uint64(0)} {
+		if recs, err := s.Since("petr", epoch, seq); err != nil || len(recs) != 0 {
+			t.Errorf("since %d: %d records, %v; want none", seq, len(recs), err)
+		}
+	}
+	if recs, _ := s.Since("petr", "other-epoch", ^uint64(0)); len(recs) != 5 {
+		t.Errorf("foreign epoch: %d records, want the 5 retained", len(recs))
+	}
+	if recs, _ := s.Since("nobody", epoch, ^uint64(0)); len(recs) != 0 {
+		t.Errorf("user without history: %d records", len(recs))
+	}
+	// The same after the records moved from memory into the database.
+	s.Close()
+	s, _ = Open(s.dir, Options{Limit: 10})
+	defer s.Close()
+	if recs, _ := s.Since("petr", epoch, ^uint64(0)); len(recs) != 0 {
+		t.Errorf("from the database, since 2^64-1: %d records", len(recs))
+	}
+}
+
+// A page holds at most the bytes asked for (at least one record), in
+// order, and counts everything after the position.
+func TestPageIsBoundedAndCountsTheRest(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	big := func(seq uint64, epoch string) ([]byte, error) { return make([]byte, 1000), nil }
+	var epoch string
+	for i := 0; i < 30; i++ {
+		r, _ := s.Append("petr", big, nil)
+		epoch = r.Epoch
+	}
+	check := func(from uint64, maxBytes, wantN, wantTotal int) {
+		t.Helper()
+		p, err := s.Page("petr", epoch, from, maxBytes)
+		if err != nil || len(p.Records) != wantN || p.Total != wantTotal {
+			t.Fatalf("page after %d of %d bytes: %d records of %d, %v; want %d of %d", from, maxBytes, len(p.Records), p.Total, err, wantN, wantTotal)
+		}
+		for i, r := range p.Records {
+			if r.Seq != from+uint64(i)+1 {
+				t.Fatalf("page after %d: record %d has seq %d", from, i, r.Seq)
+			}
+		}
+	}
+	check(0, 10_000, 10, 30)
+	check(10, 10_500, 10, 20)
+	check(20, 0, 10, 10) // no bound
+	check(0, 1, 1, 30)   // always one
+	s.Close()            // now from the database
+	s, _ = Open(s.dir, Options{Limit: 100})
+	defer s.Close()
+	check(5, 3000, 3, 25)
+}

@@ -9,9 +9,13 @@ desktop_bench_tmp="$(mktemp -d)"
 go build -tags desktop,production,webkit2_41 -o "$ROOT/build/bin/analyst-alerts" .
 go build -tags desktop,production,webkit2_41 -o "$desktop_bench_tmp/baseline-app" ./desktop/internal/cmd/baseline-app
 go test -c -o "$desktop_bench_tmp/e2e.test" ./desktop/e2e
+# The real webapp in the run needs the real helper (the test binary runs
+# away from the source tree and cannot build it).
+go build -o "$desktop_bench_tmp/notify-scripts" ./webapp/cmd/notify-scripts
 mkdir -p "$ROOT/test-artifacts/desktop"
 ANALYST_BENCH=1 ANALYST_BENCH_BASELINE="$desktop_bench_tmp/baseline-app" \
 	ANALYST_E2E_APP="$ROOT/build/bin/analyst-alerts" ANALYST_E2E_ARTIFACTS="$ROOT/test-artifacts/desktop" \
+	ANALYST_E2E_HELPER="$desktop_bench_tmp/notify-scripts" \
 	dbus-run-session -- "$ROOT/scripts/desktop-session.sh" \
 	"$desktop_bench_tmp/e2e.test" -test.run TestDesktopFigures -test.timeout 10m 2>&1 |
 	grep -E '^(desktop:|--- |FAIL|PASS|ok)'

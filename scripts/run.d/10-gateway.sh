@@ -4,5 +4,5 @@ log "building ws-gateway"
 go build -o "$LOCAL_DIR/bin/ws-gateway" ./gateway/cmd/ws-gateway
 export WS_GATEWAY_STATE_DIR="$LOCAL_DIR/gateway"
 start gateway "$LOCAL_DIR/bin/ws-gateway" serve
-for _ in $(seq 50); do [ -S "$WS_DISPATCH_SOCKET" ] && break; sleep 0.1; done
-log "gateway: ws://127.0.0.1:${WS_GATEWAY_PORT:-8765}/  (try: .local/bin/ws-gateway health --socket $WS_DISPATCH_SOCKET)"
+wait_ready gateway 15 "$LOCAL_DIR/bin/ws-gateway" health --socket "$WS_DISPATCH_SOCKET"
+ready "gateway:   ws://127.0.0.1:${WS_GATEWAY_PORT:-8765}/  (dispatch socket $WS_DISPATCH_SOCKET)"

@@ -21,11 +21,17 @@ desktop_tmp="$(mktemp -d)"
 go build -tags dev,webkit2_41 -o "$desktop_tmp/analyst-alerts-dev" .
 go test -c -o "$desktop_tmp/auth.test" ./desktop/auth
 go test -c -o "$desktop_tmp/e2e.test" ./desktop/e2e
+# The real webapp in the end-to-end run needs the real helper (the test
+# binary runs away from the source tree and cannot build it).
+go build -o "$desktop_tmp/notify-scripts" ./webapp/cmd/notify-scripts
 mkdir -p "$ROOT/test-artifacts/desktop"
+: >"$ROOT/test-artifacts/desktop/dbus-daemon.log"
 log "desktop: real Secret Service and end to end (Xvfb, private D-Bus)"
 ANALYST_REAL_KEYRING=1 ANALYST_E2E_APP="$ROOT/build/bin/analyst-alerts" \
 	ANALYST_E2E_DEV_APP="$desktop_tmp/analyst-alerts-dev" ANALYST_ROOT="$ROOT" \
+	ANALYST_E2E_HELPER="$desktop_tmp/notify-scripts" \
 	ANALYST_E2E_ARTIFACTS="$ROOT/test-artifacts/desktop" \
-	dbus-run-session -- "$ROOT/scripts/desktop-session.sh" sh -c \
+	ANALYST_DBUS_LOG="$ROOT/test-artifacts/desktop/dbus-daemon.log" \
+	dbus-run-session --dbus-daemon="$ROOT/scripts/desktop-dbus-daemon.sh" -- "$ROOT/scripts/desktop-session.sh" sh -c \
 	"'$desktop_tmp/auth.test' -test.run TestRealSecretService -test.v && '$desktop_tmp/e2e.test' -test.v -test.timeout 5m"
 rm -rf "$desktop_tmp"

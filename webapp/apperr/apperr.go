@@ -1,6 +1,6 @@
 // Package apperr is the webapp's one error type: a stable code, the HTTP
 // status it maps to and a message safe to show. Handlers return these;
-// server.renderError turns any error into a response in one place, and an
+// server.fail turns any error into a response in one place, and an
 // error that is not an *Error is logged and shown as "internal".
 package apperr
 
@@ -8,43 +8,42 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/codederr"
 )
 
-// Error is an error a client may see.
+// Error is an error a client may see: the shared coded error (Code, stable
+// and machine-readable, e.g. "bad_request"; Message, never a secret or a
+// stack trace; Err, the cause, for logs only) and the HTTP status it is
+// answered with.
 type Error struct {
-	Code    string // stable, machine-readable (e.g. "bad_request")
-	Status  int    // HTTP status
-	Message string // human-readable, never a secret or a stack trace
-	Err     error  // cause, for logs only
+	coded
+	Status int
 }
 
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
-	}
-	return e.Code + ": " + e.Message
-}
+type coded = codederr.Error[string]
 
-func (e *Error) Unwrap() error { return e.Err }
-
-// The codes. Keep them stable: the desktop app and scripts may match on them.
+// The codes, the wire's (protocol.ErrorResponse.Code). Keep them stable:
+// the desktop app and scripts may match on them.
 const (
-	CodeBadRequest    = "bad_request"
-	CodeUnauthorized  = "unauthorized"
-	CodeForbidden     = "forbidden"
-	CodeNotFound      = "not_found"
-	CodeNotLinked     = "not_linked"
-	CodeTooLarge      = "too_large"
-	CodeScriptFailed  = "script_failed"
-	CodeHelperFailed  = "helper_failed"
-	CodeUnavailable   = "unavailable"
-	CodeInternal      = "internal"
-	CodeTokenRevoked  = "token_revoked"
-	CodeSignInRefused = "sign_in_refused"
+	CodeBadRequest    = protocol.CodeBadRequest
+	CodeUnauthorized  = protocol.CodeUnauthorized
+	CodeForbidden     = protocol.CodeForbidden
+	CodeNotFound      = protocol.CodeNotFound
+	CodeNotLinked     = protocol.CodeNotLinked
+	CodeTooLarge      = protocol.CodeTooLarge
+	CodeScriptFailed  = protocol.CodeScriptFailed
+	CodeHelperFailed  = protocol.CodeHelperFailed
+	CodeUnavailable   = protocol.CodeUnavailable
+	CodeInternal      = protocol.CodeInternal
+	CodeTokenRevoked  = protocol.CodeTokenRevoked
+	CodeSignInRefused = protocol.CodeSignInRefused
+	CodeWrongHost     = protocol.CodeWrongHost
 )
 
 func newErr(code string, status int, format string, args ...any) *Error {
-	return &Error{Code: code, Status: status, Message: fmt.Sprintf(format, args...)}
+	return &Error{coded: coded{Code: code, Message: fmt.Sprintf(format, args...)}, Status: status}
 }
 
 // BadRequest is a 400 with a message saying what is wrong.
@@ -85,6 +84,5 @@ func From(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return &Error{Code: CodeInternal, Status: http.StatusInternalServerError,
-		Message: "internal error", Err: err}
+	return &Error{coded: coded{Code: CodeInternal, Message: "internal error", Err: err}, Status: http.StatusInternalServerError}
 }

@@ -1,25 +1,20 @@
-// Package botclient talks to the Telegram bot's unix socket (the existing
-// notify bot, outside this repository): POST /send {"user","text",
+// Package botclient talks to the Telegram bot's unix socket (notify-bot,
+// webapp/cmd/notify-bot; see docs/telegram.md): POST /send {"user","text",
 // "parse_mode"} and POST /send_photo {"user","photo_path","caption"}. It also
 // formats an alert for Telegram, escaping the untrusted text for the parse
 // mode it picks.
 package botclient
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"html"
-	"io"
-	"net"
 	"net/http"
-	"os"
 	"strings"
-	"syscall"
 	"time"
-	"unicode/utf8"
+	"unicode/utf16"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
 // DefaultSocket is where the bot listens (NOTIFY_BOT_SOCKET overrides it).
@@ -32,10 +27,23 @@ const (
 	ParseModeHTML = "HTML"
 )
 
-// Telegram's limits: a message's text and a photo's caption, in characters.
+// Telegram's limits on a message's text and a photo's caption. Telegram
+// counts UTF-16 code units, not characters: an emoji outside the Basic
+// Multilingual Plane takes two.
 const (
-	MaxTextRunes    = 4096
-	MaxCaptionRunes = 1024
+	MaxTextUnits    = 4096
+	MaxCaptionUnits = 1024
+)
+
+// The codes of the bot socket's JSON errors ({"error","code"}); notify-bot
+// answers with these and clients tell the cases apart by them.
+const (
+	CodeBadRequest = "bad_request" // 400: a missing or malformed field
+	CodeBadPhoto   = "bad_photo"   // 400: photo_path is not a PNG/JPEG the caller may send
+	CodeForbidden  = "forbidden"   // 403: the caller may not send for that user
+	CodeNotLinked  = "not_linked"  // 404: the user has no linked Telegram chat
+	CodeTooLarge   = "too_large"   // 413: the body is over the bot's limit
+	CodeInternal   = "internal"    // 500
 )
 
 // ErrUnavailable means nothing listens on the socket: the bot is not running.
@@ -55,12 +63,12 @@ type SendPhotoRequest struct {
 	User      string `json:"user"`
 	PhotoPath string `json:"photo_path"`
 	Caption   string `json:"caption,omitempty"`
+	ParseMode string `json:"parse_mode,omitempty"`
 }
 
 // Client sends to the bot socket. Safe for concurrent use.
 type Client struct {
-	socket string
-	http   *http.Client
+	unix *protocol.UnixClient
 }
 
 // New returns a client for the socket at path ("" = DefaultSocket).
@@ -68,109 +76,107 @@ func New(path string) *Client {
 	if path == "" {
 		path = DefaultSocket
 	}
-	d := net.Dialer{Timeout: 2 * time.Second}
-	return &Client{socket: path, http: &http.Client{
-		Timeout: 15 * time.Second,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", path)
-		}},
-	}}
+	return &Client{unix: protocol.NewUnixClient(path, protocol.UnixOptions{
+		Peer:         "bot",
+		Unavailable:  ErrUnavailable,
+		Timeout:      15 * time.Second,
+		MaxIdleConns: 2,
+	})}
 }
 
 // Socket is the path the client dials.
-func (c *Client) Socket() string { return c.socket }
+func (c *Client) Socket() string { return c.unix.Socket() }
 
 // Close releases idle connections.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+func (c *Client) Close() { c.unix.Close() }
 
 // Send posts a text message.
-func (c *Client) Send(ctx context.Context, r SendRequest) error { return c.post(ctx, PathSend, r) }
+func (c *Client) Send(ctx context.Context, r SendRequest) error {
+	return c.unix.Do(ctx, http.MethodPost, PathSend, r, nil)
+}
 
 // SendPhoto posts a photo with a caption.
 func (c *Client) SendPhoto(ctx context.Context, r SendPhotoRequest) error {
-	return c.post(ctx, PathSendPhoto, r)
+	return c.unix.Do(ctx, http.MethodPost, PathSendPhoto, r, nil)
 }
 
-// StatusError is a non-2xx answer of the bot.
-type StatusError struct {
-	Status  int
-	Message string
-}
+// StatusError is a non-2xx answer of the bot ("bot answered 502: ...").
+type StatusError = protocol.StatusError
 
-func (e *StatusError) Error() string { return fmt.Sprintf("bot answered %d: %s", e.Status, e.Message) }
-
-func (c *Client) post(ctx context.Context, path string, body any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://bot"+path, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return fmt.Errorf("%w: %s", ErrUnavailable, c.socket)
-		}
-		return fmt.Errorf("bot request %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		msg := http.StatusText(resp.StatusCode)
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			msg = e.Error
-		}
-		return &StatusError{Status: resp.StatusCode, Message: msg}
-	}
-	return nil
+// IsNotLinked reports whether err is the bot's answer that the user has no
+// linked Telegram chat: nothing to deliver to, not a failure.
+func IsNotLinked(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Code == CodeNotLinked
 }
 
 // FormatHTML renders an alert as a Telegram HTML message: the title in bold,
 // the message, the script's name in italics. Every piece of text is escaped
-// (a title such as "<b>" shows as written, never as markup) and the message
-// is cut so the whole stays within Telegram's limit.
+// (a title such as "<b>" shows as written, never as markup) and cut so that
+// the whole message, markup included, is at most MaxTextUnits UTF-16 code
+// units: more than Telegram counts after parsing the markup, so it always
+// fits.
 func FormatHTML(title, message, script string) string {
 	var head, foot string
 	if title != "" {
-		head = "<b>" + html.EscapeString(cut(title, 256)) + "</b>\n"
+		head = "<b>" + EscapeHTML(title, 512) + "</b>\n"
 	}
 	if script != "" {
-		foot = "\n<i>" + html.EscapeString(cut(script, 128)) + "</i>"
+		foot = "\n<i>" + EscapeHTML(script, 256) + "</i>"
 	}
-	// The limit counts the text after the markup is parsed; leave room for
-	// the title, the script and the separators.
-	room := MaxTextRunes - utf8.RuneCountInString(title) - utf8.RuneCountInString(script) - 8
-	body := html.EscapeString(cut(message, room))
+	body := EscapeHTML(message, MaxTextUnits-UTF16Len(head)-UTF16Len(foot))
 	if body == "" && head == "" {
 		body = "(empty alert)"
 	}
 	return strings.TrimSuffix(head+body, "\n") + foot
 }
 
-// Caption is the plain-text caption of a photo: title and message, cut to
-// Telegram's caption limit. /send_photo has no parse mode, so nothing is
-// escaped: the bot sends the caption as plain text.
+// Caption is a photo's caption in Telegram's HTML parse mode (send it with
+// ParseMode: ParseModeHTML): the title in bold and the message, escaped and
+// cut to MaxCaptionUnits UTF-16 code units, markup included.
 func Caption(title, message string) string {
-	s := strings.TrimSpace(title + "\n" + message)
-	return cut(s, MaxCaptionRunes)
+	var head string
+	if title != "" {
+		head = "<b>" + EscapeHTML(title, 256) + "</b>"
+		if message != "" {
+			head += "\n"
+		}
+	}
+	return head + EscapeHTML(message, MaxCaptionUnits-UTF16Len(head))
 }
 
-// cut shortens s to at most n runes, ending with "…" when it was cut. It
-// works on runes of the unescaped text, so it never splits a character or
-// an HTML entity.
-func cut(s string, n int) string {
-	if n <= 0 {
+// EscapeHTML escapes s for Telegram's HTML parse mode and cuts the escaped
+// text to at most maxUnits UTF-16 code units, ending with "…" when it was
+// cut. It measures the text as escaped and cuts between characters, so an
+// entity ("&amp;") or a surrogate pair (an emoji) is never split.
+func EscapeHTML(s string, maxUnits int) string {
+	escaped := html.EscapeString(s)
+	if UTF16Len(escaped) <= maxUnits {
+		return escaped
+	}
+	if maxUnits <= 0 {
 		return ""
 	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
+	var b strings.Builder
+	room := maxUnits - 1 // for the "…"
+	for _, r := range s {
+		piece := html.EscapeString(string(r))
+		n := UTF16Len(piece)
+		if n > room {
+			break
+		}
+		b.WriteString(piece)
+		room -= n
 	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	b.WriteString("…")
+	return b.String()
+}
+
+// UTF16Len is the length of s in UTF-16 code units, as Telegram counts.
+func UTF16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

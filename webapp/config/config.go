@@ -8,15 +8,19 @@ package config
 import (
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
+	"github.com/keboola/analyst-alerts/webapp/botclient"
 )
 
 // The variables.
@@ -30,8 +34,10 @@ const (
 	EnvIssuer          = "DESKTOP_JWT_ISSUER"
 	EnvScheme          = "DESKTOP_URL_SCHEME"
 	EnvSocket          = "WS_DISPATCH_SOCKET"
+	EnvBotSocket       = "NOTIFY_BOT_SOCKET" // the Telegram bot (linking, its @name)
 	EnvAuthMode        = "AUTH_MODE"
 	EnvDevAllowRemote  = "WEBAPP_DEV_ALLOW_REMOTE"
+	EnvDevUser         = "WEBAPP_DEV_USER"
 	EnvSessionKey      = "WEBAPP_SESSION_KEY"
 	EnvSessionMaxAge   = "WEBAPP_SESSION_MAX_AGE"
 	EnvOIDCIssuer      = "OIDC_ISSUER"
@@ -40,6 +46,7 @@ const (
 	EnvOIDCRedirect    = "OIDC_REDIRECT_URL"
 	EnvAllowedDomains  = "OIDC_ALLOWED_DOMAINS"
 	EnvAllowedEmails   = "OIDC_ALLOWED_EMAILS"
+	EnvPrimaryDomain   = "WEBAPP_PRIMARY_DOMAIN"
 	EnvUsernameMap     = "OIDC_USERNAME_MAP"
 	EnvAllowUnverified = "OIDC_ALLOW_UNVERIFIED_EMAIL"
 	EnvHelper          = "NOTIFY_SCRIPTS_HELPER"
@@ -67,34 +74,55 @@ type Config struct {
 	PublicURL      string // scheme://host[:port] the browser sees; "" means http://Addr
 	TrustedProxies []string
 	DataDir        string
+	// DataDirDefault says DATA_DIR was not set and DataDir is the default
+	// (production's /data/notifications, or in AUTH_MODE=dev a folder in the
+	// user's own home): the webapp does not create a production folder
+	// nobody asked for.
+	DataDirDefault bool
 	DownloadsDir   string
 
 	Secret    []byte
 	Issuer    string
 	URLScheme string
 	Socket    string
+	BotSocket string
 
 	AuthMode       string
 	DevAllowRemote bool
-	SessionKey     []byte // 64 bytes: 32 to sign, 32 to encrypt; derived from Secret if unset
-	SessionMaxAge  time.Duration
+	// DevUser is the local user the development sign-in form offers
+	// (AUTH_MODE=dev): WEBAPP_DEV_USER, which `make run` sets to the user it
+	// installed the examples for, else the environment's USER.
+	DevUser       string
+	SessionKey    []byte // 64 bytes: 32 to sign, 32 to encrypt; derived from Secret if unset
+	SessionMaxAge time.Duration
 
-	OIDCIssuer      string
-	OIDCClientID    string
-	OIDCSecret      string
-	OIDCRedirect    string
-	AllowedDomains  []string
-	AllowedEmails   []string
+	OIDCIssuer     string
+	OIDCClientID   string
+	OIDCSecret     string
+	OIDCRedirect   string
+	AllowedDomains []string
+	AllowedEmails  []string
+	// PrimaryDomain is the one email domain whose addresses sign in as
+	// their local part; any other address needs a UsernameMap entry, so
+	// petr@a and petr@b can never both become the Unix user petr.
+	PrimaryDomain   string
 	UsernameMap     string
 	AllowUnverified bool
 
 	Helper         string
 	HelperRunAs    string
 	HelperHomeRoot string
+	// HelperEnv is what the helper is given of this environment in direct
+	// mode (NAME=value): PATH and HelperPassedEnv, those that are set.
+	HelperEnv []string
 
-	LogLevel  string
+	LogLevel  slog.Level
 	LogFormat string
 }
+
+// HelperPassedEnv are the helper's own settings (docs/notify-tools.md),
+// passed on to it in direct mode.
+var HelperPassedEnv = []string{"NOTIFY_ANALYST_GROUP", "NOTIFY_SCRIPT_TIMEOUT_SECONDS", "NOTIFY_MAX_IMAGE_BYTES"}
 
 // Load reads the configuration from environ (os.Environ() form).
 func Load(environ []string) (Config, error) {
@@ -109,10 +137,11 @@ func Load(environ []string) (Config, error) {
 		Addr:           get(EnvAddr, "127.0.0.1:8080"),
 		PublicURL:      strings.TrimRight(get(EnvPublicURL, ""), "/"),
 		TrustedProxies: list(get(EnvTrustedProxies, "")),
-		DataDir:        get(EnvDataDir, "/data/notifications"),
+		DataDir:        get(EnvDataDir, ""),
 		Issuer:         get(EnvIssuer, protocol.DefaultIssuer),
 		URLScheme:      get(EnvScheme, protocol.DefaultURLScheme),
 		Socket:         get(EnvSocket, protocol.DefaultDispatchSocket),
+		BotSocket:      get(EnvBotSocket, botclient.DefaultSocket),
 		AuthMode:       strings.ToLower(get(EnvAuthMode, AuthOIDC)),
 		OIDCIssuer:     get(EnvOIDCIssuer, "https://accounts.google.com"),
 		OIDCClientID:   get(EnvOIDCClientID, ""),
@@ -120,10 +149,20 @@ func Load(environ []string) (Config, error) {
 		OIDCRedirect:   get(EnvOIDCRedirect, ""),
 		AllowedDomains: lowerList(get(EnvAllowedDomains, "")),
 		AllowedEmails:  lowerList(get(EnvAllowedEmails, "")),
+		PrimaryDomain:  strings.ToLower(strings.TrimPrefix(get(EnvPrimaryDomain, ""), "@")),
 		UsernameMap:    get(EnvUsernameMap, ""),
 		Helper:         get(EnvHelper, "/usr/local/bin/notify-scripts"),
-		LogLevel:       strings.ToLower(get(EnvLogLevel, "info")),
-		LogFormat:      strings.ToLower(get(EnvLogFormat, "text")),
+	}
+	for _, k := range append([]string{"PATH"}, HelperPassedEnv...) {
+		if v, ok := env[k]; ok {
+			c.HelperEnv = append(c.HelperEnv, k+"="+v)
+		}
+	}
+	if c.AuthMode == AuthDev {
+		c.DevUser = get(EnvDevUser, get("USER", ""))
+	}
+	if c.DataDir == "" {
+		c.DataDir, c.DataDirDefault = defaultDataDir(c.AuthMode, get), true
 	}
 	c.DownloadsDir = get(EnvDownloadsDir, filepath.Join(c.DataDir, "downloads"))
 	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))
@@ -164,6 +203,9 @@ func Load(environ []string) (Config, error) {
 	default:
 		return c, fmt.Errorf("%s: %q is neither %q nor %q", EnvAuthMode, c.AuthMode, AuthOIDC, AuthDev)
 	}
+	if err := c.checkPrimaryDomain(); err != nil {
+		return c, err
+	}
 	var err error
 	if c.AllowUnverified, err = boolVar(EnvAllowUnverified, get(EnvAllowUnverified, "false")); err != nil {
 		return c, err
@@ -195,15 +237,70 @@ func Load(environ []string) (Config, error) {
 	if c.SessionMaxAge, err = time.ParseDuration(get(EnvSessionMaxAge, "12h")); err != nil || c.SessionMaxAge <= 0 {
 		return c, fmt.Errorf("%s: %q is not a positive duration (e.g. 12h)", EnvSessionMaxAge, get(EnvSessionMaxAge, ""))
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return c, fmt.Errorf("%s: %q is not debug, info, warn or error", EnvLogLevel, c.LogLevel)
+	if c.LogLevel, err = logsetup.ParseLevel(get(EnvLogLevel, "info")); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvLogLevel, err)
 	}
-	if c.LogFormat != "text" && c.LogFormat != "json" {
-		return c, fmt.Errorf("%s: %q is neither text nor json", EnvLogFormat, c.LogFormat)
+	if c.LogFormat, err = logsetup.ParseFormat(get(EnvLogFormat, logsetup.Text)); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvLogFormat, err)
+	}
+	if c.DataDir == "" {
+		return c, fmt.Errorf("%s is not set and there is no HOME to keep the data in: set %s", EnvDataDir, EnvDataDir)
 	}
 	return c, nil
+}
+
+// ProductionDataDir is DATA_DIR's default in production (AUTH_MODE=oidc),
+// where deploy/ creates it for the webapp's service user.
+const ProductionDataDir = "/data/notifications"
+
+// defaultDataDir is where the webapp keeps its data when DATA_DIR is unset:
+// production's folder, or for development sign-in (someone trying the
+// webapp by hand, perhaps as root) a folder in that user's own home,
+// $XDG_STATE_HOME/analyst-alerts/webapp (~/.local/state/...), rather than
+// a system folder at the root of the disk.
+func defaultDataDir(authMode string, get func(name, def string) string) string {
+	if authMode != AuthDev {
+		return ProductionDataDir
+	}
+	if st := get("XDG_STATE_HOME", ""); filepath.IsAbs(st) {
+		return filepath.Join(st, "analyst-alerts", "webapp")
+	}
+	if home := get("HOME", ""); filepath.IsAbs(home) {
+		return filepath.Join(home, ".local", "state", "analyst-alerts", "webapp")
+	}
+	return ""
+}
+
+// DevEmail is the address the development sign-in form starts with: the
+// local user at the primary domain (example.com if none).
+func (c Config) DevEmail() string {
+	if c.DevUser == "" {
+		return ""
+	}
+	domain := c.PrimaryDomain
+	if domain == "" {
+		domain = "example.com"
+	}
+	return c.DevUser + "@" + domain
+}
+
+// checkPrimaryDomain settles which allowed domain's addresses become
+// usernames by their local part: WEBAPP_PRIMARY_DOMAIN, or the only allowed
+// domain. With several allowed domains and none named it refuses to start,
+// rather than let two people with the same local part share a Unix user.
+func (c *Config) checkPrimaryDomain() error {
+	switch {
+	case c.PrimaryDomain != "" && len(c.AllowedDomains) > 0 && !slices.Contains(c.AllowedDomains, c.PrimaryDomain):
+		return fmt.Errorf("%s: %q is not one of %s (%s)", EnvPrimaryDomain, c.PrimaryDomain,
+			EnvAllowedDomains, strings.Join(c.AllowedDomains, ", "))
+	case c.PrimaryDomain == "" && len(c.AllowedDomains) == 1:
+		c.PrimaryDomain = c.AllowedDomains[0]
+	case c.PrimaryDomain == "" && len(c.AllowedDomains) > 1:
+		return fmt.Errorf("%s names several domains (%s): set %s to the one whose addresses sign in as their local part "+
+			"(petr@%s becomes petr); addresses at the others then sign in only through an entry in %s",
+			EnvAllowedDomains, strings.Join(c.AllowedDomains, ", "), EnvPrimaryDomain, c.AllowedDomains[0], EnvUsernameMap)
+	}
+	return nil
 }
 
 // SecureCookies reports whether cookies get the Secure flag: the public URL

@@ -14,6 +14,7 @@
 package links
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
 )
 
 const (
@@ -119,6 +121,10 @@ func (s *Store) Users() []string {
 func (s *Store) MarkLinked(user string, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.markLinkedLocked(user, now)
+}
+
+func (s *Store) markLinkedLocked(user string, now time.Time) error {
 	if _, ok := s.users[user]; ok {
 		return nil
 	}
@@ -131,21 +137,79 @@ func (s *Store) MarkLinked(user string, now time.Time) error {
 	return nil
 }
 
+// ErrRevoked is returned for a token issued before the user's cutoff.
+var ErrRevoked = errors.New("token revoked by an unlink")
+
+// Revoked says whether the credential a request came with is revoked by
+// the user's cutoff (unix seconds, 0 for none); protocol.RevokedBefore is
+// the rule for a token.
+type Revoked func(cutoff int64) bool
+
+// Admit lets in a request that authenticated with a token: it checks the
+// token against the user's cutoff and marks the user linked in one step
+// under the store's lock, so an unlink cannot fall between the two and be
+// undone by a request that was checked before it.
+func (s *Store) Admit(user string, revoked Revoked, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if revoked(s.revoked[user].NotBefore) {
+		return ErrRevoked
+	}
+	return s.markLinkedLocked(user, now)
+}
+
+// Issue signs a new token for user (sign gets the issue time) and marks the
+// user linked, while no unlink can run: the clock is read under the lock, so
+// every token issued before an unlink has an iat before its cutoff (see
+// Unlink) and none issued after it has. presented is the credential the
+// request came with (refresh: the old token), checked against the cutoff
+// under the same lock; nil for a signed-in browser.
+//
+// A token issued in the second of an unlink would be revoked by it; Issue
+// waits, without the lock, until that second has passed (at most a second).
+func (s *Store) Issue(ctx context.Context, user string, presented Revoked, now func() time.Time,
+	sign func(time.Time) (string, error)) (string, error) {
+	for {
+		s.mu.Lock()
+		cutoff := s.revoked[user].NotBefore
+		if presented != nil && presented(cutoff) {
+			s.mu.Unlock()
+			return "", ErrRevoked
+		}
+		t := now()
+		if wait := protocol.UntilCutoff(t, cutoff); wait > 0 {
+			s.mu.Unlock()
+			if err := sleep(ctx, wait); err != nil {
+				return "", err
+			}
+			continue
+		}
+		tok, err := sign(t)
+		if err == nil {
+			err = s.markLinkedLocked(user, t)
+		}
+		s.mu.Unlock()
+		return tok, err
+	}
+}
+
 // Unlink removes user's link and stores the revocation cutoff for an
-// unlink at now: every token issued before it is refused from then on. It
-// returns the cutoff, or ErrNotLinked (and changes nothing).
-func (s *Store) Unlink(user string, now time.Time) (int64, error) {
+// unlink now (the clock is read under the lock, after every Issue that came
+// first): every token issued before it is refused from then on. It returns
+// the cutoff, or ErrNotLinked (and changes nothing).
+func (s *Store) Unlink(user string, now func() time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[user]; !ok {
 		return 0, ErrNotLinked
 	}
-	cutoff := protocol.RevocationCutoff(now)
+	t := now()
+	cutoff := protocol.RevocationCutoff(t)
 	// The cutoff is written first: if the process dies between the two
 	// writes the user still shows as linked but the old tokens are already
 	// refused, never the other way round.
 	rev := clone(s.revoked)
-	rev[user] = Revocation{NotBefore: cutoff, UnlinkedAt: now.UTC().Format(time.RFC3339)}
+	rev[user] = Revocation{NotBefore: cutoff, UnlinkedAt: t.UTC().Format(time.RFC3339)}
 	if err := writeJSON(filepath.Join(s.dir, RevocationsFile), rev); err != nil {
 		return 0, err
 	}
@@ -177,6 +241,18 @@ func (s *Store) Cutoffs() map[string]int64 {
 	return out
 }
 
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func clone[V any](m map[string]V) map[string]V {
 	out := make(map[string]V, len(m)+1)
 	for k, v := range m {
@@ -192,29 +268,5 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
-	b = append(b, '\n')
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := tmp.Chmod(fileMode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("chmod %s: %w", filepath.Base(path), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", filepath.Base(path), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", filepath.Base(path), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace %s: %w", filepath.Base(path), err)
-	}
-	return nil
+	return atomicfile.Write(path, append(b, '\n'), fileMode)
 }

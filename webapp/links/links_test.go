@@ -1,6 +1,7 @@
 package links
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,7 +68,7 @@ func TestConcurrentWritesLoseNothing(t *testing.T) {
 				t.Error(err)
 			}
 			if i%2 == 0 {
-				if _, err := s.Unlink(u, now); err != nil {
+				if _, err := s.Unlink(u, func() time.Time { return now }); err != nil {
 					t.Error(err)
 				}
 			}
@@ -92,10 +93,61 @@ func TestConcurrentWritesLoseNothing(t *testing.T) {
 
 func TestUnlinkNotLinked(t *testing.T) {
 	s, _ := Open(t.TempDir())
-	if _, err := s.Unlink("nobody", time.Now()); !errors.Is(err, ErrNotLinked) {
+	if _, err := s.Unlink("nobody", time.Now); !errors.Is(err, ErrNotLinked) {
 		t.Fatal(err)
 	}
 	if s.Cutoff("nobody") != 0 {
 		t.Fatal("a refused unlink stored a cutoff")
+	}
+}
+
+// A token issued before an unlink, even in the same second, is revoked by
+// it; one issued after it in that second is not possible (Issue waits the
+// second out); a refresh presenting a token the cutoff revokes is refused
+// in the same step that would sign the new one.
+func TestIssueAndUnlinkAreOrdered(t *testing.T) {
+	s, _ := Open(t.TempDir())
+	base := time.Unix(1_800_000_000, 0)
+	clock := base.Add(300 * time.Millisecond)
+	now := func() time.Time { return clock }
+	sign := func(at time.Time) (string, error) { return fmt.Sprint(at.Unix()), nil }
+	ctx := context.Background()
+
+	tok, err := s.Issue(ctx, "ana", nil, now, sign)
+	if err != nil || tok != fmt.Sprint(base.Unix()) {
+		t.Fatalf("issue: %q %v", tok, err)
+	}
+	if _, ok := s.Linked("ana"); !ok {
+		t.Fatal("issue did not mark the user linked")
+	}
+	clock = base.Add(700 * time.Millisecond) // the unlink, same second
+	cutoff, err := s.Unlink("ana", now)
+	if err != nil || cutoff <= base.Unix() {
+		t.Fatalf("cutoff %d for a token issued at %d: %v", cutoff, base.Unix(), err)
+	}
+	// The refresh of the old token: refused, nothing signed, not linked again.
+	oldIAT := base.Unix()
+	revoked := func(c int64) bool { return oldIAT < c }
+	signed := false
+	if _, err := s.Issue(ctx, "ana", revoked, now, func(time.Time) (string, error) { signed = true; return "", nil }); !errors.Is(err, ErrRevoked) || signed {
+		t.Fatalf("refresh of a revoked token: %v, signed %v", err, signed)
+	}
+	if err := s.Admit("ana", revoked, clock); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("admit of a revoked token: %v", err)
+	}
+	if _, ok := s.Linked("ana"); ok {
+		t.Fatal("a revoked token linked the user again")
+	}
+	// A new authorization in the unlink's second waits for the next one
+	// (the real clock moves; the fake one is moved by the wait here).
+	realNow := func() time.Time {
+		if clock.Unix() < cutoff {
+			clock = clock.Add(100 * time.Millisecond)
+		}
+		return clock
+	}
+	tok, err = s.Issue(ctx, "ana", nil, realNow, sign)
+	if err != nil || tok != fmt.Sprint(cutoff) {
+		t.Fatalf("issue after unlink: %q %v, want iat %d", tok, err, cutoff)
 	}
 }

@@ -7,6 +7,7 @@ package notifyconfig
 
 import (
 	"fmt"
+	"log/slog"
 	"os/user"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
 	"github.com/keboola/analyst-alerts/webapp/notifyimage"
 	"github.com/keboola/analyst-alerts/webapp/notifyscript"
@@ -59,7 +61,7 @@ type Config struct {
 	MaxImageBytes  int64
 	ImageMaxAge    time.Duration // published images older than this are removed
 	LogMaxMB       int
-	LogLevel       string
+	LogLevel       slog.Level
 }
 
 // Load reads the configuration from environ (os.Environ() form).
@@ -77,7 +79,6 @@ func Load(environ []string) (Config, error) {
 		BotSocket:      get(EnvBotSocket, botclient.DefaultSocket),
 		DispatchSocket: get(EnvDispatch, protocol.DefaultDispatchSocket),
 		ImagesDir:      get(EnvImagesDir, DefaultImagesDir),
-		LogLevel:       strings.ToLower(get(EnvLogLevel, "info")),
 	}
 
 	me, uerr := user.Current()
@@ -121,10 +122,8 @@ func Load(environ []string) (Config, error) {
 	if !strings.HasPrefix(c.ImagesDir, "/") {
 		return c, fmt.Errorf("%s: %q is not an absolute path", EnvImagesDir, c.ImagesDir)
 	}
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		return c, fmt.Errorf("%s: %q is not debug, info, warn or error", EnvLogLevel, c.LogLevel)
+	if c.LogLevel, err = logsetup.ParseLevel(get(EnvLogLevel, "info")); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvLogLevel, err)
 	}
 	return c, nil
 }

@@ -18,9 +18,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
+	"github.com/keboola/analyst-alerts/internal/safeopen"
 )
 
 // DefaultMaxBytes is the largest image taken (NOTIFY_MAX_IMAGE_BYTES).
@@ -39,15 +42,17 @@ var ErrRefused = errors.New("image not taken")
 
 // Published is a copy ready to be linked.
 type Published struct {
-	Name string // file name in the images folder: 32 hex digits + ".png" or ".jpg"
+	Name string // file name in the images folder: 32 hex digits + an extension of protocol.ImageTypes
 	Path string // full path of the copy (what the Telegram bot reads)
 	URL  string // /api/notifications/images/<Name>
 }
 
-// Publish checks src and copies it into dir. The copy is written under a
-// temporary name and renamed, so the webapp never serves half a file; it is
-// readable by the webapp's group (0644 inside a folder the operator
-// restricts). Errors wrap ErrRefused when the file itself is at fault.
+// Publish checks src and copies it into dir. src must be the absolute path
+// of a regular file of at most maxBytes; a symbolic link is refused, not
+// followed. The copy is written under a temporary name and renamed, so the
+// webapp never serves half a file; it is readable by the webapp's group
+// (0644 inside a folder the operator restricts). Errors wrap ErrRefused when
+// the file itself is at fault.
 func Publish(src, dir string, maxBytes int64) (Published, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
@@ -55,62 +60,50 @@ func Publish(src, dir string, maxBytes int64) (Published, error) {
 	if !filepath.IsAbs(src) {
 		return Published{}, fmt.Errorf("%w: image_path %q must be an absolute path", ErrRefused, src)
 	}
-	f, err := os.Open(src)
+	// The path is the script's: it may name a FIFO (open(2) would block past
+	// the script's timeout, holding the runner's lock), a device, or a link.
+	// safeopen refuses them without blocking, and reads at most maxBytes
+	// even if the file grows meanwhile.
+	data, err := safeopen.ReadFile(src, maxBytes)
 	if err != nil {
-		return Published{}, fmt.Errorf("%w: %v", ErrRefused, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return Published{}, fmt.Errorf("%w: %v", ErrRefused, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return Published{}, fmt.Errorf("%w: %s is not a regular file", ErrRefused, src)
-	}
-	if fi.Size() > maxBytes {
-		return Published{}, fmt.Errorf("%w: %s is %d bytes, more than the %d allowed", ErrRefused, src, fi.Size(), maxBytes)
-	}
-	// Read at most one byte past the limit: the file may grow after Stat.
-	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
-	if err != nil {
-		return Published{}, fmt.Errorf("%w: %v", ErrRefused, err)
-	}
-	if int64(len(data)) > maxBytes {
-		return Published{}, fmt.Errorf("%w: %s is more than %d bytes", ErrRefused, src, maxBytes)
+		return Published{}, fmt.Errorf("%w: image_path: %v", ErrRefused, err)
 	}
 	ext, err := check(data)
 	if err != nil {
 		return Published{}, fmt.Errorf("%w: %s: %v", ErrRefused, src, err)
 	}
 
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Published{}, fmt.Errorf("create images folder: %w", err)
+	if err := makeFolder(dir); err != nil {
+		return Published{}, err
 	}
 	var rnd [16]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return Published{}, err
 	}
 	name := hex.EncodeToString(rnd[:]) + ext
-	tmp, err := os.CreateTemp(dir, ".incoming-*")
-	if err != nil {
+	dst := filepath.Join(dir, name)
+	if err := atomicfile.Write(dst, data, 0o644); err != nil {
 		return Published{}, fmt.Errorf("write image: %w", err)
 	}
-	_, werr := tmp.Write(data)
-	if werr == nil {
-		werr = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	dst := filepath.Join(dir, name)
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), dst)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp.Name())
-		return Published{}, fmt.Errorf("write image: %w", werr)
-	}
 	return Published{Name: name, Path: dst, URL: protocol.PathImagesPrefix + name}, nil
+}
+
+// makeFolder creates the images folder itself if missing, never a tree: a
+// tool run by hand (perhaps as root) without NOTIFICATION_IMAGES_DIR must
+// not quietly create /data/notifications/images (deploy/ creates it, with
+// the group and mode every analyst needs); a missing parent is an error
+// that says what to set, and the alert goes without its chart.
+func makeFolder(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	switch {
+	case err == nil, errors.Is(err, fs.ErrExist):
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("images folder %s: %s does not exist (create it, or set NOTIFICATION_IMAGES_DIR to the webapp's DATA_DIR/images)",
+			dir, filepath.Dir(dir))
+	default:
+		return fmt.Errorf("create images folder: %w", err)
+	}
 }
 
 // check decodes the image with the standard library's PNG and JPEG decoders
@@ -125,9 +118,9 @@ func check(data []byte) (string, error) {
 	)
 	switch {
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		decodeConfig, decode, ext = png.DecodeConfig, png.Decode, ".png"
+		decodeConfig, decode, ext = png.DecodeConfig, png.Decode, protocol.ImageExt("image/png")
 	case bytes.HasPrefix(data, []byte{0xff, 0xd8, 0xff}):
-		decodeConfig, decode, ext = jpeg.DecodeConfig, jpeg.Decode, ".jpg"
+		decodeConfig, decode, ext = jpeg.DecodeConfig, jpeg.Decode, protocol.ImageExt("image/jpeg")
 	default:
 		return "", errors.New("not a PNG or JPEG image")
 	}
@@ -144,8 +137,31 @@ func check(data []byte) (string, error) {
 	return ext, nil
 }
 
-// publishedName matches the files Publish makes (and its temporary files).
-var publishedName = regexp.MustCompile(`^([0-9a-f]{32}\.(png|jpg)|\.incoming-[0-9]+)$`)
+// published reports whether name is a file Publish makes: 32 hex digits
+// and an extension of the image contract (protocol.ImageTypes), or one of
+// its temporary files.
+func published(name string) bool {
+	if tmpName.MatchString(name) {
+		return true
+	}
+	ext := filepath.Ext(name)
+	_, isImage := protocol.ImageTypes[ext]
+	return isImage && randomStem.MatchString(strings.TrimSuffix(name, ext))
+}
+
+var (
+	randomStem = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	tmpName    = regexp.MustCompile(`^\.incoming-[0-9]+$`)
+)
+
+// ours says name is a file Publish made, or one it left half-written
+// (atomicfile's temporary name for it).
+func ours(name string) bool {
+	if target, ok := atomicfile.TempOf(name); ok {
+		name = target
+	}
+	return published(name)
+}
 
 // Prune removes published images older than maxAge from dir, so the folder
 // does not grow for ever. Only names Publish makes are touched; a file this
@@ -161,7 +177,7 @@ func Prune(dir string, maxAge time.Duration, now time.Time) (int, error) {
 	}
 	removed := 0
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !publishedName.MatchString(e.Name()) {
+		if !e.Type().IsRegular() || !ours(e.Name()) {
 			continue
 		}
 		fi, err := e.Info()
@@ -174,3 +190,8 @@ func Prune(dir string, maxAge time.Duration, now time.Time) (int, error) {
 	}
 	return removed, nil
 }
+
+// Check tells whether data is a whole PNG or JPEG image within MaxPixels
+// (the same test Publish applies) and returns its extension. notify-bot
+// uses it for the photos it is asked to send.
+func Check(data []byte) (ext string, err error) { return check(data) }

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,6 +25,27 @@ func encoded(t *testing.T, enc func(*bytes.Buffer, image.Image) error) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// The images folder is created if missing, but never a tree of folders: a
+// missing parent (the production default, by hand) is an error naming
+// NOTIFICATION_IMAGES_DIR, and nothing is created.
+func TestPublishCreatesOnlyTheFolderItself(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "chart.png")
+	if err := os.WriteFile(src, encoded(t, func(b *bytes.Buffer, i image.Image) error { return png.Encode(b, i) }), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	deep := filepath.Join(root, "data", "notifications", "images")
+	if _, err := Publish(src, deep, 0); err == nil || !strings.Contains(err.Error(), "NOTIFICATION_IMAGES_DIR") {
+		t.Fatalf("publish into %s: %v", deep, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "data")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a folder tree was created: %v", err)
+	}
+	if _, err := Publish(src, filepath.Join(root, "images"), 0); err != nil {
+		t.Fatalf("publish into a missing folder whose parent exists: %v", err)
+	}
 }
 
 func TestPublish(t *testing.T) {
@@ -85,10 +107,12 @@ func TestPrune(t *testing.T) {
 	now := time.Now()
 	old := now.Add(-31 * 24 * time.Hour)
 	files := map[string]time.Time{
-		"0123456789abcdef0123456789abcdef.png": old, // removed
-		"fedcba9876543210fedcba9876543210.jpg": now, // recent: kept
-		".incoming-123":                        old, // abandoned temp file: removed
-		"keep-me.png":                          old, // not ours: kept
+		"0123456789abcdef0123456789abcdef.png":         old, // removed
+		"fedcba9876543210fedcba9876543210.jpg":         now, // recent: kept
+		".incoming-123":                                old, // abandoned temp file: removed
+		".0123456789abcdef0123456789abcdef.jpg.tmp-42": old, // abandoned atomicfile temp: removed
+		".keep-me.png.tmp-42":                          old, // not ours: kept
+		"keep-me.png":                                  old, // not ours: kept
 	}
 	for name, mtime := range files {
 		p := filepath.Join(dir, name)
@@ -100,7 +124,7 @@ func TestPrune(t *testing.T) {
 		}
 	}
 	n, err := Prune(dir, DefaultMaxAge, now)
-	if err != nil || n != 2 {
+	if err != nil || n != 3 {
 		t.Fatalf("removed %d, %v", n, err)
 	}
 	left, _ := os.ReadDir(dir)
@@ -108,7 +132,7 @@ func TestPrune(t *testing.T) {
 	for _, e := range left {
 		names = append(names, e.Name())
 	}
-	if strings.Join(names, ",") != "fedcba9876543210fedcba9876543210.jpg,keep-me.png" {
+	if strings.Join(names, ",") != ".keep-me.png.tmp-42,fedcba9876543210fedcba9876543210.jpg,keep-me.png" {
 		t.Fatalf("left %v", names)
 	}
 	if n, err := Prune(filepath.Join(dir, "missing"), DefaultMaxAge, now); n != 0 || err != nil {

@@ -53,6 +53,11 @@ type Runner struct {
 	Sinks         []Sink
 	Log           *slog.Logger
 	Now           func() time.Time // time.Now when nil
+
+	// skipsLogged holds the sink skips already logged in this pass (sink
+	// and reason): a user with no linked chat is told once per pass, not
+	// once per alert.
+	skipsLogged map[string]bool
 }
 
 func (r *Runner) now() time.Time {
@@ -72,6 +77,7 @@ func (r *Runner) RunAll(ctx context.Context) ([]Outcome, error) {
 	for _, s := range skipped {
 		r.Log.Warn("script skipped: not a regular file with a plain <name>.py name", slog.String("script", s))
 	}
+	r.skipsLogged = nil // a new pass
 	if len(names) == 0 {
 		r.Log.Info("no scripts to run", slog.String("folder", r.Home.ScriptsDir()))
 	}
@@ -87,7 +93,9 @@ func (r *Runner) RunAll(ctx context.Context) ([]Outcome, error) {
 		if n, err := notifyimage.Prune(r.ImagesDir, r.ImageMaxAge, r.now()); err != nil {
 			r.Log.Warn("cannot prune old images", slog.Any("error", err))
 		} else if n > 0 {
-			r.Log.Info("old images removed", slog.Int("count", n), slog.Duration("older_than", r.ImageMaxAge))
+			r.Log.Info("old images removed", slog.Int("count", n),
+				// In days, as NOTIFY_IMAGE_MAX_AGE_DAYS sets it (a Duration prints 720h0m0s).
+				slog.Int("older_than_days", int(r.ImageMaxAge/(24*time.Hour))))
 		}
 	}
 	return out, nil
@@ -123,7 +131,9 @@ func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
 	for _, w := range out.Warnings {
 		log.Warn("script output", slog.String("warning", w))
 	}
-	log = log.With(slog.Duration("took", res.Duration.Round(time.Millisecond)))
+	// As words ("1.309s") in any log format: slog.Duration is raw
+	// nanoseconds in JSON.
+	log = log.With(slog.String("took", res.Duration.Round(time.Millisecond).String()))
 	if !out.Notify {
 		r.save(log, stem, state)
 		log.Info("nothing to report")
@@ -139,7 +149,7 @@ func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
 
 	a := Alert{
 		ID: uuid.NewString(), User: r.User, Title: out.Title, Message: out.Message,
-		Script: stem, Timestamp: ranAt.Format(time.RFC3339),
+		Script: stem, Timestamp: ranAt.Format(time.RFC3339), Data: out.Data,
 	}
 	var published *notifyimage.Published
 	if out.ImagePath != "" {
@@ -197,7 +207,13 @@ func (r *Runner) deliver(ctx context.Context, log *slog.Logger, a Alert) []strin
 			took = append(took, name)
 			log.Warn("sink took the alert only in part", slog.String("sink", name), slog.Any("error", err))
 		case errors.Is(err, ErrSkipped):
-			log.Info("sink skipped", slog.String("sink", name), slog.Any("reason", err))
+			if key := name + "\x00" + err.Error(); !r.skipsLogged[key] {
+				if r.skipsLogged == nil {
+					r.skipsLogged = map[string]bool{}
+				}
+				r.skipsLogged[key] = true
+				r.Log.Info("sink skipped", slog.String("sink", name), slog.Any("reason", err))
+			}
 		default:
 			log.Error("sink failed", slog.String("sink", name), slog.Any("error", err))
 		}

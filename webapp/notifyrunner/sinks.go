@@ -2,12 +2,14 @@ package notifyrunner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
+	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 )
 
 // Alert is one notification on its way to the sinks. Title and Message are
@@ -21,18 +23,24 @@ type Alert struct {
 	Timestamp string // RFC 3339, UTC
 	ImagePath string // the published copy, readable by the bot
 	ImageURL  string // where the webapp serves it
+	// Data is the script's data object, already fitted to the notification
+	// budget (notifyscript.FitData); the gateway passes it to the apps.
+	Data json.RawMessage
 }
 
 // Sink is one place alerts go. Deliver returns nil when the sink took the
 // alert, an error wrapping ErrSkipped when the sink is not running (its
-// socket is absent), any other error when it refused or failed.
+// socket is absent) or has nowhere to deliver for this user (no linked
+// Telegram chat), any other error when it refused or failed.
 type Sink interface {
 	Name() string
 	Deliver(ctx context.Context, a Alert) error
 }
 
-// ErrSkipped means a sink is not running; the alert goes to the others.
-var ErrSkipped = errors.New("sink not running")
+// ErrSkipped means a sink is not running, or has nowhere to deliver for
+// this user; the alert goes to the others. Not a failure: the runner logs
+// it at info level, once per pass.
+var ErrSkipped = errors.New("sink skipped")
 
 func socketAbsent(path string) bool {
 	_, err := os.Stat(path)
@@ -41,7 +49,8 @@ func socketAbsent(path string) bool {
 
 // TelegramSink delivers through the Telegram bot's socket: /send_photo when
 // there is an image (falling back to /send if the bot refuses the photo,
-// so the text still arrives), else /send with HTML-escaped text.
+// so the text still arrives), else /send; both in HTML parse mode with the
+// text escaped and cut to Telegram's limits.
 type TelegramSink struct{ Bot *botclient.Client }
 
 // Name implements Sink.
@@ -54,9 +63,13 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 	}
 	var photoErr error
 	if a.ImagePath != "" {
-		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath, Caption: botclient.Caption(a.Title, a.Message)})
+		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath,
+			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML})
 		if photoErr == nil {
 			return nil
+		}
+		if botclient.IsNotLinked(photoErr) {
+			return errNotLinked // the text would be refused the same way
 		}
 		var se *botclient.StatusError
 		if !errors.As(photoErr, &se) {
@@ -73,7 +86,14 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 	return nil
 }
 
+// errNotLinked: the bot answered that the user has no linked chat (404
+// not_linked), the normal state of a user who never linked Telegram.
+var errNotLinked = fmt.Errorf("%w: no linked Telegram chat", ErrSkipped)
+
 func skipIfDown(err error) error {
+	if botclient.IsNotLinked(err) {
+		return errNotLinked
+	}
 	if errors.Is(err, botclient.ErrUnavailable) || errors.Is(err, protocol.ErrGatewayUnavailable) {
 		return fmt.Errorf("%w: %v", ErrSkipped, err)
 	}
@@ -99,9 +119,9 @@ func (s GatewaySink) Deliver(ctx context.Context, a Alert) error {
 	if socketAbsent(s.Client.Socket()) {
 		return fmt.Errorf("%w: no dispatch socket at %s", ErrSkipped, s.Client.Socket())
 	}
-	_, err := s.Client.Dispatch(ctx, a.User, protocol.Notification{
+	_, err := s.Client.Dispatch(ctx, a.User, notifyscript.Notification{Notification: protocol.Notification{
 		ID: a.ID, Title: a.Title, Message: a.Message, ImageURL: a.ImageURL,
 		Script: a.Script, Timestamp: a.Timestamp,
-	})
+	}, Data: a.Data})
 	return skipIfDown(err)
 }

@@ -13,11 +13,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
 // DefaultCooldown applies when a script names none.
@@ -26,12 +29,18 @@ const DefaultCooldown = time.Hour
 // MaxCooldown bounds a cooldown so a typo cannot silence a script for years.
 const MaxCooldown = 366 * 24 * time.Hour
 
-// Bounds on the text a script hands over. A longer title or message is cut
-// (with a warning), never refused: the alert still goes out. The bounds keep
-// a notification well inside a gateway frame and a Telegram message.
+// MaxImagePathBytes is PATH_MAX: a longer image_path is dropped, with a
+// warning.
+const MaxImagePathBytes = 4096
+
+// Bounds on what a script hands over, from the notification budget in
+// gateway/protocol. A longer title or message is cut and a bigger data
+// object replaced by a DataDropped marker (each with a warning), never
+// refused: the alert still goes out, and always fits in one gateway frame.
 const (
-	MaxTitleRunes   = 200
-	MaxMessageRunes = 3500
+	MaxTitleRunes   = protocol.MaxNotificationTitleRunes
+	MaxMessageRunes = protocol.MaxNotificationMessageRunes
+	MaxDataBytes    = protocol.MaxNotificationDataBytes
 )
 
 // Output is the JSON object a script prints on stdout.
@@ -46,7 +55,9 @@ type Output struct {
 	// Cooldown is how long to stay quiet after an alert ("30m", "1h", "1d");
 	// empty means DefaultCooldown.
 	Cooldown string `json:"cooldown,omitempty"`
-	// Data is whatever object the script adds, passed through untouched.
+	// Data is whatever object the script adds, passed through as
+	// encoding/json writes it, or a DataDropped marker when it is bigger
+	// than MaxDataBytes.
 	Data json.RawMessage `json:"data,omitempty"`
 	// Warnings are notes about the output that did not stop it (a title
 	// cut to length, an unknown cooldown). Not part of the script's JSON.
@@ -89,18 +100,27 @@ func ParseOutput(stdout []byte) (Output, error) {
 	}
 	out := Output{Notify: *w.Notify}
 	if w.Title != nil {
-		out.Title = cleanText(*w.Title, false, MaxTitleRunes, "title", &out.Warnings)
+		out.Title = *w.Title
 	}
 	if w.Message != nil {
-		out.Message = cleanText(*w.Message, true, MaxMessageRunes, "message", &out.Warnings)
+		out.Message = *w.Message
 	}
 	if w.ImagePath != nil {
 		out.ImagePath = strings.TrimSpace(*w.ImagePath)
+		// No system opens a longer path; dropping it here keeps a
+		// megabyte of "path" out of the logs and the Run answer.
+		if len(out.ImagePath) > MaxImagePathBytes {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("image_path is longer than %d bytes; the alert goes without the image", MaxImagePathBytes))
+			out.ImagePath = ""
+		}
 	}
 	if w.Cooldown != nil {
 		out.Cooldown = strings.TrimSpace(*w.Cooldown)
 		if _, err := ParseCooldown(out.Cooldown); err != nil {
+			// Not kept: the state and the Run answer hold only a cooldown
+			// that means something (and a bounded warning says which not).
 			out.Warnings = append(out.Warnings, err.Error()+"; using the default "+FormatCooldown(DefaultCooldown))
+			out.Cooldown = ""
 		}
 	}
 	if d := bytes.TrimSpace(w.Data); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
@@ -109,7 +129,65 @@ func ParseOutput(stdout []byte) (Output, error) {
 		}
 		out.Data = append(json.RawMessage(nil), d...)
 	}
-	return out, nil
+	return out.Fit(), nil
+}
+
+// Fit applies the notification budget: control characters are removed from
+// the text, which is cut to MaxTitleRunes and MaxMessageRunes, and data is
+// re-encoded as encoding/json writes it and replaced by a DataDropped marker
+// when it is bigger than MaxDataBytes (or not a JSON object). Each cut adds
+// a warning. ParseOutput calls it; a dispatcher that got an Output from
+// elsewhere (the webapp, from the helper's JSON) calls it again before
+// dispatching, so the bound holds whoever produced the Output. Fitting a
+// fitted Output changes nothing and adds no warning.
+func (o Output) Fit() Output {
+	o.Warnings = slices.Clone(o.Warnings)
+	o.Title = cleanText(o.Title, false, MaxTitleRunes, "title", &o.Warnings)
+	o.Message = cleanText(o.Message, true, MaxMessageRunes, "message", &o.Warnings)
+	if len(o.Data) > 0 {
+		var warning string
+		o.Data, warning = FitData(o.Data)
+		if warning != "" {
+			o.Warnings = append(o.Warnings, warning)
+		}
+	}
+	return o
+}
+
+// DataDropped replaces a script's data that a notification cannot carry, so
+// the alert says what is missing rather than arriving without a trace of it.
+type DataDropped struct {
+	Dropped  string `json:"dropped"`             // why, in words
+	Bytes    int    `json:"bytes,omitempty"`     // the size of the data dropped
+	MaxBytes int    `json:"max_bytes,omitempty"` // MaxDataBytes
+}
+
+// FitData returns data as encoding/json writes it (compact; '<', '>' and
+// '&' escaped, so it does not grow when a dispatcher marshals it again), or,
+// when that is more than MaxDataBytes or not a JSON object, a DataDropped
+// marker and a warning saying so. Empty or null data stays empty.
+func FitData(data json.RawMessage) (json.RawMessage, string) {
+	d := bytes.TrimSpace(data)
+	if len(d) == 0 || bytes.Equal(d, []byte("null")) {
+		return nil, ""
+	}
+	enc, err := json.Marshal(json.RawMessage(d))
+	if err != nil || d[0] != '{' {
+		m, _ := json.Marshal(DataDropped{Dropped: "data was not a JSON object"})
+		return m, `"data" is not a JSON object; dropped`
+	}
+	if len(enc) > MaxDataBytes {
+		m, _ := json.Marshal(DataDropped{Dropped: "data too large for a notification", Bytes: len(enc), MaxBytes: MaxDataBytes})
+		return m, fmt.Sprintf(`"data" is %d bytes, more than the %d a notification may carry; replaced by {"dropped":...}`, len(enc), MaxDataBytes)
+	}
+	return enc, ""
+}
+
+// Notification is what the notify tools dispatch to the gateway for a
+// script's alert: the seed's fields plus the script's data object.
+type Notification struct {
+	protocol.Notification
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // CooldownDuration is the output's cooldown, DefaultCooldown when it is
@@ -189,17 +267,29 @@ func ParseCooldown(s string) (time.Duration, error) {
 	}
 	unit, ok := cooldownUnits[s[len(s)-1]]
 	if !ok {
-		return 0, fmt.Errorf("cooldown %q: use a number and a unit s, m, h, d or w (like 30m, 1h, 1d)", s)
+		return 0, fmt.Errorf("cooldown %q: use a number and a unit s, m, h, d or w (like 30m, 1h, 1d)", short(s))
 	}
 	n, err := strconv.ParseUint(s[:len(s)-1], 10, 32)
 	if err != nil {
-		return 0, fmt.Errorf("cooldown %q: use a number and a unit s, m, h, d or w (like 30m, 1h, 1d)", s)
+		return 0, fmt.Errorf("cooldown %q: use a number and a unit s, m, h, d or w (like 30m, 1h, 1d)", short(s))
 	}
 	d := time.Duration(n) * unit
 	if d > MaxCooldown || d/unit != time.Duration(n) {
 		return 0, fmt.Errorf("cooldown %q is longer than %s", s, FormatCooldown(MaxCooldown))
 	}
 	return d, nil
+}
+
+// short is s for an error message: at most 32 bytes of it, whole runes.
+func short(s string) string {
+	if len(s) <= 32 {
+		return s
+	}
+	cut := 32
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // FormatCooldown writes d in the largest unit that divides it ("1h", "90m").

@@ -1,6 +1,7 @@
 package notifyscript
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +12,7 @@ func TestParseOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out.Notify || out.Title != "Revenue drop now" || out.Message != "a\nb" || out.ImagePath != "/tmp/x.png" || out.Cooldown != "30m" || string(out.Data) != `{"k": 1}` {
+	if !out.Notify || out.Title != "Revenue drop now" || out.Message != "a\nb" || out.ImagePath != "/tmp/x.png" || out.Cooldown != "30m" || string(out.Data) != `{"k":1}` {
 		t.Fatalf("unexpected output %+v", out)
 	}
 	if out.CooldownDuration() != 30*time.Minute || len(out.Warnings) != 0 {
@@ -97,6 +98,85 @@ func TestAgo(t *testing.T) {
 	for d, want := range map[time.Duration]string{10 * time.Second: "just now", 5 * time.Minute: "5m ago", 3 * time.Hour: "3h ago", 50 * time.Hour: "2d ago"} {
 		if got := Ago(now, now.Add(-d)); got != want {
 			t.Errorf("Ago(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// Data up to the budget is passed through as encoding/json writes it; a
+// bigger object, counted after escaping ('<' takes 6 bytes), is replaced by
+// a marker that says so, with a warning, and the alert still goes out.
+func TestParseOutputBoundsData(t *testing.T) {
+	small := `{"html": "<b>", "n": [1, 2]}`
+	out, err := ParseOutput([]byte(`{"notify": true, "data": ` + small + `}`))
+	if err != nil || string(out.Data) != `{"html":"\u003cb\u003e","n":[1,2]}` || len(out.Warnings) != 0 {
+		t.Fatalf("small data: %s %v %v", out.Data, out.Warnings, err)
+	}
+
+	// 200 KB of data; and data that only escaping takes over the bound.
+	for name, data := range map[string]string{
+		"200 KB":            `{"rows": "` + strings.Repeat("x", 200<<10) + `"}`,
+		"over when escaped": `{"rows": "` + strings.Repeat("<", MaxDataBytes/6+10) + `"}`,
+	} {
+		out, err := ParseOutput([]byte(`{"notify": true, "title": "T", "data": ` + data + `}`))
+		if err != nil || !out.Notify || out.Title != "T" {
+			t.Fatalf("%s: %+v %v", name, out, err)
+		}
+		var m DataDropped
+		if err := json.Unmarshal(out.Data, &m); err != nil || m.Dropped == "" || m.Bytes <= MaxDataBytes || m.MaxBytes != MaxDataBytes {
+			t.Fatalf("%s: data %s is not the marker", name, out.Data)
+		}
+		if len(out.Data) > 200 {
+			t.Fatalf("%s: marker is %d bytes", name, len(out.Data))
+		}
+		if len(out.Warnings) != 1 || !strings.Contains(out.Warnings[0], "more than the") {
+			t.Fatalf("%s: warnings %v", name, out.Warnings)
+		}
+		// Fitting again (the webapp does, before dispatching) changes nothing.
+		again := out.Fit()
+		if string(again.Data) != string(out.Data) || len(again.Warnings) != 1 {
+			t.Fatalf("%s: refit %s %v", name, again.Data, again.Warnings)
+		}
+	}
+
+	// Exactly at the bound is kept.
+	at := `{"k":"` + strings.Repeat("x", MaxDataBytes-len(`{"k":""}`)) + `"}`
+	if d, w := FitData(json.RawMessage(at)); string(d) != at || w != "" {
+		t.Fatalf("data at the bound: %d bytes, warning %q", len(d), w)
+	}
+	// What a misbehaving producer could hand the webapp: not an object.
+	for _, bad := range []string{`[1]`, `{"a":`, `"s"`} {
+		if d, w := FitData(json.RawMessage(bad)); !strings.Contains(string(d), "dropped") || w == "" {
+			t.Errorf("%s: %s %q", bad, d, w)
+		}
+	}
+}
+
+// An Output that did not come from ParseOutput (the helper's JSON, read by
+// the webapp) is cut by Fit just the same.
+func TestFitCutsTextFromElsewhere(t *testing.T) {
+	o := Output{Notify: true, Title: strings.Repeat("é", MaxTitleRunes+1) + "\x07", Message: strings.Repeat("m", MaxMessageRunes+5)}.Fit()
+	if n := len([]rune(o.Title)); n != MaxTitleRunes {
+		t.Fatalf("title %d runes", n)
+	}
+	if n := len([]rune(o.Message)); n != MaxMessageRunes || len(o.Warnings) != 2 {
+		t.Fatalf("message %d runes, warnings %v", n, o.Warnings)
+	}
+}
+
+// A script's other strings do not grow the logs, the state or the Run
+// answer either: a bad cooldown is echoed short and not kept, an
+// impossible image_path is dropped.
+func TestParseOutputBoundsOtherStrings(t *testing.T) {
+	out, err := ParseOutput([]byte(`{"notify": true, "cooldown": "` + strings.Repeat("9", 100000) + `", "image_path": "/` + strings.Repeat("a", 5000) + `"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Cooldown != "" || out.ImagePath != "" || out.CooldownDuration() != DefaultCooldown || len(out.Warnings) != 2 {
+		t.Fatalf("cooldown %d bytes, image_path %d bytes, warnings %v", len(out.Cooldown), len(out.ImagePath), out.Warnings)
+	}
+	for _, w := range out.Warnings {
+		if len(w) > 200 {
+			t.Fatalf("warning of %d bytes", len(w))
 		}
 	}
 }

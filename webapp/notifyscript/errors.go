@@ -1,9 +1,6 @@
 package notifyscript
 
-import (
-	"errors"
-	"fmt"
-)
+import "github.com/keboola/analyst-alerts/internal/codederr"
 
 // Code is a stable, machine-readable reason. notify-scripts prints it next to
 // the message and maps it to its exit code; the webapp may branch on it.
@@ -24,30 +21,11 @@ const (
 
 // Error is the one error type of the notify tools: a stable code, a message
 // fit to show the analyst, and the cause (for logs).
-type Error struct {
-	Code    Code
-	Message string
-	Err     error
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("%s: %v", e.Message, e.Err)
-	}
-	return e.Message
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+type Error = codederr.Error[Code]
 
 func newError(code Code, msg string, cause error) *Error {
-	return &Error{Code: code, Message: msg, Err: cause}
+	return codederr.New(code, msg, cause)
 }
 
 // CodeOf is err's code, CodeInternal for an error of another type.
-func CodeOf(err error) Code {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return CodeInternal
-}
+func CodeOf(err error) Code { return codederr.CodeOf(err, CodeInternal) }

@@ -10,10 +10,11 @@ import (
 
 // FuzzParseOutput: any stdout either is refused with a bad_output error or
 // gives text that holds no control character (but newline/tab in the
-// message) and stays within the bounds.
+// message), text and data within the bounds, and an output that Fit leaves
+// as it is.
 func FuzzParseOutput(f *testing.F) {
 	for _, s := range []string{`{"notify": true, "title": "a\u0000b", "message": "x\ny", "cooldown": "1h", "data": {}}`,
-		`{"notify": false}`, `{}`, `[1]`, `{"notify": true} x`, `{"notify": true, "data": null}`, "\xff"} {
+		`{"notify": false}`, `{}`, `[1]`, `{"notify": true} x`, `{"notify": true, "data": null}`, "\xff", `{"notify": true, "title": " \u00e9\u0085 ", "data": {"a": "<&>"}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
@@ -39,6 +40,14 @@ func FuzzParseOutput(f *testing.F) {
 		}
 		if !utf8.ValidString(out.Title) || !utf8.ValidString(out.Message) {
 			t.Fatal("invalid UTF-8 passed through")
+		}
+		if len(out.Data) > MaxDataBytes {
+			t.Fatalf("data of %d bytes", len(out.Data))
+		}
+		// Fitting again (the webapp does) changes nothing.
+		if again := out.Fit(); again.Title != out.Title || again.Message != out.Message ||
+			string(again.Data) != string(out.Data) || len(again.Warnings) != len(out.Warnings) {
+			t.Fatalf("Fit is not idempotent: %+v then %+v", out, again)
 		}
 	})
 }

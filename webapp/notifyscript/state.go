@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"math"
 	"path/filepath"
 	"time"
+
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
+	"github.com/keboola/analyst-alerts/internal/safeopen"
 )
 
 // State is what is remembered about one script between runs, in
@@ -46,13 +49,18 @@ func (s State) InCooldown(now time.Time, d time.Duration) (bool, time.Time) {
 	return now.Before(until), until
 }
 
+// maxStateBytes bounds a state file; ours are a few hundred bytes.
+const maxStateBytes = 64 << 10
+
 func (h Home) statePath(stem string) string { return filepath.Join(h.StateDir(), stem+".json") }
 
 // LoadState reads a script's state; a missing file is the zero State. A
 // corrupt file is an error, so a cooldown is never silently forgotten.
 func (h Home) LoadState(stem string) (State, error) {
 	var s State
-	b, err := os.ReadFile(h.statePath(stem))
+	// safeopen: a FIFO or a link planted in place of the file must not
+	// block the runner or the helper (the webapp waits on its list).
+	b, err := safeopen.ReadFile(h.statePath(stem), maxStateBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return s, nil
 	}
@@ -62,36 +70,53 @@ func (h Home) LoadState(stem string) (State, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return State{}, newError(CodeInternal, fmt.Sprintf("state file %s is corrupt", h.statePath(stem)), err)
 	}
+	if s.LastNotified == nil {
+		t, err := legacyLastSent(b)
+		if err != nil {
+			return State{}, newError(CodeInternal, fmt.Sprintf("state file %s is corrupt", h.statePath(stem)), err)
+		}
+		s.LastNotified = t
+	}
 	return s, nil
 }
+
+// legacyLastSent reads the state file of the runner this one replaces,
+// {"last_sent": <unix seconds>} (Python's time.time(), so it may have a
+// fraction), as the time of the last alert: a migrated user's cooldowns
+// hold instead of every script alerting again at its first run here. The
+// next save writes last_notified, and the old field is gone. It returns nil
+// when the file has no last_sent.
+func legacyLastSent(b []byte) (*time.Time, error) {
+	var old struct {
+		LastSent *json.Number `json:"last_sent"`
+	}
+	if err := json.Unmarshal(b, &old); err != nil || old.LastSent == nil {
+		return nil, err
+	}
+	secs, err := old.LastSent.Float64()
+	if err != nil || secs <= 0 || math.IsInf(secs, 0) || secs > maxLegacySeconds {
+		return nil, fmt.Errorf("last_sent %s is not a time in unix seconds", old.LastSent.String())
+	}
+	// To the microsecond, as Python's time.time() has it (a float64 of
+	// seconds since 1970 holds no finer).
+	whole, frac := math.Modf(secs)
+	t := time.Unix(int64(whole), int64(math.Round(frac*1e6))*1e3).UTC()
+	return &t, nil
+}
+
+// maxLegacySeconds (the year 2262) keeps a last_sent within what a
+// time.Duration of nanoseconds since 1970 can hold.
+const maxLegacySeconds = float64(math.MaxInt64 / int64(time.Second))
 
 // SaveState writes a script's state atomically (temp file, then rename), so
 // a crash leaves the old state or the new, never half of one.
 func (h Home) SaveState(stem string, s State) error {
-	if err := os.MkdirAll(h.StateDir(), 0o700); err != nil {
-		return newError(CodeInternal, "cannot create the state folder", err)
-	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return newError(CodeInternal, "cannot encode state", err)
 	}
-	f, err := os.CreateTemp(h.StateDir(), "."+stem+".*.tmp")
-	if err != nil {
+	if err := atomicfile.Write(h.statePath(stem), append(b, '\n'), 0o600); err != nil {
 		return newError(CodeInternal, "cannot write state of "+stem, err)
-	}
-	_, werr := f.Write(append(b, '\n'))
-	if werr == nil {
-		werr = f.Sync()
-	}
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), h.statePath(stem))
-	}
-	if werr != nil {
-		_ = os.Remove(f.Name())
-		return newError(CodeInternal, "cannot write state of "+stem, werr)
 	}
 	return nil
 }

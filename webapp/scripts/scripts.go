@@ -36,27 +36,43 @@ func Stem(name string) string { return notifyscript.Stem(name) }
 // "script" and, when the helper published the chart, "image_url".
 type Result = notifyscript.RunResult
 
-// Variables passed on to the helper in direct (development) mode; under
-// sudo, sudo's own environment rules apply.
-var passEnv = []string{"NOTIFY_ANALYST_GROUP", "NOTIFY_SCRIPT_TIMEOUT_SECONDS", "NOTIFY_MAX_IMAGE_BYTES"}
-
 // Runner starts the helper.
 type Runner struct {
 	Helper    string // path of notify-scripts
 	Sudo      bool   // run as the user through sudo; else directly with HOME=HomeRoot/USER
 	HomeRoot  string
 	ImagesDir string // direct mode: where the helper publishes charts (NOTIFICATION_IMAGES_DIR)
+	// Env is passed on to the helper in direct (development) mode, NAME=value
+	// (config.Config.HelperEnv: PATH and the helper's own settings); under
+	// sudo, sudo's own environment rules apply. Without a PATH in it the
+	// helper gets DefaultPath, as sudo's secure_path would give it.
+	Env []string
 
-	ListTimeout time.Duration
-	RunTimeout  time.Duration // the script gets 60 s; the helper a little more
+	RunTimeout time.Duration // the script gets 60 s; the helper a little more
 }
+
+// Folder is where user's scripts are, as the dashboard tells them: in
+// development the real folder in the user's development home; through sudo
+// the folder in the user's own home on the server.
+func (r *Runner) Folder(user string) string {
+	if r.Sudo {
+		return "~" + user + "/user/notifications/"
+	}
+	return notifyscript.Home(filepath.Join(r.HomeRoot, user)).ScriptsDir() + string(filepath.Separator)
+}
+
+// DefaultPath is the helper's PATH in direct mode when Env has none.
+const DefaultPath = "/usr/local/bin:/usr/bin:/bin"
+
+// listTimeout bounds `notify-scripts list`: it only reads a folder.
+const listTimeout = 15 * time.Second
 
 // maxOutput bounds what we read from the helper.
 const maxOutput = 1 << 20
 
 // List returns user's scripts.
 func (r *Runner) List(ctx context.Context, user string) ([]protocol.ScriptInfo, error) {
-	out, err := r.call(ctx, r.timeout(r.ListTimeout, 15*time.Second), user, "list")
+	out, err := r.call(ctx, listTimeout, user, "list")
 	if err != nil {
 		return nil, err
 	}
@@ -106,15 +122,12 @@ func (r *Runner) command(ctx context.Context, user string, args ...string) (*exe
 		return nil, fmt.Errorf("create development home %s: %w", home, err)
 	}
 	cmd := exec.CommandContext(ctx, r.Helper, args...)
-	cmd.Env = []string{"HOME=" + home, "USER=" + user, "LOGNAME=" + user, "NOTIFY_USER=" + user,
-		"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
+	// Env first: for a name given twice the last wins, so the user's own
+	// HOME, USER and the like below always do.
+	cmd.Env = append([]string{"PATH=" + DefaultPath}, r.Env...)
+	cmd.Env = append(cmd.Env, "HOME="+home, "USER="+user, "LOGNAME="+user, "NOTIFY_USER="+user, "LANG=C.UTF-8")
 	if r.ImagesDir != "" {
 		cmd.Env = append(cmd.Env, "NOTIFICATION_IMAGES_DIR="+r.ImagesDir)
-	}
-	for _, k := range passEnv {
-		if v, ok := os.LookupEnv(k); ok {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
 	}
 	cmd.Dir = home
 	return cmd, nil

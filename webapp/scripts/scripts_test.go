@@ -72,3 +72,27 @@ func TestValidName(t *testing.T) {
 		}
 	}
 }
+
+// In direct mode the helper gets the environment the configuration chose
+// (Runner.Env), not this process's: with no PATH there, DefaultPath.
+func TestDirectModeEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	printEnv := writeExe(t, dir, "env-helper", "#!/bin/sh\nprintf '[{\"name\":\"%s|%s|%s|%s\",\"stem\":\"x\",\"last_run\":null}]' \"$PATH\" \"$NOTIFY_ANALYST_GROUP\" \"$STRAY\" \"${HOME##*/}\"\n")
+	t.Setenv("STRAY", "from the webapp's own environment")
+	t.Setenv("NOTIFY_ANALYST_GROUP", "process-group")
+	r := &Runner{Helper: printEnv, HomeRoot: t.TempDir()}
+	list, err := r.List(context.Background(), "petr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := list[0].Name; got != DefaultPath+"|||petr" {
+		t.Fatalf("without Env: %q", got)
+	}
+	r.Env = []string{"PATH=/opt/bin:/usr/bin:/bin", "NOTIFY_ANALYST_GROUP=analysts", "HOME=/root"}
+	if list, err = r.List(context.Background(), "petr"); err != nil {
+		t.Fatal(err)
+	}
+	if got := list[0].Name; got != "/opt/bin:/usr/bin:/bin|analysts||petr" {
+		t.Fatalf("with Env: %q", got)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/webapp/apperr"
 	"github.com/keboola/analyst-alerts/webapp/config"
+	"github.com/keboola/analyst-alerts/webapp/links"
 	"github.com/keboola/analyst-alerts/webapp/session"
 	"github.com/keboola/analyst-alerts/webapp/signin"
 )
@@ -52,7 +53,7 @@ func (s *Server) api(h func(*gin.Context, session.Session) error) gin.HandlerFun
 // required, and any such call marks the user linked (as the seed does).
 func (s *Server) bearer(h func(*gin.Context, string) error) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		user, err := s.checkBearer(c, false)
+		user, err := s.checkBearer(c)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -63,12 +64,32 @@ func (s *Server) bearer(h func(*gin.Context, string) error) gin.HandlerFunc {
 	}
 }
 
-// checkBearer verifies the Authorization header's token (with the refresh
-// grace when forRefresh), refuses revoked tokens, and marks the user linked.
-func (s *Server) checkBearer(c *gin.Context, forRefresh bool) (string, error) {
+// checkBearer verifies the Authorization header's token, refuses revoked
+// tokens, and marks the user linked (one step with the revocation check, so
+// an unlink cannot fall between them).
+func (s *Server) checkBearer(c *gin.Context) (string, error) {
+	claims, err := s.verifyBearer(c, false)
+	if err != nil {
+		return "", err
+	}
+	user := claims.Username()
+	if err := s.Links.Admit(user, revokedBy(claims), s.Now()); err != nil {
+		if errors.Is(err, links.ErrRevoked) {
+			return "", errTokenRevoked()
+		}
+		return "", err
+	}
+	c.Set(ctxUser, user)
+	return user, nil
+}
+
+// verifyBearer checks the Authorization header's token (signature, issuer,
+// expiry, with the refresh grace when forRefresh) and its subject; the
+// revocation cutoff is checked by the caller, under the links store's lock.
+func (s *Server) verifyBearer(c *gin.Context, forRefresh bool) (protocol.Claims, error) {
 	tok, ok := bearerToken(c.GetHeader("Authorization"))
 	if !ok {
-		return "", apperr.Unauthorized("missing Authorization: Bearer <token> header")
+		return protocol.Claims{}, apperr.Unauthorized("missing Authorization: Bearer <token> header")
 	}
 	verify := protocol.VerifyToken
 	if forRefresh {
@@ -76,21 +97,22 @@ func (s *Server) checkBearer(c *gin.Context, forRefresh bool) (string, error) {
 	}
 	claims, err := verify(s.Config.Secret, s.Config.Issuer, tok, s.Now())
 	if err != nil {
-		return "", apperr.Unauthorized("invalid token: %v", err).Wrap(err)
+		return protocol.Claims{}, apperr.Unauthorized("invalid token: %s", protocol.TokenRefusal(err)).Wrap(err)
 	}
-	user := claims.Username()
-	if !signin.ValidUsername(user) {
-		return "", apperr.Unauthorized("invalid token: bad subject")
+	if !signin.ValidUsername(claims.Username()) {
+		return protocol.Claims{}, apperr.Unauthorized("invalid token: bad subject")
 	}
-	if protocol.RevokedBefore(claims, s.Links.Cutoff(user)) {
-		return "", apperr.New(apperr.CodeTokenRevoked, http.StatusUnauthorized,
-			"this token was revoked when the desktop app was unlinked; authorize the app again")
-	}
-	if err := s.Links.MarkLinked(user, s.Now()); err != nil {
-		return "", err
-	}
-	c.Set(ctxUser, user)
-	return user, nil
+	return claims, nil
+}
+
+// revokedBy is the revocation rule for a token's claims.
+func revokedBy(claims protocol.Claims) links.Revoked {
+	return func(cutoff int64) bool { return protocol.RevokedBefore(claims, cutoff) }
+}
+
+func errTokenRevoked() error {
+	return apperr.New(apperr.CodeTokenRevoked, http.StatusUnauthorized,
+		"this token was revoked when the desktop app was unlinked; authorize the app again")
 }
 
 func bearerToken(h string) (string, bool) {
@@ -103,15 +125,6 @@ func bearerToken(h string) (string, bool) {
 		return "", false
 	}
 	return tok, true
-}
-
-// safeNext keeps a post-sign-in redirect on this site: a local path only.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/dashboard"
-	}
-	return next
 }
 
 func (s *Server) login(c *gin.Context) {
@@ -186,7 +199,8 @@ func (s *Server) logout(c *gin.Context) {
 }
 
 func (s *Server) devPage(c *gin.Context) {
-	s.renderPage(c, http.StatusOK, "dev_login.html", pageData{Title: "Development sign-in", Next: safeNext(c.Query("next"))})
+	s.renderPage(c, http.StatusOK, "dev_login.html", pageData{Title: "Development sign-in", Next: safeNext(c.Query("next")),
+		DevEmail: s.Config.DevEmail()})
 }
 
 // devLogin signs in as whoever the form names: AUTH_MODE=dev only, on a

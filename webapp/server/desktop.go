@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -18,48 +17,69 @@ import (
 	"github.com/keboola/analyst-alerts/webapp/apperr"
 	"github.com/keboola/analyst-alerts/webapp/images"
 	"github.com/keboola/analyst-alerts/webapp/links"
+	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/session"
 )
 
-// issue signs a new token for user. After an unlink it first waits until a
-// token issued now is past the user's cutoff (at most a second), so a fresh
-// authorization is never born revoked.
-func (s *Server) issue(ctx context.Context, user string) (string, error) {
-	if err := sleep(ctx, protocol.UntilCutoff(s.Now(), s.Links.Cutoff(user))); err != nil {
-		return "", err
+// issue signs a new token for user and marks the user linked, serialized
+// with unlinks by the links store (see links.Store.Issue): a token is never
+// born revoked, and none issued before an unlink survives it. presented is
+// the token a refresh came with; nil for a signed-in browser.
+func (s *Server) issue(ctx context.Context, user string, presented links.Revoked) (string, error) {
+	tok, err := s.Links.Issue(ctx, user, presented, s.Now, func(now time.Time) (string, error) {
+		tok, _, err := protocol.IssueToken(s.Config.Secret, s.Config.Issuer, user, now)
+		return tok, err
+	})
+	if errors.Is(err, links.ErrRevoked) {
+		return "", errTokenRevoked()
 	}
-	tok, _, err := protocol.IssueToken(s.Config.Secret, s.Config.Issuer, user, s.Now())
 	return tok, err
 }
 
 // authorize: POST /api/desktop/authorize (signed in) -> {"url": deep link};
-// marks the user linked.
+// marks the user linked. A body {"state": ...} (the app's one-time value,
+// from /desktop/link?state=...) is handed back in the link so the app knows
+// it asked for this sign-in; without one the answer is the seed's.
 func (s *Server) authorize(c *gin.Context, sess session.Session) error {
-	tok, err := s.issue(c.Request.Context(), sess.User)
+	var req protocol.AuthorizeRequest
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 4096))
+	if err != nil {
+		return apperr.BadRequest("cannot read the request body")
+	}
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := json.Unmarshal(body, &req); err != nil {
+			return apperr.BadRequest("the body must be a JSON object like {\"state\": \"...\"}")
+		}
+	}
+	if req.State != "" && !protocol.ValidLinkState(req.State) {
+		return apperr.BadRequest("state must be 16 to 128 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	tok, err := s.issue(c.Request.Context(), sess.User, nil)
 	if err != nil {
 		return err
 	}
-	if err := s.Links.MarkLinked(sess.User, s.Now()); err != nil {
-		return err
-	}
 	s.Log.Info("desktop app authorized", slog.String("user", sess.User))
-	c.JSON(http.StatusOK, protocol.AuthorizeResponse{URL: protocol.DeepLink(s.Config.URLScheme, tok)})
+	c.JSON(http.StatusOK, protocol.AuthorizeResponse{URL: protocol.DeepLinkWithState(s.Config.URLScheme, tok, req.State)})
 	return nil
 }
 
 // refresh: POST /api/desktop/refresh (Bearer, up to 7 days expired) -> {"token"}.
+// The old token is checked against the cutoff in the same step that signs
+// the new one, so a refresh racing an unlink either comes first (and its
+// new token is revoked by the unlink) or is refused.
 func (s *Server) refresh(c *gin.Context) {
-	user, err := s.checkBearer(c, true)
+	claims, err := s.verifyBearer(c, true)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	tok, err := s.issue(c.Request.Context(), user)
+	tok, err := s.issue(c.Request.Context(), claims.Username(), revokedBy(claims))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	c.Set(ctxUser, claims.Username())
 	c.JSON(http.StatusOK, protocol.RefreshResponse{Token: tok})
 }
 
@@ -78,7 +98,7 @@ func (s *Server) unlinkEither(crossOrigin gin.HandlerFunc) gin.HandlerFunc {
 	bySession := s.api(s.unlink)
 	return func(c *gin.Context) {
 		if c.GetHeader("Authorization") != "" {
-			user, err := s.checkBearer(c, false)
+			user, err := s.checkBearer(c)
 			if err == nil {
 				err = s.unlinkUser(c, user)
 			}
@@ -96,7 +116,7 @@ func (s *Server) unlinkEither(crossOrigin gin.HandlerFunc) gin.HandlerFunc {
 
 func (s *Server) unlinkUser(c *gin.Context, user string) error {
 	sess := session.Session{User: user}
-	cutoff, err := s.Links.Unlink(sess.User, s.Now())
+	cutoff, err := s.Links.Unlink(sess.User, s.Now)
 	if errors.Is(err, links.ErrNotLinked) {
 		return apperr.New(apperr.CodeNotLinked, http.StatusBadRequest, "Desktop app is not linked")
 	}
@@ -104,6 +124,12 @@ func (s *Server) unlinkUser(c *gin.Context, user string) error {
 		return err
 	}
 	closed, gwErr := s.revokeOnGateway(c.Request.Context(), sess.User, cutoff)
+	// Check the gateway's epoch now rather than at the next tick: if it lost
+	// its database, the other users' cutoffs must go back at once.
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 	msg := "Desktop app unlinked. Its sign-in no longer works; authorize again to reconnect."
 	if gwErr == nil && closed > 0 {
 		s.Log.Info("desktop app unlinked", slog.String("user", sess.User), slog.Int("closed", closed))
@@ -140,40 +166,78 @@ func (s *Server) revokeOnGateway(ctx context.Context, user string, cutoff int64)
 	return res.Closed, nil
 }
 
-// SyncRevocations makes sure the gateway knows every cutoff: at start it
-// sends all stored ones (the gateway may have missed an unlink while it or
-// this process was down), then every interval it resends those the gateway
-// has not confirmed, until ctx ends. Revoke is idempotent and the gateway
-// keeps the latest cutoff, so resending is harmless.
+// SyncRevocations makes sure the gateway knows every cutoff, until ctx
+// ends. At start it sends all stored ones (the gateway may have missed an
+// unlink while it or this process was down). Then every interval, and right
+// after every unlink, it asks the gateway for its database's epoch: a new
+// epoch means the gateway lost its database and the cutoffs in it, so all
+// stored cutoffs are sent again; and it resends those the gateway has not
+// confirmed. Revoke is idempotent and the gateway keeps the latest cutoff,
+// so resending is harmless.
 func (s *Server) SyncRevocations(ctx context.Context, interval time.Duration) {
+	s.resendAll()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		s.syncRound(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// resendAll marks every stored cutoff as waiting for the gateway.
+func (s *Server) resendAll() {
 	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
 	for u, cut := range s.Links.Cutoffs() {
 		if s.pending[u] < cut {
 			s.pending[u] = cut
 		}
 	}
-	s.pendingMu.Unlock()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+}
+
+// syncRound checks the gateway's epoch and sends the pending cutoffs.
+func (s *Server) syncRound(ctx context.Context) {
+	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	h, err := s.Gateway.Health(hctx)
+	cancel()
+	if err == nil && h.Epoch != "" { // a gateway without epochs says nothing here
 		s.pendingMu.Lock()
-		todo := make(map[string]int64, len(s.pending))
-		for u, c := range s.pending {
-			todo[u] = c
-		}
+		seen := s.epoch
+		s.epoch = h.Epoch
 		s.pendingMu.Unlock()
-		for u, cut := range todo {
-			if _, err := s.revokeOnGateway(ctx, u, cut); err != nil {
-				break // the gateway is still away; try the rest next time
+		if seen != h.Epoch {
+			if seen != "" {
+				s.Log.Warn("the gateway's database is new (epoch changed); sending every stored cutoff again",
+					slog.String("was", seen), slog.String("now", h.Epoch))
 			}
-			s.Log.Debug("gateway has the cutoff", slog.String("user", u))
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+			s.resendAll()
 		}
 	}
+	s.pendingMu.Lock()
+	todo := make(map[string]int64, len(s.pending))
+	for u, c := range s.pending {
+		todo[u] = c
+	}
+	s.pendingMu.Unlock()
+	for u, cut := range todo {
+		if _, err := s.revokeOnGateway(ctx, u, cut); err != nil {
+			return // the gateway is still away; try the rest next time
+		}
+		s.Log.Debug("gateway has the cutoff", slog.String("user", u))
+	}
+}
+
+// GatewayEpoch is the gateway database's epoch last seen ("" before the
+// first answer; tests).
+func (s *Server) GatewayEpoch() string {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	return s.epoch
 }
 
 // PendingRevocations is how many cutoffs wait for the gateway (tests, health).
@@ -215,6 +279,9 @@ type RunOutcome struct {
 	Delivered int    `json:"delivered"`           // live desktop connections reached
 	Gateway   string `json:"gateway"`             // "ok", "unavailable", "error" or "" (nothing sent)
 	Image     string `json:"image_url,omitempty"` // chart, when the script made one
+	// Warnings say what was cut to fit a notification (long text, data too
+	// large) or why an output field was not used.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // dashboardRun: POST /dashboard/scripts/run (signed in) -> RunOutcome.
@@ -253,13 +320,6 @@ func readRunRequest(c *gin.Context) (string, error) {
 	return req.Name, nil
 }
 
-// notification is what a run dispatches: the seed's fields plus the
-// script's data object, passed through.
-type notification struct {
-	protocol.Notification
-	Data json.RawMessage `json:"data,omitempty"`
-}
-
 // runAndDispatch runs a script and, when it says notify, sends the result
 // to the user's desktop apps. A missing gateway is logged, not an error.
 // A manual run ignores the cooldown (the user asked for it).
@@ -268,11 +328,18 @@ func (s *Server) runAndDispatch(ctx context.Context, user, name string) (RunOutc
 	if err != nil {
 		return RunOutcome{}, err
 	}
-	out := RunOutcome{OK: true, Notify: res.Notify, Title: res.Title, Message: res.Message}
+	// The helper has fitted the output to the notification budget already;
+	// fitting it here too keeps every dispatch within one frame whatever the
+	// helper printed (Fit of a fitted output changes nothing).
+	res.Output = res.Output.Fit()
+	for _, w := range res.Warnings {
+		s.Log.Warn("script output", slog.String("user", user), slog.String("script", name), slog.String("warning", w))
+	}
+	out := RunOutcome{OK: true, Notify: res.Notify, Title: res.Title, Message: res.Message, Warnings: res.Warnings}
 	if !res.Notify {
 		return out, nil
 	}
-	n := notification{Notification: protocol.Notification{
+	n := notifyscript.Notification{Notification: protocol.Notification{
 		ID: uuid.NewString(), Title: res.Title, Message: res.Message,
 		Script: scripts.Stem(name), Timestamp: s.Now().UTC().Format(time.RFC3339),
 	}, Data: res.Data}
@@ -300,11 +367,14 @@ func (s *Server) runAndDispatch(ctx context.Context, user, name string) (RunOutc
 	return out, nil
 }
 
-// image: GET /api/notifications/images/<name>.png, to a signed-in browser
-// or a desktop token. Only files in DATA_DIR/images, names validated.
+// image: GET /api/notifications/images/<name>.png|.jpg, to a signed-in
+// browser or a desktop token. Every analyst can write the images folder, so
+// images.Store.Open serves only what a publish produces (no link, FIFO,
+// device, hard link or non-image); anything else is a 404 like a missing
+// file, logged for the operator.
 func (s *Server) image(c *gin.Context) {
 	if _, err := s.Sessions.Read(c.Request); err != nil {
-		if _, err := s.checkBearer(c, false); err != nil {
+		if _, err := s.checkBearer(c); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -314,21 +384,18 @@ func (s *Server) image(c *gin.Context) {
 		s.fail(c, apperr.BadRequest("invalid image name"))
 		return
 	}
-	path, _ := s.Images.Path(name)
-	f, err := os.Open(path)
+	img, err := s.Images.Open(name)
 	if err != nil {
+		if errors.Is(err, images.ErrNotServed) {
+			s.Log.Warn("chart image refused", slog.String("name", name), slog.Any("error", err))
+		}
 		s.fail(c, apperr.NotFound("no such image"))
 		return
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		s.fail(c, apperr.NotFound("no such image"))
-		return
-	}
+	defer img.Close()
 	h := c.Writer.Header()
-	h.Set("Content-Type", "image/png")
+	h.Set("Content-Type", img.ContentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, max-age=86400")
-	http.ServeContent(c.Writer, c.Request, name, st.ModTime(), f)
+	http.ServeContent(c.Writer, c.Request, name, img.Info.ModTime(), img)
 }

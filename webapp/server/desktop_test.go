@@ -104,7 +104,7 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 		t.Fatal("a refused cross-origin authorize linked the user")
 	}
 	// Same-origin browser requests pass.
-	a = e.do(c, http.MethodPost, protocol.PathDesktopAuthorize, "", "Sec-Fetch-Site", "same-origin", "Origin", e.ts.URL)
+	a = e.do(c, http.MethodPost, protocol.PathDesktopAuthorize, "", "Sec-Fetch-Site", "same-origin", "Origin", e.url)
 	if a.status != 200 {
 		t.Fatalf("same-origin authorize: %d %s", a.status, a.body)
 	}
@@ -387,4 +387,31 @@ func TestUnlinkByBearer(t *testing.T) {
 	// A bad token never falls back to the session.
 	c := e.signIn("ana@example.com")
 	e.do(c, http.MethodPost, protocol.PathDesktopUnlink, "", "Authorization", "Bearer nope").errorBody(t, 401, "unauthorized")
+}
+
+// TestAuthorizeHandsBackTheAppsState: the app opens /desktop/link with its
+// one-time value; the page passes it to authorize, whose link carries it
+// back. Without one the answer is the seed's; a malformed one is refused.
+func TestAuthorizeHandsBackTheAppsState(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	c := e.signIn("petr@example.com")
+	state := "Zq3_-abcdefghijklmnopqrstuvwxyz0123456789AB"
+	a := e.do(c, http.MethodGet, protocol.PathDesktopLink+"?state="+state, "")
+	if a.status != 200 || !strings.Contains(string(a.body), `data-state="`+state+`"`) {
+		t.Fatalf("link page with state: %d %s", a.status, a.body)
+	}
+	e.do(c, http.MethodGet, protocol.PathDesktopLink+"?state=%22%3E%3Cscript%3E", "").errorBody(t, 400, "bad_request")
+
+	var r protocol.AuthorizeResponse
+	e.do(c, http.MethodPost, protocol.PathDesktopAuthorize, `{"state":"`+state+`"}`).json(t, &r)
+	link, err := protocol.ParseSignInLink(r.URL, "")
+	if err != nil || link.State != state || link.Token == "" {
+		t.Fatalf("authorize with state: %q %+v %v", r.URL, link, err)
+	}
+	e.do(c, http.MethodPost, protocol.PathDesktopAuthorize, `{}`).json(t, &r)
+	if link, err := protocol.ParseSignInLink(r.URL, ""); err != nil || link.State != "" || strings.Contains(r.URL, "state") {
+		t.Fatalf("authorize without state: %q %v", r.URL, err)
+	}
+	e.do(c, http.MethodPost, protocol.PathDesktopAuthorize, `{"state":"a&b"}`).errorBody(t, 400, "bad_request")
+	e.do(c, http.MethodPost, protocol.PathDesktopAuthorize, `not json`).errorBody(t, 400, "bad_request")
 }

@@ -1,21 +1,16 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,119 +19,74 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
-	"github.com/keboola/analyst-alerts/internal/testbin"
 	"github.com/keboola/analyst-alerts/webapp/config"
-	"github.com/keboola/analyst-alerts/webapp/images"
-	"github.com/keboola/analyst-alerts/webapp/links"
 	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/server"
-	"github.com/keboola/analyst-alerts/webapp/session"
 	"github.com/keboola/analyst-alerts/webapp/signin"
+	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
 
-// helper is the real notify-scripts, built once by TestMain.
-var helper string
+// TestMain removes the notify-scripts helper webapptest builds.
+func TestMain(m *testing.M) { webapptest.Main(m) }
 
-// TestMain builds the real notify-scripts helper (./webapp/cmd/notify-scripts)
-// for the tests to run, directly as in development mode. The helper lets only
-// members of the analysts' group run scripts: here that is the test's own
-// primary group.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "webapp-helper")
-	if err != nil {
-		panic(err)
-	}
-	helper, err = testbin.Build(dir, "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
-	if err != nil {
-		panic(err)
-	}
-	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("NOTIFY_ANALYST_GROUP", g.Name)
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// env is a real webapp (httptest on loopback) wired to a real in-process
-// gateway, real files in a temporary DATA_DIR and the real notify-scripts
-// helper running real Python scripts from a temporary home.
+// env is a real webapp wired as the command wires it (webapptest: a real
+// listener on loopback, a real in-process gateway, real files in a
+// temporary DATA_DIR, the real notify-scripts helper running real Python
+// scripts from a temporary home), with its logs kept for the test.
 type env struct {
 	t        testing.TB
 	gw       *gatewaytest.Gateway
 	srv      *server.Server
-	ts       *httptest.Server
+	url      string // http://127.0.0.1:PORT
+	addr     string // 127.0.0.1:PORT
 	cfg      config.Config
 	dataDir  string
 	homeRoot string
-	logs     *bytes.Buffer
+	logs     *gatewaytest.LogBuffer
 }
 
 type envOpts struct {
 	gw      *gatewaytest.Gateway // share a running gateway
 	dataDir string               // share a DATA_DIR
-	oidc    func(baseURL string) *signin.OIDC
+	env     []string             // more of the webapp's environment (AUTH_MODE=oidc, ...)
 	rules   *signin.Rules
 	socket  string // override the dispatch socket (e.g. nothing listening)
+	public  string // WEBAPP_PUBLIC_URL; default: the webapp's own URL
+	now     func() time.Time
+	bot     string // the Telegram bot's socket
+	devUser string // WEBAPP_DEV_USER
 }
 
+// newEnv starts the webapp. Revocation cutoffs are synced only when a test
+// runs SyncRevocations itself (the tests look at what is still pending).
 func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
-	gw := o.gw
-	if gw == nil {
-		gw = gatewaytest.Start(t, gatewaytest.Options{})
-	}
-	e := &env{t: t, gw: gw, dataDir: o.dataDir, homeRoot: t.TempDir(), logs: &bytes.Buffer{}}
-	if e.dataDir == "" {
-		e.dataDir = t.TempDir()
-	}
-	e.cfg = config.Config{
-		Addr: "127.0.0.1:0", Secret: gw.Secret, Issuer: gw.Issuer, URLScheme: protocol.DefaultURLScheme,
-		Socket: gw.Socket, AuthMode: config.AuthDev, DataDir: e.dataDir,
-		DownloadsDir: filepath.Join(e.dataDir, "downloads"), Helper: helper,
-		HelperRunAs: config.RunAsDirect, HelperHomeRoot: e.homeRoot, SessionMaxAge: time.Hour,
-	}
+	extra := append([]string(nil), o.env...)
 	if o.socket != "" {
-		e.cfg.Socket = o.socket
+		extra = append(extra, config.EnvSocket+"="+o.socket)
 	}
-	rules := signin.Rules{AllowAny: true}
-	// The listener comes first: the OIDC redirect URL needs its address.
-	e.ts = httptest.NewUnstartedServer(nil)
-	base := "http://" + e.ts.Listener.Addr().String()
-	var oidc *signin.OIDC
-	if o.oidc != nil {
-		e.cfg.AuthMode = config.AuthOIDC
-		oidc = o.oidc(base)
+	if o.bot != "" {
+		extra = append(extra, config.EnvBotSocket+"="+o.bot)
 	}
-	if o.rules != nil {
-		rules = *o.rules
+	if o.public != "" {
+		extra = append(extra, config.EnvPublicURL+"="+o.public)
 	}
-	store, err := links.Open(e.dataDir)
-	if err != nil {
-		t.Fatal(err)
+	if o.devUser != "" {
+		extra = append(extra, config.EnvDevUser+"="+o.devUser)
 	}
-	key, _ := session.DeriveKey(e.cfg.Secret)
-	sess, err := session.New(key, false, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv, err = server.New(server.Deps{
-		Config: e.cfg, Links: store, Sessions: sess, OIDC: oidc, Rules: rules,
-		Scripts: &scripts.Runner{Helper: helper, HomeRoot: e.homeRoot, RunTimeout: 30 * time.Second,
-			ImagesDir: filepath.Join(e.dataDir, "images")},
-		Gateway: protocol.NewClient(e.cfg.Socket),
-		Images:  images.Store{Dir: filepath.Join(e.dataDir, "images")},
-		Log:     slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.ts.Config.Handler = e.srv.Handler()
-	e.ts.Start()
-	t.Cleanup(e.ts.Close)
-	return e
+	logs := &gatewaytest.LogBuffer{}
+	w := webapptest.Start(t, webapptest.Options{Gateway: o.gw, DataDir: o.dataDir, Env: extra, Log: logs,
+		RevocationSync: -1,
+		Deps: func(d *server.Deps) {
+			d.Now = o.now
+			if o.rules != nil {
+				d.Rules = *o.rules
+			}
+			// The tests' scripts finish in moments; a hung one fails fast.
+			d.Scripts.(*scripts.Runner).RunTimeout = 30 * time.Second
+		}})
+	return &env{t: t, gw: w.Gateway, srv: w.Server, url: w.URL, addr: w.Addr, cfg: w.Config,
+		dataDir: w.DataDir, homeRoot: w.HomeRoot, logs: logs}
 }
 
 // newEnvOnData is a second webapp on e's gateway and DATA_DIR (a restart).
@@ -156,7 +106,7 @@ func (e *env) browser() *http.Client {
 func (e *env) signIn(email string) *http.Client {
 	e.t.Helper()
 	c := e.browser()
-	resp, err := c.PostForm(e.ts.URL+"/auth/dev/login", url.Values{"email": {email}, "next": {"/dashboard"}})
+	resp, err := c.PostForm(e.url+"/auth/dev/login", url.Values{"email": {email}, "next": {"/dashboard"}})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -206,7 +156,7 @@ func (e *env) do(c *http.Client, method, path, body string, hdr ...string) answe
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, e.ts.URL+path, rd)
+	req, err := http.NewRequest(method, e.url+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -17,6 +17,11 @@ import (
 // (mockoidc: discovery, JWKS, authorize, token with PKCE, signed ID tokens).
 func oidcEnv(t *testing.T) (*env, *mockoidc.MockOIDC) {
 	t.Helper()
+	return oidcEnvWith(t, signin.Rules{Domains: []string{"keboola.com"}, Map: map[string]string{"boss@keboola.com": "petr"}})
+}
+
+func oidcEnvWith(t *testing.T, rules signin.Rules) (*env, *mockoidc.MockOIDC) {
+	t.Helper()
 	m, err := mockoidc.Run()
 	if err != nil {
 		t.Fatal(err)
@@ -24,10 +29,10 @@ func oidcEnv(t *testing.T) (*env, *mockoidc.MockOIDC) {
 	t.Cleanup(func() { _ = m.Shutdown() })
 	cfg := m.Config()
 	e := newEnv(t, envOpts{
-		oidc: func(base string) *signin.OIDC {
-			return signin.NewOIDC(cfg.Issuer, cfg.ClientID, cfg.ClientSecret, base+"/auth/callback")
-		},
-		rules: &signin.Rules{Domains: []string{"keboola.com"}, Map: map[string]string{"boss@keboola.com": "petr"}},
+		env: []string{"AUTH_MODE=oidc", "OIDC_ISSUER=" + cfg.Issuer, "OIDC_CLIENT_ID=" + cfg.ClientID,
+			"OIDC_CLIENT_SECRET=" + cfg.ClientSecret, "OIDC_ALLOWED_DOMAINS=" + strings.Join(rules.Domains, ","),
+			"OIDC_ALLOWED_EMAILS=" + strings.Join(rules.Emails, ","), "WEBAPP_PRIMARY_DOMAIN=" + rules.Primary},
+		rules: &rules, // with its username map in memory
 	})
 	return e, m
 }
@@ -63,7 +68,7 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 	e, m := oidcEnv(t)
 	m.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@keboola.com", EmailVerified: true})
 	c := e.browser()
-	a, seen := follow(t, c, e.ts.URL+protocol.PathDesktopLink)
+	a, seen := follow(t, c, e.url+protocol.PathDesktopLink)
 	if a.status != 200 || !strings.Contains(string(a.body), "Signed in as <strong>jane.doe</strong>") {
 		t.Fatalf("after sign-in: %d %s (via %v)", a.status, a.body, seen)
 	}
@@ -95,7 +100,7 @@ func TestOIDCSignInEndToEnd(t *testing.T) {
 
 	// The username map overrides the local part.
 	m.QueueUser(&mockoidc.MockUser{Subject: "2", Email: "boss@keboola.com", EmailVerified: true})
-	a, _ = follow(t, e.browser(), e.ts.URL+"/dashboard")
+	a, _ = follow(t, e.browser(), e.url+"/dashboard")
 	if !strings.Contains(string(a.body), `<span class="user" title="boss@keboola.com">petr</span>`) {
 		t.Fatalf("mapped user: %s", a.body)
 	}
@@ -109,7 +114,7 @@ func TestOIDCRefusesOtherDomainAndUnverified(t *testing.T) {
 	e, m := oidcEnv(t)
 	m.QueueUser(&mockoidc.MockUser{Subject: "3", Email: "mallory@evil.example", EmailVerified: true})
 	c := e.browser()
-	a, _ := follow(t, c, e.ts.URL+"/dashboard")
+	a, _ := follow(t, c, e.url+"/dashboard")
 	if a.status != 403 || !strings.Contains(string(a.body), "not allowed to sign in") {
 		t.Fatalf("other domain: %d %s", a.status, a.body)
 	}
@@ -117,9 +122,34 @@ func TestOIDCRefusesOtherDomainAndUnverified(t *testing.T) {
 		t.Fatalf("refused user got a session: %d", a.status)
 	}
 	m.QueueUser(&mockoidc.MockUser{Subject: "4", Email: "eve@keboola.com", EmailVerified: false})
-	a, _ = follow(t, e.browser(), e.ts.URL+"/dashboard")
+	a, _ = follow(t, e.browser(), e.url+"/dashboard")
 	if a.status != 403 {
 		t.Fatalf("unverified email: %d %s", a.status, a.body)
+	}
+}
+
+// Two allowed domains: petr@keboola.com signs in as petr; petr@other.example
+// only through its username map entry, and jana@other.example, allowed but
+// not mapped, is refused with a page that says what to do.
+func TestOIDCSecondDomainNeedsMapping(t *testing.T) {
+	e, m := oidcEnvWith(t, signin.Rules{Domains: []string{"keboola.com", "other.example"}, Primary: "keboola.com",
+		Map: map[string]string{"petr@other.example": "petr_other"}})
+	for email, want := range map[string]string{"petr@keboola.com": "petr", "petr@other.example": "petr_other"} {
+		m.QueueUser(&mockoidc.MockUser{Subject: email, Email: email, EmailVerified: true})
+		a, _ := follow(t, e.browser(), e.url+"/dashboard")
+		if a.status != 200 || !strings.Contains(string(a.body), `title="`+email+`">`+want+`</span>`) {
+			t.Fatalf("%s: %d, want signed in as %s: %s", email, a.status, want, a.body)
+		}
+	}
+	m.QueueUser(&mockoidc.MockUser{Subject: "j", Email: "jana@other.example", EmailVerified: true})
+	c := e.browser()
+	a, _ := follow(t, c, e.url+"/dashboard")
+	if a.status != 403 || !strings.Contains(string(a.body), "only addresses at @keboola.com sign in under their own name") ||
+		!strings.Contains(string(a.body), "OIDC_USERNAME_MAP") {
+		t.Fatalf("unmapped address at the second domain: %d %s", a.status, a.body)
+	}
+	if a := e.do(c, http.MethodGet, "/dashboard", ""); a.status != 302 {
+		t.Fatalf("refused user got a session: %d", a.status)
 	}
 }
 
@@ -127,7 +157,7 @@ func TestOIDCForgedStateAndReplay(t *testing.T) {
 	e, m := oidcEnv(t)
 	c := e.browser()
 	// Step by step: webapp -> provider -> callback URL (not yet visited).
-	resp, err := c.Get(e.ts.URL + "/auth/login?next=/dashboard")
+	resp, err := c.Get(e.url + "/auth/login?next=/dashboard")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +201,13 @@ func TestOIDCForgedStateAndReplay(t *testing.T) {
 	if a := e.do(c, http.MethodGet, "/dashboard", ""); a.status != 302 {
 		t.Fatalf("signed in after forged/replayed callbacks: %d", a.status)
 	}
-	// An open redirect through next= is not possible.
-	m.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@keboola.com", EmailVerified: true})
-	_, seen := follow(t, e.browser(), e.ts.URL+"/auth/login?next=//evil.example/x")
-	if last := seen[len(seen)-1]; last != e.ts.URL+"/dashboard" {
-		t.Fatalf("next=//evil.example ended at %s", last)
+	// An open redirect through next= is not possible: the whole flow
+	// (login, provider, callback with the flow cookie) ends on the dashboard.
+	for _, next := range append(offSite, "//evil.example/x") {
+		m.QueueUser(&mockoidc.MockUser{Subject: "1", Email: "jane.doe@keboola.com", EmailVerified: true})
+		_, seen := follow(t, e.browser(), e.url+"/auth/login?"+url.Values{"next": {next}}.Encode())
+		if last := seen[len(seen)-1]; last != e.url+"/dashboard" {
+			t.Fatalf("next=%q ended at %s", next, last)
+		}
 	}
 }

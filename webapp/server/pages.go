@@ -43,6 +43,17 @@ func staticFiles() gin.HandlerFunc {
 	}
 }
 
+// favicon serves the app's icon at /favicon.ico (made by build/gen-icons.go).
+func favicon(c *gin.Context) {
+	b, err := staticFS.ReadFile("static/favicon.ico")
+	if err != nil {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, "image/x-icon", b)
+}
+
 // pageData is what every template gets.
 type pageData struct {
 	Title   string
@@ -55,8 +66,12 @@ type pageData struct {
 	LinkedSince time.Time
 	Scripts     []protocol.ScriptInfo
 	ScriptsErr  string
+	ScriptsDir  string // where the user's scripts go (the hint when there are none)
+	DevEmail    string // the development sign-in form's starting address
 	Downloads   []string
 	Scheme      string
+	LinkState   string // the app's one-time value on /desktop/link, passed back in the deep link
+	Telegram    TelegramStatus
 }
 
 func (s *Server) renderPage(c *gin.Context, status int, name string, d pageData) {
@@ -70,10 +85,17 @@ func (s *Server) renderPage(c *gin.Context, status int, name string, d pageData)
 }
 
 // linkPage: GET /desktop/link, the page with the Authorize button.
+// The app opens it with ?state=<one-time value>, which the page posts to
+// authorize so the deep link carries it back; a malformed one is refused
+// here rather than silently dropped (the app would then ask the user).
 func (s *Server) linkPage(c *gin.Context, sess session.Session) error {
+	state := c.Query(protocol.LinkStateParam)
+	if state != "" && !protocol.ValidLinkState(state) {
+		return apperr.BadRequest("this sign-in request from the desktop app is malformed; click Sign in in the app again")
+	}
 	since, linked := s.Links.Linked(sess.User)
 	s.renderPage(c, http.StatusOK, "link.html", pageData{Title: "Authorize the desktop app", Session: sess,
-		Linked: linked, LinkedSince: since, Scheme: s.Config.URLScheme})
+		Linked: linked, LinkedSince: since, Scheme: s.Config.URLScheme, LinkState: state})
 	return nil
 }
 
@@ -81,7 +103,7 @@ func (s *Server) linkPage(c *gin.Context, sess session.Session) error {
 func (s *Server) dashboard(c *gin.Context, sess session.Session) error {
 	since, linked := s.Links.Linked(sess.User)
 	d := pageData{Title: "Dashboard", Session: sess, Linked: linked, LinkedSince: since,
-		Downloads: s.downloads()}
+		Downloads: s.downloads(), ScriptsDir: s.Scripts.Folder(sess.User)}
 	list, err := s.Scripts.List(c.Request.Context(), sess.User)
 	if err != nil {
 		e := apperr.From(err)
@@ -91,6 +113,9 @@ func (s *Server) dashboard(c *gin.Context, sess session.Session) error {
 		d.ScriptsErr = e.Message
 	}
 	d.Scripts = list
+	if d.Telegram, err = s.telegramStatusOf(sess.User); err != nil {
+		return err
+	}
 	s.renderPage(c, http.StatusOK, "dashboard.html", d)
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package server is the webapp's HTTP layer: every route is registered in
 // Routes, in one place, so the whole surface is visible at once. Handlers
-// return errors; renderError turns them into responses in one place.
+// return errors; fail turns them into responses in one place.
 package server
 
 import (
@@ -23,6 +23,7 @@ import (
 	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/session"
 	"github.com/keboola/analyst-alerts/webapp/signin"
+	"github.com/keboola/analyst-alerts/webapp/telegram/chatlinks"
 )
 
 // Gateway is what the webapp needs from the gateway's dispatch socket;
@@ -30,6 +31,7 @@ import (
 type Gateway interface {
 	Dispatch(ctx context.Context, user string, notification any) (protocol.DispatchResponse, error)
 	Revoke(ctx context.Context, user string, notBefore int64) (protocol.RevokeResponse, error)
+	Health(ctx context.Context) (protocol.HealthResponse, error)
 }
 
 // Scripts is what the webapp needs from the notify-scripts helper;
@@ -37,6 +39,8 @@ type Gateway interface {
 type Scripts interface {
 	List(ctx context.Context, user string) ([]protocol.ScriptInfo, error)
 	Run(ctx context.Context, user, name string) (scripts.Result, error)
+	// Folder is where user's scripts go, for the dashboard's hint.
+	Folder(user string) string
 }
 
 // Deps are the server's collaborators, built by main (or a test).
@@ -49,6 +53,7 @@ type Deps struct {
 	Scripts  Scripts
 	Gateway  Gateway
 	Images   images.Store
+	Telegram Telegram // zero: DATA_DIR's links, the bot at NOTIFY_BOT_SOCKET
 	Log      *slog.Logger
 	Now      func() time.Time // nil: time.Now
 }
@@ -62,6 +67,14 @@ type Server struct {
 	// SyncRevocations so a gateway that missed an unlink still learns it.
 	pendingMu sync.Mutex
 	pending   map[string]int64
+	// epoch is the gateway database's epoch last seen by SyncRevocations;
+	// a new one means the gateway lost its cutoffs. Under pendingMu.
+	epoch string
+	// wake asks SyncRevocations for a round now (after every unlink).
+	wake chan struct{}
+
+	hosts    hostRule    // the Host headers answered
+	tgVerify verifyGuard // wrong Telegram codes per user
 }
 
 // New builds the server.
@@ -76,7 +89,13 @@ func New(d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{Deps: d, pages: pages, pending: map[string]int64{}}, nil
+	if d.Telegram.Links == nil {
+		if d.Telegram.Links, err = chatlinks.Open(d.Config.DataDir); err != nil {
+			return nil, err
+		}
+		d.Telegram.Links.Now = d.Now
+	}
+	return &Server{Deps: d, pages: pages, pending: map[string]int64{}, wake: make(chan struct{}, 1), hosts: newHostRule(d.Config)}, nil
 }
 
 // MaxBodyBytes bounds every request body; the API's bodies are tiny.
@@ -93,11 +112,11 @@ func (s *Server) Handler() http.Handler {
 		s.Log.Error("bad WEBAPP_TRUSTED_PROXIES; trusting none", slog.Any("error", err))
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.recoverer, s.accessLog, securityHeaders, limitBody)
+	r.Use(s.recoverer, s.accessLog, securityHeaders, s.hostOnly, limitBody)
 	s.Routes(r)
 	r.NoRoute(func(c *gin.Context) { s.fail(c, apperr.NotFound("no such page: %s", c.Request.URL.Path)) })
 	r.NoMethod(func(c *gin.Context) {
-		s.fail(c, apperr.New("method_not_allowed", http.StatusMethodNotAllowed, "%s is not allowed here", c.Request.Method))
+		s.fail(c, apperr.New(protocol.CodeMethodNotAllowed, http.StatusMethodNotAllowed, "%s is not allowed here", c.Request.Method))
 	})
 	return r
 }
@@ -107,6 +126,7 @@ func (s *Server) Routes(r *gin.Engine) {
 	r.GET("/health", s.health)
 	r.HEAD("/health", s.health)
 	r.GET("/static/*file", staticFiles())
+	r.GET("/favicon.ico", favicon) // browsers ask for it whatever the page says
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/dashboard") })
 
 	// Browser endpoints: session cookie; state-changing ones refuse
@@ -124,6 +144,10 @@ func (s *Server) Routes(r *gin.Engine) {
 	b.GET("/download/:name", s.page(s.download))
 	b.POST(protocol.PathDesktopAuthorize, s.api(s.authorize))
 	b.POST("/dashboard/scripts/run", s.api(s.dashboardRun))
+	b.GET(PathTelegramStatus, s.api(s.telegramStatus))
+	b.POST(PathTelegramVerify, s.api(s.telegramVerify))
+	b.POST(PathTelegramLink, s.api(s.telegramLink))
+	b.POST(PathTelegramUnlink, s.api(s.telegramUnlink))
 
 	// Unlink: a signed-in browser (cross-origin refused), or beyond the
 	// seed the app itself with its Bearer token (its "sign out").
@@ -159,7 +183,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Abort()
 		return
 	}
-	c.AbortWithStatusJSON(e.Status, gin.H{"error": e.Message, "code": e.Code})
+	c.AbortWithStatusJSON(e.Status, protocol.ErrorResponse{Error: e.Message, Code: e.Code})
 }
 
 // wantsHTML: a browser navigating (GET of a page) gets an HTML error; API
@@ -184,12 +208,24 @@ func (s *Server) recoverer(c *gin.Context) {
 	c.Next()
 }
 
+// Took renders how long something took for a log a person reads: "1.309s",
+// "12.5ms" (slog.Duration is raw nanoseconds in LOG_FORMAT=json).
+func Took(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		d = d.Round(time.Millisecond)
+	case d >= time.Millisecond:
+		d = d.Round(10 * time.Microsecond)
+	}
+	return d.String()
+}
+
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	c.Next()
 	s.Log.Debug("request", slog.Group("request",
 		slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
-		slog.Int("status", c.Writer.Status()), slog.Duration("took", time.Since(start)),
+		slog.Int("status", c.Writer.Status()), slog.String("took", Took(time.Since(start))),
 		slog.String("ip", c.ClientIP())))
 }
 
@@ -221,20 +257,5 @@ func (s *Server) crossOrigin() gin.HandlerFunc {
 			return
 		}
 		c.Next()
-	}
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -75,6 +75,13 @@ func (w *Watcher) RegisterStatusNotifierItem(sender dbus.Sender, service string)
 	return nil
 }
 
+// Stop gives up the watcher's name: the session then has no tray, as
+// GNOME without the AppIndicator extension or a bare X server.
+func (w *Watcher) Stop() error {
+	_, err := w.conn.ReleaseName(watcherIface)
+	return err
+}
+
 // RegisterStatusNotifierHost is part of the interface; nothing to do.
 func (w *Watcher) RegisterStatusNotifierHost(string) *dbus.Error { return nil }
 
@@ -178,9 +185,11 @@ func (n *Notifications) Notify(app string, replaces uint32, icon, summary, body 
 	return note.ID, nil
 }
 
-// GetCapabilities is the spec's capability list.
+// GetCapabilities is the spec's capability list: body-markup included, as
+// GNOME's and KDE's servers advertise it (they render <b>, <a>, <img> in
+// bodies), so a client must escape what it does not mean as markup.
 func (n *Notifications) GetCapabilities() ([]string, *dbus.Error) {
-	return []string{"body", "actions"}, nil
+	return []string{"body", "body-markup", "actions"}, nil
 }
 
 // GetServerInformation names the stand-in.

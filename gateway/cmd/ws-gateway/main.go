@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"sort"
@@ -28,6 +29,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/server"
 	"github.com/keboola/analyst-alerts/internal/envmap"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 func main() {
@@ -82,7 +84,7 @@ func serve(args, environ []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ws-gateway: %v\n", err)
 		return 2
 	}
-	log := newLogger(cfg, stderr)
+	log := logsetup.New(stderr, cfg.LogFormat, cfg.LogLevel)
 	slog.SetDefault(log)
 	g, err := server.New(cfg, log)
 	if err != nil {
@@ -96,14 +98,6 @@ func serve(args, environ []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // socketFlag adds --socket with its environment twin.
@@ -129,10 +123,15 @@ func health(args, environ []string, stdout, stderr io.Writer) int {
 	defer c.Close()
 	h, err := c.Health(ctx)
 	if err != nil {
-		if *asJSON {
-			json.NewEncoder(stdout).Encode(map[string]string{"status": "down", "error": err.Error()})
+		// Refused is not down: the gateway may be fine, this user may not ask.
+		status, say := "down", "ws-gateway: DOWN: %v\n"
+		if refused(err) {
+			status, say = "refused", "ws-gateway health: %v\n"
 		}
-		fmt.Fprintf(stderr, "ws-gateway: DOWN: %v\n", err)
+		if *asJSON {
+			json.NewEncoder(stdout).Encode(map[string]string{"status": status, "error": err.Error()})
+		}
+		fmt.Fprintf(stderr, say, err)
 		return 1
 	}
 	if *asJSON {
@@ -162,21 +161,31 @@ func health(args, environ []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// refused says the caller may not do what it asked: the socket's
+// permissions keep it out, or the gateway answered 403 (only trusted users
+// may read the health or dispatch to others). The error says which.
+func refused(err error) bool {
+	var se *protocol.StatusError
+	return errors.Is(err, protocol.ErrPermissionDenied) || errors.As(err, &se) && se.Status == http.StatusForbidden
+}
+
 func send(args, environ []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("send", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	socket := socketFlag(fs, environ)
 	user := fs.String("user", "", "username to notify (required)")
-	title := fs.String("title", "Test Alert", "notification title")
-	message := fs.String("message", "This is a test notification.", "notification message")
+	title := fs.String("title", "", "notification title (required)")
+	message := fs.String("message", "", "notification message (required)")
 	image := fs.String("image-url", "", "image URL (e.g. /api/notifications/images/x.png)")
 	script := fs.String("script", "", "script name shown with the notification")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *user == "" {
-		fmt.Fprintln(stderr, "ws-gateway send: --user is required")
-		return 2
+	for _, f := range []struct{ name, value string }{{"user", *user}, {"title", *title}, {"message", *message}} {
+		if f.value == "" {
+			fmt.Fprintf(stderr, "ws-gateway send: --%s is required\n\n%s", f.name, usage)
+			return 2
+		}
 	}
 	n := protocol.Notification{
 		ID:        fmt.Sprintf("test-%d", time.Now().UnixNano()),

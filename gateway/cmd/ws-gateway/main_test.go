@@ -315,8 +315,29 @@ func TestHealthAndSendCommands(t *testing.T) {
 	if err := ws.ReadJSON(&n); err != nil || n.Title != "T" || n.Message != "M" || n.Script != "s" || n.ImageURL == "" || n.Seq != 1 {
 		t.Fatalf("sent notification: %+v %v", n, err)
 	}
-	if code := run([]string{"send"}, env, &out, &errb); code != 2 {
-		t.Fatalf("send without --user: %d", code)
+	// The usage names --user, --title and --message without brackets: each
+	// is required, and a missing one is a usage error (2) that names it,
+	// before anything is sent.
+	for _, c := range []struct {
+		args    []string
+		missing string
+	}{
+		{[]string{"send", "--title", "T", "--message", "M"}, "--user"},
+		{[]string{"send", "--user", "petr", "--message", "M"}, "--title"},
+		{[]string{"send", "--user", "petr", "--title", "T"}, "--message"},
+		{[]string{"send", "--user", "petr", "--title", "", "--message", "M"}, "--title"},
+	} {
+		errb.Reset()
+		if code := run(c.args, env, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.missing+" is required") {
+			t.Fatalf("%q: exit %d, %q; want 2 and %s is required", c.args, code, errb.String(), c.missing)
+		}
+	}
+	// Nothing of them was sent: the next notification the app gets is #2.
+	if code := run([]string{"send", "--user", "petr", "--title", "next", "--message", "M"}, env, &out, &errb); code != 0 {
+		t.Fatalf("send: %d %q", code, errb.String())
+	}
+	if err := ws.ReadJSON(&n); err != nil || n.Title != "next" || n.Seq != 2 {
+		t.Fatalf("after the refused sends: %+v %v", n, err)
 	}
 	// Down: exit 1, and --json still prints something parseable.
 	gw.Stop()
@@ -325,7 +346,7 @@ func TestHealthAndSendCommands(t *testing.T) {
 	if code := run([]string{"health", "--json"}, env, &out, &errb); code != 1 || !strings.Contains(out.String(), `"down"`) {
 		t.Fatalf("health when down: %d %q", code, out.String())
 	}
-	if code := run([]string{"send", "--user", "u"}, env, &out, &errb); code != 1 {
+	if code := run([]string{"send", "--user", "u", "--title", "T", "--message", "M"}, env, &out, &errb); code != 1 {
 		t.Fatalf("send when down: %d", code)
 	}
 }
@@ -342,4 +363,59 @@ func connect2(gw *gatewaytest.Gateway, user string) (*websocket.Conn, error) {
 		return nil, fmt.Errorf("auth: %v", err)
 	}
 	return ws, nil
+}
+
+// Run as an analyst (here nobody), health and send say plainly that they
+// were refused and why: by the socket's permissions, or by the gateway
+// (403: only trusted users read the health or dispatch to others).
+func TestHealthAndSendAsAnUntrustedUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test runs the command as nobody: it needs root (as make test runs it)")
+	}
+	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	if err := os.Chmod(filepath.Dir(binary), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Dir(gw.Socket), 0o755)
+	asNobody := func(args ...string) (int, string, string) {
+		t.Helper()
+		cmd := exec.Command(binary, append(args, "--socket", gw.Socket)...)
+		cmd.Env = []string{"PATH=/usr/bin:/bin"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return code, out.String(), errb.String()
+	}
+
+	// The socket is 0770 root:root: nobody cannot even open it.
+	code, _, errs := asNobody("send", "--user", "nobody", "--title", "T", "--message", "M")
+	if code != 1 || !strings.Contains(errs, "permission denied on the dispatch socket "+gw.Socket+": is user nobody in group root (the socket's group)?") {
+		t.Fatalf("send without access to the socket: exit %d, %q", code, errs)
+	}
+	code, out, errs := asNobody("health", "--json")
+	if code != 1 || !strings.Contains(out, `"refused"`) || strings.Contains(errs, "DOWN") || !strings.Contains(errs, "group root") {
+		t.Fatalf("health without access to the socket: exit %d, %q %q", code, out, errs)
+	}
+
+	// Open to all: nobody may dispatch to itself, not to others, and may
+	// not read the health.
+	os.Chmod(gw.Socket, 0o777)
+	if code, out, errs := asNobody("send", "--user", "nobody", "--title", "T", "--message", "M"); code != 0 || !strings.Contains(out, "stored as #1") {
+		t.Fatalf("send to itself: exit %d, %q %q", code, out, errs)
+	}
+	code, _, errs = asNobody("send", "--user", "petr", "--title", "T", "--message", "M")
+	if code != 1 || !strings.Contains(errs, "403") || !strings.Contains(errs, "may only dispatch to its own user") {
+		t.Fatalf("send to petr: exit %d, %q", code, errs)
+	}
+	code, _, errs = asNobody("health")
+	if code != 1 || strings.Contains(errs, "DOWN") || !strings.Contains(errs, "needs root or the gateway's own user") {
+		t.Fatalf("health: exit %d, %q", code, errs)
+	}
 }

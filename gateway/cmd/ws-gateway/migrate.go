@@ -8,6 +8,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/cluster"
 	"github.com/keboola/analyst-alerts/gateway/config"
 	"github.com/keboola/analyst-alerts/gateway/store"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 )
 
 // migrate copies the embedded store's history and revocations into the
@@ -36,7 +37,7 @@ func migrate(args, environ []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
-	o := cluster.OptionsFrom(cfg, newLogger(cfg, stderr))
+	o := cluster.OptionsFrom(cfg, logsetup.New(stderr, cfg.LogFormat, cfg.LogLevel))
 	o.Node = "migrate"
 	res, err := cluster.Migrate(o, st, func(user string, copied int) {
 		if !*quiet {

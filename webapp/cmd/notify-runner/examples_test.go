@@ -34,7 +34,7 @@ func TestShippedExamples(t *testing.T) {
 	for _, r := range e.bot.Requests() {
 		if r.Path == "/send_photo" {
 			photo = r.Photo
-			if !strings.HasPrefix(r.Caption, "Revenue, 30 days to ") {
+			if !strings.HasPrefix(r.Caption, "<b>Revenue, 30 days to ") || r.ParseMode != "HTML" {
 				t.Fatalf("caption %q", r.Caption)
 			}
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -118,7 +119,14 @@ func (e *env) mustRun(extra ...string) string {
 // its frames (answering pings) so that waiting never breaks the connection.
 type app struct {
 	t      *testing.T
-	frames chan protocol.NotificationFrame
+	frames chan received
+}
+
+// received is one notification frame: decoded, and its "data" as sent.
+type received struct {
+	protocol.NotificationFrame
+	Data json.RawMessage `json:"data"`
+	size int
 }
 
 func (e *env) connectApp() *app {
@@ -128,6 +136,8 @@ func (e *env) connectApp() *app {
 		e.t.Fatal(err)
 	}
 	e.t.Cleanup(func() { ws.Close() })
+	// As the desktop app does: a bigger frame breaks the connection.
+	ws.SetReadLimit(protocol.MaxFrameBytes)
 	if err := ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: e.gw.Token(e.t, user)}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -135,12 +145,16 @@ func (e *env) connectApp() *app {
 	if err := ws.ReadJSON(&ok); err != nil || ok.Type != protocol.TypeAuthOK || ok.Username != user {
 		e.t.Fatalf("auth: %+v %v", ok, err)
 	}
-	a := &app{t: e.t, frames: make(chan protocol.NotificationFrame, 16)}
+	a := &app{t: e.t, frames: make(chan received, 16)}
 	go func() {
 		defer close(a.frames)
 		for {
-			var f protocol.NotificationFrame
-			if err := ws.ReadJSON(&f); err != nil {
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			f := received{size: len(b)}
+			if err := json.Unmarshal(b, &f); err != nil {
 				return
 			}
 			switch f.Type {
@@ -157,6 +171,12 @@ func (e *env) connectApp() *app {
 // next waits for the next notification.
 func (a *app) next() protocol.NotificationFrame {
 	a.t.Helper()
+	return a.nextFrame().NotificationFrame
+}
+
+// nextFrame waits for the next notification, with its data and size.
+func (a *app) nextFrame() received {
+	a.t.Helper()
 	select {
 	case f, ok := <-a.frames:
 		if !ok {
@@ -166,7 +186,7 @@ func (a *app) next() protocol.NotificationFrame {
 	case <-time.After(15 * time.Second):
 		a.t.Fatal("no notification reached the app")
 	}
-	return protocol.NotificationFrame{}
+	return received{}
 }
 
 // none checks that no notification arrives within a short while.
@@ -227,7 +247,8 @@ func TestRunDeliversToBothSinksAndSurvivesBrokenScripts(t *testing.T) {
 	if len(reqs) != 2 {
 		t.Fatalf("bot got %d requests: %+v", len(reqs), reqs)
 	}
-	if reqs[0].Path != "/send_photo" || reqs[0].User != user || reqs[0].Caption != "Revenue <b>drop</b> & co\nDown 20%\n<script>x</script>" ||
+	if reqs[0].Path != "/send_photo" || reqs[0].User != user || reqs[0].ParseMode != "HTML" ||
+		reqs[0].Caption != "<b>Revenue &lt;b&gt;drop&lt;/b&gt; &amp; co</b>\nDown 20%\n&lt;script&gt;x&lt;/script&gt;" ||
 		!bytes.Equal(reqs[0].Photo, chartBytes) || !strings.HasPrefix(reqs[0].PhotoPath, e.images+"/") {
 		t.Fatalf("photo request %+v (photo error %q)", reqs[0], reqs[0].PhotoErr)
 	}
@@ -307,6 +328,43 @@ func TestCooldownAcrossRuns(t *testing.T) {
 	a.next()
 }
 
+// A user migrating from the runner this one replaces keeps its state files,
+// {"last_sent": <unix seconds>}: the cooldown counts from that alert, so
+// the first run here does not alert again; once it is over, the alert goes
+// and the file is rewritten in the new form.
+func TestCooldownHoldsForTheReplacedRunnersState(t *testing.T) {
+	e := newEnv(t)
+	a := e.connectApp()
+	e.alert("check.py", map[string]any{"notify": true, "title": "Queue backlog", "cooldown": "1h"})
+	if err := os.MkdirAll(e.home.StateDir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sent := float64(time.Now().Add(-10*time.Minute).UnixNano()) / 1e9 // Python's time.time()
+	old := fmt.Sprintf(`{"last_sent": %.6f}`, sent)
+	if err := os.WriteFile(filepath.Join(e.home.StateDir(), "check.json"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := e.mustRun()
+	if !strings.Contains(out, "alert held back by cooldown") || len(e.bot.Requests()) != 0 {
+		t.Fatalf("the migrated cooldown did not hold:\n%s", out)
+	}
+	a.none()
+
+	sent = float64(time.Now().Add(-61 * time.Minute).Unix())
+	old = fmt.Sprintf(`{"last_sent": %d}`, int64(sent))
+	if err := os.WriteFile(filepath.Join(e.home.StateDir(), "check.json"), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun()
+	if n := a.next(); n.Title != "Queue backlog" {
+		t.Fatalf("after the migrated cooldown: %+v", n)
+	}
+	st, err := e.home.LoadState("check")
+	if err != nil || st.LastNotified == nil || time.Since(*st.LastNotified) > time.Minute {
+		t.Fatalf("state after the alert: %+v %v", st, err)
+	}
+}
+
 func TestImages(t *testing.T) {
 	e := newEnv(t)
 	a := e.connectApp()
@@ -330,7 +388,7 @@ func TestImages(t *testing.T) {
 	e.alert("b_not_image.py", map[string]any{"notify": true, "title": "not an image", "image_path": notImage})
 	out := e.mustRun()
 	if strings.Count(out, "image left out; the alert goes without it") != 2 || !strings.Contains(out, "not a PNG or JPEG") ||
-		!strings.Contains(out, "old images removed") {
+		!strings.Contains(out, "count=1 older_than_days=30") {
 		t.Fatalf("runner output:\n%s", out)
 	}
 	for _, want := range []string{"missing image", "not an image"} {
@@ -537,5 +595,38 @@ time.sleep(300)
 	stat, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if len(stat) > 0 && !strings.Contains(string(stat), ") Z ") {
 		t.Fatalf("the script's child %d survived the runner: %s", pid, stat)
+	}
+}
+
+// A script printing 200 KB of data (and text past its bounds) still alerts:
+// the runner cuts the text and replaces the data by a marker, logs what it
+// cut, the frame fits what the app accepts, and the next alert arrives too.
+func TestOversizedOutputIsCutAndTheNextAlertArrives(t *testing.T) {
+	e := newEnv(t)
+	a := e.connectApp()
+	e.alert("a_big.py", map[string]any{"notify": true, "title": strings.Repeat("<", 300),
+		"message": strings.Repeat("&", 5000), "data": map[string]any{"rows": strings.Repeat("x", 200<<10)}})
+	e.alert("b_next.py", map[string]any{"notify": true, "title": "next", "data": map[string]any{"n": 1}})
+	out := e.mustRun()
+	for _, want := range []string{"title cut to 200 characters", "message cut to 3500 characters",
+		`\"data\" is 204`, "notified=2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("runner output lacks %q:\n%s", want, out)
+		}
+	}
+	big := a.nextFrame()
+	if big.size > protocol.MaxFrameBytes || len([]rune(big.Title)) != 200 || len([]rune(big.Message)) != 3500 {
+		t.Fatalf("big alert: %d bytes, title %d runes, message %d runes", big.size, len([]rune(big.Title)), len([]rune(big.Message)))
+	}
+	var marker notifyscript.DataDropped
+	if err := json.Unmarshal(big.Data, &marker); err != nil || marker.Bytes <= 200<<10 || marker.MaxBytes != notifyscript.MaxDataBytes {
+		t.Fatalf("data of the big alert: %s", big.Data)
+	}
+	if next := a.nextFrame(); next.Title != "next" || string(next.Data) != `{"n":1}` {
+		t.Fatalf("next alert: %+v %s", next.NotificationFrame, next.Data)
+	}
+	// Telegram got both as well, within its limit.
+	if reqs := e.bot.Requests(); len(reqs) != 2 || !strings.Contains(reqs[1].Text, "next") {
+		t.Fatalf("bot requests %d", len(reqs))
 	}
 }

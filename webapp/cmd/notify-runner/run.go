@@ -13,6 +13,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
 	"github.com/keboola/analyst-alerts/webapp/notifyconfig"
 	"github.com/keboola/analyst-alerts/webapp/notifyrunner"
@@ -84,8 +85,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	// At most NOTIFY_LOG_MAX_MB in runner.log plus one rotated file.
 	logFile := &notifyrunner.LogFile{Path: cfg.Home.LogsDir() + "/" + logFileName, Max: int64(cfg.LogMaxMB) << 20}
 	defer logFile.Close()
-	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
-	log := slog.New(slog.NewTextHandler(io.MultiWriter(stdout, logFile), &slog.HandlerOptions{Level: level})).
+	log := logsetup.New(io.MultiWriter(stdout, logFile), logsetup.Text, cfg.LogLevel).
 		With(slog.String("user", cfg.User))
 
 	bot := botclient.New(cfg.BotSocket)
@@ -110,6 +110,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		}
 		select {
 		case <-ctx.Done():
+			log.Info("notify-runner stopped")
 			return exitOK
 		case <-time.After(*every):
 		}
@@ -145,6 +146,6 @@ func pass(ctx context.Context, r *notifyrunner.Runner, lock *flock.Flock, log *s
 		slog.Int(string(notifyrunner.StatusCooldown), counts[notifyrunner.StatusCooldown]),
 		slog.Int(string(notifyrunner.StatusUndelivered), counts[notifyrunner.StatusUndelivered]),
 		slog.Int(string(notifyrunner.StatusFailed), counts[notifyrunner.StatusFailed]),
-		slog.Duration("took", time.Since(start).Round(time.Millisecond)))
+		slog.String("took", time.Since(start).Round(time.Millisecond).String())) // words in any log format
 	return exitOK
 }

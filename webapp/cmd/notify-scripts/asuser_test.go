@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -44,6 +48,23 @@ func TestRunAsAnotherUser(t *testing.T) {
 	if err := os.WriteFile(home.ScriptPath("whoami.py"), []byte("import json, os\nprint(json.dumps({'notify': True, 'title': str(os.getuid())}))\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A chart only root may read, named directly and through a link: the
+	// helper reads image_path as the user, never with more rights.
+	var chart bytes.Buffer
+	_ = png.Encode(&chart, image.NewGray(image.Rect(0, 0, 8, 8)))
+	rootOnly := filepath.Join(base, "root-only.png")
+	if err := os.WriteFile(rootOnly, chart.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rootLink := filepath.Join(base, "link.png")
+	if err := os.Symlink(rootOnly, rootLink); err != nil {
+		t.Fatal(err)
+	}
+	for name, path := range map[string]string{"direct.py": rootOnly, "linked.py": rootLink} {
+		if err := os.WriteFile(home.ScriptPath(name), []byte("import json\nprint(json.dumps({'notify': True, 'image_path': "+strconv.Quote(path)+"}))\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := filepath.Walk(string(home), func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -53,8 +74,8 @@ func TestRunAsAnotherUser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	run := func(group string, extra ...string) (int, []byte) {
-		cmd := exec.Command(setpriv, "--reuid=nobody", "--regid=nogroup", "--init-groups", "--", binary, "run", "whoami.py")
+	runScript := func(script, group string, extra ...string) (int, []byte) {
+		cmd := exec.Command(setpriv, "--reuid=nobody", "--regid=nogroup", "--init-groups", "--", binary, "run", script)
 		cmd.Env = []string{"HOME=" + string(home), "PATH=" + os.Getenv("PATH"), "NOTIFY_ANALYST_GROUP=" + group,
 			"NOTIFICATION_IMAGES_DIR=" + filepath.Join(base, "images")}
 		cmd.Env = append(cmd.Env, extra...)
@@ -63,6 +84,14 @@ func TestRunAsAnotherUser(t *testing.T) {
 			t.Fatal(err)
 		}
 		return cmd.ProcessState.ExitCode(), out
+	}
+	run := func(group string, extra ...string) (int, []byte) { return runScript("whoami.py", group, extra...) }
+	for script, want := range map[string]string{"direct.py": "permission denied", "linked.py": "symbolic link"} {
+		code, out := runScript(script, "nogroup")
+		var r notifyscript.RunResult
+		if err := json.Unmarshal(out, &r); err != nil || code != 0 || r.ImageURL != "" || !strings.Contains(r.ImageError, want) {
+			t.Fatalf("%s as nobody: %d %s", script, code, out)
+		}
 	}
 
 	code, out := run("root")

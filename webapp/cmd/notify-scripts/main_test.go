@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image"
 	"image/png"
@@ -81,7 +82,10 @@ func (e *env) script(name, body string) {
 // always be one JSON value.
 func (e *env) run(extra []string, args ...string) (int, []byte) {
 	e.t.Helper()
-	cmd := exec.Command(binary, args...)
+	// A run that blocks (a regression) is killed and fails the test.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append(slices.Clone(e.vars), extra...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

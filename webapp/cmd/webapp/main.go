@@ -1,30 +1,22 @@
-// Command webapp is the Analyst Alerts web portal. main only wires: the
-// configuration comes from the environment (webapp/config lists every
-// variable), the routes are in webapp/server.
+// Command webapp is the Analyst Alerts web portal. main only reads the
+// configuration from the environment (webapp/config lists every variable)
+// and runs the server as webapp/server wires it (server.Wire, New, Serve:
+// the same code webapptest runs in the tests).
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
-	"time"
 
-	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/internal/logsetup"
 	"github.com/keboola/analyst-alerts/webapp/config"
-	"github.com/keboola/analyst-alerts/webapp/images"
-	"github.com/keboola/analyst-alerts/webapp/links"
-	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/server"
-	"github.com/keboola/analyst-alerts/webapp/session"
-	"github.com/keboola/analyst-alerts/webapp/signin"
 )
 
 func main() {
@@ -40,7 +32,12 @@ func run(environ []string, stderr io.Writer) int {
 	log := newLogger(cfg, stderr)
 	slog.SetDefault(log)
 
-	srv, err := build(cfg, log)
+	deps, err := server.Wire(cfg, log)
+	if err != nil {
+		log.Error("cannot start", slog.Any("error", err))
+		return 1
+	}
+	srv, err := server.New(deps)
 	if err != nil {
 		log.Error("cannot start", slog.Any("error", err))
 		return 1
@@ -52,82 +49,13 @@ func run(environ []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go srv.SyncRevocations(ctx, 30*time.Second)
-
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      120 * time.Second, // a script run may take 60 s
-		IdleTimeout:       120 * time.Second,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	log.Info("webapp listening", slog.String("addr", ln.Addr().String()),
-		slog.String("url", cfg.PublicURL), slog.String("auth_mode", cfg.AuthMode),
-		slog.String("data_dir", cfg.DataDir), slog.String("dispatch_socket", cfg.Socket))
-	select {
-	case err := <-errc:
-		log.Error("server stopped", slog.Any("error", err))
+	if err := srv.Serve(ctx, ln, server.RevocationSyncEvery); err != nil {
+		log.Error("webapp stopped", slog.Any("error", err))
 		return 1
-	case <-ctx.Done():
-	}
-	shCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Error("shutdown", slog.Any("error", err))
 	}
 	return 0
 }
 
-func build(cfg config.Config, log *slog.Logger) (*server.Server, error) {
-	store, err := links.Open(cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	key := cfg.SessionKey
-	if key == nil {
-		if key, err = session.DeriveKey(cfg.Secret); err != nil {
-			return nil, err
-		}
-	}
-	sessions, err := session.New(key, cfg.SecureCookies(), cfg.SessionMaxAge)
-	if err != nil {
-		return nil, err
-	}
-	umap, err := signin.LoadUsernameMap(cfg.UsernameMap)
-	if err != nil {
-		return nil, err
-	}
-	rules := signin.Rules{Domains: cfg.AllowedDomains, Emails: cfg.AllowedEmails, Map: umap}
-	var oidc *signin.OIDC
-	if cfg.AuthMode == config.AuthOIDC {
-		oidc = signin.NewOIDC(cfg.OIDCIssuer, cfg.OIDCClientID, cfg.OIDCSecret, cfg.OIDCRedirect)
-		oidc.AllowUnverifiedEmail = cfg.AllowUnverified
-	} else {
-		rules.AllowAny = len(cfg.AllowedDomains) == 0 && len(cfg.AllowedEmails) == 0
-		log.Warn("AUTH_MODE=dev: development sign-in, anyone reaching this address can sign in as anyone")
-	}
-	return server.New(server.Deps{
-		Config:   cfg,
-		Links:    store,
-		Sessions: sessions,
-		OIDC:     oidc,
-		Rules:    rules,
-		Scripts: &scripts.Runner{Helper: cfg.Helper, Sudo: cfg.HelperRunAs == config.RunAsSudo,
-			HomeRoot: cfg.HelperHomeRoot, ImagesDir: filepath.Join(cfg.DataDir, "images")},
-		Gateway: protocol.NewClient(cfg.Socket),
-		Images:  images.Store{Dir: filepath.Join(cfg.DataDir, "images")},
-		Log:     log,
-	})
-}
-
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: lvl}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return logsetup.New(w, cfg.LogFormat, cfg.LogLevel)
 }

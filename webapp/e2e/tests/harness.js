@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'webapp');
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
@@ -22,7 +22,7 @@ function freePort() {
   });
 }
 
-async function waitHealthy(url, proc, name) {
+export async function waitHealthy(url, proc, name) {
   const deadline = Date.now() + 30000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${proc.logs.join('')}`);
@@ -82,7 +82,7 @@ export class System {
     const devPort = await freePort();
     this.devURL = `http://127.0.0.1:${devPort}`;
     this.devWebapp = this.start('webapp-dev', path.join(bin, 'webapp'), {
-      ...common, WEBAPP_ADDR: `127.0.0.1:${devPort}`, AUTH_MODE: 'dev',
+      ...common, WEBAPP_ADDR: `127.0.0.1:${devPort}`, AUTH_MODE: 'dev', WEBAPP_DEV_USER: 'dev',
       DATA_DIR: path.join(this.dir, 'dev-data'), NOTIFY_SCRIPTS_HELPER: helper,
       NOTIFY_SCRIPTS_HOME_ROOT: this.homeRoot,
     });
@@ -133,13 +133,14 @@ export function verifyJWT(token, secret) {
   return JSON.parse(Buffer.from(p, 'base64url'));
 }
 
-// A fresh headless Chromium (Debian's) with its own profile folder.
-export async function browser(chromium, dir) {
+// A fresh headless Chromium (Debian's) with its own profile folder; args
+// are added to its command line.
+export async function browser(chromium, dir, args = []) {
   return chromium.launchPersistentContext(fs.mkdtempSync(path.join(dir, 'profile-')), {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1200, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', ...args],
   });
 }

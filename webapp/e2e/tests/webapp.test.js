@@ -1,6 +1,7 @@
 // Browser tests of the webapp in headless Chromium: development and OIDC
 // sign-in, the desktop link page and its deep link, the dashboard's badge,
-// Run and Unlink, and a cross-origin form post from another origin.
+// Run and Unlink, a cross-origin form post from another origin, sign-in
+// redirects that browsers would take off-site, and a DNS-rebinding page.
 // Screenshots go to test-artifacts/webapp/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,6 +67,8 @@ test('dev sign-in, link page, Authorize opens the deep link with a valid token',
   await page.goto(sys.devURL + '/desktop/link');
   assert.match(page.url(), /\/auth\/dev\?next=%2Fdesktop%2Flink$/);
   assert.match(await page.textContent('.devbar'), /Development sign-in mode/);
+  // The form offers the local user the examples were installed for.
+  assert.equal(await page.inputValue('#email'), 'dev@example.com');
   await shot('dev-sign-in.png');
   await page.fill('#email', 'dev@example.com');
   await Promise.all([page.waitForURL(sys.devURL + '/desktop/link'), page.click('#dev-sign-in')]);
@@ -173,17 +176,99 @@ test('OIDC sign-in through a local provider, then Authorize', async () => {
   const ctx = await browser(chromium, sys.dir);
   try {
     const p = ctx.pages()[0] || await ctx.newPage();
-    await p.goto(sys.oidcURL + '/desktop/link');
+    // The app opens the page with its one-time value; it survives the
+    // provider's round trip and comes back in the deep link.
+    const state = 'AppOneTimeValue_0123456789-abc';
+    await p.goto(sys.oidcURL + '/desktop/link?state=' + state);
     assert.equal(new URL(p.url()).pathname, '/desktop/link', 'back on the link page after the provider');
+    assert.equal(new URL(p.url()).searchParams.get('state'), state, 'the state survives the sign-in');
     assert.equal(await p.textContent('.user'), 'jane.doe');
     assert.equal(await p.locator('.devbar').count(), 0, 'no development banner in OIDC mode');
     await shot('oidc-link-page.png', p);
-    const claims = verifyJWT(new URL(await authorizeOn(p)).searchParams.get('token'), sys.secret);
+    const link = new URL(await authorizeOn(p));
+    assert.equal(link.searchParams.get('state'), state);
+    const claims = verifyJWT(link.searchParams.get('token'), sys.secret);
     assert.equal(claims.sub, 'jane.doe');
     await p.goto(sys.oidcURL + '/dashboard');
     assert.equal(await p.textContent('#link-badge'), 'Linked');
     await p.setViewportSize({ width: 390, height: 844 });
     await shot('oidc-dashboard-phone.png', p);
+  } finally {
+    await ctx.close();
+  }
+});
+
+// A server standing for another site: it records every request it gets.
+async function otherSite() {
+  const hits = [];
+  const srv = http.createServer((req, res) => { hits.push(req.url); res.end('other site'); });
+  await new Promise(r => srv.listen(0, '127.0.0.1', r));
+  return { hits, port: srv.address().port, close: () => srv.close() };
+}
+
+test('a user without scripts is told the real folder to put them in', async () => {
+  const ctx = await browser(chromium, sys.dir);
+  try {
+    const p = ctx.pages()[0] || await ctx.newPage();
+    await p.setViewportSize({ width: 1200, height: 800 });
+    await p.goto(sys.devURL + '/auth/dev?next=%2Fdashboard');
+    await p.fill('#email', 'anna@example.com');
+    await Promise.all([p.waitForURL(sys.devURL + '/dashboard'), p.click('#dev-sign-in')]);
+    assert.equal(await p.textContent('#scripts-dir'), path.join(sys.homeRoot, 'anna', 'user', 'notifications') + '/');
+    await shot('dashboard-no-scripts.png', p);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('sign-in redirects never leave the site, however next= is spelled', async () => {
+  // Chromium drops tabs and newlines from a URL and reads "\\" as "/", so
+  // each of these would be //127.0.0.1:<other>/stolen, another site.
+  const other = await otherSite();
+  const host = `127.0.0.1:${other.port}`;
+  const nexts = [`/\t/${host}/stolen`, `/\n/${host}/stolen`, `/\\${host}/stolen`, `\\/${host}/stolen`, `//${host}/stolen`];
+  const ctx = await browser(chromium, sys.dir);
+  try {
+    const p = ctx.pages()[0] || await ctx.newPage();
+    for (const next of nexts) {
+      // Development sign-in: the login link, then the form.
+      await ctx.clearCookies();
+      await p.goto(`${sys.devURL}/auth/login?next=${encodeURIComponent(next)}`);
+      await p.fill('#email', 'dev@example.com');
+      await Promise.all([p.waitForURL(u => !u.pathname.startsWith('/auth/')), p.click('#dev-sign-in')]);
+      assert.equal(p.url(), sys.devURL + '/dashboard', `dev sign-in with next=${JSON.stringify(next)}`);
+      // OIDC: login, the provider, the callback with next in the flow cookie.
+      await ctx.clearCookies();
+      await p.goto(`${sys.oidcURL}/auth/login?next=${encodeURIComponent(next)}`);
+      assert.equal(p.url(), sys.oidcURL + '/dashboard', `OIDC sign-in with next=${JSON.stringify(next)}`);
+    }
+    assert.deepEqual(other.hits, [], 'the other site was reached');
+  } finally {
+    await ctx.close();
+    other.close();
+  }
+});
+
+test('a DNS-rebinding page cannot use the development portal', async () => {
+  // The browser resolves evil.example to 127.0.0.1, as a rebinding
+  // attacker's DNS would: the page and the portal are then the same origin
+  // for it, and only the Host header tells them apart.
+  const ctx = await browser(chromium, sys.dir, ['--host-resolver-rules=MAP evil.example 127.0.0.1']);
+  try {
+    const p = ctx.pages()[0] || await ctx.newPage();
+    const port = new URL(sys.devURL).port;
+    const resp = await p.goto(`http://evil.example:${port}/auth/dev`);
+    assert.equal(resp.status(), 421);
+    assert.match(await p.textContent('body'), new RegExp(`answers only at ${sys.devURL}`));
+    await shot('rebinding-refused.png', p);
+    // The attacker's script posts the sign-in form same-origin: refused, no session.
+    const status = await p.evaluate(async () => (await fetch('/auth/dev/login', {
+      method: 'POST', body: new URLSearchParams({ email: 'dev@example.com', next: '/dashboard' }), redirect: 'manual',
+    })).status);
+    assert.equal(status, 421);
+    assert.deepEqual((await ctx.cookies()).filter(c => c.name === 'aa_session'), []);
+    // The real address still works in the same browser.
+    assert.equal((await p.goto(`${sys.devURL}/auth/dev`)).status(), 200);
   } finally {
     await ctx.close();
   }

@@ -8,6 +8,9 @@
   var manual = document.getElementById("manual");
   var manualLink = document.getElementById("manual-link");
   var scheme = btn.getAttribute("data-scheme") || "keboola-analyst";
+  // The app's one-time value (from /desktop/link?state=...): handed back in
+  // the deep link so the app knows it asked for this sign-in.
+  var state = btn.getAttribute("data-state") || "";
 
   function show(msg) { box.hidden = false; text.textContent = msg; }
 
@@ -16,7 +19,7 @@
     show("Authorizing…");
     fetch("/api/desktop/authorize", {
       method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: "{}"
+      headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: JSON.stringify(state ? { state: state } : {})
     }).then(function (r) {
       return r.json().then(function (body) { return { status: r.status, body: body }; });
     }).then(function (res) {

@@ -1,0 +1,315 @@
+package connection
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
+)
+
+// link runs one connection from dial to its end and says why it ended.
+func (c *Conn) link(ctx context.Context) error {
+	// A wake-up from before this attempt is stale.
+	select {
+	case <-c.wake:
+	default:
+	}
+	// The last attempt's error stays shown until a link is up.
+	c.setStatus(Status{State: Connecting, Error: c.Status().Error})
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	url := c.o.URL()
+	if url == "" {
+		return errNoURL
+	}
+	var header http.Header
+	if c.o.Header != nil {
+		header = c.o.Header()
+	}
+	ws, resp, err := c.o.Dialer.DialContext(lctx, url, header)
+	if err != nil {
+		de := &dialError{url: url, err: err}
+		if resp != nil {
+			de.status = resp.StatusCode
+		}
+		return de
+	}
+	defer ws.Close()
+	// No ws.SetReadLimit: readFrame bounds what is kept to MaxFrameBytes and
+	// reads a larger frame past, so the link survives it (see readFrame).
+
+	resume := c.o.Cursor()
+	if resume == nil {
+		// An unknown (empty) epoch asks for the whole kept history: a new
+		// sign-in sees what arrived shortly before.
+		resume = &protocol.Resume{}
+	}
+	if err := c.write(ws, protocol.AuthFrame{Type: protocol.TypeAuth, Token: c.o.Token(), Resume: resume}); err != nil {
+		return fmt.Errorf("send auth: %w", err)
+	}
+	frames := readFrames(lctx, ws)
+
+	l := &linkRun{c: c, ws: ws, last: resume, replayLeft: -1,
+		deadAfter: time.Duration(float64(c.o.Heartbeat) * DeadAfterPings),
+		timer:     c.o.Clock.NewTimer(authTimeout)}
+	defer l.end()
+	for {
+		select {
+		case <-ctx.Done():
+			c.closeNormally(ws)
+			return ctx.Err()
+		case <-c.kick:
+			c.closeNormally(ws)
+			return errKicked
+		case r := <-c.wake:
+			return wakeError{r}
+		case <-l.timer.Chan():
+			if !l.authed {
+				return errTimeout
+			}
+			return errDead
+		case <-l.catchUpC:
+			l.catchUpC = nil
+			l.flush(true)
+		case r := <-frames:
+			if r.err != nil {
+				if l.authed {
+					return fmt.Errorf("link closed: %w", r.err)
+				}
+				return fmt.Errorf("link closed during sign-in: %w", r.err)
+			}
+			if err := l.onFrame(r.frame); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+type readResult struct {
+	frame
+	err error
+}
+
+// readFrames reads the link's frames on a goroutine of their own until an
+// error (which it delivers last) or ctx ends.
+func readFrames(ctx context.Context, ws *websocket.Conn) <-chan readResult {
+	frames := make(chan readResult)
+	go func() {
+		for {
+			var r readResult
+			_, rd, err := ws.NextReader()
+			if err == nil {
+				r.frame, err = readFrame(rd, protocol.MaxFrameBytes)
+			}
+			r.err = err
+			select {
+			case frames <- r:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return frames
+}
+
+// linkRun is one connection's state between its frames: whether auth_ok
+// came, the dead-link timer, the replay being gathered and the last frame
+// delivered. It lives on link's goroutine only.
+type linkRun struct {
+	c         *Conn
+	ws        *websocket.Conn
+	deadAfter time.Duration
+	timer     clockwork.Timer // auth timeout, then the dead-link timer
+	authed    bool
+
+	// The replay after auth_ok is delivered as one batch: counted down
+	// from the number auth_ok announces, or, from a gateway that does not
+	// announce it, gathered while frames follow each other within
+	// catchUpGap.
+	replayLeft int // frames of the announced replay still to come; -1: not announced
+	catchUp    clockwork.Timer
+	catchUpC   <-chan time.Time
+	pending    []protocol.NotificationFrame
+
+	last *protocol.Resume // the newest frame delivered: older ones are dropped
+}
+
+// end delivers what is still gathered and stops the timers.
+func (l *linkRun) end() {
+	l.timer.Stop()
+	if l.catchUp != nil {
+		l.catchUp.Stop()
+	}
+	l.flush(true)
+}
+
+func (l *linkRun) flush(replayed bool) {
+	if len(l.pending) > 0 && l.c.o.OnNotifications != nil {
+		l.c.o.OnNotifications(l.pending, replayed)
+	}
+	l.pending = nil
+}
+
+// onFrame handles one frame; an error ends the link.
+func (l *linkRun) onFrame(fr frame) error {
+	typ, err := frameType(fr.data)
+	if fr.tooBig || err != nil {
+		var ok bool
+		if fr, ok = l.unreadable(fr); !ok {
+			return nil
+		}
+		typ = protocol.TypeNotification
+	}
+	if !l.authed {
+		switch typ {
+		case protocol.TypeAuthOK:
+			l.onAuthOK(fr.data)
+		case protocol.TypeAuthError:
+			return l.c.authFailed(fr.data, "auth refused")
+		default:
+			l.c.log.Warn("unexpected frame before auth_ok", slog.String("type", typ))
+		}
+		return nil
+	}
+	l.timer.Reset(l.deadAfter) // any frame proves the link is alive
+	switch typ {
+	case protocol.TypePing:
+		return l.onPing()
+	case protocol.TypeNotification:
+		l.onNotification(fr)
+	case protocol.TypeAuthError: // e.g. the token was revoked
+		return l.c.authFailed(fr.data, "the gateway ended the session")
+	}
+	return nil
+}
+
+// unreadable takes a frame the app cannot read (too large, or not JSON).
+// A notification's (one with a place in the history) comes back with no
+// data and its head, to be shown as an entry and skipped by seq; anything
+// else is logged and ignored (ok false).
+func (l *linkRun) unreadable(fr frame) (frame, bool) {
+	h := fr.head
+	if !fr.tooBig {
+		h = scanHead(fr.data)
+	}
+	if !l.authed || (h.Type != protocol.TypeNotification && h.Seq == 0) {
+		l.c.log.Warn("ignoring a frame the app cannot read", slog.Int64("bytes", fr.size),
+			slog.Bool("too_large", fr.tooBig), slog.String("type", h.Type))
+		return fr, false
+	}
+	fr.data, fr.head = nil, h
+	return fr, true
+}
+
+func (l *linkRun) onAuthOK(data []byte) {
+	var ok protocol.AuthOK
+	json.Unmarshal(data, &ok)
+	l.authed = true
+	l.c.bo.Reset()
+	l.timer.Reset(l.deadAfter)
+	if ok.Replay != nil {
+		l.replayLeft = *ok.Replay // the gateway says how many follow
+	} else {
+		l.catchUp = l.c.o.Clock.NewTimer(catchUpGap)
+		l.catchUpC = l.catchUp.Chan()
+	}
+	l.c.log.Info("connected", slog.String("user", ok.Username))
+	l.c.setStatus(Status{State: Connected, Username: ok.Username})
+}
+
+func (l *linkRun) onPing() error {
+	if err := l.c.write(l.ws, protocol.Ping{Type: protocol.TypePong}); err != nil {
+		return fmt.Errorf("send pong: %w", err)
+	}
+	return nil
+}
+
+// onNotification delivers a notification frame, or gathers it while the
+// replay lasts; a frame already delivered is dropped.
+func (l *linkRun) onNotification(fr frame) {
+	var f protocol.NotificationFrame
+	inReplay := l.replayLeft > 0
+	if inReplay {
+		l.replayLeft--
+	}
+	if fr.data == nil {
+		f = l.c.unreadable(fr)
+	} else if err := json.Unmarshal(fr.data, &f); err != nil {
+		// valid JSON, but a field of the wrong type
+		fr.head = scanHead(fr.data)
+		f = l.c.unreadable(fr)
+	}
+	if f.Seq > 0 && l.last != nil && f.Epoch == l.last.Epoch && f.Seq <= l.last.Seq {
+		return // seen already
+	}
+	if f.Seq > 0 {
+		l.last = &protocol.Resume{Epoch: f.Epoch, Seq: f.Seq}
+	}
+	l.pending = append(l.pending, f)
+	switch {
+	case inReplay:
+		if l.replayLeft == 0 {
+			l.flush(true) // the whole announced replay, at once
+		}
+	case l.catchUpC != nil:
+		l.catchUp.Reset(catchUpGap)
+	default:
+		l.flush(false)
+	}
+}
+
+// unreadable stands in for a notification the app could not read (too
+// large, or not valid JSON): an entry in the list that says so, carrying
+// the frame's seq and epoch so the cursor moves past it and the gateway does
+// not replay it forever.
+func (c *Conn) unreadable(fr frame) protocol.NotificationFrame {
+	f := protocol.NotificationFrame{Type: protocol.TypeNotification, Seq: fr.head.Seq, Epoch: fr.head.Epoch}
+	where := "(no place in the history)"
+	if f.Seq > 0 {
+		where = fmt.Sprintf("(seq %d)", f.Seq)
+	}
+	if fr.tooBig {
+		f.Title = "An alert was too large to show " + where
+		f.Message = fmt.Sprintf("The gateway sent an alert of %d bytes; the app shows alerts of up to %d bytes. "+
+			"Ask for a shorter message from the script.", fr.size, protocol.MaxFrameBytes)
+	} else {
+		f.Title = "An alert could not be read " + where
+		f.Message = fmt.Sprintf("The gateway sent an alert of %d bytes that is not a valid notification.", fr.size)
+	}
+	c.log.Warn("skipped a notification the app cannot read", slog.Uint64("seq", f.Seq), slog.String("epoch", f.Epoch),
+		slog.Int64("bytes", fr.size), slog.Bool("too_large", fr.tooBig))
+	return f
+}
+
+// authFailed reports an auth_error frame: the link waits in AuthFailed
+// until the app has refreshed the token or signed out.
+func (c *Conn) authFailed(frame []byte, what string) error {
+	var ae protocol.AuthError
+	json.Unmarshal(frame, &ae)
+	c.log.Warn(what, slog.String("reason", ae.Message))
+	c.setStatus(Status{State: AuthFailed, Error: ae.Message})
+	if c.o.OnAuthError != nil {
+		c.o.OnAuthError(ae.Message)
+	}
+	return errAuth
+}
+
+func (c *Conn) write(ws *websocket.Conn, v any) error {
+	ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return ws.WriteJSON(v)
+}
+
+func (c *Conn) closeNormally(ws *websocket.Conn) {
+	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+		time.Now().Add(time.Second))
+}
