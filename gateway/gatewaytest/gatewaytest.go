@@ -36,6 +36,10 @@ type Options struct {
 	Fsync        bool      // store a notification only once fsynced (WS_GATEWAY_FSYNC)
 	TrustedGroup string    // WS_DISPATCH_TRUSTED_GROUP
 	Log          io.Writer // gateway logs; discarded when nil
+	// NATS (WS_GATEWAY_NATS_URL) makes the gateway a node of that NATS
+	// cluster (three servers: the stream is replicated three times)
+	// instead of running on the embedded store.
+	NATS string
 }
 
 // Gateway is a running test gateway.
@@ -68,6 +72,9 @@ func Start(t testing.TB, o Options) *Gateway {
 	cfg.Secret = []byte("gatewaytest-secret-0123456789abcdef0123456789")
 	cfg.Fsync = o.Fsync
 	cfg.TrustedGroup = o.TrustedGroup
+	if o.NATS != "" {
+		cfg.Cluster = config.Cluster{URLs: o.NATS, Node: "gatewaytest"}
+	}
 	cfg.ShutdownWait = 5 * time.Second
 	if o.Secret != nil {
 		cfg.Secret = o.Secret
