@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -241,10 +242,22 @@ func startShippedNode(t *testing.T, bin, natsURLs string, i, port int) *node {
 	}
 	t.Cleanup(func() { os.RemoveAll(sockDir) })
 	n := &node{out: &gatewaytest.LogBuffer{}}
+	trusted := ""
 	for _, line := range fileLines(t, "ws-gateway@.service") {
 		v, ok := strings.CutPrefix(line, "Environment=")
 		if !ok {
 			continue
+		}
+		if g, ok := strings.CutPrefix(v, "WS_DISPATCH_TRUSTED_GROUP="); ok {
+			// data-ops, as ws-gateway.service; this machine may not have
+			// it, and an unknown group stops the start: the test's own
+			// group stands in.
+			trusted = g
+			own, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v = "WS_DISPATCH_TRUSTED_GROUP=" + own.Name
 		}
 		v = strings.ReplaceAll(strings.ReplaceAll(v, "%H", host), "%i", strconv.Itoa(i))
 		v = strings.Replace(v, fmt.Sprintf("/run/ws-gateway-%d", i), sockDir, 1)
@@ -256,8 +269,8 @@ func startShippedNode(t *testing.T, bin, natsURLs string, i, port int) *node {
 			n.name = s
 		}
 	}
-	if n.socket == "" || n.name != fmt.Sprintf("%s-%d", host, i) {
-		t.Fatalf("the unit sets socket %q, node %q", n.socket, n.name)
+	if n.socket == "" || n.name != fmt.Sprintf("%s-%d", host, i) || trusted != "data-ops" {
+		t.Fatalf("the unit sets socket %q, node %q, trusted group %q (want data-ops, as ws-gateway.service)", n.socket, n.name, trusted)
 	}
 	n.cmd = exec.Command(bin, "serve")
 	n.cmd.Env = env
