@@ -255,7 +255,10 @@ func (n *Node) readPage(ctx context.Context, name string, from uint64, maxBytes 
 
 func (n *Node) readPageOnce(ctx context.Context, name string, from uint64, maxBytes int) (historyPage, error) {
 	inbox := n.nc.NewRespInbox()
-	sub, err := n.nc.SubscribeSync(inbox)
+	// A channel just big enough for the batch: SubscribeSync's default
+	// (64 Ki messages) costs 512 KiB for each page read.
+	msgs := make(chan *nats.Msg, n.opts.HistoryLimit+2)
+	sub, err := n.nc.ChanSubscribe(inbox, msgs)
 	if err != nil {
 		return historyPage{}, err
 	}
@@ -269,9 +272,11 @@ func (n *Node) readPageOnce(ctx context.Context, name string, from uint64, maxBy
 	}
 	var p historyPage
 	for {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return historyPage{}, err
+		var m *nats.Msg
+		select {
+		case m = <-msgs:
+		case <-ctx.Done():
+			return historyPage{}, ctx.Err()
 		}
 		switch status := m.Header.Get("Status"); status {
 		case "":

@@ -273,9 +273,16 @@ func testReplayToClientsThatDoNotReadIsBounded(t *testing.T, o gatewaytest.Optio
 			t.Fatal(err)
 		}
 		defer ws.Close()
-		// Auth with resume from the start, then read nothing at all.
+		// Auth with resume from the start, then read auth_ok (sent once
+		// the replay's first page is queued; in cluster mode a connection
+		// counts in /health before its history is read) and nothing more.
 		if err := ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: tok, Resume: &protocol.Resume{}}); err != nil {
 			t.Fatal(err)
+		}
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var ok map[string]any
+		if err := ws.ReadJSON(&ok); err != nil || ok["type"] != protocol.TypeAuthOK {
+			t.Fatalf("connection %d: %v %v, want auth_ok", i, ok, err)
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
