@@ -19,7 +19,20 @@ import (
 
 func inCluster(t *testing.T, o gatewaytest.Options) gatewaytest.Options {
 	o.NATS = natstest.Start(t, 3).URLs()
+	logOnFailure(t, &o)
 	return o
+}
+
+// logOnFailure shows the gateway's log when the test failed: a node's
+// reasons (a page read that failed, a slow client) are only there.
+func logOnFailure(t *testing.T, o *gatewaytest.Options) {
+	buf := &gatewaytest.LogBuffer{}
+	o.Log = buf
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", buf)
+		}
+	})
 }
 
 // inClusterOfProcesses runs the NATS servers as processes of their own:
@@ -31,6 +44,7 @@ func inClusterOfProcesses(t *testing.T, o gatewaytest.Options) gatewaytest.Optio
 		t.Fatal(err)
 	}
 	o.NATS = natstest.StartProcs(t, bin, 3).URLs()
+	logOnFailure(t, &o)
 	return o
 }
 
