@@ -34,7 +34,7 @@ func TestPageTypesMatchTheGoTypes(t *testing.T) {
 	}
 	for name, v := range map[string]any{
 		"State": State{}, "ConnStatus": connection.Status{}, "Account": auth.Account{},
-		"Item": store.Item{}, "ScriptInfo": protocol.ScriptInfo{}, "Open": Open{}, "AppError": apperr.Public{},
+		"Item": store.Item{}, "ScriptInfo": protocol.ScriptInfo{}, "ScriptHealth": protocol.ScriptHealth{}, "Open": Open{}, "AppError": apperr.Public{},
 	} {
 		got := ts[name]
 		want := jsonFields(reflect.TypeOf(v))

@@ -29,6 +29,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/store"
+	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
 
@@ -75,6 +76,10 @@ func setup(t *testing.T) *harness {
 	web.Image(t, "chart.png", chart())
 	web.Script(t, "petr", "revenue_check.py",
 		`import json; print(json.dumps({"notify": True, "title": "revenue_check ran", "message": "Manual run finished.", "cooldown": "1m"}))`)
+	// orders_sync.py has failed three runner passes in a row, as its state
+	// file records it (docs/health.md), with hostile stderr.
+	web.Script(t, "petr", "orders_sync.py", `raise KeyError("orders")`)
+	failingHealth(t, notifyscript.Home(filepath.Join(web.HomeRoot, "petr")))
 	home := t.TempDir()
 	h.configDir = filepath.Join(home, "config", "com.keboola.analyst")
 	h.env = append(os.Environ(),
@@ -83,6 +88,24 @@ func setup(t *testing.T) *harness {
 		"ANALYST_SERVER_URL="+web.URL, "ANALYST_WS_URL="+h.gw.WSURL,
 		"ANALYST_KEYRING_SERVICE=com.keboola.analyst.e2e", "ANALYST_LOG_STDERR=1", "NO_AT_BRIDGE=1")
 	return h
+}
+
+// failingHealth writes the state of orders_sync.py after three failed
+// runner passes (notify-scripts list reports its health from it).
+func failingHealth(t *testing.T, home notifyscript.Home) {
+	t.Helper()
+	code := 1
+	lastRun := time.Now().Add(-2 * time.Minute)
+	since := time.Now().Add(-15 * time.Minute)
+	good := time.Now().Add(-2 * time.Hour)
+	err := home.SaveState("orders_sync", notifyscript.State{LastRun: &lastRun, Health: notifyscript.Health{
+		LastOutcome: protocol.OutcomeFailed, LastExitCode: &code, LastRunAt: &lastRun, FailStreak: 3,
+		FailingSince: &since, LastGood: &good, FailReason: "KeyError: 'orders'",
+		LastError:  "orders_sync.py exited with status 1: KeyError: 'orders'",
+		LastStderr: []string{"Traceback (most recent call last):", `  File "orders_sync.py", line 12, in <module>`, "KeyError: 'orders' <img src=x onerror=alert(1)>"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // chart draws a small line chart, the kind a script attaches.

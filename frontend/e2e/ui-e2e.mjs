@@ -90,6 +90,20 @@ await step("Scripts lists the user's scripts and runs one", async () => {
   await page.screenshot({ path: join(artifacts, "ui-scripts.png") });
 });
 
+await step("Scripts marks a failing script at a glance; its last error on demand, as text", async () => {
+  const row = page.locator("li.script", { hasText: "orders_sync" });
+  await row.waitFor();
+  assert.equal(await row.locator(".health").getAttribute("aria-label"), "Failing");
+  assert.ok((await row.getAttribute("class")).includes("bad"));
+  assert.match(await row.locator(".health-line").textContent(), /^Last: failed \(exit 1\) · 3 runs without a good one since 15 min ago/);
+  assert.equal(await row.locator("details.last-error pre").isVisible(), false);
+  await row.locator("details.last-error summary").click();
+  await row.locator("details.last-error pre").waitFor();
+  assert.match(await row.locator("details.last-error pre").textContent(), /KeyError: 'orders' <img src=x onerror=alert\(1\)>$/);
+  assert.equal(await page.locator("img").count(), 0, "no markup from stderr");
+  await page.screenshot({ path: join(artifacts, "ui-scripts-health.png") });
+});
+
 await step("Settings shows the account; Sign out signs out", async () => {
   await page.getByRole("button", { name: "Settings" }).click();
   await page.locator("section.settings dd", { hasText: "petr" }).waitFor();

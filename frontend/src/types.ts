@@ -54,6 +54,25 @@ export interface ScriptInfo {
   name: string;
   stem: string;
   last_run: string | null;
+  /** Absent until a runner pass has seen the script. */
+  health?: ScriptHealth;
+}
+
+/** protocol.ScriptHealth: how a script has been doing (docs/health.md).
+ * last_error and last_stderr are the script's text: shown as text only. */
+export interface ScriptHealth {
+  last_outcome?: string;
+  last_exit_code?: number;
+  last_run_at?: string;
+  last_duration?: string;
+  last_good?: string;
+  fail_streak: number;
+  failing_since?: string;
+  failing: boolean;
+  expect_every?: string;
+  overdue?: boolean;
+  last_error?: string;
+  last_stderr?: string[];
 }
 
 export type View = "list" | "detail" | "scripts" | "settings" | "signin";

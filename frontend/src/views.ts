@@ -2,6 +2,7 @@
 // text in test/views.test.ts). All text goes through dom.h, so it stays text.
 import { h } from "./dom";
 import { dateText, relTime, statusText, statusTone } from "./format";
+import { healthDetails, healthLine, healthMark, healthTone } from "./health";
 import type { Item, PendingSignIn, ScriptInfo, State, View } from "./types";
 
 export interface Handlers {
@@ -121,10 +122,12 @@ export function renderScripts(list: ScriptInfo[] | null, runs: Record<string, Ou
   if (list.length === 0) return h("section", { class: "empty" }, h("p", {}, "You have no notification scripts."));
   return h("section", { "aria-label": "Scripts" },
     h("ul", { class: "list" }, ...list.map((s) =>
-      h("li", { class: "script" },
+      h("li", { class: `script ${healthTone(s.health).tone}` },
         h("div", {},
-          h("span", { class: "item-title" }, s.stem || s.name),
+          h("span", { class: "item-title" }, healthMark(s.health), s.stem || s.name),
           h("span", { class: "item-meta" }, s.last_run ? `Last run ${s.last_run}` : "Never run"),
+          s.health?.last_outcome ? h("span", { class: "item-meta health-line" }, healthLine(s.health)) : null,
+          healthDetails(s.health),
         ),
         h("button", { type: "button", disabled: runs[s.name]?.busy, onClick: () => hd.runScript(s.name) },
           runs[s.name]?.busy ? "Running…" : "Run"),

@@ -12,6 +12,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
 	"github.com/keboola/analyst-alerts/internal/logsetup"
+	"github.com/keboola/analyst-alerts/webapp/botclient"
 )
 
 // The environment variables. The first eight are the seed's contract.
@@ -34,6 +35,9 @@ const (
 	EnvLogLevel         = "WS_GATEWAY_LOG_LEVEL"
 	EnvLogFormat        = "WS_GATEWAY_LOG_FORMAT"
 	EnvShutdownDeadline = "WS_GATEWAY_SHUTDOWN_SECONDS"
+	// The runner watcher (gateway/watch, docs/health.md).
+	EnvBotSocket         = "WS_GATEWAY_BOT_SOCKET"
+	EnvRunnerSilentAfter = "WS_GATEWAY_RUNNER_SILENT_AFTER"
 )
 
 // Config is everything the gateway can be told.
@@ -63,6 +67,14 @@ type Config struct {
 	LogFormat    string // "text" or "json"
 	ShutdownWait time.Duration
 	Cluster      Cluster // cluster mode (cluster.go); zero: the embedded store
+	// BotSocket is where the runner watcher sends its Telegram alerts;
+	// "off" sends none (the desktop apps still get them).
+	BotSocket string
+	// RunnerSilentAfter is how many announced intervals without a
+	// heartbeat make a user's runner silent.
+	RunnerSilentAfter int
+	// WatchTick is how often the runner watcher checks (tests shorten it).
+	WatchTick time.Duration
 }
 
 // Defaults returns the configuration with every default and no secret.
@@ -84,6 +96,10 @@ func Defaults() Config {
 		LogLevel:       slog.LevelInfo,
 		LogFormat:      "text",
 		ShutdownWait:   10 * time.Second,
+		BotSocket:      botclient.DefaultSocket,
+		// The watcher's own default (gateway/watch.DefaultSilentAfter).
+		RunnerSilentAfter: 3,
+		WatchTick:         time.Second,
 	}
 }
 
@@ -138,6 +154,8 @@ func Load(environ []string) (Config, error) {
 	integer(EnvSendQueue, &c.SendQueue, 1)
 	seconds(EnvShutdownDeadline, &c.ShutdownWait)
 	str(EnvLogFormat, &c.LogFormat)
+	str(EnvBotSocket, &c.BotSocket)
+	integer(EnvRunnerSilentAfter, &c.RunnerSilentAfter, 1)
 	if v := env[EnvFsync]; v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -40,6 +40,11 @@ type Options struct {
 	// cluster (three servers: the stream is replicated three times)
 	// instead of running on the embedded store.
 	NATS string
+	// The runner watcher: the bot socket its Telegram alerts go to (none
+	// when empty), WS_GATEWAY_RUNNER_SILENT_AFTER, and how often it checks.
+	BotSocket         string
+	RunnerSilentAfter int
+	WatchTick         time.Duration
 }
 
 // Gateway is a running test gateway.
@@ -102,6 +107,16 @@ func Start(t testing.TB, o Options) *Gateway {
 	}
 	if o.SendQueue > 0 {
 		cfg.SendQueue = o.SendQueue
+	}
+	cfg.BotSocket = "off"
+	if o.BotSocket != "" {
+		cfg.BotSocket = o.BotSocket
+	}
+	if o.RunnerSilentAfter > 0 {
+		cfg.RunnerSilentAfter = o.RunnerSilentAfter
+	}
+	if o.WatchTick > 0 {
+		cfg.WatchTick = o.WatchTick
 	}
 	w := o.Log
 	if w == nil {

@@ -66,6 +66,9 @@ type ScriptInfo struct {
 	Name    string  `json:"name"`
 	Stem    string  `json:"stem"`
 	LastRun *string `json:"last_run"`
+	// Health is ours (issue 15): absent from the seed's list, and for a
+	// script no runner pass has seen yet.
+	Health *ScriptHealth `json:"health,omitempty"`
 }
 
 // RunScriptRequest is the body of POST /api/desktop/scripts/run.

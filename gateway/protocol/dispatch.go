@@ -42,6 +42,9 @@ type HealthResponse struct {
 	// Node and Cluster are there in cluster mode only (ClusterHealth).
 	Node    string         `json:"node,omitempty"`
 	Cluster *ClusterHealth `json:"cluster,omitempty"`
+	// OverdueRunners (ours, issue 15) lists the users whose notify-runner
+	// stopped reporting (docs/health.md); absent when there is none.
+	OverdueRunners []OverdueRunner `json:"overdue_runners,omitempty"`
 }
 
 // RevokeRequest is the body of POST /revoke, sent by the webapp on unlink:

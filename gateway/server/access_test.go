@@ -3,34 +3,20 @@ package server_test
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/server"
+	"github.com/keboola/analyst-alerts/internal/testusers"
 )
 
 // The tests run as root, which the gateway trusts. Other callers are real
 // processes (curl) run as other users, so the kernel's SO_PEERCRED is what
 // the gateway sees, not something a test could fake.
-
-// osUser is a system user to run a caller as.
-type osUser struct {
-	name     string
-	uid, gid uint32
-}
-
-var (
-	nobody = osUser{"nobody", 65534, 65534}
-	// postgres's primary group is postgres; it is listed as a member of
-	// ssl-cert in /etc/group (Debian's postgresql package does this).
-	postgres = osUser{"postgres", 101, 104}
-)
 
 // openToEveryone lets any user reach the test gateway's socket (its folder
 // is 0700 and the socket 0770, both root's).
@@ -45,29 +31,6 @@ func openToEveryone(t *testing.T, gw *gatewaytest.Gateway) {
 	if err := os.Chmod(gw.Socket, 0o777); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// curlAs makes one request on the dispatch socket as u and returns the
-// status and body.
-func curlAs(t *testing.T, u osUser, socket, method, path, body string) (int, string) {
-	t.Helper()
-	args := []string{"-sS", "--unix-socket", socket, "-X", method, "-w", "\n%{http_code}", "http://localhost" + path}
-	if body != "" {
-		args = append(args, "-H", "Content-Type: application/json", "--data-binary", body)
-	}
-	cmd := exec.Command("curl", args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: u.uid, Gid: u.gid}}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("curl as %s %s %s: %v", u.name, method, path, err)
-	}
-	text := strings.TrimRight(string(out), "\n")
-	i := strings.LastIndexByte(text, '\n')
-	status, err := strconv.Atoi(text[i+1:])
-	if err != nil {
-		t.Fatalf("curl output %q", out)
-	}
-	return status, text[:max(i, 0)]
 }
 
 func lastSeq(t *testing.T, gw *gatewaytest.Gateway, user string) float64 {
@@ -87,11 +50,11 @@ func testUntrustedCallerMayOnlyDispatchToItself(t *testing.T, o gatewaytest.Opti
 	openToEveryone(t, gw)
 	live := authed(t, gw, "petr", nil)
 
-	status, body := curlAs(t, nobody, gw.Socket, "POST", "/dispatch", `{"user":"nobody","notification":{"title":"mine"}}`)
+	status, body := testusers.CurlUnix(t, testusers.Nobody(t), gw.Socket, "POST", "/dispatch", `{"user":"nobody","notification":{"title":"mine"}}`)
 	if status != 200 || !strings.Contains(body, `"stored":true`) {
 		t.Fatalf("nobody dispatching to nobody: %d %s", status, body)
 	}
-	status, body = curlAs(t, nobody, gw.Socket, "POST", "/dispatch",
+	status, body = testusers.CurlUnix(t, testusers.Nobody(t), gw.Socket, "POST", "/dispatch",
 		`{"user":"petr","notification":{"title":"Run me","script":"../../evil.py"}}`)
 	if status != 403 || !strings.Contains(body, "uid 65534 (nobody) may only dispatch to its own user") || !strings.Contains(body, `"code":"forbidden"`) {
 		t.Fatalf("nobody dispatching to petr: %d %s, want 403 saying why", status, body)
@@ -108,7 +71,7 @@ func testUntrustedCallerMayOnlyDispatchToItself(t *testing.T, o gatewaytest.Opti
 		{"GET", "/nope", ""},
 		{"GET", "/dispatch", ""},
 	} {
-		status, body := curlAs(t, nobody, gw.Socket, r.method, r.path, r.body)
+		status, body := testusers.CurlUnix(t, testusers.Nobody(t), gw.Socket, r.method, r.path, r.body)
 		if status != 403 || !strings.Contains(body, "needs root or the gateway's own user") {
 			t.Errorf("nobody %s %s: %d %.200s, want 403", r.method, r.path, status, body)
 		}
@@ -121,31 +84,31 @@ func testUntrustedCallerMayOnlyDispatchToItself(t *testing.T, o gatewaytest.Opti
 }
 
 func TestTrustedGroupMayDoEverything(t *testing.T) {
-	// nobody by its primary group (nogroup), postgres by its listing in
-	// /etc/group (ssl-cert), both for the process and the user database.
+	// nobody by its primary group (nogroup), testusers' member by its
+	// listing in the group database, both for the process and the database.
 	for _, tc := range []struct {
 		group string
-		as    osUser
-	}{{"nogroup", nobody}, {"ssl-cert", postgres}} {
+		as    testusers.User
+	}{{"nogroup", testusers.Nobody(t)}, {testusers.TrustedGroup, testusers.Member(t)}} {
 		t.Run(tc.group, func(t *testing.T) {
 			gw := gatewaytest.Start(t, gatewaytest.Options{TrustedGroup: tc.group})
 			openToEveryone(t, gw)
-			if status, body := curlAs(t, tc.as, gw.Socket, "POST", "/dispatch", `{"user":"petr","notification":{"title":"x"}}`); status != 200 {
-				t.Fatalf("%s in %s dispatching to petr: %d %s", tc.as.name, tc.group, status, body)
+			if status, body := testusers.CurlUnix(t, tc.as, gw.Socket, "POST", "/dispatch", `{"user":"petr","notification":{"title":"x"}}`); status != 200 {
+				t.Fatalf("%s in %s dispatching to petr: %d %s", tc.as.Name, tc.group, status, body)
 			}
-			if status, body := curlAs(t, tc.as, gw.Socket, "GET", "/health", ""); status != 200 || !strings.Contains(body, `"status":"ok"`) {
-				t.Fatalf("%s in %s: health %d %s", tc.as.name, tc.group, status, body)
+			if status, body := testusers.CurlUnix(t, tc.as, gw.Socket, "GET", "/health", ""); status != 200 || !strings.Contains(body, `"status":"ok"`) {
+				t.Fatalf("%s in %s: health %d %s", tc.as.Name, tc.group, status, body)
 			}
-			if status, _ := curlAs(t, tc.as, gw.Socket, "GET", "/metrics", ""); status != 200 {
-				t.Fatalf("%s in %s: metrics %d", tc.as.name, tc.group, status)
+			if status, _ := testusers.CurlUnix(t, tc.as, gw.Socket, "GET", "/metrics", ""); status != 200 {
+				t.Fatalf("%s in %s: metrics %d", tc.as.Name, tc.group, status)
 			}
 		})
 	}
 	// Not in the group: still untrusted.
-	gw := gatewaytest.Start(t, gatewaytest.Options{TrustedGroup: "ssl-cert"})
+	gw := gatewaytest.Start(t, gatewaytest.Options{TrustedGroup: testusers.TrustedGroup})
 	openToEveryone(t, gw)
-	if status, _ := curlAs(t, nobody, gw.Socket, "GET", "/health", ""); status != 403 {
-		t.Fatalf("nobody (not in ssl-cert): health %d, want 403", status)
+	if status, _ := testusers.CurlUnix(t, testusers.Nobody(t), gw.Socket, "GET", "/health", ""); status != 403 {
+		t.Fatalf("nobody (not in %s): health %d, want 403", testusers.TrustedGroup, status)
 	}
 }
 

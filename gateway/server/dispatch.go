@@ -38,7 +38,7 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	allowed := map[string]string{protocol.PathDispatch: "POST", protocol.PathHealth: "GET",
-		protocol.PathRevoke: "POST", protocol.PathMetrics: "GET"}
+		protocol.PathRevoke: "POST", protocol.PathMetrics: "GET", protocol.PathHeartbeat: "POST"}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := allowed[r.URL.Path]; ok {
 			w.Header().Set("Allow", m)
@@ -50,6 +50,10 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == protocol.PathDispatch {
 			g.handleDispatch(w, r)
+			return
+		}
+		if r.Method == http.MethodPost && r.URL.Path == protocol.PathHeartbeat {
+			g.handleHeartbeat(w, r) // any analyst, for itself (watch.go)
 			return
 		}
 		if id := g.access.Identify(r.Context()); !id.Trusted {
@@ -174,7 +178,8 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 
 func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	n, users := g.fanout.Stats()
-	h := protocol.HealthResponse{Status: "ok", Connections: n, Users: users, Epoch: g.fanout.Epoch()}
+	h := protocol.HealthResponse{Status: "ok", Connections: n, Users: users, Epoch: g.fanout.Epoch(),
+		OverdueRunners: g.watcher.Overdue()}
 	g.health(&h)
 	writeJSON(w, http.StatusOK, h)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/testbin"
+	"github.com/keboola/analyst-alerts/internal/testusers"
 )
 
 // Cluster mode (fanout.go) keeps the embedded store's guarantees where
@@ -93,12 +94,12 @@ func TestClusterModeWithoutNATSChecksTheCallerBefore503(t *testing.T) {
 		{"POST", "/revoke", `{"user":"petr","not_before":` + strconv.FormatInt(time.Now().Unix()+1, 10) + `}`},
 		{"GET", "/health", ""},
 	} {
-		status, body := curlAs(t, nobody, gw.Socket, r.method, r.path, r.body)
+		status, body := testusers.CurlUnix(t, testusers.Nobody(t), gw.Socket, r.method, r.path, r.body)
 		if status != http.StatusForbidden || !strings.Contains(body, `"code":"forbidden"`) {
 			t.Errorf("nobody %s %s without NATS: %d %.200s, want 403 forbidden", r.method, r.path, status, body)
 		}
 	}
-	status, body := curlAs(t, nobody, gw.Socket, "POST", "/dispatch", `{"user":"nobody","notification":{"title":"mine"}}`)
+	status, body := testusers.CurlUnix(t, testusers.Nobody(t), gw.Socket, "POST", "/dispatch", `{"user":"nobody","notification":{"title":"mine"}}`)
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"`+protocol.CodeUnavailable+`"`) {
 		t.Errorf("nobody dispatching to itself without NATS: %d %s, want 503 %s", status, body, protocol.CodeUnavailable)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/hub"
 	"github.com/keboola/analyst-alerts/gateway/metrics"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/gateway/watch"
 	"github.com/keboola/analyst-alerts/internal/peercred"
 )
 
@@ -49,6 +50,9 @@ type Gateway struct {
 	closeFanout func() error
 	metrics     *metrics.Metrics
 	access      *peercred.Access // who may do what on the dispatch socket (access.go)
+	// watcher is the runner watcher (watch.go); stopWatch ends its loop.
+	watcher   *watch.Watcher
+	stopWatch context.CancelFunc
 	// dispatchOK is metrics.Dispatches{result="ok"}, looked up once
 	// rather than on every dispatch.
 	dispatchOK prometheus.Counter
@@ -96,18 +100,26 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	for i := range g.clients {
 		g.clients[i] = map[*client]struct{}{}
 	}
+	if err := g.startWatcher(); err != nil {
+		closeFanout()
+		return nil, err
+	}
 
 	// No TCP keep-alive on the apps' sockets: the heartbeat finds dead
 	// peers, and the option costs syscalls on every accepted connection.
 	lc := net.ListenConfig{KeepAlive: -1}
 	g.wsLn, err = lc.Listen(context.Background(), "tcp", cfg.Addr())
 	if err != nil {
+		g.stopWatch()
+		g.done.Wait()
 		closeFanout()
 		return nil, fmt.Errorf("listen for WebSockets on %s: %w", cfg.Addr(), err)
 	}
 	g.dispatchLn, err = listenUnix(cfg.DispatchSocket)
 	if err != nil {
 		g.wsLn.Close()
+		g.stopWatch()
+		g.done.Wait()
 		closeFanout()
 		return nil, err
 	}
@@ -186,6 +198,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.endHandshakes()
 	dispatchErr := g.dispatchSrv.Shutdown(ctx) // waits for in-flight dispatches; removes the socket
 	close(g.stopBeat)
+	g.stopWatch() // before the store closes: its alerts go through it
 	g.mu.Lock()
 	var clients []*client
 	for _, slice := range g.clients {

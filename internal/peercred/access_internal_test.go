@@ -2,37 +2,40 @@ package peercred
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keboola/analyst-alerts/internal/testusers"
 )
 
-// These use the machine's own users: postgres (uid 101, primary group
-// postgres 104) is listed in ssl-cert in /etc/group, as Debian's
-// postgresql package does. The behaviour with real processes is tested by
-// the servers (gateway/server, webapp/cmd/notify-bot).
+// These use testusers' member, listed in testusers.TrustedGroup in the
+// group database (its primary group is its own). The behaviour with real
+// processes is tested by the servers (gateway/server, webapp/cmd/notify-bot).
 
 // The cache is what keeps a request cheap: a miss reads /etc/passwd and
 // /etc/group (or NSS), a hit is a map read.
 func BenchmarkIdentify(b *testing.B) {
-	a, err := NewAccess("ssl-cert", "the test's user")
+	a, err := NewAccess(testusers.TrustedGroup, "the test's user")
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := WithPeer(context.Background(), Peer{UID: 101, GID: 104, Known: true})
+	m := testusers.Member(b)
+	ctx := WithPeer(context.Background(), Peer{UID: m.UID, GID: m.GID, Known: true})
 	b.Run("cached", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			if !a.Identify(ctx).Trusted {
-				b.Fatal("postgres is in ssl-cert")
+				b.Fatal("the member is in the trusted group")
 			}
 		}
 	})
 	b.Run("lookup", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			if !a.lookup(101).Trusted {
-				b.Fatal("postgres is in ssl-cert")
+			if !a.lookup(m.UID).Trusted {
+				b.Fatal("the member is in the trusted group")
 			}
 		}
 	})
@@ -41,17 +44,18 @@ func BenchmarkIdentify(b *testing.B) {
 // An entry expires after TTL: a user taken out of the trusted group loses
 // its rights within it.
 func TestIdentityCacheExpires(t *testing.T) {
-	a, err := NewAccess("ssl-cert", "the test's user")
+	a, err := NewAccess(testusers.TrustedGroup, "the test's user")
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Unix(1000, 0)
 	a.now = func() time.Time { return now }
-	ctx := WithPeer(context.Background(), Peer{UID: 101, GID: 104, Known: true})
+	m := testusers.Member(t)
+	ctx := WithPeer(context.Background(), Peer{UID: m.UID, GID: m.GID, Known: true})
 	if !a.Identify(ctx).Trusted {
-		t.Fatal("postgres (in ssl-cert) not trusted")
+		t.Fatal("the member (listed in the trusted group) not trusted")
 	}
-	// As if postgres had left the group: the cache still says trusted...
+	// As if the member had left the group: the cache still says trusted...
 	a.trustedGID = "0"
 	if !a.Identify(ctx).Trusted {
 		t.Fatal("cache entry not used within its TTL")
@@ -62,11 +66,11 @@ func TestIdentityCacheExpires(t *testing.T) {
 		t.Fatal("cache entry used past its TTL")
 	}
 	// The process's own group (not cached) trusts a connection, not its uid.
-	a.trustedGID, a.trustedGIDN = "104", 104
+	a.trustedGID, a.trustedGIDN = strconv.Itoa(int(m.GID)), m.GID
 	if !a.Identify(ctx).Trusted {
 		t.Fatal("a process running with the trusted group as its group is not trusted")
 	}
-	other := WithPeer(context.Background(), Peer{UID: 101, GID: 5, Known: true})
+	other := WithPeer(context.Background(), Peer{UID: m.UID, GID: 5, Known: true})
 	if a.Identify(other).Trusted {
 		t.Fatal("trust from one connection's group leaked to the uid's other connections")
 	}

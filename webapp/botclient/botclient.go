@@ -54,6 +54,9 @@ type SendRequest struct {
 	User      string `json:"user"`
 	Text      string `json:"text"`
 	ParseMode string `json:"parse_mode,omitempty"`
+	// Kind is set on the alerts the system raises about itself
+	// (protocol.Kind*); the seed's bot ignores it.
+	Kind string `json:"kind,omitempty"`
 }
 
 // SendPhotoRequest is the body of POST /send_photo. The bot reads the photo

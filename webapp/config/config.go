@@ -21,6 +21,7 @@ import (
 	"github.com/keboola/analyst-alerts/internal/envmap"
 	"github.com/keboola/analyst-alerts/internal/logsetup"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
+	"github.com/keboola/analyst-alerts/webapp/scripts"
 )
 
 // The variables.
@@ -113,16 +114,12 @@ type Config struct {
 	HelperRunAs    string
 	HelperHomeRoot string
 	// HelperEnv is what the helper is given of this environment in direct
-	// mode (NAME=value): PATH and HelperPassedEnv, those that are set.
+	// mode (NAME=value): PATH and scripts.PassedEnv, those that are set.
 	HelperEnv []string
 
 	LogLevel  slog.Level
 	LogFormat string
 }
-
-// HelperPassedEnv are the helper's own settings (docs/notify-tools.md),
-// passed on to it in direct mode.
-var HelperPassedEnv = []string{"NOTIFY_ANALYST_GROUP", "NOTIFY_SCRIPT_TIMEOUT_SECONDS", "NOTIFY_MAX_IMAGE_BYTES"}
 
 // Load reads the configuration from environ (os.Environ() form).
 func Load(environ []string) (Config, error) {
@@ -153,11 +150,7 @@ func Load(environ []string) (Config, error) {
 		UsernameMap:    get(EnvUsernameMap, ""),
 		Helper:         get(EnvHelper, "/usr/local/bin/notify-scripts"),
 	}
-	for _, k := range append([]string{"PATH"}, HelperPassedEnv...) {
-		if v, ok := env[k]; ok {
-			c.HelperEnv = append(c.HelperEnv, k+"="+v)
-		}
-	}
+	c.HelperEnv = scripts.HelperEnv(env)
 	if c.AuthMode == AuthDev {
 		c.DevUser = get(EnvDevUser, get("USER", ""))
 	}

@@ -34,6 +34,8 @@ const (
 	EnvLogMaxMB      = "NOTIFY_LOG_MAX_MB"
 	EnvImageMaxAge   = "NOTIFY_IMAGE_MAX_AGE_DAYS"
 	EnvLogLevel      = "LOG_LEVEL"
+	EnvFailAfter     = "NOTIFY_FAIL_ALERT_AFTER"
+	EnvRunnerEvery   = "NOTIFY_RUNNER_EVERY"
 )
 
 // Defaults that are not defined by another package.
@@ -43,6 +45,12 @@ const (
 	// folder it serves at /api/notifications/images/.
 	DefaultImagesDir = "/data/notifications/images"
 	DefaultLogMaxMB  = 1
+	// DefaultFailAfter is how many passes in a row without a good run make
+	// a script "failing" (one alert to its owner).
+	DefaultFailAfter = 3
+	// DefaultRunnerEvery is how often cron starts notify-runner, as the
+	// runner tells the watcher and uses as grace for expect_every.
+	DefaultRunnerEvery = 5 * time.Minute
 )
 
 // Config is every setting of the notify tools.
@@ -62,6 +70,8 @@ type Config struct {
 	ImageMaxAge    time.Duration // published images older than this are removed
 	LogMaxMB       int
 	LogLevel       slog.Level
+	FailAfter      int           // NOTIFY_FAIL_ALERT_AFTER
+	RunnerEvery    time.Duration // NOTIFY_RUNNER_EVERY
 }
 
 // Load reads the configuration from environ (os.Environ() form).
@@ -118,6 +128,14 @@ func Load(environ []string) (Config, error) {
 	c.LogMaxMB, err = strconv.Atoi(get(EnvLogMaxMB, strconv.Itoa(DefaultLogMaxMB)))
 	if err != nil || c.LogMaxMB <= 0 {
 		return c, fmt.Errorf("%s: %q is not a positive number of megabytes", EnvLogMaxMB, get(EnvLogMaxMB, ""))
+	}
+	c.FailAfter, err = strconv.Atoi(get(EnvFailAfter, strconv.Itoa(DefaultFailAfter)))
+	if err != nil || c.FailAfter < 1 || c.FailAfter > 1000 {
+		return c, fmt.Errorf("%s: %q is not a number of passes between 1 and 1000", EnvFailAfter, get(EnvFailAfter, ""))
+	}
+	c.RunnerEvery, err = time.ParseDuration(get(EnvRunnerEvery, DefaultRunnerEvery.String()))
+	if err != nil || c.RunnerEvery < time.Second || c.RunnerEvery > 24*time.Hour {
+		return c, fmt.Errorf("%s: %q is not a Go duration between 1s and 24h (like 5m)", EnvRunnerEvery, get(EnvRunnerEvery, ""))
 	}
 	if !strings.HasPrefix(c.ImagesDir, "/") {
 		return c, fmt.Errorf("%s: %q is not an absolute path", EnvImagesDir, c.ImagesDir)

@@ -39,6 +39,9 @@ type Outcome struct {
 	Status    Status
 	Err       error
 	Delivered []string // names of the sinks that took the alert
+	// Health is the script's outcome as its health records it
+	// (protocol.Outcome*); "" when the run said nothing about it.
+	Health string
 }
 
 // Runner runs a user's scripts. Fields are set once, then RunAll may be
@@ -58,6 +61,12 @@ type Runner struct {
 	// and reason): a user with no linked chat is told once per pass, not
 	// once per alert.
 	skipsLogged map[string]bool
+	// FailAfter is how many passes without a good run raise the
+	// script_failing alert (notifyconfig.DefaultFailAfter when 0).
+	FailAfter int
+	// Every is the runner's interval: the grace added to a script's
+	// expect_every (notifyconfig.DefaultRunnerEvery when 0).
+	Every time.Duration
 }
 
 func (r *Runner) now() time.Time {
@@ -117,6 +126,7 @@ func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
 	ranAt := r.now()
 	state.LastRun = &ranAt
 	state.LastError = ""
+	o.Health = r.recordHealth(ctx, log, stem, &state, out, res, err, ranAt)
 	if err != nil {
 		state.LastError = err.Error()
 		r.save(log, stem, state)

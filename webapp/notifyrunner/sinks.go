@@ -26,6 +26,8 @@ type Alert struct {
 	// Data is the script's data object, already fitted to the notification
 	// budget (notifyscript.FitData); the gateway passes it to the apps.
 	Data json.RawMessage
+	// Kind is set on the runner's own health alerts (protocol.Kind*).
+	Kind string
 }
 
 // Sink is one place alerts go. Deliver returns nil when the sink took the
@@ -76,7 +78,7 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 			return skipIfDown(photoErr)
 		}
 	}
-	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script), ParseMode: botclient.ParseModeHTML})
+	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script), ParseMode: botclient.ParseModeHTML, Kind: a.Kind})
 	if err != nil {
 		return skipIfDown(err)
 	}
@@ -122,6 +124,6 @@ func (s GatewaySink) Deliver(ctx context.Context, a Alert) error {
 	_, err := s.Client.Dispatch(ctx, a.User, notifyscript.Notification{Notification: protocol.Notification{
 		ID: a.ID, Title: a.Title, Message: a.Message, ImageURL: a.ImageURL,
 		Script: a.Script, Timestamp: a.Timestamp,
-	}, Data: a.Data})
+	}, Data: a.Data, Kind: a.Kind})
 	return skipIfDown(err)
 }

@@ -59,6 +59,11 @@ type Output struct {
 	// encoding/json writes it, or a DataDropped marker when it is bigger
 	// than MaxDataBytes.
 	Data json.RawMessage `json:"data,omitempty"`
+	// ExpectEvery is the script's promise to have a good run at least this
+	// often ("1h", the cooldown syntax); the runner tells the owner when it
+	// is broken. Empty: no promise. One not understood is dropped with a
+	// warning.
+	ExpectEvery string `json:"expect_every,omitempty"`
 	// Warnings are notes about the output that did not stop it (a title
 	// cut to length, an unknown cooldown). Not part of the script's JSON.
 	Warnings []string `json:"warnings,omitempty"`
@@ -66,12 +71,13 @@ type Output struct {
 
 // wireOutput decodes a script's JSON with presence and type checks.
 type wireOutput struct {
-	Notify    *bool           `json:"notify"`
-	Title     *string         `json:"title"`
-	Message   *string         `json:"message"`
-	ImagePath *string         `json:"image_path"`
-	Cooldown  *string         `json:"cooldown"`
-	Data      json.RawMessage `json:"data"`
+	Notify      *bool           `json:"notify"`
+	Title       *string         `json:"title"`
+	Message     *string         `json:"message"`
+	ImagePath   *string         `json:"image_path"`
+	Cooldown    *string         `json:"cooldown"`
+	Data        json.RawMessage `json:"data"`
+	ExpectEvery *string         `json:"expect_every"`
 }
 
 // ParseOutput reads a script's stdout: exactly one JSON object (surrounding
@@ -122,6 +128,9 @@ func ParseOutput(stdout []byte) (Output, error) {
 			out.Warnings = append(out.Warnings, err.Error()+"; using the default "+FormatCooldown(DefaultCooldown))
 			out.Cooldown = ""
 		}
+	}
+	if w.ExpectEvery != nil {
+		out.ExpectEvery = parseExpectEvery(*w.ExpectEvery, &out.Warnings)
 	}
 	if d := bytes.TrimSpace(w.Data); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
 		if d[0] != '{' {
@@ -188,6 +197,9 @@ func FitData(data json.RawMessage) (json.RawMessage, string) {
 type Notification struct {
 	protocol.Notification
 	Data json.RawMessage `json:"data,omitempty"`
+	// Kind marks the alerts the runner raises about a script's health
+	// (protocol.Kind*); a script's own alert has none.
+	Kind string `json:"kind,omitempty"`
 }
 
 // CooldownDuration is the output's cooldown, DefaultCooldown when it is

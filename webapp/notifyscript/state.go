@@ -25,6 +25,9 @@ type State struct {
 	Cooldown string `json:"cooldown,omitempty"`
 	// LastError is the reason the last run failed ("" after a good run).
 	LastError string `json:"last_error,omitempty"`
+	// Health is the runner's record of how the script has been doing
+	// (issue 15; see health.go). Older runners leave it alone.
+	Health Health `json:"health,omitzero"`
 }
 
 // ScriptStatus is one entry of `notify-scripts status`: a script's State as

@@ -61,6 +61,23 @@ func (r *Runner) Folder(user string) string {
 	return notifyscript.Home(filepath.Join(r.HomeRoot, user)).ScriptsDir() + string(filepath.Separator)
 }
 
+// PassedEnv are the helper's own settings (docs/notify-tools.md), handed
+// on to it in direct mode with PATH; nothing else of the caller's
+// environment reaches a script.
+var PassedEnv = []string{"NOTIFY_ANALYST_GROUP", "NOTIFY_SCRIPT_TIMEOUT_SECONDS", "NOTIFY_MAX_IMAGE_BYTES"}
+
+// HelperEnv picks PATH and PassedEnv from env (by name, as envmap gives
+// it): what a Runner's Env is in direct mode.
+func HelperEnv(env map[string]string) []string {
+	var out []string
+	for _, k := range append([]string{"PATH"}, PassedEnv...) {
+		if v, ok := env[k]; ok {
+			out = append(out, k+"="+v)
+		}
+	}
+	return out
+}
+
 // DefaultPath is the helper's PATH in direct mode when Env has none.
 const DefaultPath = "/usr/local/bin:/usr/bin:/bin"
 

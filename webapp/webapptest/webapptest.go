@@ -101,8 +101,9 @@ func Start(t testing.TB, o Options) *Webapp {
 	if helperBin == "" {
 		helperBin = Helper(t)
 	}
-	analystGroup(t)
 	environ := append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"NOTIFY_ANALYST_GROUP=" + analystGroup(t),
 		config.EnvAddr + "=" + w.Addr,
 		config.EnvAuthMode + "=" + config.AuthDev,
 		config.EnvSecret + "=" + string(gw.Secret),
@@ -276,29 +277,18 @@ func Helper(t testing.TB) string {
 	return helper.path
 }
 
-var group struct {
-	once sync.Once
-	err  error
-}
-
 // analystGroup: the helper runs scripts only for members of the analysts'
-// group. Unless the environment names one, that is the test's own primary
-// group (NOTIFY_ANALYST_GROUP, which the webapp passes on to the helper in
-// development mode; set once for the whole test binary).
-func analystGroup(t testing.TB) {
+// group. Unless the test's environment names one, that is the test's own
+// primary group. The webapp hands it to the helper in development mode
+// (config.HelperEnv), as it hands PATH.
+func analystGroup(t testing.TB) string {
 	t.Helper()
-	group.once.Do(func() {
-		if _, ok := os.LookupEnv("NOTIFY_ANALYST_GROUP"); ok {
-			return
-		}
-		g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
-		if err != nil {
-			group.err = err
-			return
-		}
-		group.err = os.Setenv("NOTIFY_ANALYST_GROUP", g.Name)
-	})
-	if group.err != nil {
-		t.Fatalf("the analysts' group: %v", group.err)
+	if g, ok := os.LookupEnv("NOTIFY_ANALYST_GROUP"); ok {
+		return g
 	}
+	g, err := user.LookupGroupId(strconv.Itoa(os.Getgid()))
+	if err != nil {
+		t.Fatalf("the analysts' group: %v", err)
+	}
+	return g.Name
 }

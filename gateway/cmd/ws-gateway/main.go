@@ -158,6 +158,17 @@ func health(args, environ []string, stdout, stderr io.Writer) int {
 	for _, u := range users {
 		fmt.Fprintf(stdout, "  %-24s %d\n", u, h.Users[u])
 	}
+	// The runner watcher's overdue users (docs/health.md); none: no line.
+	if len(h.OverdueRunners) > 0 {
+		fmt.Fprintf(stdout, "runners overdue: %d\n", len(h.OverdueRunners))
+		for _, o := range h.OverdueRunners {
+			told := ""
+			if o.Told {
+				told = ", told"
+			}
+			fmt.Fprintf(stdout, "  %-24s last pass %s, every %s%s\n", o.User, o.LastBeat, o.Every, told)
+		}
+	}
 	return 0
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,17 +286,32 @@ func TestConfigErrorsExit2(t *testing.T) {
 }
 
 func TestHealthAndSendCommands(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	gw := gatewaytest.Start(t, gatewaytest.Options{WatchTick: 50 * time.Millisecond, RunnerSilentAfter: 1})
 	env := []string{"WS_DISPATCH_SOCKET=" + gw.Socket}
 	ws, err := connect2(gw, "petr")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ws.Close()
+	// jana's runner reported once, a second apart: overdue after a second.
+	hc := gw.Client()
+	defer hc.Close()
+	if err := hc.Heartbeat(context.Background(), protocol.HeartbeatRequest{User: "jana", Every: "1s"}); err != nil {
+		t.Fatal(err)
+	}
 
 	var out, errb bytes.Buffer
-	if code := run([]string{"health"}, env, &out, &errb); code != 0 || !strings.Contains(out.String(), "connections: 1") || !strings.Contains(out.String(), "petr") {
-		t.Fatalf("health: %d %q %q", code, out.String(), errb.String())
+	for end := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "runners overdue: 1"); {
+		if time.Now().After(end) {
+			t.Fatalf("health never listed jana's runner: %q", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+		out.Reset()
+		run([]string{"health"}, env, &out, &errb)
+	}
+	if !strings.Contains(out.String(), "connections: 1") || !strings.Contains(out.String(), "petr") ||
+		!regexp.MustCompile(`\n  jana +last pass \S+Z, every 1s`).MatchString(out.String()) {
+		t.Fatalf("health: %q %q", out.String(), errb.String())
 	}
 	out.Reset()
 	if code := run([]string{"health", "--json"}, env, &out, &errb); code != 0 {

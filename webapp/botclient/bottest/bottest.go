@@ -27,6 +27,7 @@ type Request struct {
 	ParseMode string
 	PhotoPath string
 	Caption   string
+	Kind      string // protocol.Kind* of a system alert
 	// Photo is the content of PhotoPath when the bot could read it.
 	Photo    []byte
 	PhotoErr string
@@ -95,6 +96,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		ParseMode string `json:"parse_mode"`
 		PhotoPath string `json:"photo_path"`
 		Caption   string `json:"caption"`
+		Kind      string `json:"kind"`
 	}
 	w.Header().Set("Content-Type", "application/json")
 	dec := json.NewDecoder(r.Body)
@@ -105,7 +107,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := Request{Path: r.URL.Path, User: body.User, Text: body.Text, ParseMode: body.ParseMode,
-		PhotoPath: body.PhotoPath, Caption: body.Caption}
+		PhotoPath: body.PhotoPath, Caption: body.Caption, Kind: body.Kind}
 	var missing error
 	switch {
 	case body.User == "":

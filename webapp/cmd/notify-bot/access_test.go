@@ -7,64 +7,35 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/keboola/analyst-alerts/internal/testusers"
 	"github.com/keboola/analyst-alerts/webapp/telegram/notifybottest"
 )
 
 // The tests run as root, which the bot trusts. Other callers are real
-// processes (curl) run as other users, so the kernel's SO_PEERCRED is what
-// the bot sees, not something a test could fake.
-
-type osUser struct {
-	name     string
-	uid, gid uint32
-}
-
-var (
-	nobody = osUser{"nobody", 65534, 65534}
-	// postgres's primary group is postgres; it is listed as a member of
-	// ssl-cert in /etc/group (Debian's postgresql package does this).
-	postgres = osUser{"postgres", 101, 104}
-)
+// processes (curl) run as other users (internal/testusers), so the kernel's
+// SO_PEERCRED is what the bot sees, not something a test could fake.
 
 // curlAs makes one request on the bot socket as u and returns the status
-// and the JSON error's code and message (if any) and the raw body.
-func curlAs(t *testing.T, u osUser, socket, method, path, body string) (int, string, string) {
+// and the JSON error's code (if any) and the raw body.
+func curlAs(t *testing.T, u testusers.User, socket, method, path, body string) (int, string, string) {
 	t.Helper()
-	args := []string{"-sS", "--max-time", "20", "--unix-socket", socket, "-X", method, "-w", "\n%{http_code}", "http://bot" + path}
-	if body != "" {
-		args = append(args, "-H", "Content-Type: application/json", "--data-binary", body)
-	}
-	cmd := exec.Command("curl", args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: u.uid, Gid: u.gid}}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("curl as %s %s %s: %v", u.name, method, path, err)
-	}
-	text := strings.TrimRight(string(out), "\n")
-	i := strings.LastIndexByte(text, '\n')
-	status, err := strconv.Atoi(text[i+1:])
-	if err != nil {
-		t.Fatalf("curl output %q", out)
-	}
-	raw := text[:max(i, 0)]
+	status, raw := testusers.CurlUnix(t, u, socket, method, path, body)
 	var e struct{ Error, Code string }
 	_ = json.Unmarshal([]byte(raw), &e)
 	return status, e.Code, raw
 }
 
 // photoOwnedBy writes a PNG the bot can read (it runs as root) owned by u.
-func photoOwnedBy(t *testing.T, u osUser) (string, []byte) {
+func photoOwnedBy(t *testing.T, u testusers.User) (string, []byte) {
 	t.Helper()
 	p := pngFile(t)
-	if err := os.Chown(p, int(u.uid), int(u.gid)); err != nil {
+	if err := os.Chown(p, int(u.UID), int(u.GID)); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(p)
@@ -82,8 +53,8 @@ func TestUntrustedCallerMaySendOnlyToItself(t *testing.T) {
 	b.API.OpenChat(601)
 	b.API.OpenChat(501)
 	sock := b.Socket
-	own, ownBytes := photoOwnedBy(t, nobody)
-	roots, _ := photoOwnedBy(t, osUser{"root", 0, 0}) // 0644 root's: nobody may read it, the bot must not send it for nobody
+	own, ownBytes := photoOwnedBy(t, testusers.Nobody(t))
+	roots, _ := photoOwnedBy(t, testusers.User{Name: "root"}) // 0644 root's: nobody may read it, the bot must not send it for nobody
 
 	for _, r := range []struct {
 		path, body string
@@ -97,19 +68,19 @@ func TestUntrustedCallerMaySendOnlyToItself(t *testing.T) {
 		// A user no chat is linked to: refused for the caller first.
 		{"/send", `{"user":"jana","text":"x"}`, 403, "forbidden", "may only send to its own user"},
 	} {
-		status, code, raw := curlAs(t, nobody, sock, "POST", r.path, r.body)
+		status, code, raw := curlAs(t, testusers.Nobody(t), sock, "POST", r.path, r.body)
 		if status != r.status || code != r.code || !strings.Contains(raw, r.msg) {
 			t.Errorf("nobody %s %s: %d %s, want %d %s %q", r.path, r.body, status, raw, r.status, r.code, r.msg)
 		}
 	}
-	if status, _, raw := curlAs(t, nobody, sock, "POST", "/send", `{"user":"nobody","text":"mine"}`); status != 200 {
+	if status, _, raw := curlAs(t, testusers.Nobody(t), sock, "POST", "/send", `{"user":"nobody","text":"mine"}`); status != 200 {
 		t.Fatalf("nobody sending to itself: %d %s", status, raw)
 	}
-	if status, _, raw := curlAs(t, nobody, sock, "POST", "/send_photo", `{"user":"nobody","photo_path":"`+own+`","caption":"my chart"}`); status != 200 {
+	if status, _, raw := curlAs(t, testusers.Nobody(t), sock, "POST", "/send_photo", `{"user":"nobody","photo_path":"`+own+`","caption":"my chart"}`); status != 200 {
 		t.Fatalf("nobody sending its own photo to itself: %d %s", status, raw)
 	}
 	// /health is open to every caller: counts and the bot's public name.
-	if status, _, raw := curlAs(t, nobody, sock, "GET", "/health", ""); status != 200 || !strings.Contains(raw, `"bot_username":"`+notifybottest.BotUsername+`"`) {
+	if status, _, raw := curlAs(t, testusers.Nobody(t), sock, "GET", "/health", ""); status != 200 || !strings.Contains(raw, `"bot_username":"`+notifybottest.BotUsername+`"`) {
 		t.Fatalf("nobody's health: %d %s", status, raw)
 	}
 	msgs, err := b.API.WaitBotMessages(601, 2, wait)
@@ -139,22 +110,22 @@ func TestUntrustedCallerMaySendOnlyToItself(t *testing.T) {
 
 // NOTIFY_BOT_TRUSTED_GROUP: its members may send to anyone, by the
 // process's group (nobody in nogroup) or the user database's listing
-// (postgres in ssl-cert), photos that are not theirs included.
+// (testusers' member, listed in the trusted group), photos that are not theirs included.
 func TestTrustedGroupMaySendToAnyone(t *testing.T) {
 	for _, tc := range []struct {
 		group string
-		as    osUser
-	}{{"nogroup", nobody}, {"ssl-cert", postgres}} {
+		as    testusers.User
+	}{{"nogroup", testusers.Nobody(t)}, {testusers.TrustedGroup, testusers.Member(t)}} {
 		t.Run(tc.group, func(t *testing.T) {
 			b := start(t, map[string]int64{"petr": 501}, "NOTIFY_BOT_TRUSTED_GROUP="+tc.group)
 			b.OpenToEveryone(t)
 			b.API.OpenChat(501)
-			img, _ := photoOwnedBy(t, osUser{"root", 0, 0})
+			img, _ := photoOwnedBy(t, testusers.User{Name: "root"})
 			if status, _, raw := curlAs(t, tc.as, b.Socket, "POST", "/send", `{"user":"petr","text":"from the portal"}`); status != 200 {
-				t.Fatalf("%s in %s sending to petr: %d %s", tc.as.name, tc.group, status, raw)
+				t.Fatalf("%s in %s sending to petr: %d %s", tc.as.Name, tc.group, status, raw)
 			}
 			if status, _, raw := curlAs(t, tc.as, b.Socket, "POST", "/send_photo", `{"user":"petr","photo_path":"`+img+`"}`); status != 200 {
-				t.Fatalf("%s in %s sending root's photo to petr: %d %s", tc.as.name, tc.group, status, raw)
+				t.Fatalf("%s in %s sending root's photo to petr: %d %s", tc.as.Name, tc.group, status, raw)
 			}
 			if _, err := b.API.WaitBotMessages(501, 2, wait); err != nil {
 				t.Fatal(err)
@@ -162,11 +133,11 @@ func TestTrustedGroupMaySendToAnyone(t *testing.T) {
 		})
 	}
 	// Not in the group: still only itself, and the 403 names the group.
-	b := start(t, map[string]int64{"petr": 501}, "NOTIFY_BOT_TRUSTED_GROUP=ssl-cert")
+	b := start(t, map[string]int64{"petr": 501}, "NOTIFY_BOT_TRUSTED_GROUP="+testusers.TrustedGroup)
 	b.OpenToEveryone(t)
-	if status, code, raw := curlAs(t, nobody, b.Socket, "POST", "/send", `{"user":"petr","text":"x"}`); status != 403 || code != "forbidden" ||
-		!strings.Contains(raw, "needs root, the bot's own user or a member of group ssl-cert") {
-		t.Fatalf("nobody (not in ssl-cert): %d %s", status, raw)
+	if status, code, raw := curlAs(t, testusers.Nobody(t), b.Socket, "POST", "/send", `{"user":"petr","text":"x"}`); status != 403 || code != "forbidden" ||
+		!strings.Contains(raw, "needs root, the bot's own user or a member of group "+testusers.TrustedGroup) {
+		t.Fatalf("nobody (not in the trusted group): %d %s", status, raw)
 	}
 }
 

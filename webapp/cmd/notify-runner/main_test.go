@@ -126,6 +126,7 @@ type app struct {
 type received struct {
 	protocol.NotificationFrame
 	Data json.RawMessage `json:"data"`
+	Kind string          `json:"kind"`
 	size int
 }
 

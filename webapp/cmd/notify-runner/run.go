@@ -52,7 +52,8 @@ Environment: HOME, NOTIFY_USER, NOTIFY_SCRIPT_TIMEOUT_SECONDS (60),
 NOTIFY_BOT_SOCKET (/run/notify-bot/bot.sock), WS_DISPATCH_SOCKET
 (/run/ws-gateway/ws.sock), NOTIFICATION_IMAGES_DIR
 (/data/notifications/images), NOTIFY_MAX_IMAGE_BYTES (10485760),
-NOTIFY_IMAGE_MAX_AGE_DAYS (30), NOTIFY_LOG_MAX_MB (1), LOG_LEVEL (info).
+NOTIFY_IMAGE_MAX_AGE_DAYS (30), NOTIFY_LOG_MAX_MB (1), LOG_LEVEL (info),
+NOTIFY_FAIL_ALERT_AFTER (3), NOTIFY_RUNNER_EVERY (5m, cron's interval).
 See docs/notify-tools.md.
 `
 
@@ -101,11 +102,16 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		ImageMaxAge:   cfg.ImageMaxAge,
 		Sinks:         []notifyrunner.Sink{notifyrunner.TelegramSink{Bot: bot}, notifyrunner.GatewaySink{Client: gw}},
 		Log:           log,
+		FailAfter:     cfg.FailAfter,
+		Every:         cfg.RunnerEvery,
+	}
+	if *every > 0 {
+		r.Every = *every // the interval this process keeps, whatever cron's is
 	}
 	lock := flock.New(cfg.Home.LockPath())
 
 	for {
-		if code := pass(ctx, r, lock, log); code != exitOK || *every == 0 {
+		if code := pass(ctx, r, lock, log, gw); code != exitOK || *every == 0 {
 			return code
 		}
 		select {
@@ -119,7 +125,10 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 
 // pass is one run over all scripts, under the user's lock so that a slow
 // run and the next cron start never run the same scripts twice.
-func pass(ctx context.Context, r *notifyrunner.Runner, lock *flock.Flock, log *slog.Logger) int {
+// Each pass that ran, or found another runner of this user at work, sends
+// a heartbeat; one that could not run sends none, so the watcher notices a
+// runner that is broken as well as one that is gone.
+func pass(ctx context.Context, r *notifyrunner.Runner, lock *flock.Flock, log *slog.Logger, gw *protocol.Client) int {
 	ok, err := lock.TryLock()
 	if err != nil {
 		log.Error("cannot take the runner lock", slog.String("path", lock.Path()), slog.Any("error", err))
@@ -127,6 +136,7 @@ func pass(ctx context.Context, r *notifyrunner.Runner, lock *flock.Flock, log *s
 	}
 	if !ok {
 		log.Warn("another notify-runner of this user is still running; this run is skipped")
+		heartbeat(ctx, gw, r.User, r.Every, nil, log)
 		return exitOK
 	}
 	defer func() { _ = lock.Unlock() }()
@@ -136,6 +146,7 @@ func pass(ctx context.Context, r *notifyrunner.Runner, lock *flock.Flock, log *s
 		log.Error("cannot list scripts", slog.Any("error", err))
 		return exitFailed
 	}
+	heartbeat(ctx, gw, r.User, r.Every, outcomes, log)
 	counts := map[notifyrunner.Status]int{}
 	for _, o := range outcomes {
 		counts[o.Status]++

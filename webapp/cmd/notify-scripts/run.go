@@ -33,7 +33,10 @@ Lists and runs the notification scripts in ~/user/notifications of the user
 it runs as (start it through sudo -u USER). Prints JSON on stdout.
 
 Commands:
-  list        [{"name":"x.py","stem":"x","last_run":"5m ago"|null}, ...]
+  list        [{"name":"x.py","stem":"x","last_run":"5m ago"|null,
+              "health":{...}}, ...]; health (after the runner's first
+              pass) is the last outcome, last good run, failing streak,
+              expect_every and overdue, and the last error and stderr
   run NAME    runs NAME (a plain "<name>.py") as notify-runner does, prints
               the script's JSON plus "script" and, when an image was taken,
               "image_url" (or "image_error"). Only members of the analysts'
@@ -102,6 +105,7 @@ func list(cfg notifyconfig.Config, stdout io.Writer) int {
 		if st, err := cfg.Home.LoadState(info.Stem); err == nil && st.LastRun != nil {
 			ago := notifyscript.Ago(now, *st.LastRun)
 			info.LastRun = &ago
+			info.Health = st.Health.View(now, cfg.FailAfter, cfg.RunnerEvery)
 		}
 		out = append(out, info)
 	}

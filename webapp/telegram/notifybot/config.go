@@ -12,6 +12,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
+	"github.com/keboola/analyst-alerts/webapp/scripts"
 )
 
 // The variables notify-bot reads; docs/telegram.md has the same table.
@@ -68,8 +69,9 @@ type Config struct {
 	LogLevel      string
 
 	Helper         string
-	HelperSudo     bool   // NOTIFY_SCRIPTS_RUN_AS=sudo (the default) or direct
-	HelperHomeRoot string // direct mode: HOME is <root>/<user>
+	HelperSudo     bool     // NOTIFY_SCRIPTS_RUN_AS=sudo (the default) or direct
+	HelperHomeRoot string   // direct mode: HOME is <root>/<user>
+	HelperEnv      []string // direct mode: what the helper is handed (scripts.HelperEnv)
 	DispatchSocket string
 }
 
@@ -99,6 +101,7 @@ func LoadConfig(environ []string) (Config, error) {
 		DispatchSocket: get(EnvDispatch, protocol.DefaultDispatchSocket),
 	}
 	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))
+	c.HelperEnv = scripts.HelperEnv(env)
 	switch runAs := strings.ToLower(get(EnvHelperRunAs, "sudo")); runAs {
 	case "sudo":
 		c.HelperSudo = true

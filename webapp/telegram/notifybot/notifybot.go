@@ -119,7 +119,7 @@ func New(cfg Config, log *slog.Logger) (*Bot, error) {
 	b.commands.Sender = b.sender
 	b.gateway = protocol.NewClient(cfg.DispatchSocket)
 	b.user = &UserCommands{
-		Scripts: &scripts.Runner{Helper: cfg.Helper, Sudo: cfg.HelperSudo, HomeRoot: cfg.HelperHomeRoot,
+		Scripts: &scripts.Runner{Helper: cfg.Helper, Sudo: cfg.HelperSudo, HomeRoot: cfg.HelperHomeRoot, Env: cfg.HelperEnv,
 			ImagesDir: filepath.Join(cfg.DataDir, "images")},
 		Gateway: b.gateway, DataDir: cfg.DataDir, ImagesDir: filepath.Join(cfg.DataDir, "images"),
 		Box: b.box, Sender: b.sender, Log: log, Now: time.Now}

@@ -115,7 +115,8 @@ func (u *UserCommands) scriptList(ctx context.Context, user, head string) Reply 
 		if s.LastRun != nil {
 			last = "last run " + *s.LastRun
 		}
-		fmt.Fprintf(&b, "• <code>%s</code>: %s\n", html.EscapeString(s.Stem), html.EscapeString(last))
+		mark, tail := scriptHealth(s.Health)
+		fmt.Fprintf(&b, "%s <code>%s</code>: %s%s\n", mark, html.EscapeString(s.Stem), html.EscapeString(last), tail)
 		// Telegram's callback data is at most 64 bytes.
 		if data := runPrefix + s.Name; len(data) <= 64 {
 			rows = append(rows, []models.InlineKeyboardButton{{Text: "Run " + s.Stem, CallbackData: data}})
