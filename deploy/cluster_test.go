@@ -242,7 +242,7 @@ func startShippedNode(t *testing.T, bin, natsURLs string, i, port int) *node {
 	}
 	t.Cleanup(func() { os.RemoveAll(sockDir) })
 	n := &node{out: &gatewaytest.LogBuffer{}}
-	trusted := ""
+	trusted, stateDir := "", false
 	for _, line := range fileLines(t, "ws-gateway@.service") {
 		v, ok := strings.CutPrefix(line, "Environment=")
 		if !ok {
@@ -261,6 +261,13 @@ func startShippedNode(t *testing.T, bin, natsURLs string, i, port int) *node {
 		}
 		v = strings.ReplaceAll(strings.ReplaceAll(v, "%H", host), "%i", strconv.Itoa(i))
 		v = strings.Replace(v, fmt.Sprintf("/run/ws-gateway-%d", i), sockDir, 1)
+		if _, ok := strings.CutPrefix(v, "WS_GATEWAY_STATE_DIR="); ok {
+			if v != fmt.Sprintf("WS_GATEWAY_STATE_DIR=/var/lib/ws-gateway-%d", i) {
+				t.Fatalf("the unit sets %s: each node needs its own state folder", v)
+			}
+			stateDir = true
+			v = "WS_GATEWAY_STATE_DIR=" + t.TempDir()
+		}
 		env = append(env, v)
 		if s, ok := strings.CutPrefix(v, "WS_DISPATCH_SOCKET="); ok {
 			n.socket = s
@@ -269,8 +276,9 @@ func startShippedNode(t *testing.T, bin, natsURLs string, i, port int) *node {
 			n.name = s
 		}
 	}
-	if n.socket == "" || n.name != fmt.Sprintf("%s-%d", host, i) || trusted != "data-ops" {
-		t.Fatalf("the unit sets socket %q, node %q, trusted group %q (want data-ops, as ws-gateway.service)", n.socket, n.name, trusted)
+	if n.socket == "" || n.name != fmt.Sprintf("%s-%d", host, i) || trusted != "data-ops" || !stateDir {
+		t.Fatalf("the unit sets socket %q, node %q, trusted group %q (want data-ops, as ws-gateway.service), a state folder of its own: %v",
+			n.socket, n.name, trusted, stateDir)
 	}
 	n.cmd = exec.Command(bin, "serve")
 	n.cmd.Env = env
