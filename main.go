@@ -145,7 +145,7 @@ func run(args, env []string, stderr io.Writer) int {
 			// thread: the link is checked with the server first.
 			go a.HandleArgs(args[1:])
 		},
-		OnDomReady: func(ctx context.Context) { sh.DomReady(ctx, a.HandleNotificationClick) },
+		OnDomReady: func(ctx context.Context) { sh.DomReady(ctx, a.HandleNotificationAction) },
 		OnShutdown: func(ctx context.Context) {
 			a.Stop()
 			endTray()

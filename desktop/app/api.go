@@ -56,6 +56,11 @@ func (p *API) MarkRead(id string) error {
 	return nil
 }
 
+// Acknowledge acknowledges one alert on every device and channel (ack.go):
+// sent at once when connected, else when the link is back. The alert shows
+// as acknowledged once the gateway confirms (the state event).
+func (p *API) Acknowledge(id string) error { return p.a.acknowledge(id) }
+
 // MarkAllRead marks every notification read.
 func (p *API) MarkAllRead() error {
 	if err := p.a.store.MarkAllRead(); err != nil {

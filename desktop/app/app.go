@@ -180,6 +180,7 @@ func New(d Deps) (*App, error) {
 	co.Token = a.session.Token
 	co.Cursor = a.store.Cursor
 	co.OnNotifications = a.onNotifications
+	co.OnAcked = a.onAcked
 	co.OnStatus = func(connection.Status) { a.emitState() }
 	co.OnAuthError = a.onAuthError
 	if co.Clock == nil {

@@ -68,7 +68,10 @@ type Options struct {
 	// OnNotifications gets new frames, oldest first. replayed is true for
 	// the burst the gateway sends right after auth_ok (what was missed).
 	OnNotifications func(frames []protocol.NotificationFrame, replayed bool)
-	OnStatus        func(Status)
+	// OnAcked gets an acknowledgement event (from this device or any
+	// other), after the notifications that came before it.
+	OnAcked  func(f protocol.AckedFrame)
+	OnStatus func(Status)
 	// OnAuthError gets the gateway's reason; the link waits in AuthFailed
 	// until Kick (after the app refreshed the token or signed out).
 	OnAuthError func(message string)
@@ -89,6 +92,7 @@ type Conn struct {
 	log  *slog.Logger
 	kick chan struct{}
 	wake chan string
+	acks chan string // ids to acknowledge, sent by the next authenticated link
 	bo   *backoff.ExponentialBackOff
 
 	mu     sync.Mutex
@@ -122,7 +126,24 @@ func New(o Options) *Conn {
 		InitialInterval: MinBackoff, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: MaxBackoff,
 	}
 	bo.Reset()
-	return &Conn{o: o, log: o.Logger, kick: make(chan struct{}, 1), wake: make(chan string, 1), bo: bo}
+	return &Conn{o: o, log: o.Logger, kick: make(chan struct{}, 1), wake: make(chan string, 1), bo: bo,
+		acks: make(chan string, maxQueuedAcks)}
+}
+
+// maxQueuedAcks bounds the acknowledgements waiting for a link.
+const maxQueuedAcks = 64
+
+// Ack queues an acknowledgement of alert id for the gateway: sent at once
+// when the link is up, else when it next is. false when too many wait. The
+// gateway answers every connection of the user (this one too) with an
+// acked frame, which is what marks the alert (OnAcked).
+func (c *Conn) Ack(id string) bool {
+	select {
+	case c.acks <- id:
+		return true
+	default:
+		return false
+	}
 }
 
 // Status is the current state.

@@ -61,7 +61,16 @@ func (c *Conn) link(ctx context.Context) error {
 		timer:     c.o.Clock.NewTimer(authTimeout)}
 	defer l.end()
 	for {
+		var acks <-chan string // only an authenticated link sends them
+		if l.authed {
+			acks = c.acks
+		}
 		select {
+		case id := <-acks:
+			if err := c.write(ws, protocol.AckFrame{Type: protocol.TypeAck, ID: id}); err != nil {
+				c.Ack(id) // for the next link
+				return fmt.Errorf("send ack: %w", err)
+			}
 		case <-ctx.Done():
 			c.closeNormally(ws)
 			return ctx.Err()
@@ -187,6 +196,8 @@ func (l *linkRun) onFrame(fr frame) error {
 		return l.onPing()
 	case protocol.TypeNotification:
 		l.onNotification(fr)
+	case protocol.TypeAcked:
+		l.onAcked(fr)
 	case protocol.TypeAuthError: // e.g. the token was revoked
 		return l.c.authFailed(fr.data, "the gateway ended the session")
 	}
@@ -265,6 +276,31 @@ func (l *linkRun) onNotification(fr frame) {
 		l.catchUp.Reset(catchUpGap)
 	default:
 		l.flush(false)
+	}
+}
+
+// onAcked delivers an acknowledgement event. It is counted in the
+// announced replay like a notification, and delivered after the
+// notifications gathered before it, so the alert it names is stored first.
+func (l *linkRun) onAcked(fr frame) {
+	inReplay := l.replayLeft > 0
+	if inReplay {
+		l.replayLeft--
+	}
+	var f protocol.AckedFrame
+	if err := json.Unmarshal(fr.data, &f); err != nil || f.ID == "" {
+		l.c.log.Warn("ignoring an acked frame the app cannot read", slog.Int64("bytes", fr.size))
+		return
+	}
+	if f.Seq > 0 && l.last != nil && f.Epoch == l.last.Epoch && f.Seq <= l.last.Seq {
+		return // seen already
+	}
+	if f.Seq > 0 {
+		l.last = &protocol.Resume{Epoch: f.Epoch, Seq: f.Seq}
+	}
+	l.flush(inReplay || l.catchUpC != nil)
+	if l.c.o.OnAcked != nil {
+		l.c.o.OnAcked(f)
 	}
 }
 

@@ -43,6 +43,7 @@ type harness struct {
 	notes     *dbusstandin.Notifications
 	configDir string
 	dir       string // working directory of the app
+	webURL    string // the real webapp
 }
 
 func setup(t *testing.T) *harness {
@@ -72,7 +73,7 @@ func setup(t *testing.T) *harness {
 	// The real webapp and gateway. The test binary runs away from the
 	// source tree, so 30-desktop.sh hands it a built notify-scripts.
 	web := webapptest.Start(t, webapptest.Options{Helper: os.Getenv("ANALYST_E2E_HELPER")})
-	h.gw = web.Gateway
+	h.gw, h.webURL = web.Gateway, web.URL
 	web.Image(t, "chart.png", chart())
 	web.Script(t, "petr", "revenue_check.py",
 		`import json; print(json.dumps({"notify": True, "title": "revenue_check ran", "message": "Manual run finished.", "cooldown": "1m"}))`)

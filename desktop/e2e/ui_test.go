@@ -116,6 +116,10 @@ func TestDesktopUIInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("browser steps failed: %v", err)
 	}
+	// Acknowledge in the popover reached the gateway, as the desktop.
+	if st, err := c.Notification(context.Background(), "petr", "ui-1"); err != nil || !st.Acked() || *st.AckedVia != protocol.ViaDesktop {
+		t.Fatalf("the popover's Acknowledge: %+v %v", st, err)
+	}
 	// "Open in Claude Code": the terminal got claude and a prompt naming a
 	// file; the alert's hostile title is in that file, not in the arguments.
 	b, err := os.ReadFile(argvFile)

@@ -35,7 +35,9 @@ func (s *Shell) Started(ctx context.Context) {
 
 // DomReady initialises native notifications (they need the running page)
 // and sends what arrived before, and shows the window if asked before.
-func (s *Shell) DomReady(ctx context.Context, onClick func(id string)) {
+// onResponse gets a clicked notification's id and the action pressed
+// (ActionAcknowledge, or Wails' default action for a click on the body).
+func (s *Shell) DomReady(ctx context.Context, onResponse func(id, action string)) {
 	if err := runtime.InitializeNotifications(ctx); err != nil {
 		slog.Warn("native notifications unavailable", slog.Any("error", err))
 	} else {
@@ -45,12 +47,19 @@ func (s *Shell) DomReady(ctx context.Context, onClick func(id string)) {
 				slog.Warn("notifications not allowed by the user", slog.Any("error", err))
 			}
 		}
+		// The Acknowledge action, where the OS shows actions (macOS, Linux
+		// notification daemons with actions, Windows); elsewhere the
+		// notification is sent without it.
+		if err := runtime.RegisterNotificationCategory(ctx, runtime.NotificationCategory{ID: alertCategory,
+			Actions: []runtime.NotificationAction{{ID: ActionAcknowledge, Title: "Acknowledge"}}}); err != nil {
+			slog.Warn("notification actions unavailable", slog.Any("error", err))
+		}
 		runtime.OnNotificationResponse(ctx, func(r runtime.NotificationResult) {
 			if r.Error != nil {
 				slog.Warn("notification response", slog.Any("error", r.Error))
 				return
 			}
-			onClick(r.Response.ID)
+			onResponse(r.Response.ID, r.Response.ActionIdentifier)
 		})
 	}
 	s.mu.Lock()
@@ -88,7 +97,33 @@ func (s *Shell) Notify(id, title, body string) error {
 	ctx := s.ctx
 	s.mu.Unlock()
 	title, body = platformText(title, body) // untrusted text, shown as text (notifytext.go)
-	return runtime.SendNotification(ctx, runtime.NotificationOptions{ID: id, Title: title, Body: body})
+	if id == summaryID {
+		return runtime.SendNotification(ctx, runtime.NotificationOptions{ID: id, Title: title, Body: body})
+	}
+	return runtime.SendNotificationWithActions(ctx, runtime.NotificationOptions{ID: id, Title: title, Body: body,
+		CategoryID: alertCategory})
+}
+
+// The native notification's Acknowledge action (app.ActionAcknowledge),
+// on every alert but the "while you were away" summary (app.SummaryID).
+const (
+	ActionAcknowledge = "ack"
+	alertCategory     = "alert"
+	summaryID         = "summary"
+)
+
+// Withdraw takes back the native notification of alert id (acknowledged
+// on some device), where the OS allows; an error is only logged.
+func (s *Shell) Withdraw(id string) {
+	s.mu.Lock()
+	ready, ctx := s.notify, s.ctx
+	s.mu.Unlock()
+	if !ready {
+		return
+	}
+	if err := runtime.RemoveNotification(ctx, id); err != nil {
+		slog.Debug("cannot withdraw a notification", slog.String("id", id), slog.Any("error", err))
+	}
 }
 
 // Emit sends an event to the page; before startup it is dropped (the page

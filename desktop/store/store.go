@@ -34,6 +34,13 @@ type Item struct {
 	Seq        uint64    `json:"seq,omitempty"`
 	Epoch      string    `json:"epoch,omitempty"`
 	Read       bool      `json:"read"`
+	// AckedAt (RFC 3339) and AckedVia say the alert was acknowledged, on
+	// any device or channel (ack.go); empty while it is not.
+	AckedAt  string `json:"acked_at,omitempty"`
+	AckedVia string `json:"acked_via,omitempty"`
+	// Repeat: the last copy received was a repeat of an alert nobody
+	// acknowledged (repeat_until_ack).
+	Repeat bool `json:"repeat,omitempty"`
 }
 
 // FromFrame makes an Item of a notification frame. A frame without an id
@@ -43,7 +50,7 @@ func FromFrame(f protocol.NotificationFrame, now time.Time) Item {
 	it := Item{
 		ID: f.ID, Title: f.Title, Message: f.Message, ImageURL: f.ImageURL,
 		Script: f.Script, Timestamp: f.Timestamp, ReceivedAt: now.UTC(),
-		Seq: f.Seq, Epoch: f.Epoch,
+		Seq: f.Seq, Epoch: f.Epoch, Repeat: f.Repeat,
 	}
 	if it.ID == "" {
 		if f.Seq > 0 {
@@ -111,7 +118,14 @@ func (s *Store) Add(items ...Item) ([]Item, error) {
 		if it.Seq > 0 {
 			s.data.Cursor = &protocol.Resume{Epoch: it.Epoch, Seq: it.Seq}
 		}
-		if s.indexLocked(it.ID) >= 0 {
+		if i := s.indexLocked(it.ID); i >= 0 {
+			if it.Repeat && s.data.Items[i].AckedAt == "" {
+				// repeat_until_ack: nobody acknowledged it yet, so it
+				// comes back to the top, unread, with a banner.
+				s.data.Items = append(s.data.Items[:i], s.data.Items[i+1:]...)
+				s.data.Items = append([]Item{it}, s.data.Items...)
+				added = append(added, it)
+			}
 			continue
 		}
 		s.data.Items = append([]Item{it}, s.data.Items...)

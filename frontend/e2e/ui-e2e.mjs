@@ -74,6 +74,18 @@ await step("Open in Claude Code starts the terminal", async () => {
   assert.equal(await page.locator(".outcome.ok").textContent({ timeout: 10000 }), "Opened in a terminal.");
 });
 
+await step("Acknowledge marks the alert done on every device (through the gateway)", async () => {
+  await page.getByRole("button", { name: "Acknowledge" }).click();
+  await page.locator(".acked-state").waitFor({ timeout: 10000 });
+  assert.match(await page.locator(".acked-state").textContent(), /^Acknowledged .* via the desktop app$/);
+  assert.equal(await page.getByRole("button", { name: "Acknowledge" }).count(), 0);
+  await page.screenshot({ path: join(artifacts, "ui-acknowledged.png") });
+  await page.getByRole("button", { name: "← All alerts" }).click();
+  assert.ok((await page.locator("button.item", { hasText: "Revenue drop" }).getAttribute("class")).includes("acked"));
+  await page.locator("button.item", { hasText: "Revenue drop" }).click(); // back to its detail, for Run again
+  await page.locator("article.detail h1").waitFor();
+});
+
 await step("Run again runs the script; its result arrives as a new alert", async () => {
   await page.getByRole("button", { name: "Run again" }).click();
   await page.locator(".outcome.ok", { hasText: "The result arrives as an alert" }).waitFor({ timeout: 15000 });

@@ -11,6 +11,7 @@ interface GoAPI {
   Notifications(): Promise<Item[]>;
   Notification(id: string): Promise<Item>;
   MarkRead(id: string): Promise<void>;
+  Acknowledge(id: string): Promise<void>;
   MarkAllRead(): Promise<void>;
   Clear(): Promise<void>;
   SignIn(): Promise<void>;
@@ -72,6 +73,7 @@ export const backend = {
   notifications: () => call((a) => a.Notifications()),
   notification: (id: string) => call((a) => a.Notification(id)),
   markRead: (id: string) => call((a) => a.MarkRead(id)),
+  acknowledge: (id: string) => call((a) => a.Acknowledge(id)),
   markAllRead: () => call((a) => a.MarkAllRead()),
   clear: () => call((a) => a.Clear()),
   signIn: () => call((a) => a.SignIn()),

@@ -99,6 +99,7 @@ export class Controller {
       this.render();
     },
     runAgain: (id) => void this.act(() => this.api.runAgain(id), "Done. The result arrives as an alert."),
+    acknowledge: (id) => void this.act(() => this.api.acknowledge(id), "Acknowledgement sent."),
     openInClaude: (id) => void this.act(() => this.api.openInClaude(id), "Opened in a terminal."),
     signIn: () => void this.act(() => this.api.signIn(), "Finish signing in in the browser."),
     signOut: () => void this.act(() => this.api.signOut()),

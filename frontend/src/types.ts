@@ -48,6 +48,9 @@ export interface Item {
   seq?: number; // place in the gateway's history (resume)
   epoch?: string;
   read: boolean;
+  acked_at?: string; // RFC 3339: acknowledged on some device or channel
+  acked_via?: string; // desktop, telegram, web or api
+  repeat?: boolean; // the last copy was a repeat of an alert nobody acknowledged
 }
 
 export interface ScriptInfo {

@@ -12,6 +12,7 @@ export interface Handlers {
   clear(): void;
   runScript(name: string): void;
   runAgain(id: string): void;
+  acknowledge(id: string): void;
   openInClaude(id: string): void;
   signIn(): void;
   signOut(): void;
@@ -77,11 +78,11 @@ export function renderList(items: Item[], hd: Handlers, now = new Date()): HTMLE
     h("ul", { class: "list" }, ...items.map((it) =>
       h("li", {},
         h("button", {
-          type: "button", class: it.read ? "item" : "item unread",
-          "aria-label": `${it.read ? "" : "Unread: "}${it.title || "Alert"}`,
+          type: "button", class: (it.read ? "item" : "item unread") + (it.acked_at ? " acked" : ""),
+          "aria-label": `${it.read ? "" : "Unread: "}${it.acked_at ? "Acknowledged: " : ""}${it.title || "Alert"}`,
           onClick: () => hd.openDetail(it.id),
         },
-          h("span", { class: "item-title" }, it.title || "Alert"),
+          h("span", { class: "item-title" }, it.acked_at ? "✓ " : "", it.title || "Alert"),
           h("span", { class: "item-meta" },
             [it.script, relTime(it.timestamp || it.received_at, now)].filter(Boolean).join(" · ")),
           h("span", { class: "item-snippet" }, firstLine(it.message)),
@@ -89,6 +90,11 @@ export function renderList(items: Item[], hd: Handlers, now = new Date()): HTMLE
       ),
     )),
   );
+}
+
+/** Where an acknowledgement came from, in words. */
+export function viaText(via: string): string {
+  return ({ desktop: "the desktop app", telegram: "Telegram", web: "the portal", api: "a script" } as Record<string, string>)[via] || via;
 }
 
 function firstLine(s: string): string {
@@ -108,7 +114,11 @@ export function renderDetail(it: Item, hd: Handlers, o?: Outcome, now = new Date
       ? h("img", { class: "chart", src: "/chart/" + encodeURIComponent(it.id), alt: `Chart for ${it.title || "the alert"}`,
           onError: (e) => (e.target as HTMLElement).replaceWith(h("p", { class: "muted" }, "The chart could not be loaded.")) })
       : null,
+    it.acked_at
+      ? h("p", { class: "acked-state" }, `Acknowledged ${dateText(it.acked_at)}${it.acked_via ? " via " + viaText(it.acked_via) : ""}`)
+      : null,
     h("div", { class: "actions" },
+      it.acked_at ? null : h("button", { type: "button", class: "acknowledge", disabled: o?.busy, onClick: () => hd.acknowledge(it.id) }, "Acknowledge"),
       it.script ? h("button", { type: "button", disabled: o?.busy, onClick: () => hd.runAgain(it.id) }, "Run again") : null,
       h("button", { type: "button", onClick: () => hd.openInClaude(it.id) }, "Open in Claude Code"),
     ),

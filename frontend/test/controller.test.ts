@@ -13,7 +13,7 @@ function fakeBackend(items: Item[], s: State): Backend & { calls: string[] } {
     notification: async (id: string) => items.find((i) => i.id === id)!,
     markRead: async (id: string) => { calls.push("markRead " + id); },
     markAllRead: ok, clear: ok, signIn: async () => { calls.push("signIn"); }, signOut: ok,
-    setServer: async () => s, scripts: async () => [], runScript: ok, runAgain: ok,
+    setServer: async () => s, scripts: async () => [], runScript: ok, runAgain: ok, acknowledge: ok,
     openInClaude: async () => { throw { code: "launch", message: "No terminal found" }; },
     confirmSignIn: async () => { calls.push("confirmSignIn"); }, cancelSignIn: async () => { calls.push("cancelSignIn"); },
   } as Backend & { calls: string[] };

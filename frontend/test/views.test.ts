@@ -13,7 +13,7 @@ const payloads = [
 ];
 
 const noop: Handlers = {
-  go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {},
+  go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {}, acknowledge() {},
   openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {},
 };
 
@@ -162,5 +162,17 @@ describe("sign-in confirmation", () => {
     const asked = renderConfirmSignIn({ username: "anna", requested: true }, noop);
     expect(asked.textContent).not.toContain("not requested");
     expect(asked.querySelector("#confirm-sign-in")!.textContent).toBe("Sign in as anna");
+  });
+});
+
+describe("acknowledged alerts", () => {
+  it("shows Acknowledge on an open alert and the state, not the button, on an acknowledged one", () => {
+    const open = renderDetail(item("a1"), noop);
+    expect(open.querySelector("button.acknowledge")?.textContent).toBe("Acknowledge");
+    const done = renderDetail(item("a1", { acked_at: "2026-01-01T10:42:00Z", acked_via: "telegram" }), noop);
+    expect(done.querySelector("button.acknowledge")).toBeNull();
+    expect(done.querySelector(".acked-state")?.textContent).toMatch(/^Acknowledged .* via Telegram$/);
+    const list = renderList([item("a1", { acked_at: "2026-01-01T10:42:00Z" })], noop);
+    expect(list.querySelector("button.item.acked")?.getAttribute("aria-label")).toContain("Acknowledged: ");
   });
 });

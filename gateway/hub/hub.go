@@ -50,6 +50,8 @@ type Local struct {
 	hooks  Hooks
 	now    func() time.Time
 
+	ackLocks ackLocks // ack.go
+
 	mu      sync.RWMutex
 	users   map[string]*user
 	cutoffs map[string]int64

@@ -82,6 +82,9 @@ type Notification struct {
 	ImageURL  string `json:"image_url,omitempty"`
 	Script    string `json:"script,omitempty"`
 	Timestamp string `json:"timestamp,omitempty"`
+	// Repeat marks the runner's repeat of an alert nobody acknowledged yet
+	// (repeat_until_ack): same id as the first, shown again.
+	Repeat bool `json:"repeat,omitempty"`
 }
 
 // NotificationFrame is a notification as the gateway sends it. Seq and Epoch
@@ -95,9 +98,10 @@ type NotificationFrame struct {
 }
 
 // ClientFrame is any frame a client sends after auth, decoded far enough
-// to route it (only pong has a meaning then).
+// to route it: pong, and ack with the id it acknowledges.
 type ClientFrame struct {
 	Type string `json:"type"`
+	ID   string `json:"id,omitempty"`
 }
 
 // ErrNotAuthFrame is returned by ParseAuthFrame when the first frame is valid

@@ -38,6 +38,7 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	allowed := map[string]string{protocol.PathDispatch: "POST", protocol.PathHealth: "GET",
+		protocol.PathAck: "POST", protocol.PathNotification: "GET", protocol.PathRecent: "GET",
 		protocol.PathRevoke: "POST", protocol.PathMetrics: "GET", protocol.PathHeartbeat: "POST"}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := allowed[r.URL.Path]; ok {
@@ -52,7 +53,19 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 			g.handleDispatch(w, r)
 			return
 		}
-		if r.Method == http.MethodPost && r.URL.Path == protocol.PathHeartbeat {
+		// An analyst's runner reads and acknowledges its own user's alerts
+		// (ack.go checks the user); trusted callers anyone's.
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == protocol.PathAck:
+			g.handleAck(w, r)
+			return
+		case r.Method == http.MethodGet && r.URL.Path == protocol.PathNotification:
+			g.handleNotification(w, r)
+			return
+		case r.Method == http.MethodGet && r.URL.Path == protocol.PathRecent:
+			g.handleRecent(w, r)
+			return
+		case r.Method == http.MethodPost && r.URL.Path == protocol.PathHeartbeat:
 			g.handleHeartbeat(w, r) // any analyst, for itself (watch.go)
 			return
 		}

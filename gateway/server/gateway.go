@@ -35,6 +35,16 @@ type Fanout interface {
 	Attach(user string, sub hub.Subscriber, resume *protocol.Resume) (hub.Attachment, int, error)
 	Revoke(user string, notBefore int64) (int, error)
 	Cutoff(user string) int64
+	// Ack stores user's acknowledgement of notification id as an event in
+	// the user's history (its own seq) and delivers it to every live
+	// connection of the user; again: Acked false. protocol.ErrNotInHistory
+	// when the history holds no notification with that id.
+	Ack(user, id, via string) (protocol.AckResponse, error)
+	// Notification is the state of user's notification id in the history
+	// (protocol.ErrNotInHistory when there is none).
+	Notification(user, id string) (protocol.NotificationState, error)
+	// Recent lists user's last alerts with their state, newest first.
+	Recent(user string, limit int) (protocol.RecentResponse, error)
 	Stats() (int, map[string]int)
 	// Epoch names the stored history (and revocations): it changes only
 	// when they were lost.

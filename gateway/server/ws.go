@@ -199,7 +199,8 @@ func (g *Gateway) refuse(ws *websocket.Conn, ae *authError) error {
 }
 
 // readLoop reads the client's frames until the connection ends and says
-// why it ended: a pong resets the missed-ping count; anything else is ignored.
+// why it ended: a pong resets the missed-ping count, an ack acknowledges
+// (ack.go); anything else is ignored.
 func (g *Gateway) readLoop(c *client) string {
 	for {
 		mt, r, err := c.ws.NextReader()
@@ -218,8 +219,15 @@ func (c *client) handleFrame(r io.Reader) {
 	if err != nil {
 		return // the next NextReader reports the failure
 	}
-	if f, err := protocol.ParseClientFrame(data); err == nil && f.Type == protocol.TypePong {
+	f, err := protocol.ParseClientFrame(data)
+	if err != nil {
+		return
+	}
+	switch f.Type {
+	case protocol.TypePong:
 		c.missed.Store(0)
+	case protocol.TypeAck:
+		c.ack(f.ID)
 	}
 }
 

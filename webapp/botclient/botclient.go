@@ -57,6 +57,9 @@ type SendRequest struct {
 	// Kind is set on the alerts the system raises about itself
 	// (protocol.Kind*); the seed's bot ignores it.
 	Kind string `json:"kind,omitempty"`
+	// ID is the alert's notification id (optional): the bot adds the
+	// Acknowledge button and edits the message once it is acknowledged.
+	ID string `json:"id,omitempty"`
 }
 
 // SendPhotoRequest is the body of POST /send_photo. The bot reads the photo
@@ -67,6 +70,7 @@ type SendPhotoRequest struct {
 	PhotoPath string `json:"photo_path"`
 	Caption   string `json:"caption,omitempty"`
 	ParseMode string `json:"parse_mode,omitempty"`
+	ID        string `json:"id,omitempty"` // as SendRequest's
 }
 
 // Client sends to the bot socket. Safe for concurrent use.

@@ -56,6 +56,10 @@ type Runner struct {
 	Sinks         []Sink
 	Log           *slog.Logger
 	Now           func() time.Time // time.Now when nil
+	// Acks reads whether an alert was acknowledged (the gateway's GET
+	// /notification); nil: acknowledgements are not followed and
+	// repeat_until_ack does nothing (repeat.go).
+	Acks AckReader
 
 	// skipsLogged holds the sink skips already logged in this pass (sink
 	// and reason): a user with no linked chat is told once per pass, not
@@ -110,8 +114,18 @@ func (r *Runner) RunAll(ctx context.Context) ([]Outcome, error) {
 	return out, nil
 }
 
-// RunOne runs one script and delivers its alert.
+// RunOne runs one script and delivers its alert; when it delivered none,
+// it follows the last alert's acknowledgement and repeats it if due
+// (repeat.go).
 func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
+	o := r.runOne(ctx, name)
+	if o.Status != StatusNotified {
+		r.followLastAlert(ctx, name)
+	}
+	return o
+}
+
+func (r *Runner) runOne(ctx context.Context, name string) Outcome {
 	stem := notifyscript.Stem(name)
 	log := r.Log.With(slog.String("script", name))
 	o := Outcome{Script: name}
@@ -184,6 +198,7 @@ func (r *Runner) RunOne(ctx context.Context, name string) Outcome {
 	}
 	state.LastNotified = &ranAt
 	state.Cooldown = out.Cooldown
+	state.AckState = newAckState(a, out.RepeatUntilAck, ranAt)
 	r.save(log, stem, state)
 	log.Info("alert delivered", slog.String("id", a.ID), slog.String("title", a.Title),
 		slog.Any("sinks", o.Delivered), slog.Bool("image", a.ImageURL != ""))

@@ -28,6 +28,9 @@ type Alert struct {
 	Data json.RawMessage
 	// Kind is set on the runner's own health alerts (protocol.Kind*).
 	Kind string
+	// Repeat marks a repeat of an unacknowledged alert (repeat.go); it
+	// keeps the first's ID, so acknowledging any copy acknowledges all.
+	Repeat bool
 }
 
 // Sink is one place alerts go. Deliver returns nil when the sink took the
@@ -60,13 +63,16 @@ func (TelegramSink) Name() string { return "telegram" }
 
 // Deliver implements Sink.
 func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
+	if a.Repeat {
+		a.Title = RepeatPrefix + a.Title
+	}
 	if socketAbsent(s.Bot.Socket()) {
 		return fmt.Errorf("%w: no bot socket at %s", ErrSkipped, s.Bot.Socket())
 	}
 	var photoErr error
 	if a.ImagePath != "" {
 		photoErr = s.Bot.SendPhoto(ctx, botclient.SendPhotoRequest{User: a.User, PhotoPath: a.ImagePath,
-			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML})
+			Caption: botclient.Caption(a.Title, a.Message), ParseMode: botclient.ParseModeHTML, ID: a.ID})
 		if photoErr == nil {
 			return nil
 		}
@@ -78,7 +84,7 @@ func (s TelegramSink) Deliver(ctx context.Context, a Alert) error {
 			return skipIfDown(photoErr)
 		}
 	}
-	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script), ParseMode: botclient.ParseModeHTML, Kind: a.Kind})
+	err := s.Bot.Send(ctx, botclient.SendRequest{User: a.User, Text: botclient.FormatHTML(a.Title, a.Message, a.Script), ParseMode: botclient.ParseModeHTML, Kind: a.Kind, ID: a.ID})
 	if err != nil {
 		return skipIfDown(err)
 	}
@@ -123,7 +129,7 @@ func (s GatewaySink) Deliver(ctx context.Context, a Alert) error {
 	}
 	_, err := s.Client.Dispatch(ctx, a.User, notifyscript.Notification{Notification: protocol.Notification{
 		ID: a.ID, Title: a.Title, Message: a.Message, ImageURL: a.ImageURL,
-		Script: a.Script, Timestamp: a.Timestamp,
+		Script: a.Script, Timestamp: a.Timestamp, Repeat: a.Repeat,
 	}, Data: a.Data, Kind: a.Kind})
 	return skipIfDown(err)
 }

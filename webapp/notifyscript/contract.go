@@ -64,6 +64,9 @@ type Output struct {
 	// is broken. Empty: no promise. One not understood is dropped with a
 	// warning.
 	ExpectEvery string `json:"expect_every,omitempty"`
+	// RepeatUntilAck asks the runner to send the alert again every this
+	// long until it is acknowledged (repeat.go); empty: no repeat.
+	RepeatUntilAck string `json:"repeat_until_ack,omitempty"`
 	// Warnings are notes about the output that did not stop it (a title
 	// cut to length, an unknown cooldown). Not part of the script's JSON.
 	Warnings []string `json:"warnings,omitempty"`
@@ -78,6 +81,7 @@ type wireOutput struct {
 	Cooldown    *string         `json:"cooldown"`
 	Data        json.RawMessage `json:"data"`
 	ExpectEvery *string         `json:"expect_every"`
+	Repeat      *string         `json:"repeat_until_ack"`
 }
 
 // ParseOutput reads a script's stdout: exactly one JSON object (surrounding
@@ -131,6 +135,14 @@ func ParseOutput(stdout []byte) (Output, error) {
 	}
 	if w.ExpectEvery != nil {
 		out.ExpectEvery = parseExpectEvery(*w.ExpectEvery, &out.Warnings)
+	}
+	if w.Repeat != nil {
+		// Like a bad cooldown, a bad repeat warns and the alert still goes.
+		if _, err := ParseRepeat(*w.Repeat); err != nil {
+			out.Warnings = append(out.Warnings, err.Error()+"; the alert is sent once")
+		} else {
+			out.RepeatUntilAck = strings.TrimSpace(*w.Repeat)
+		}
 	}
 	if d := bytes.TrimSpace(w.Data); len(d) > 0 && !bytes.Equal(d, []byte("null")) {
 		if d[0] != '{' {

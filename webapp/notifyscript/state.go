@@ -28,6 +28,8 @@ type State struct {
 	// Health is the runner's record of how the script has been doing
 	// (issue 15; see health.go). Older runners leave it alone.
 	Health Health `json:"health,omitzero"`
+	// The last alert and its acknowledgement (repeat.go).
+	AckState
 }
 
 // ScriptStatus is one entry of `notify-scripts status`: a script's State as

@@ -31,6 +31,7 @@ var staticFS embed.FS
 func parsePages() (*template.Template, error) {
 	return template.New("").Funcs(template.FuncMap{
 		"since": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"when":  alertTime,
 	}).ParseFS(templateFS, "templates/*.html")
 }
 
@@ -72,6 +73,8 @@ type pageData struct {
 	Scheme      string
 	LinkState   string // the app's one-time value on /desktop/link, passed back in the deep link
 	Telegram    TelegramStatus
+	Alerts      []protocol.RecentAlert // the dashboard's recent alerts (alerts.go)
+	AlertsErr   string
 }
 
 func (s *Server) renderPage(c *gin.Context, status int, name string, d pageData) {
@@ -113,6 +116,7 @@ func (s *Server) dashboard(c *gin.Context, sess session.Session) error {
 		d.ScriptsErr = e.Message
 	}
 	d.Scripts = list
+	d.Alerts, d.AlertsErr = s.recentAlerts(c.Request.Context(), sess.User)
 	if d.Telegram, err = s.telegramStatusOf(sess.User); err != nil {
 		return err
 	}

@@ -32,6 +32,10 @@ type Gateway interface {
 	Dispatch(ctx context.Context, user string, notification any) (protocol.DispatchResponse, error)
 	Revoke(ctx context.Context, user string, notBefore int64) (protocol.RevokeResponse, error)
 	Health(ctx context.Context) (protocol.HealthResponse, error)
+	// Recent, Ack and Notification: the dashboard's alerts (alerts.go).
+	Recent(ctx context.Context, user string, limit int) (protocol.RecentResponse, error)
+	Ack(ctx context.Context, user, id, via string) (protocol.AckResponse, error)
+	Notification(ctx context.Context, user, id string) (protocol.NotificationState, error)
 }
 
 // Scripts is what the webapp needs from the notify-scripts helper;
@@ -144,6 +148,7 @@ func (s *Server) Routes(r *gin.Engine) {
 	b.GET("/download/:name", s.page(s.download))
 	b.POST(protocol.PathDesktopAuthorize, s.api(s.authorize))
 	b.POST("/dashboard/scripts/run", s.api(s.dashboardRun))
+	b.POST(PathDashboardAck, s.api(s.dashboardAck))
 	b.GET(PathTelegramStatus, s.api(s.telegramStatus))
 	b.POST(PathTelegramVerify, s.api(s.telegramVerify))
 	b.POST(PathTelegramLink, s.api(s.telegramLink))

@@ -148,11 +148,12 @@ type Note struct {
 
 // Notifications is the org.freedesktop.Notifications stand-in.
 type Notifications struct {
-	conn  *dbus.Conn
-	mu    sync.Mutex
-	next  uint32
-	notes []Note
-	ch    chan Note
+	conn   *dbus.Conn
+	mu     sync.Mutex
+	next   uint32
+	notes  []Note
+	ch     chan Note
+	closed []uint32 // CloseNotification's ids, in order
 }
 
 const notifIface = "org.freedesktop.Notifications"
@@ -197,8 +198,31 @@ func (n *Notifications) GetServerInformation() (string, string, string, string, 
 	return "analyst-standin", "keboola", "1.0", "1.2", nil
 }
 
-// CloseNotification is accepted and ignored.
-func (n *Notifications) CloseNotification(uint32) *dbus.Error { return nil }
+// CloseNotification records the id (an app taking back its banner).
+func (n *Notifications) CloseNotification(id uint32) *dbus.Error {
+	n.mu.Lock()
+	n.closed = append(n.closed, id)
+	n.mu.Unlock()
+	return nil
+}
+
+// Closed says whether the app closed notification id.
+func (n *Notifications) Closed(id uint32) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, c := range n.closed {
+		if c == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Invoke emits ActionInvoked(id, action), as a desktop does when the user
+// presses one of the notification's action buttons.
+func (n *Notifications) Invoke(id uint32, action string) error {
+	return n.conn.Emit(notifPath, notifIface+".ActionInvoked", id, action)
+}
 
 // Next waits for the next notification.
 func (n *Notifications) Next(timeout time.Duration) (Note, error) {

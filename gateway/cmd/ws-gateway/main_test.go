@@ -435,3 +435,63 @@ func TestHealthAndSendAsAnUntrustedUser(t *testing.T) {
 		t.Fatalf("health: exit %d, %q", code, errs)
 	}
 }
+
+// An acknowledgement is an event in the history: after a kill -9 it is
+// still there, and a device resuming from before it is told of it, once,
+// in order with the alerts.
+func TestAckSurvivesKill9AndIsReplayed(t *testing.T) {
+	p := newProc(t)
+	p.start(t, "WS_GATEWAY_FSYNC=false")
+	cl := protocol.NewClient(p.socket)
+	defer cl.Close()
+	ctx := context.Background()
+	first, err := cl.Dispatch(ctx, "petr", protocol.Notification{ID: "n1", Title: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Dispatch(ctx, "petr", protocol.Notification{ID: "n2", Title: "two"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cl.Ack(ctx, "petr", "n1", protocol.ViaWeb)
+	if err != nil || !res.Acked || res.Seq != 3 {
+		t.Fatalf("ack: %+v %v", res, err)
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Wait()
+	p.start(t, "WS_GATEWAY_FSYNC=false")
+
+	st, err := cl.Notification(ctx, "petr", "n1")
+	if err != nil || !st.Acked() || *st.AckedVia != protocol.ViaWeb {
+		t.Fatalf("after kill -9: %+v %v", st, err)
+	}
+	h, err := cl.Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := connect(t, p.url(), "petr", &protocol.Resume{Epoch: h.Epoch, Seq: first.Seq})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var got []string
+	for len(got) < 2 {
+		ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var m map[string]any
+		if err := ws.ReadJSON(&m); err != nil {
+			t.Fatalf("replay after %v: %v", got, err)
+		}
+		if m["type"] != protocol.TypePing {
+			got = append(got, fmt.Sprintf("%v %v %v", m["type"], m["id"], m["seq"]))
+		}
+	}
+	if want := []string{"notification n2 2", "acked n1 3"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("replay %q, want %q", got, want)
+	}
+	// Acknowledging again after the restart is not an error and stores nothing.
+	if res, err := cl.Ack(ctx, "petr", "n1", protocol.ViaAPI); err != nil || res.Acked {
+		t.Fatalf("second ack: %+v %v", res, err)
+	}
+	if res, _ := cl.Dispatch(ctx, "petr", protocol.Notification{ID: "n3"}); res.Seq != 4 {
+		t.Fatalf("next seq %d, want 4", res.Seq)
+	}
+}

@@ -28,6 +28,7 @@ type Request struct {
 	PhotoPath string
 	Caption   string
 	Kind      string // protocol.Kind* of a system alert
+	ID        string // the alert's notification id (optional; the Acknowledge button)
 	// Photo is the content of PhotoPath when the bot could read it.
 	Photo    []byte
 	PhotoErr string
@@ -97,6 +98,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		PhotoPath string `json:"photo_path"`
 		Caption   string `json:"caption"`
 		Kind      string `json:"kind"`
+		ID        string `json:"id"`
 	}
 	w.Header().Set("Content-Type", "application/json")
 	dec := json.NewDecoder(r.Body)
@@ -107,7 +109,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := Request{Path: r.URL.Path, User: body.User, Text: body.Text, ParseMode: body.ParseMode,
-		PhotoPath: body.PhotoPath, Caption: body.Caption, Kind: body.Kind}
+		PhotoPath: body.PhotoPath, Caption: body.Caption, Kind: body.Kind, ID: body.ID}
 	var missing error
 	switch {
 	case body.User == "":

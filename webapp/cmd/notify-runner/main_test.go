@@ -269,6 +269,10 @@ func TestRunDeliversToBothSinksAndSurvivesBrokenScripts(t *testing.T) {
 	if n2.Title != "Signups up" || n2.Script != "e_signups" || n2.ImageURL != "" || n2.ID == n1.ID {
 		t.Fatalf("second notification %+v", n2)
 	}
+	// The bot gets each alert's id, for its Acknowledge button.
+	if reqs[0].ID != n1.ID || reqs[1].ID != n2.ID {
+		t.Fatalf("alert ids to the bot %q %q, want %q %q", reqs[0].ID, reqs[1].ID, n1.ID, n2.ID)
+	}
 	a.none()
 
 	// State: cooldown recorded for the delivered alerts, last_error for the broken.

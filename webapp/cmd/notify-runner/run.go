@@ -102,6 +102,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		ImageMaxAge:   cfg.ImageMaxAge,
 		Sinks:         []notifyrunner.Sink{notifyrunner.TelegramSink{Bot: bot}, notifyrunner.GatewaySink{Client: gw}},
 		Log:           log,
+		Acks:          gw,
 		FailAfter:     cfg.FailAfter,
 		Every:         cfg.RunnerEvery,
 	}

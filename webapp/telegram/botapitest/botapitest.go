@@ -5,7 +5,7 @@
 // uses: getMe, getUpdates (long polling with offsets), setWebhook and
 // deleteWebhook (updates are then POSTed to the webhook with the secret
 // token header), sendMessage, sendPhoto (multipart upload),
-// answerCallbackQuery, setMyCommands. Parameters are read from a query
+// answerCallbackQuery, setMyCommands, editMessageText, editMessageCaption. Parameters are read from a query
 // string, a urlencoded or multipart form, or a JSON body, as Telegram does.
 //
 // What it keeps: each chat's messages in both directions. What a test (or a
@@ -44,6 +44,7 @@ type Message struct {
 	Photo     []byte // the uploaded file of a photo
 	Buttons   [][]Button
 	Date      time.Time
+	Edits     int // times the bot edited it (editMessageText, editMessageCaption)
 }
 
 // Button is an inline keyboard button.
@@ -416,6 +417,8 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	case "sendMessage", "sendPhoto":
 		result, aerr = s.send(method, p)
+	case "editMessageText", "editMessageCaption":
+		result, aerr = s.edit(method, p)
 	case "answerCallbackQuery":
 		s.mu.Lock()
 		c := s.chats[s.callbacks[p.get("callback_query_id")]]
@@ -433,6 +436,62 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		aerr = &apiError{status: 404, desc: "Not Found"}
 	}
 	writeAPI(w, result, aerr)
+}
+
+// edit replaces a bot message's text (or a photo's caption) and its
+// buttons, as Telegram does: the text is checked like a send's, an edit
+// that changes nothing is refused ("message is not modified"), and
+// reply_markup left out removes the buttons.
+func (s *Server) edit(method string, p params) (any, *apiError) {
+	chatID, err := strconv.ParseInt(p.get("chat_id"), 10, 64)
+	if err != nil {
+		return nil, &apiError{status: 400, desc: "Bad Request: chat_id is empty"}
+	}
+	msgID, _ := strconv.Atoi(p.get("message_id"))
+	text, limit := p.get("text"), 4096
+	if method == "editMessageCaption" {
+		text, limit = p.get("caption"), 1024
+	}
+	plain, err := parse(text, p.get("parse_mode"))
+	if err != nil {
+		return nil, &apiError{status: 400, desc: "Bad Request: can't parse entities: " + err.Error()}
+	}
+	if n := len(utf16.Encode([]rune(plain))); n > limit || (method == "editMessageText" && strings.TrimSpace(text) == "") {
+		return nil, &apiError{status: 400, desc: "Bad Request: message text is empty or too long"}
+	}
+	var buttons [][]Button
+	if rm := p.get("reply_markup"); rm != "" {
+		var kb struct {
+			Rows [][]Button `json:"inline_keyboard"`
+		}
+		if err := json.Unmarshal([]byte(rm), &kb); err != nil {
+			return nil, &apiError{status: 400, desc: "Bad Request: can't parse reply keyboard markup JSON object"}
+		}
+		buttons = kb.Rows
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return nil, &apiError{status: 400, desc: "Bad Request: chat not found"}
+	}
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		if m.ID != msgID || !m.FromBot {
+			continue
+		}
+		if (method == "editMessageCaption") != (m.Photo != nil) {
+			return nil, &apiError{status: 400, desc: "Bad Request: there is no text in the message to edit"}
+		}
+		if m.Text == text && m.ParseMode == p.get("parse_mode") && len(m.Buttons) == 0 && len(buttons) == 0 {
+			return nil, &apiError{status: 400, desc: "Bad Request: message is not modified"}
+		}
+		m.Text, m.ParseMode, m.Buttons = text, p.get("parse_mode"), buttons
+		m.Edits++
+		s.signal()
+		return s.messageJSON(c, *m, true), nil
+	}
+	return nil, &apiError{status: 400, desc: "Bad Request: message to edit not found"}
 }
 
 func (s *Server) getUpdates(ctx context.Context, p params) (any, *apiError) {

@@ -27,6 +27,9 @@ type Commands struct {
 	// (/scripts, /run, /status, /test) and the Run buttons; nil: only the
 	// linking commands.
 	Extra Extra
+	// Alerts handles the alerts' Acknowledge button (alertacks.go); nil:
+	// the button answers that it is not in use.
+	Alerts *AlertAcks
 }
 
 // Reply is an answer in the chat: HTML text and inline buttons.
@@ -82,6 +85,15 @@ func (c *Commands) press(ctx context.Context, api *bot.Bot, q *models.CallbackQu
 		return
 	}
 	chat := q.Message.Message.Chat.ID
+	if id, ok := strings.CutPrefix(q.Data, AckPrefix); ok && c.Alerts != nil {
+		answer := c.Alerts.Press(ctx, chat, id)
+		if api != nil {
+			if _, err := api.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: answer}); err != nil {
+				c.Log.Warn("answerCallbackQuery failed", slog.Any("error", err))
+			}
+		}
+		return
+	}
 	user, linked, err := c.Links.UserOf(chat)
 	answer := ""
 	if err != nil || !linked || c.Extra == nil {

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/envmap"
@@ -35,6 +36,9 @@ const (
 	EnvHelperRunAs    = "NOTIFY_SCRIPTS_RUN_AS"
 	EnvHelperHomeRoot = "NOTIFY_SCRIPTS_HOME_ROOT"
 	EnvDispatch       = "WS_DISPATCH_SOCKET"
+	// EnvAckPoll is how often, in seconds, the bot reads from the gateway
+	// whether the alerts it sent were acknowledged (alertacks.go).
+	EnvAckPoll = "NOTIFY_BOT_ACK_POLL_SECONDS"
 )
 
 // Defaults.
@@ -73,6 +77,9 @@ type Config struct {
 	HelperHomeRoot string   // direct mode: HOME is <root>/<user>
 	HelperEnv      []string // direct mode: what the helper is handed (scripts.HelperEnv)
 	DispatchSocket string
+	// AckPollEvery is how often acknowledgements are read from the gateway
+	// (alertacks.go; NOTIFY_BOT_ACK_POLL_SECONDS, default 5).
+	AckPollEvery time.Duration
 }
 
 // LoadConfig reads the configuration from environ (os.Environ() form);
@@ -142,6 +149,13 @@ func LoadConfig(environ []string) (Config, error) {
 	}
 	if c.RateGlobal, err = positive(get(EnvRateGlobal, ""), DefaultRateGlobal); err != nil {
 		return c, fmt.Errorf("%s: %v", EnvRateGlobal, err)
+	}
+	if v := get(EnvAckPoll, ""); v != "" {
+		secs, err := strconv.ParseFloat(v, 64)
+		if err != nil || secs < 0.1 || secs > 3600 {
+			return c, fmt.Errorf("%s: %q is not a number of seconds between 0.1 and 3600", EnvAckPoll, v)
+		}
+		c.AckPollEvery = time.Duration(secs * float64(time.Second))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -49,6 +49,7 @@ type Bot struct {
 	sender   *Sender
 	commands *Commands
 	user     *UserCommands
+	alerts   *AlertAcks
 	gateway  *protocol.Client
 	socket   net.Listener
 	http     *http.Server
@@ -124,6 +125,9 @@ func New(cfg Config, log *slog.Logger) (*Bot, error) {
 		Gateway: b.gateway, DataDir: cfg.DataDir, ImagesDir: filepath.Join(cfg.DataDir, "images"),
 		Box: b.box, Sender: b.sender, Log: log, Now: time.Now}
 	b.commands.Extra = b.user
+	b.alerts = &AlertAcks{Gateway: b.gateway, API: b.api, Links: b.links, Box: b.box, Log: log, Now: time.Now,
+		PollEvery: cfg.AckPollEvery}
+	b.commands.Alerts = b.alerts
 	if b.socket, err = ListenUnix(cfg.Socket, socketGID); err != nil {
 		b.box.Close()
 		return nil, err
@@ -185,7 +189,11 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}()
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		b.alerts.Watch(ctx)
+	}()
 	go func() {
 		defer wg.Done()
 		if err := b.getMe(ctx); err != nil {

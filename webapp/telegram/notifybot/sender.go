@@ -252,12 +252,28 @@ func (s *Sender) send(ctx context.Context, m *outbox.Message) error {
 	// the API sends is not lost and the message is not sent twice.
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
-	if m.Photo != nil {
-		_, err := s.api.SendPhoto(callCtx, &bot.SendPhotoParams{ChatID: m.ChatID, Caption: m.Text,
-			ParseMode: models.ParseMode(m.ParseMode), Photo: &models.InputFileUpload{Filename: m.PhotoName, Data: bytes.NewReader(m.Photo)}})
-		return err
+	var markup models.ReplyMarkup
+	if kb := AlertButtons(m.AlertID); kb != nil {
+		markup = kb
 	}
-	_, err := s.api.SendMessage(callCtx, &bot.SendMessageParams{ChatID: m.ChatID, Text: m.Text, ParseMode: models.ParseMode(m.ParseMode)})
+	var sent *models.Message
+	var err error
+	if m.Photo != nil {
+		sent, err = s.api.SendPhoto(callCtx, &bot.SendPhotoParams{ChatID: m.ChatID, Caption: m.Text,
+			ParseMode: models.ParseMode(m.ParseMode), Photo: &models.InputFileUpload{Filename: m.PhotoName, Data: bytes.NewReader(m.Photo)},
+			ReplyMarkup: markup})
+	} else {
+		sent, err = s.api.SendMessage(callCtx, &bot.SendMessageParams{ChatID: m.ChatID, Text: m.Text, ParseMode: models.ParseMode(m.ParseMode),
+			ReplyMarkup: markup})
+	}
+	if err == nil && markup != nil && sent != nil {
+		// Followed so that an acknowledgement on any channel edits it
+		// (alertacks.go). Failing to record costs the edit, not the alert.
+		am := outbox.AlertMessage{ChatID: m.ChatID, MessageID: sent.ID, Text: m.Text, ParseMode: m.ParseMode, Photo: m.Photo != nil}
+		if rerr := s.box.AddAlertMessage(m.User, m.AlertID, am, time.Now().UTC()); rerr != nil {
+			s.log.Warn("cannot record the alert message; it will not be edited when acknowledged", slog.Any("error", rerr))
+		}
+	}
 	return err
 }
 

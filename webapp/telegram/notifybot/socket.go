@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/peercred"
 	"github.com/keboola/analyst-alerts/internal/safeopen"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
@@ -76,6 +77,7 @@ type sendBody struct {
 	ParseMode string  `json:"parse_mode"`
 	PhotoPath *string `json:"photo_path"`
 	Caption   string  `json:"caption"`
+	ID        string  `json:"id"` // the alert's notification id (optional): Acknowledge button
 }
 
 type httpError struct {
@@ -130,6 +132,12 @@ func (s *Socket) message(w http.ResponseWriter, r *http.Request, photo bool) (*o
 			id, s.Access.WhoIsTrusted())}
 	}
 	m := &outbox.Message{User: *b.User, Queued: time.Now().UTC()}
+	if b.ID != "" {
+		if err := protocol.CheckAckID(b.ID); err != nil {
+			return nil, &httpError{http.StatusBadRequest, CodeBadRequest, err.Error()}
+		}
+		m.AlertID = b.ID
+	}
 	mode, ok := parseMode(b.ParseMode, photo)
 	if !ok {
 		return nil, &httpError{http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("parse_mode %q is not Markdown, MarkdownV2 or HTML", b.ParseMode)}

@@ -39,6 +39,10 @@ type Message struct {
 	Photo     []byte    `json:"photo,omitempty"` // a photo's bytes (the file may be gone by the time it is sent)
 	PhotoName string    `json:"photo_name,omitempty"`
 	Queued    time.Time `json:"queued"`
+	// AlertID is the alert's notification id when the message is one
+	// (botclient's id): it is sent with the Acknowledge button and
+	// followed (alerts.go).
+	AlertID string `json:"alert_id,omitempty"`
 	// Error is why Telegram refused it, for a message in the failed bucket.
 	Error string `json:"error,omitempty"`
 }
