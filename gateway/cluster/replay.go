@@ -195,23 +195,17 @@ func (a *attachment) Detach() {
 func (n *Node) Since(name string, from protocol.Resume) ([]store.Record, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.opts.WriteWait)
 	defer cancel()
+	recs, err := n.readAll(ctx, name)
+	if err != nil {
+		return nil, err
+	}
 	var out []store.Record
-	var next uint64
-	for {
-		p, err := n.readPage(ctx, name, next, hub.ReplayPageBytes)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range p.recs {
-			if from.Epoch != n.epoch || r.Seq > from.Seq {
-				out = append(out, r.Record)
-			}
-			next = r.streamSeq + 1
-		}
-		if p.rest == 0 {
-			return out, nil
+	for _, r := range recs {
+		if from.Epoch != n.epoch || r.Seq > from.Seq {
+			out = append(out, r.Record)
 		}
 	}
+	return out, nil
 }
 
 // pageRec is a stored record with its place in the stream.

@@ -40,6 +40,9 @@ type Options struct {
 	// cluster (three servers: the stream is replicated three times)
 	// instead of running on the embedded store.
 	NATS string
+	// Node names the gateway in the NATS cluster (default "gatewaytest"):
+	// two gateways of one cluster need two names.
+	Node string
 	// The runner watcher: the bot socket its Telegram alerts go to (none
 	// when empty), WS_GATEWAY_RUNNER_SILENT_AFTER, and how often it checks.
 	BotSocket         string
@@ -78,7 +81,11 @@ func Start(t testing.TB, o Options) *Gateway {
 	cfg.Fsync = o.Fsync
 	cfg.TrustedGroup = o.TrustedGroup
 	if o.NATS != "" {
-		cfg.Cluster = config.Cluster{URLs: o.NATS, Node: "gatewaytest"}
+		node := o.Node
+		if node == "" {
+			node = "gatewaytest"
+		}
+		cfg.Cluster = config.Cluster{URLs: o.NATS, Node: node}
 	}
 	cfg.ShutdownWait = 5 * time.Second
 	if o.Secret != nil {
