@@ -66,6 +66,7 @@ type Config struct {
 	LogLevel     slog.Level
 	LogFormat    string // "text" or "json"
 	ShutdownWait time.Duration
+	Cluster      Cluster // cluster mode (cluster.go); zero: the embedded store
 	// BotSocket is where the runner watcher sends its Telegram alerts;
 	// "off" sends none (the desktop apps still get them).
 	BotSocket string
@@ -184,6 +185,9 @@ func Load(environ []string) (Config, error) {
 		errs = append(errs, fmt.Sprintf("%s is too short: %d bytes, need at least %d", EnvSecret, len(secret), protocol.MinSecretBytes))
 	}
 	c.Secret = []byte(secret)
+	var clusterErrs []string
+	c.Cluster, clusterErrs = loadCluster(env)
+	errs = append(errs, clusterErrs...)
 	if len(errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

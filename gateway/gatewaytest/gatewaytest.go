@@ -36,6 +36,13 @@ type Options struct {
 	Fsync        bool      // store a notification only once fsynced (WS_GATEWAY_FSYNC)
 	TrustedGroup string    // WS_DISPATCH_TRUSTED_GROUP
 	Log          io.Writer // gateway logs; discarded when nil
+	// NATS (WS_GATEWAY_NATS_URL) makes the gateway a node of that NATS
+	// cluster (three servers: the stream is replicated three times)
+	// instead of running on the embedded store.
+	NATS string
+	// Node names the gateway in the NATS cluster (default "gatewaytest"):
+	// two gateways of one cluster need two names.
+	Node string
 	// The runner watcher: the bot socket its Telegram alerts go to (none
 	// when empty), WS_GATEWAY_RUNNER_SILENT_AFTER, and how often it checks.
 	BotSocket         string
@@ -73,6 +80,13 @@ func Start(t testing.TB, o Options) *Gateway {
 	cfg.Secret = []byte("gatewaytest-secret-0123456789abcdef0123456789")
 	cfg.Fsync = o.Fsync
 	cfg.TrustedGroup = o.TrustedGroup
+	if o.NATS != "" {
+		node := o.Node
+		if node == "" {
+			node = "gatewaytest"
+		}
+		cfg.Cluster = config.Cluster{URLs: o.NATS, Node: node}
+	}
 	cfg.ShutdownWait = 5 * time.Second
 	if o.Secret != nil {
 		cfg.Secret = o.Secret

@@ -44,10 +44,12 @@ func (h *Local) Notification(name, id string) (protocol.NotificationState, error
 	if err != nil {
 		return protocol.NotificationState{}, err
 	}
-	return stateOf(recs, id)
+	return StateOf(recs, id)
 }
 
-func stateOf(recs []store.Record, id string) (protocol.NotificationState, error) {
+// StateOf is the state of notification id in a user's history, oldest
+// record first: the one reading of acknowledgements both fan-outs share.
+func StateOf(recs []store.Record, id string) (protocol.NotificationState, error) {
 	st := protocol.NotificationState{ID: id}
 	for _, r := range recs {
 		var e historyEntry
@@ -105,6 +107,12 @@ func (h *Local) Recent(name string, limit int) (protocol.RecentResponse, error) 
 	if err != nil {
 		return protocol.RecentResponse{}, err
 	}
+	return RecentOf(recs, limit), nil
+}
+
+// RecentOf lists the last alerts of a user's history (oldest record
+// first), newest first, at most limit: shared by both fan-outs.
+func RecentOf(recs []store.Record, limit int) protocol.RecentResponse {
 	byID := map[string]*protocol.RecentAlert{}
 	var order []*protocol.RecentAlert
 	for _, r := range recs {
@@ -143,5 +151,5 @@ func (h *Local) Recent(name string, limit int) (protocol.RecentResponse, error) 
 			out.Alerts = append(out.Alerts, *a)
 		}
 	}
-	return out, nil
+	return out
 }

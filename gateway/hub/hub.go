@@ -32,6 +32,11 @@ type Subscriber interface {
 // ErrTooManyConnections refuses an attach past the per-user limit.
 var ErrTooManyConnections = errors.New("too many connections for this user")
 
+// ErrUnavailable is a fan-out that cannot store a notification now (a
+// cluster node that lost NATS): the dispatch is refused with 503, never
+// answered as a success.
+var ErrUnavailable = errors.New("the notification store is unavailable")
+
 // Hooks let the caller count what happens (metrics); all are optional.
 type Hooks struct {
 	Delivered func(n int)
@@ -56,10 +61,10 @@ type Local struct {
 // (MAX_CONNECTIONS_PER_USER), so a slice is smaller than a map.
 type user struct {
 	mu   sync.Mutex
-	subs []*Attachment
+	subs []*attachment
 }
 
-func (u *user) remove(a *Attachment) {
+func (u *user) remove(a *attachment) {
 	for i, x := range u.subs {
 		if x == a {
 			last := len(u.subs) - 1
@@ -71,8 +76,26 @@ func (u *user) remove(a *Attachment) {
 	}
 }
 
-// Attachment is one attached subscriber; Detach removes it.
-type Attachment struct {
+// Attachment is one attached subscriber as its connection holds it. Every
+// fan-out returns its own, with the same contract: the first page of a
+// replay is delivered by Attach; while CatchingUp, the connection's writer
+// asks for each next page with NextPage once it has written the last, and
+// the page that reaches the newest record switches it to live delivery
+// with no gap and no duplicate. Detach stops delivery.
+type Attachment interface {
+	// CatchingUp says there is more history to replay (NextPage) before
+	// live notifications. Call it from the goroutine that calls NextPage.
+	CatchingUp() bool
+	// NextPage returns the next page of a catching-up replay, for the
+	// caller to write in order; live is true once that page was the last.
+	// Call it only after the previous page was written, so a connection
+	// that does not read holds a page at most.
+	NextPage() (frames [][]byte, live bool, err error)
+	Detach()
+}
+
+// attachment is the local hub's Attachment.
+type attachment struct {
 	hub  *Local
 	name string
 	u    *user // the user it is attached to
@@ -151,7 +174,7 @@ func (h *Local) deliver(name string, rec store.Record) int {
 // stored notifications the replay holds. The first page of the replay is
 // delivered to sub at once; when there is more (CatchingUp), the caller
 // asks for each next page with NextPage once it has written the last.
-func (h *Local) Attach(name string, sub Subscriber, resume *protocol.Resume) (*Attachment, int, error) {
+func (h *Local) Attach(name string, sub Subscriber, resume *protocol.Resume) (Attachment, int, error) {
 	h.mu.Lock()
 	u := h.users[name]
 	if u == nil {
@@ -174,11 +197,11 @@ func (h *Local) Attach(name string, sub Subscriber, resume *protocol.Resume) (*A
 	return a, replayed, nil
 }
 
-func (h *Local) attachLocked(u *user, name string, sub Subscriber, resume *protocol.Resume) (*Attachment, int, error) {
+func (h *Local) attachLocked(u *user, name string, sub Subscriber, resume *protocol.Resume) (*attachment, int, error) {
 	if len(u.subs) >= h.maxPer {
 		return nil, 0, ErrTooManyConnections
 	}
-	a := &Attachment{hub: h, name: name, u: u, sub: sub, live: true}
+	a := &attachment{hub: h, name: name, u: u, sub: sub, live: true}
 	total := 0
 	if resume != nil {
 		a.from = *resume
@@ -200,7 +223,7 @@ func (h *Local) attachLocked(u *user, name string, sub Subscriber, resume *proto
 // attachment goes live. user.mu held: no delivery runs meanwhile, so a
 // record committed before the switch is in the page or was read earlier,
 // and one committed after it is delivered live, never both.
-func (a *Attachment) pageLocked() ([]store.Record, int, error) {
+func (a *attachment) pageLocked() ([]store.Record, int, error) {
 	p, err := a.hub.store.Page(a.name, a.from.Epoch, a.from.Seq, ReplayPageBytes)
 	if err != nil {
 		return nil, 0, err
@@ -220,7 +243,7 @@ func (a *Attachment) pageLocked() ([]store.Record, int, error) {
 // CatchingUp says the attachment has more history to replay (NextPage)
 // before it receives live notifications. Call it from the goroutine that
 // calls NextPage.
-func (a *Attachment) CatchingUp() bool {
+func (a *attachment) CatchingUp() bool {
 	a.u.mu.Lock()
 	defer a.u.mu.Unlock()
 	return !a.live
@@ -231,7 +254,7 @@ func (a *Attachment) CatchingUp() bool {
 // (notifications from then on are delivered to the subscriber). Call it
 // only after the previous page was written, so a connection that does not
 // read holds a page at most.
-func (a *Attachment) NextPage() (frames [][]byte, live bool, err error) {
+func (a *attachment) NextPage() (frames [][]byte, live bool, err error) {
 	a.u.mu.Lock()
 	defer a.u.mu.Unlock()
 	if a.live {
@@ -260,7 +283,7 @@ func (h *Local) dropIfEmpty(name string, u *user) {
 }
 
 // Detach stops live delivery to the attachment's subscriber.
-func (a *Attachment) Detach() {
+func (a *attachment) Detach() {
 	h := a.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -39,6 +39,9 @@ type HealthResponse struct {
 	Connections int            `json:"connections"`
 	Users       map[string]int `json:"users"`
 	Epoch       string         `json:"epoch,omitempty"`
+	// Node and Cluster are there in cluster mode only (ClusterHealth).
+	Node    string         `json:"node,omitempty"`
+	Cluster *ClusterHealth `json:"cluster,omitempty"`
 	// OverdueRunners (ours, issue 15) lists the users whose notify-runner
 	// stopped reporting (docs/health.md); absent when there is none.
 	OverdueRunners []OverdueRunner `json:"overdue_runners,omitempty"`

@@ -42,7 +42,11 @@ func lastSeq(t *testing.T, gw *gatewaytest.Gateway, user string) float64 {
 }
 
 func TestUntrustedCallerMayOnlyDispatchToItself(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	testUntrustedCallerMayOnlyDispatchToItself(t, gatewaytest.Options{})
+}
+
+func testUntrustedCallerMayOnlyDispatchToItself(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	openToEveryone(t, gw)
 	live := authed(t, gw, "petr", nil)
 

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/keboola/analyst-alerts/gateway/hub"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
@@ -82,7 +83,8 @@ func (g *Gateway) mayActFor(w http.ResponseWriter, r *http.Request, what, user s
 	return false
 }
 
-// ackFailed answers err (404 for an id not in the history) and says
+// ackFailed answers err (404 for an id not in the history, 503 while a
+// cluster node cannot reach NATS) and says
 // whether it did.
 func (g *Gateway) ackFailed(w http.ResponseWriter, user string, err error) bool {
 	switch {
@@ -90,6 +92,9 @@ func (g *Gateway) ackFailed(w http.ResponseWriter, user string, err error) bool 
 		return false
 	case errors.Is(err, protocol.ErrNotInHistory):
 		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, hub.ErrUnavailable): // a cluster node without NATS
+		g.log.Warn("acknowledgement refused: the store is unavailable", slog.String("user", user), slog.Any("error", err))
+		writeError(w, http.StatusServiceUnavailable, "the notification store is unavailable: nothing was read or stored, send it again")
 	default:
 		g.log.Error("acknowledgement failed", slog.String("user", user), slog.Any("error", err))
 		writeError(w, http.StatusInternalServerError, "could not read or store the acknowledgement")

@@ -15,7 +15,11 @@ import (
 // next seq and reaches both (the sender too, so every device clears it the
 // same way).
 func TestAckFromOneConnectionReachesBoth(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	testAckFromOneConnectionReachesBoth(t, gatewaytest.Options{})
+}
+
+func testAckFromOneConnectionReachesBoth(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	a := authed(t, gw, "petr", &protocol.Resume{})
 	b := authed(t, gw, "petr", &protocol.Resume{})
 	dispatch(t, gw, "petr", protocol.Notification{ID: "n1", Title: "Revenue dropped"})
@@ -67,8 +71,10 @@ func TestAckFromOneConnectionReachesBoth(t *testing.T) {
 
 // POST /ack and GET /notification on the dispatch socket: the first ack
 // stores an event, a second is 200 acked:false, an unknown id is 404.
-func TestAckOnDispatchSocket(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+func TestAckOnDispatchSocket(t *testing.T) { testAckOnDispatchSocket(t, gatewaytest.Options{}) }
+
+func testAckOnDispatchSocket(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	live := authed(t, gw, "petr", nil)
 	dispatch(t, gw, "petr", protocol.Notification{ID: "n1", Title: "t"})
 	live.nextOfType(protocol.TypeNotification, 5*time.Second)
@@ -131,7 +137,11 @@ func TestAckOnDispatchSocket(t *testing.T) {
 // An app's ack frame acts only for the user its token names: petr's app
 // cannot acknowledge anna's alert, even knowing its id.
 func TestAckFrameCannotAckAnotherUsersAlert(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	testAckFrameCannotAckAnotherUsersAlert(t, gatewaytest.Options{})
+}
+
+func testAckFrameCannotAckAnotherUsersAlert(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	anna := authed(t, gw, "anna", nil)
 	petr := authed(t, gw, "petr", nil)
 	dispatch(t, gw, "anna", protocol.Notification{ID: "secret-id"})
@@ -153,7 +163,11 @@ func TestAckFrameCannotAckAnotherUsersAlert(t *testing.T) {
 // On the dispatch socket an analyst's uid acknowledges and reads only its
 // own user's alerts (SO_PEERCRED, as for /dispatch); root (trusted) anyone's.
 func TestUntrustedCallerMayOnlyAckItsOwnAlerts(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	testUntrustedCallerMayOnlyAckItsOwnAlerts(t, gatewaytest.Options{})
+}
+
+func testUntrustedCallerMayOnlyAckItsOwnAlerts(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	openToEveryone(t, gw)
 	dispatch(t, gw, "petr", protocol.Notification{ID: "p1"})
 	dispatch(t, gw, "nobody", protocol.Notification{ID: "mine"})
@@ -185,8 +199,10 @@ func TestUntrustedCallerMayOnlyAckItsOwnAlerts(t *testing.T) {
 
 // GET /recent: the last alerts, newest first, a repeat counted once with
 // its sends, each with its acknowledgement; an analyst reads only its own.
-func TestRecentAlerts(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+func TestRecentAlerts(t *testing.T) { testRecentAlerts(t, gatewaytest.Options{}) }
+
+func testRecentAlerts(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	openToEveryone(t, gw)
 	ctx := context.Background()
 	dispatch(t, gw, "petr", protocol.Notification{ID: "a", Title: "first"})

@@ -33,9 +33,9 @@ type client struct {
 	user string
 	iat  int64
 
-	realIP string          // nginx's X-Real-IP, if any
-	att    *hub.Attachment // its place in the fan-out
-	missed atomic.Int32    // pings sent since the last pong
+	realIP string         // nginx's X-Real-IP, if any
+	att    hub.Attachment // its place in the fan-out
+	missed atomic.Int32   // pings sent since the last pong
 	// beatSlice is the heartbeat slice that pings it; set by track,
 	// guarded by Gateway.mu.
 	beatSlice uint32

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/keboola/analyst-alerts/gateway/hub"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/peercred"
 )
@@ -130,6 +131,12 @@ func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
 		g.refuseTooLarge(w, err)
 		return
 	}
+	if errors.Is(err, hub.ErrUnavailable) { // a cluster node without NATS
+		g.metrics.Dispatches.WithLabelValues("unavailable").Inc()
+		g.log.Warn("dispatch refused: the store is unavailable", slog.String("user", req.User), slog.Any("error", err))
+		writeError(w, http.StatusServiceUnavailable, "the notification store is unavailable: the notification is not acknowledged, send it again")
+		return
+	}
 	if err != nil {
 		g.metrics.Dispatches.WithLabelValues("error").Inc()
 		g.log.Error("dispatch failed", slog.String("user", req.User), slog.Any("error", err))
@@ -184,8 +191,10 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 
 func (g *Gateway) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	n, users := g.fanout.Stats()
-	writeJSON(w, http.StatusOK, protocol.HealthResponse{Status: "ok", Connections: n, Users: users, Epoch: g.fanout.Epoch(),
-		OverdueRunners: g.watcher.Overdue()})
+	h := protocol.HealthResponse{Status: "ok", Connections: n, Users: users, Epoch: g.fanout.Epoch(),
+		OverdueRunners: g.watcher.Overdue()}
+	g.health(&h)
+	writeJSON(w, http.StatusOK, h)
 }
 
 func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
@@ -212,6 +221,11 @@ func (g *Gateway) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	closed, err := g.fanout.Revoke(req.User, req.NotBefore)
+	if errors.Is(err, hub.ErrUnavailable) {
+		g.log.Warn("revoke refused: the store is unavailable", slog.String("user", req.User), slog.Any("error", err))
+		writeError(w, http.StatusServiceUnavailable, "the revocation store is unavailable: the revocation is not acknowledged, send it again")
+		return
+	}
 	if err != nil {
 		g.log.Error("revoke failed", slog.String("user", req.User), slog.Any("error", err))
 		writeError(w, http.StatusInternalServerError, "could not store the revocation")
@@ -276,6 +290,7 @@ var errorCodes = map[int]string{
 	http.StatusMethodNotAllowed:      protocol.CodeMethodNotAllowed,
 	http.StatusRequestEntityTooLarge: protocol.CodeTooLarge,
 	http.StatusInternalServerError:   protocol.CodeInternal,
+	http.StatusServiceUnavailable:    protocol.CodeUnavailable,
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -201,7 +201,11 @@ func TestDispatchClientReportsGatewayDown(t *testing.T) {
 // the gateway's fields are added) is refused with 413 and stored nowhere:
 // it must never reach a history that an app resumes from.
 func TestDispatchFrameOverMaxFrameBytesIs413AndNotStored(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	testDispatchFrameOverMaxFrameBytesIs413AndNotStored(t, gatewaytest.Options{})
+}
+
+func testDispatchFrameOverMaxFrameBytesIs413AndNotStored(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	live := authed(t, gw, "petr", nil)
 	live.ws.SetReadLimit(protocol.MaxFrameBytes) // as the app reads
 	notif := func(n int) string {

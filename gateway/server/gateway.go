@@ -21,7 +21,6 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/hub"
 	"github.com/keboola/analyst-alerts/gateway/metrics"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
-	"github.com/keboola/analyst-alerts/gateway/store"
 	"github.com/keboola/analyst-alerts/gateway/watch"
 	"github.com/keboola/analyst-alerts/internal/peercred"
 )
@@ -33,7 +32,7 @@ import (
 // this package.
 type Fanout interface {
 	Publish(user string, notification json.RawMessage) (protocol.DispatchResponse, error)
-	Attach(user string, sub hub.Subscriber, resume *protocol.Resume) (*hub.Attachment, int, error)
+	Attach(user string, sub hub.Subscriber, resume *protocol.Resume) (hub.Attachment, int, error)
 	Revoke(user string, notBefore int64) (int, error)
 	Cutoff(user string) int64
 	// Ack stores user's acknowledgement of notification id as an event in
@@ -54,12 +53,13 @@ type Fanout interface {
 
 // Gateway is a running gateway.
 type Gateway struct {
-	cfg     config.Config
-	log     *slog.Logger
-	store   *store.Store
-	fanout  Fanout
-	metrics *metrics.Metrics
-	access  *peercred.Access // who may do what on the dispatch socket (access.go)
+	cfg    config.Config
+	log    *slog.Logger
+	fanout Fanout
+	// closeFanout closes the store (or leaves the cluster) at shutdown.
+	closeFanout func() error
+	metrics     *metrics.Metrics
+	access      *peercred.Access // who may do what on the dispatch socket (access.go)
 	// watcher is the runner watcher (watch.go); stopWatch ends its loop.
 	watcher   *watch.Watcher
 	stopWatch context.CancelFunc
@@ -96,23 +96,14 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, fmt.Errorf("%s: %w", config.EnvTrustedGroup, err)
 	}
 	m := metrics.New()
-	st, err := store.Open(cfg.StateDir, store.Options{
-		Limit: cfg.HistoryLimit, Fsync: cfg.Fsync,
-		OnCommit: func(n int, _ time.Duration) { m.CommitBatch.Observe(float64(n)) },
-		OnApply:  applyLogger(log, m),
-	})
+	if cfg.Cluster.Enabled() {
+		log = log.With(slog.String("node", cfg.Cluster.Node))
+	}
+	fanout, closeFanout, err := openFanout(cfg, log, m)
 	if err != nil {
 		return nil, err
 	}
-	h, err := hub.New(st, cfg.MaxConnsPer, hub.Hooks{
-		Delivered: func(n int) { m.Deliveries.Add(float64(n)) },
-		Replayed:  func(n int) { m.Replayed.Add(float64(n)) },
-	})
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	g := &Gateway{cfg: cfg, log: log, store: st, fanout: h, metrics: m, access: acc,
+	g := &Gateway{cfg: cfg, log: log, closeFanout: closeFanout, fanout: fanout, metrics: m, access: acc,
 		dispatchOK:  m.Dispatches.WithLabelValues("ok"),
 		clients:     make([]map[*client]struct{}, heartbeatSlices(cfg.Heartbeat)),
 		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
@@ -120,7 +111,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		g.clients[i] = map[*client]struct{}{}
 	}
 	if err := g.startWatcher(); err != nil {
-		st.Close()
+		closeFanout()
 		return nil, err
 	}
 
@@ -131,7 +122,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		g.stopWatch()
 		g.done.Wait()
-		st.Close()
+		closeFanout()
 		return nil, fmt.Errorf("listen for WebSockets on %s: %w", cfg.Addr(), err)
 	}
 	g.dispatchLn, err = listenUnix(cfg.DispatchSocket)
@@ -139,7 +130,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		g.wsLn.Close()
 		g.stopWatch()
 		g.done.Wait()
-		st.Close()
+		closeFanout()
 		return nil, err
 	}
 	g.dispatchSrv = &http.Server{Handler: g.dispatchRoutes(), ReadHeaderTimeout: 10 * time.Second,
@@ -229,12 +220,12 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, c := range clients {
 		wg.Add(1)
-		go func() { defer wg.Done(); c.closeWith(websocket.CloseGoingAway, "server shutting down", nil) }()
+		go func() { defer wg.Done(); c.closeWith(g.shutdownCode(), "server shutting down", nil) }()
 	}
 	wg.Wait()
 	g.handshakes.Wait()
 	g.done.Wait()
-	storeErr := g.store.Close()
+	storeErr := g.closeFanout()
 	g.log.Info("gateway stopped", slog.Int("clients_closed", len(clients)))
 	return errors.Join(wsErr, dispatchErr, storeErr)
 }

@@ -146,6 +146,9 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn) (*client, e
 	okFrame := mustJSON(protocol.AuthOK{Type: protocol.TypeAuthOK, Username: user})
 	c.queue = append(c.queue, okFrame)
 	att, replayed, err := g.fanout.Attach(user, c, frame.Resume)
+	if errors.Is(err, hub.ErrUnavailable) {
+		return nil, g.tryLater(ws, user, err)
+	}
 	if err != nil {
 		ae := &authError{metrics.AuthError, "internal error", nil}
 		if errors.Is(err, hub.ErrTooManyConnections) {

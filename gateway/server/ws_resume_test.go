@@ -26,7 +26,11 @@ func seqOf(t *testing.T, m map[string]any) uint64 {
 }
 
 func TestOfflineDispatchArrivesOnResume(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	testOfflineDispatchArrivesOnResume(t, gatewaytest.Options{})
+}
+
+func testOfflineDispatchArrivesOnResume(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	for i := 1; i <= 5; i++ {
 		res := dispatch(t, gw, "petr", map[string]any{"title": fmt.Sprintf("n%d", i)})
 		if res.Sent != 0 || !res.Stored || res.Seq != uint64(i) {
@@ -129,12 +133,14 @@ func TestHistorySurvivesRestart(t *testing.T) {
 // another goroutine than the one that wrote it.
 func TestResumeSwitchHasNoGapNoDuplicate(t *testing.T) {
 	for _, fsync := range []bool{false, true} {
-		t.Run(fmt.Sprint("fsync=", fsync), func(t *testing.T) { testResumeSwitch(t, fsync) })
+		t.Run(fmt.Sprint("fsync=", fsync), func(t *testing.T) {
+			testResumeSwitch(t, gatewaytest.Options{HistoryLimit: 1000, Fsync: fsync})
+		})
 	}
 }
 
-func testResumeSwitch(t *testing.T, fsync bool) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{HistoryLimit: 1000, Fsync: fsync})
+func testResumeSwitch(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	const total = 400
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -172,7 +178,11 @@ func testResumeSwitch(t *testing.T, fsync bool) {
 
 // A replay longer than the send queue is not mistaken for a slow client.
 func TestReplayLongerThanSendQueue(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{SendQueue: 8, HistoryLimit: 100})
+	testReplayLongerThanSendQueue(t, gatewaytest.Options{SendQueue: 8, HistoryLimit: 100})
+}
+
+func testReplayLongerThanSendQueue(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	for i := 1; i <= 50; i++ {
 		dispatch(t, gw, "petr", map[string]any{"title": fmt.Sprint(i)})
 	}
@@ -188,7 +198,11 @@ func TestReplayLongerThanSendQueue(t *testing.T) {
 // client reads) while new notifications keep coming: every seq once, in
 // order, replayed then live, with no gap and no duplicate.
 func TestPagedReplayWhileDispatchingHasNoGapNoDuplicate(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{HistoryLimit: 1000, SendQueue: 1024})
+	testPagedReplayWhileDispatchingHasNoGapNoDuplicate(t, gatewaytest.Options{HistoryLimit: 1000, SendQueue: 1024})
+}
+
+func testPagedReplayWhileDispatchingHasNoGapNoDuplicate(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	pad := strings.Repeat("p", 20<<10) // 300 × 20 KiB: ~24 pages of hub.ReplayPageBytes
 	const before, during = 300, 200
 	for i := 1; i <= before; i++ {
@@ -223,7 +237,11 @@ func TestPagedReplayWhileDispatchingHasNoGapNoDuplicate(t *testing.T) {
 // each, not the whole history: five of them on a history of 200 frames
 // of 60 KiB (12 MB) used to queue 60 MB.
 func TestReplayToClientsThatDoNotReadIsBounded(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	testReplayToClientsThatDoNotReadIsBounded(t, gatewaytest.Options{})
+}
+
+func testReplayToClientsThatDoNotReadIsBounded(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	pad := strings.Repeat("p", 60<<10)
 	for i := 1; i <= 200; i++ {
 		dispatch(t, gw, "petr", map[string]any{"title": fmt.Sprint(i), "message": pad})
@@ -255,9 +273,16 @@ func TestReplayToClientsThatDoNotReadIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ws.Close()
-		// Auth with resume from the start, then read nothing at all.
+		// Auth with resume from the start, then read auth_ok (sent once
+		// the replay's first page is queued; in cluster mode a connection
+		// counts in /health before its history is read) and nothing more.
 		if err := ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: tok, Resume: &protocol.Resume{}}); err != nil {
 			t.Fatal(err)
+		}
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var ok map[string]any
+		if err := ws.ReadJSON(&ok); err != nil || ok["type"] != protocol.TypeAuthOK {
+			t.Fatalf("connection %d: %v %v, want auth_ok", i, ok, err)
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
@@ -284,7 +309,11 @@ func TestReplayToClientsThatDoNotReadIsBounded(t *testing.T) {
 // A resume position beyond the user's last seq (2^64-1 used to wrap to 0
 // and replay everything) replays nothing; live notifications follow.
 func TestResumeBeyondTheLastSeqReplaysNothing(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	testResumeBeyondTheLastSeqReplaysNothing(t, gatewaytest.Options{})
+}
+
+func testResumeBeyondTheLastSeqReplaysNothing(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	for i := 1; i <= 3; i++ {
 		dispatch(t, gw, "petr", map[string]any{"title": fmt.Sprint(i)})
 	}
@@ -308,7 +337,11 @@ func TestResumeBeyondTheLastSeqReplaysNothing(t *testing.T) {
 // a large seq gets this history's notifications, live ones included: its
 // seq means nothing here and filters nothing.
 func TestResumeFromAForeignHistoryFiltersNothing(t *testing.T) {
-	gw := gatewaytest.Start(t, gatewaytest.Options{})
+	testResumeFromAForeignHistoryFiltersNothing(t, gatewaytest.Options{})
+}
+
+func testResumeFromAForeignHistoryFiltersNothing(t *testing.T, o gatewaytest.Options) {
+	gw := gatewaytest.Start(t, o)
 	c := dial(t, gw.WSURL)
 	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "anna"), Resume: &protocol.Resume{Epoch: "lost", Seq: 500}})
 	if ok := c.nextOfType(protocol.TypeAuthOK, 5*time.Second); ok["replay"] != 0.0 {

@@ -6,6 +6,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -99,4 +100,34 @@ func (s *Store) Page(user, epoch string, seq uint64, maxBytes int) (Page, error)
 		}
 	}
 	return page, nil
+}
+
+// Users lists, in name order, every user with a stored notification (for
+// ws-gateway migrate).
+func (s *Store) Users() ([]string, error) {
+	seen := map[string]bool{}
+	s.memMu.RLock()
+	for u := range s.heads {
+		seen[u] = true
+	}
+	s.memMu.RUnlock()
+	err := s.db.View(func(tx *bolt.Tx) error {
+		// A key is user, 0x00, an 8-byte seq (histKey): the user is all
+		// but the last 9 bytes.
+		return tx.Bucket(bucketHistory).ForEach(func(k, _ []byte) error {
+			if len(k) >= 9 {
+				seen[string(k[:len(k)-9])] = true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the users: %w", err)
+	}
+	users := make([]string, 0, len(seen))
+	for u := range seen {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	return users, nil
 }

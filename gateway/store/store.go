@@ -175,7 +175,7 @@ func (s *Store) init() error {
 			s.epoch = string(e)
 			return nil
 		}
-		s.epoch = newEpoch()
+		s.epoch = NewEpoch()
 		return info.Put(keyEpoch, []byte(s.epoch))
 	})
 	if err != nil {
@@ -268,9 +268,9 @@ func (s *Store) Close() error {
 // Epoch names this database (made with it; a lost database gets a new one).
 func (s *Store) Epoch() string { return s.epoch }
 
-// newEpoch names a new history: random, so a history rebuilt from nothing
+// NewEpoch names a new history: random, so a history rebuilt from nothing
 // can never be mistaken for the lost one.
-func newEpoch() string {
+func NewEpoch() string {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms

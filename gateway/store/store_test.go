@@ -266,6 +266,39 @@ func TestSinceReadsJournalAndDatabaseWithoutGapOrDuplicate(t *testing.T) {
 	})
 }
 
+func TestUsersListsEveryUserWithHistory(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir, Options{Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"petr", "a", "a\x00b", "petr", "zoë"} {
+		if _, err := s.Append(u, frame, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"a", "a\x00b", "petr", "zoë"}
+	// From memory and journal before the apply, and from the database after.
+	for round := 0; round < 2; round++ {
+		users, err := s.Users()
+		if err != nil || fmt.Sprint(users) != fmt.Sprint(want) {
+			t.Fatalf("round %d: users = %q, %v; want %q", round, users, err, want)
+		}
+		epoch := s.Epoch()
+		if epoch == "" {
+			t.Fatal("no epoch")
+		}
+		s.Close()
+		if s, err = Open(dir, Options{Limit: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if s.Epoch() != epoch {
+			t.Fatalf("epoch after reopen %q, want %q", s.Epoch(), epoch)
+		}
+	}
+	s.Close()
+}
+
 // A resume position beyond the user's last seq (a client ahead of this
 // history, or 2^64-1, which wrapped to 0 and read everything) returns
 // nothing; a foreign epoch still returns the retained history.

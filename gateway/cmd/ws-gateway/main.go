@@ -4,6 +4,7 @@
 //	ws-gateway [serve]            run the gateway (configured from the environment)
 //	ws-gateway health [--json]    print the running gateway's health; exit 1 when down
 //	ws-gateway send --user U --title T --message M [--image-url U] [--script S]
+//	ws-gateway migrate            copy the embedded store's history into the NATS cluster
 //
 // Exit codes: 0 success, 1 the gateway is down or refused, 2 usage or
 // configuration error.
@@ -40,6 +41,9 @@ const usage = `Usage:
   ws-gateway health [--json]         print the gateway's health; exit 1 when it is down
   ws-gateway send --user U --title T --message M [--image-url URL] [--script NAME]
                                      dispatch a test notification
+  ws-gateway migrate                 copy this machine's history ($WS_GATEWAY_STATE_DIR) into the
+                                     cluster ($WS_GATEWAY_NATS_URL), keeping epoch and seqs
+                                     (docs/cluster.md); run it with the gateway stopped
 
 Every command takes --socket PATH (default $WS_DISPATCH_SOCKET or /run/ws-gateway/ws.sock).
 Environment for serve: see docs/gateway.md.
@@ -57,6 +61,8 @@ func run(args, environ []string, stdout, stderr io.Writer) int {
 		return health(args, environ, stdout, stderr)
 	case "send":
 		return send(args, environ, stdout, stderr)
+	case "migrate":
+		return migrate(args, environ, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -132,7 +138,18 @@ func health(args, environ []string, stdout, stderr io.Writer) int {
 		json.NewEncoder(stdout).Encode(h)
 		return 0
 	}
-	fmt.Fprintf(stdout, "gateway: %s (%s)\nconnections: %d\n", h.Status, *socket, h.Connections)
+	fmt.Fprintf(stdout, "gateway: %s (%s)\n", h.Status, *socket)
+	if h.Cluster != nil {
+		fmt.Fprintf(stdout, "node: %s\nnats: %s %s\nnodes:\n", h.Node, h.Cluster.NATS, h.Cluster.NATSServer)
+		for _, n := range h.Cluster.Nodes {
+			state := "alive"
+			if !n.Alive {
+				state = "no heartbeat"
+			}
+			fmt.Fprintf(stdout, "  %-24s %6d connections  %s\n", n.Name, n.Connections, state)
+		}
+	}
+	fmt.Fprintf(stdout, "connections: %d\n", h.Connections)
 	users := make([]string, 0, len(h.Users))
 	for u := range h.Users {
 		users = append(users, u)

@@ -18,8 +18,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -51,6 +49,8 @@ type options struct {
 	fsync       bool
 	pause       time.Duration
 	cpuprofile  string
+	natsServer  string
+	nodes       int
 }
 
 const secret = "loadgen-secret-0123456789abcdef0123456789abcdef"
@@ -67,6 +67,8 @@ func run() error {
 	flag.BoolVar(&o.fsync, "fsync", false, "run the gateway with WS_GATEWAY_FSYNC=true (default: false, as the gateway)")
 	flag.DurationVar(&o.pause, "pause", 0, "pause this long while holding the connections (to profile the gateway)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write the load generator's own CPU profile here")
+	flag.StringVar(&o.natsServer, "nats-server", "", "path of a nats-server binary: measure cluster mode (three NATS servers, --nodes gateways)")
+	flag.IntVar(&o.nodes, "nodes", 3, "gateway nodes in cluster mode")
 	flag.Parse()
 	// The generator's memory is not what is measured; collecting less
 	// often spares the generator CPU during the connect burst.
@@ -85,37 +87,21 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	port, err := freePort()
+	t, err := startTarget(o, dir)
 	if err != nil {
 		return err
 	}
-	socket := filepath.Join(dir, "ws.sock")
-	cmd := exec.Command(o.gateway, "serve")
-	cmd.Env = append(os.Environ(),
-		"DESKTOP_JWT_SECRET="+secret, "WS_GATEWAY_PORT="+strconv.Itoa(port), "WS_DISPATCH_SOCKET="+socket,
-		"WS_GATEWAY_STATE_DIR="+filepath.Join(dir, "state"), "WS_GATEWAY_LOG_LEVEL=warn",
-		"WS_GATEWAY_FSYNC="+strconv.FormatBool(o.fsync), "WS_GATEWAY_HISTORY_LIMIT=200")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start gateway: %w", err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	client := protocol.NewClient(socket)
-	if err := waitUp(client); err != nil {
-		return err
-	}
-	pid := cmd.Process.Pid
-	time.Sleep(300 * time.Millisecond)
-	baseRSS, _ := rssKB(pid)
+	defer t.kill()
+	baseRSS := t.gatewaysRSS()
+	baseNATS := t.natsRSS()
+	lg := os.Getpid()
 
-	fmt.Printf("gateway benchmark: %d connections, %d dispatchers, fsync=%v, %d cores\n",
-		o.conns, o.dispatchers, o.fsync, runtime.NumCPU())
+	fmt.Printf("gateway benchmark (%s): %d connections, %d dispatchers, fsync=%v, %d cores\n",
+		t.describe(), o.conns, o.dispatchers, o.fsync, runtime.NumCPU())
 
-	// Phase 1: connect and authenticate.
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	// Everything a connect sends is prepared before the clock starts, as
-	// an app has its token before it connects.
-	upgrade := upgradeRequest(addr)
+	// Phase 1: connect and authenticate, connection i to gateway i mod
+	// the nodes. Everything a connect sends is prepared before the clock
+	// starts, as an app has its token before it connects.
 	frames := make([][]byte, o.conns)
 	for i := range frames {
 		token, _, _ := protocol.IssueToken([]byte(secret), "", user(i), time.Now())
@@ -125,10 +111,11 @@ func run() error {
 		}
 	}
 	conns := make([]*conn, o.conns)
-	gwCPU0, lgCPU0 := cpuSeconds(pid), cpuSeconds(os.Getpid())
+	gwCPU0, lgCPU0 := t.cpu(), cpuSeconds(lg)
 	var failed atomic.Int64
 	connectDur, _ := each(o.conns, o.connectors, func(i int) error {
-		c, err := connect(addr, upgrade, frames[i], user(i))
+		g := t.gws[i%len(t.gws)]
+		c, err := connect(g.addr, g.upgrade, frames[i], user(i))
 		if err != nil {
 			if failed.Add(1) == 1 {
 				fmt.Fprintln(os.Stderr, "connect:", err)
@@ -142,33 +129,52 @@ func run() error {
 		return fmt.Errorf("%d connections failed", failed.Load())
 	}
 	connectRate := float64(o.conns) / connectDur.Seconds()
-	gwConnCPU, lgConnCPU := cpuSeconds(pid)-gwCPU0, cpuSeconds(os.Getpid())-lgCPU0
+	gwConnCPU, lgConnCPU := t.cpu()-gwCPU0, cpuSeconds(lg)-lgCPU0
 	for _, c := range conns {
 		go c.readLoop()
 	}
-	h, err := client.Health(context.Background())
-	if err != nil || h.Connections != o.conns {
-		return fmt.Errorf("gateway holds %d connections, want %d (%v)", h.Connections, o.conns, err)
+	held := 0
+	for _, g := range t.gws {
+		h, err := g.client.Health(context.Background())
+		if err != nil {
+			return fmt.Errorf("health: %v", err)
+		}
+		held += h.Connections
+	}
+	if held != o.conns {
+		return fmt.Errorf("the gateways hold %d connections, want %d", held, o.conns)
 	}
 	time.Sleep(3 * time.Second) // let the connect burst's garbage be collected
-	heldRSS, _ := rssKB(pid)
-	heldStats := gatewayMemStats(socket)
+	heldRSS := t.gatewaysRSS()
+	heldStats := map[string]float64{}
+	for _, g := range t.gws {
+		for k, v := range gatewayMemStats(g.socket) {
+			heldStats[k] += v
+		}
+	}
 	perConn := float64(heldRSS-baseRSS) * 1024 / float64(o.conns)
 	if o.pause > 0 {
-		fmt.Fprintf(os.Stderr, "holding %d connections for %v; dispatch socket %s\n", o.conns, o.pause, socket)
+		fmt.Fprintf(os.Stderr, "holding %d connections for %v; dispatch socket %s\n", o.conns, o.pause, t.gws[0].socket)
 		time.Sleep(o.pause)
 	}
 
 	// Phase 2: throughput with concurrent dispatchers, each on its own
 	// keep-alive connection.
-	d := newDispatcher(socket, o.dispatchers)
-	gwCPU0, lgCPU0 = cpuSeconds(pid), cpuSeconds(os.Getpid())
-	dispatchDur, err := each(o.dispatches, o.dispatchers, func(i int) error { return d.dispatchTo(i%o.conns, "t") })
+	// Dispatch i goes to node i mod the nodes, whichever holds the user.
+	var ds []*dispatcher
+	for _, g := range t.gws {
+		ds = append(ds, newDispatcher(g.socket, o.dispatchers))
+	}
+	dispatchTo := func(i, u int, tag string) error { return ds[i%len(ds)].dispatchTo(u, tag) }
+	gwCPU0, lgCPU0 = t.cpu(), cpuSeconds(lg)
+	natsCPU0 := t.natsCPU()
+	dispatchDur, err := each(o.dispatches, o.dispatchers, func(i int) error { return dispatchTo(i+1, i%o.conns, "t") })
 	if err != nil {
 		return fmt.Errorf("dispatch: %v", err)
 	}
 	dispatchRate := float64(o.dispatches) / dispatchDur.Seconds()
-	gwDispCPU, lgDispCPU := cpuSeconds(pid)-gwCPU0, cpuSeconds(os.Getpid())-lgCPU0
+	gwDispCPU, lgDispCPU := t.cpu()-gwCPU0, cpuSeconds(lg)-lgCPU0
+	natsDispCPU := t.natsCPU() - natsCPU0
 	satLat := waitReceived(conns, int64(o.dispatches), 30*time.Second)
 	if satLat == nil {
 		return fmt.Errorf("lost notifications: received %d of %d", received(conns), o.dispatches)
@@ -190,7 +196,7 @@ func run() error {
 		go func() {
 			defer pwg.Done()
 			defer func() { <-sem }()
-			if err := d.dispatchTo(rand.IntN(o.conns), "p"); err != nil {
+			if err := dispatchTo(i, rand.IntN(o.conns), "p"); err != nil {
 				dispatchErr.Store(err)
 			}
 		}()
@@ -204,9 +210,9 @@ func run() error {
 	if pacedLat == nil {
 		return fmt.Errorf("lost notifications in the paced phase: received %d of %d", received(conns), o.paced)
 	}
-	endRSS, _ := rssKB(pid)
-	cmd.Process.Kill() // the floor is measured with the machine to itself
-	cmd.Wait()
+	endRSS := t.gatewaysRSS()
+	heldNATS := t.natsRSS()
+	t.kill() // the floor is measured with the machine to itself
 	for _, c := range conns {
 		c.ws.c.Close()
 	}
@@ -225,6 +231,11 @@ func run() error {
 		gwConnCPU/float64(o.conns)*1e6, lgConnCPU/float64(o.conns)*1e6)
 	fmt.Printf("| CPU per dispatch (incl. delivery): gateway / load generator | %.0f µs / %.0f µs | |\n",
 		gwDispCPU/float64(o.dispatches)*1e6, lgDispCPU/float64(o.dispatches)*1e6)
+	if len(t.nats) > 0 {
+		fmt.Printf("| of the gateway side's CPU per dispatch: gateway nodes / NATS servers | %.0f µs / %.0f µs | |\n",
+			(gwDispCPU-natsDispCPU)/float64(o.dispatches)*1e6, natsDispCPU/float64(o.dispatches)*1e6)
+		fmt.Printf("| NATS servers' RSS: before / after (all three) | %.1f / %.1f MB | |\n", float64(baseNATS)/1024, float64(heldNATS)/1024)
+	}
 	// The generator shares the machine's cores; what the gateway alone
 	// could sustain is the cores divided by its own CPU per operation.
 	// Computed, not measured: it assumes perfect use of every core.
@@ -407,7 +418,8 @@ func rssKB(pid int) (int64, error) {
 }
 
 func waitUp(c *protocol.Client) error {
-	deadline := time.Now().Add(10 * time.Second)
+	// A cluster node waits for JetStream to elect its leaders first.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := c.Health(context.Background()); err == nil {
 			return nil
