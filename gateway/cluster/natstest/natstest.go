@@ -87,7 +87,7 @@ func (c *Cluster) startServer(i int) {
 		c.t.Fatalf("nats server %d: %v", i, err)
 	}
 	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
+	if !s.ReadyForConnections(60 * time.Second) {
 		c.t.Fatalf("nats server %d not ready", i)
 	}
 	c.servers[i] = s
@@ -97,7 +97,7 @@ func (c *Cluster) startServer(i int) {
 // (a meta leader is elected and the servers are routed).
 func (c *Cluster) WaitReady() {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for i, s := range c.servers {
 		if s == nil {
 			continue

@@ -55,7 +55,7 @@ func StartProcs(t testing.TB, bin string, n int) *Procs {
 			p.Kill9(i)
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for i := range n {
 		for jsReady(p.URL(i)) != nil {
 			if time.Now().After(deadline) {
