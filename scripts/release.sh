@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# release.sh [OUTDIR]: `make release`. Builds what can be built on Linux into
+# OUTDIR (default build/release/): the desktop app's package analyst-alerts
+# (.deb and .rpm), the server's analyst-alerts-server (.deb and .rpm), the
+# Windows installer (*setup*.exe, scripts/build-windows-installer.sh) and
+# SHA256SUMS over all of them. The version is wails.json's
+# info.productVersion (the one definition; the tag workflow checks the tag
+# against it). The macOS disk image is built on a Mac by the workflow.
+source "$(dirname "$0")/lib.sh"
+out="${1:-$ROOT/build/release}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+version="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["info"]["productVersion"])' "$ROOT/wails.json")"
+[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "wails.json productVersion '$version' is not x.y.z" >&2; exit 1; }
+arch="$(go env GOARCH)"
+[ -f "$ROOT/frontend/dist/app/index.html" ] || { echo "frontend/dist/app missing: run ./scripts/setup.sh" >&2; exit 1; }
+
+stage="$out/stage"
+rm -rf "$stage" "$out"/*.deb "$out"/*.rpm "$out"/*setup*.exe "$out/SHA256SUMS"
+mkdir -p "$stage"
+cd "$ROOT"
+log "release $version: build the binaries"
+# -trimpath: no build machine paths in the binaries.
+go build -trimpath -tags desktop,production,webkit2_41 -ldflags "-s -w" -o "$stage/analyst-alerts" .
+for cmd in gateway/cmd/ws-gateway webapp/cmd/webapp webapp/cmd/notify-runner webapp/cmd/notify-scripts webapp/cmd/notify-bot; do
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$stage/$(basename "$cmd")" "./$cmd"
+done
+go build -o "$stage/.linux-package" ./internal/release/cmd/linux-package
+for format in deb rpm; do
+	"$stage/.linux-package" -config build/linux/nfpm-app.yaml -format "$format" -out "$out" -version "$version" -arch "$arch" -stage "$stage" >/dev/null
+	"$stage/.linux-package" -config deploy/nfpm-server.yaml -format "$format" -out "$out" -version "$version" -arch "$arch" -stage "$stage" >/dev/null
+done
+
+# The Windows installer comes from its own script (issue 16, Windows part).
+if [ -x "$ROOT/scripts/build-windows-installer.sh" ]; then
+	"$ROOT/scripts/build-windows-installer.sh" "$out" >/dev/null
+else
+	log "release: scripts/build-windows-installer.sh missing: no Windows installer"
+fi
+rm -rf "$stage"
+(cd "$out" && sha256sum -- *.deb *.rpm $(ls -- *setup*.exe 2>/dev/null) >SHA256SUMS)
+log "release $version in $out:"
+(cd "$out" && ls -l -- *.deb *.rpm $(ls -- *setup*.exe 2>/dev/null) SHA256SUMS >&2)
