@@ -6,6 +6,7 @@
 # SHA256SUMS over all of them. The version is wails.json's
 # info.productVersion (the one definition; the tag workflow checks the tag
 # against it). The macOS disk image is built on a Mac by the workflow.
+# shellcheck source=scripts/lib.sh
 source "$(dirname "$0")/lib.sh"
 out="${1:-$ROOT/build/release}"
 mkdir -p "$out"
@@ -18,7 +19,7 @@ arch="$(go env GOARCH)"
 stage="$out/stage"
 rm -rf "$stage" "$out"/*.deb "$out"/*.rpm "$out"/*setup*.exe "$out/SHA256SUMS"
 mkdir -p "$stage"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 log "release $version: build the binaries"
 # -trimpath: no build machine paths in the binaries.
 go build -trimpath -tags desktop,production,webkit2_41 -ldflags "-s -w" -o "$stage/analyst-alerts" .
@@ -38,6 +39,9 @@ else
 	log "release: scripts/build-windows-installer.sh missing: no Windows installer"
 fi
 rm -rf "$stage"
-(cd "$out" && sha256sum -- *.deb *.rpm $(ls -- *setup*.exe 2>/dev/null) >SHA256SUMS)
+cd "$out" || exit 1
+shopt -s nullglob
+artifacts=(*.deb *.rpm *setup*.exe)
+sha256sum -- "${artifacts[@]}" >SHA256SUMS
 log "release $version in $out:"
-(cd "$out" && ls -l -- *.deb *.rpm $(ls -- *setup*.exe 2>/dev/null) SHA256SUMS >&2)
+ls -l -- "${artifacts[@]}" SHA256SUMS >&2
