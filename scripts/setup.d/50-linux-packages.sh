@@ -2,4 +2,5 @@
 # visudo (the server's sudoers entry), xdg-utils and desktop-file-utils (the
 # app's URL handler). The packages themselves are built by nfpm (Go).
 # shellcheck shell=bash
-apt_install sudo xdg-utils desktop-file-utils
+# xdotool: the install test presses the app's "Sign in as ..." with the keyboard.
+apt_install sudo xdg-utils desktop-file-utils xdotool

@@ -1,9 +1,11 @@
 package installtest
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,13 +18,29 @@ import (
 // The folders the app's package writes to, or its maintainer scripts do.
 var appRoots = []string{"/usr/bin", "/usr/share/applications", "/usr/share/icons/hicolor", "/usr/share/doc"}
 
+// viewableWindow returns the id of a mapped top-level window with that
+// title, or "".
+func viewableWindow(title string) string {
+	out, err := exec.Command("xwininfo", "-root", "-tree").Output()
+	if err != nil {
+		return ""
+	}
+	re := regexp.MustCompile(`(0x[0-9a-f]+) "` + regexp.QuoteMeta(title) + `"`)
+	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+		if info, _ := exec.Command("xwininfo", "-id", m[1]).Output(); strings.Contains(string(info), "IsViewable") {
+			return m[1]
+		}
+	}
+	return ""
+}
+
 // TestAppPackage installs analyst-alerts with dpkg -i, checks that the
 // system names it the keboola-analyst:// handler, starts the installed app
 // (under Xvfb, a private D-Bus and keyring: 50-linux-packages.sh runs this
 // in scripts/desktop-session.sh) against a real webapp and gateway, opens a
-// sign-in link with xdg-open as a browser does, and checks the link reached
-// the running app and the server accepted its token; then dpkg -r must
-// leave nothing of it behind.
+// sign-in link with xdg-open as a browser does, confirms it in the window
+// with the keyboard, and checks the app signed in and connected to the
+// gateway; then dpkg -r must leave nothing of it behind.
 func TestAppPackage(t *testing.T) {
 	deb := needs(t, "ANALYST_PKG_APP")
 	if os.Getenv("DISPLAY") == "" || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
@@ -105,6 +123,26 @@ func TestAppPackage(t *testing.T) {
 	if logHas(logPath, "sign-in link refused") {
 		t.Fatal("the server refused the link's token")
 	}
+	// The user confirms: the view puts the keyboard focus on its heading, so
+	// Tab reaches "Sign in as petr" and Return presses it (real key events
+	// through XTEST, into the focused window).
+	var win string
+	waitFor(t, "the window asking to sign in", 15*time.Second, func() bool {
+		win = viewableWindow("Analyst Alerts")
+		return win != ""
+	})
+	time.Sleep(2 * time.Second) // let WebKit paint the view
+	run(t, "xdotool", "windowfocus", "--sync", win)
+	run(t, "xdotool", "key", "--delay", "200", "Tab", "Return")
+	waitFor(t, "the app to sign in", 15*time.Second, func() bool {
+		return logHas(logPath, "sign-in link confirmed by the user", `"user":"petr"`) && logHas(logPath, `"msg":"signed in"`, `"user":"petr"`)
+	})
+	waitFor(t, "the signed-in app to connect to the gateway", 30*time.Second, func() bool {
+		c := web.Gateway.Client()
+		defer c.Close()
+		hr, err := c.Health(context.Background())
+		return err == nil && hr.Users["petr"] == 1
+	})
 	stop()
 
 	run(t, "dpkg", "-r", "analyst-alerts")
