@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -34,7 +36,9 @@ var (
 // its unit would (user deploy, group ws-dispatch, the unit's environment
 // and the secrets file the package wrote), runs the installed notify-runner
 // as an analyst with a script that notifies, and reads the alert from the
-// gateway's WebSocket as that analyst's app does. dpkg --purge removes the
+// gateway's WebSocket as that analyst's app does; then starts the portal as
+// www-data and runs the script by the app's "Run" (sudo through the
+// installed sudoers entry) for a second alert. dpkg --purge removes the
 // package's files.
 func TestServerPackage(t *testing.T) {
 	deb := needs(t, "ANALYST_PKG_SERVER")
@@ -168,23 +172,49 @@ func TestServerPackage(t *testing.T) {
 	if !strings.Contains(string(out), "notified=1") {
 		t.Fatalf("notify-runner did not notify:\n%s", out)
 	}
-	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var note protocol.Notification
-	for note.Title == "" {
-		_, b, err := ws.ReadMessage()
-		if err != nil {
-			t.Fatalf("no alert on the WebSocket: %v\nrunner:\n%s\ngateway:\n%s", err, out, readFile(gwLog))
-		}
-		var head struct{ Type string }
-		json.Unmarshal(b, &head)
-		if head.Type == "notification" {
-			if err := json.Unmarshal(b, &note); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	note := nextAlert(t, ws, gwLog)
 	if note.Title != "Installed <b>server</b> works" || note.Script != "pkg_check" {
 		t.Fatalf("alert %+v", note)
+	}
+
+	// The portal, as its unit starts it (www-data, group data-ops), with the
+	// settings docs/deploy.md has the admin set (an OIDC client that is never
+	// asked: the app's Bearer token is all this needs). The app's "Run" runs
+	// the script through sudo and the installed sudoers entry, as the
+	// analyst, and dispatches its alert.
+	webEnv := unitEnv(t, units[1])
+	for k, v := range secrets {
+		webEnv[k] = v
+	}
+	webPort := freePort(t)
+	webURL := fmt.Sprintf("http://127.0.0.1:%d", webPort)
+	webEnv["WEBAPP_ADDR"] = fmt.Sprintf("127.0.0.1:%d", webPort)
+	webEnv["WEBAPP_PUBLIC_URL"] = webURL
+	webEnv["OIDC_CLIENT_ID"], webEnv["OIDC_CLIENT_SECRET"], webEnv["OIDC_ALLOWED_DOMAINS"] = "pkgtest", "pkgtest", "example.com"
+	webEnv["PATH"] = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+	webLog := filepath.Join(t.TempDir(), "webapp.log")
+	startAs(t, "www-data", "data-ops", webEnv, webLog, "/usr/local/bin/webapp")
+	waitFor(t, "the portal", 15*time.Second, func() bool {
+		r, err := http.Get(webURL + "/health")
+		if err == nil {
+			r.Body.Close()
+		}
+		return err == nil && r.StatusCode == 200
+	})
+	req, _ := http.NewRequest("POST", webURL+"/api/desktop/scripts/run", strings.NewReader(`{"name":"pkg_check.py"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("run through the portal: %d %s\nportal log:\n%s", resp.StatusCode, body, readFile(webLog))
+	}
+	if note := nextAlert(t, ws, gwLog); note.Script != "pkg_check" {
+		t.Fatalf("alert from the portal's run %+v", note)
 	}
 	gw.Process.Signal(syscall.SIGTERM)
 	gw.Wait()
@@ -195,6 +225,27 @@ func TestServerPackage(t *testing.T) {
 		"/opt/data-analyst/.env", "/usr/share/analyst-alerts-server") {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("dpkg --purge left %s", f)
+		}
+	}
+}
+
+// nextAlert reads the WebSocket up to the next notification frame.
+func nextAlert(t *testing.T, ws *websocket.Conn, gwLog string) protocol.Notification {
+	t.Helper()
+	ws.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for {
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("no alert on the WebSocket: %v\ngateway:\n%s", err, readFile(gwLog))
+		}
+		var head struct{ Type string }
+		json.Unmarshal(b, &head)
+		if head.Type == "notification" {
+			var note protocol.Notification
+			if err := json.Unmarshal(b, &note); err != nil {
+				t.Fatal(err)
+			}
+			return note
 		}
 	}
 }
