@@ -75,6 +75,19 @@ func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
 	}
 }
 
+// waitForLog is waitFor that shows a program's log when it times out.
+func waitForLog(t *testing.T, what string, timeout time.Duration, logPath string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !ok() {
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logPath)
+			t.Fatalf("timed out waiting for %s; %s:\n%s", what, filepath.Base(logPath), b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // logHas says whether a line of the file holds every part.
 func logHas(path string, parts ...string) bool {
 	b, _ := os.ReadFile(path)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -19,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
+	"github.com/keboola/analyst-alerts/webapp/telegram/botapitest"
 )
 
 // What the server's package creates that outlives dpkg --purge on purpose
@@ -36,7 +38,9 @@ var (
 // its unit would (user deploy, group ws-dispatch, the unit's environment
 // and the secrets file the package wrote), runs the installed notify-runner
 // as an analyst with a script that notifies, and reads the alert from the
-// gateway's WebSocket as that analyst's app does; then starts the portal as
+// gateway's WebSocket as that analyst's app does and from the analyst's
+// Telegram chat (the installed bot, as its unit starts it, against a Bot API
+// stand-in); then starts the portal as
 // www-data and runs the script by the app's "Run" (sudo through the
 // installed sudoers entry) for a second alert. dpkg --purge removes the
 // package's files.
@@ -122,7 +126,7 @@ func TestServerPackage(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll("/run/ws-gateway"); os.RemoveAll("/var/lib/ws-gateway") })
 	gwLog := filepath.Join(t.TempDir(), "ws-gateway.log")
 	gw := startAs(t, "deploy", "ws-dispatch", env, gwLog, "/usr/local/bin/ws-gateway", "serve")
-	waitFor(t, "the gateway's socket", 15*time.Second, func() bool {
+	waitForLog(t, "the gateway's socket", 15*time.Second, gwLog, func() bool {
 		_, err := os.Stat(env["WS_DISPATCH_SOCKET"])
 		return err == nil && gw.ProcessState == nil
 	})
@@ -160,6 +164,34 @@ func TestServerPackage(t *testing.T) {
 		t.Fatalf("auth: %+v %v (gateway log:\n%s)", ok, err, readFile(gwLog))
 	}
 
+	// The Telegram bot, as its unit starts it (notify-bot, group data-ops,
+	// UMask 0007), against a faithful stand-in of the Bot API, with the
+	// analyst's chat linked as the portal links it.
+	botAPI := botapitest.New("123456:pkgtest-0123456789abcdefghijklmnopqrstuv", "pkgtest_bot")
+	apiSrv := httptest.NewServer(botAPI.Handler())
+	t.Cleanup(apiSrv.Close) // after the bot stops (cleanups run last first): it long-polls
+	const chatID = 4242
+	botAPI.OpenChat(chatID)
+	links := fmt.Sprintf(`{%q: {"chat_id": %d, "linked_at": "2026-01-01T00:00:00Z"}}`, analyst, chatID)
+	if err := os.WriteFile("/data/notifications/telegram_users.json", []byte(links), 0o660); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "chown", "root:data-ops", "/data/notifications/telegram_users.json")
+	botEnv := unitEnv(t, units[2])
+	botEnv["TELEGRAM_BOT_TOKEN"], botEnv["TELEGRAM_API_URL"] = botAPI.Token, apiSrv.URL
+	botEnv["PATH"] = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+	run(t, "install", "-d", "-m", "0755", "-o", "notify-bot", "-g", "data-ops", "/run/notify-bot")
+	t.Cleanup(func() { os.RemoveAll("/run/notify-bot") })
+	botLog := filepath.Join(t.TempDir(), "notify-bot.log")
+	startAs(t, "notify-bot", "data-ops", botEnv, botLog, "/bin/sh", "-c", "umask 0007 && exec /usr/local/bin/notify-bot")
+	waitForLog(t, "the bot's socket", 15*time.Second, botLog, func() bool {
+		_, err := os.Stat(botEnv["NOTIFY_BOT_SOCKET"])
+		return err == nil
+	})
+	if got := run(t, "stat", "-c", "%a %U:%G", botEnv["NOTIFY_BOT_SOCKET"]); got != "770 notify-bot:ws-dispatch" {
+		t.Errorf("bot socket %s, want 770 notify-bot:ws-dispatch", got)
+	}
+
 	// The cron line's command, as the analyst (deploy/notify-runner.cron).
 	runner := exec.Command("setpriv", "--reuid", analyst, "--regid", analyst, "--init-groups", "--",
 		"/usr/bin/env", "-i", "HOME="+home, "USER="+analyst, "LOGNAME="+analyst, "PATH=/usr/local/bin:/usr/bin:/bin",
@@ -175,6 +207,11 @@ func TestServerPackage(t *testing.T) {
 	note := nextAlert(t, ws, gwLog)
 	if note.Title != "Installed <b>server</b> works" || note.Script != "pkg_check" {
 		t.Fatalf("alert %+v", note)
+	}
+	msgs, err := botAPI.WaitBotMessages(chatID, 1, 15*time.Second)
+	// Telegram's HTML: the title's markup arrives as text.
+	if err != nil || !strings.Contains(msgs[0].Text, "Installed &lt;b&gt;server&lt;/b&gt; works") {
+		t.Fatalf("no Telegram message in the analyst's chat: %+v %v\nrunner:\n%s\nbot:\n%s", msgs, err, out, readFile(botLog))
 	}
 
 	// The portal, as its unit starts it (www-data, group data-ops), with the
@@ -194,7 +231,7 @@ func TestServerPackage(t *testing.T) {
 	webEnv["PATH"] = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 	webLog := filepath.Join(t.TempDir(), "webapp.log")
 	startAs(t, "www-data", "data-ops", webEnv, webLog, "/usr/local/bin/webapp")
-	waitFor(t, "the portal", 15*time.Second, func() bool {
+	waitForLog(t, "the portal", 15*time.Second, webLog, func() bool {
 		r, err := http.Get(webURL + "/health")
 		if err == nil {
 			r.Body.Close()
