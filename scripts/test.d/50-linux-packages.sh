@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
 else
 	pkg_start=$SECONDS
 	log "linux packages: build (scripts/release.sh)"
-	RELEASE_SKIP_WINDOWS=1 "$ROOT/scripts/release.sh" "$ROOT/.local/release"
+	RELEASE_FAST=1 RELEASE_SKIP_WINDOWS=1 "$ROOT/scripts/release.sh" "$ROOT/.local/release"
 	pkg_tmp="$(mktemp -d)"
 	go test -c -o "$pkg_tmp/installtest.test" ./internal/release/installtest
 	go build -o "$pkg_tmp/notify-scripts" ./webapp/cmd/notify-scripts
