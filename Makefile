@@ -2,7 +2,7 @@
 # a fresh machine lacks first (scripts/setup.sh is idempotent and quick when
 # everything is present). Each part of the system hooks into these through
 # its own file in scripts/{setup,test,bench,run}.d/.
-.PHONY: run test bench setup fuzz clean desktop
+.PHONY: run test bench setup fuzz clean desktop release
 
 run:
 	./scripts/run.sh
@@ -19,6 +19,11 @@ setup:
 # The Linux desktop app into build/bin/ (setup builds the page into frontend/dist/app first).
 desktop: setup
 	go build -tags desktop,production,webkit2_41 -o build/bin/analyst-alerts .
+
+# Linux packages (.deb, .rpm: app and server), the Windows installer and
+# SHA256SUMS into build/release/ (scripts/release.sh; docs/deploy.md).
+release: setup
+	./scripts/release.sh
 
 clean:
 	rm -rf build/bin .local
