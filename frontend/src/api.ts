@@ -23,6 +23,7 @@ interface GoAPI {
   RunScript(name: string): Promise<void>;
   RunAgain(id: string): Promise<void>;
   OpenInClaude(id: string): Promise<void>;
+  OpenUpdate(): Promise<void>;
 }
 
 interface WailsRuntime {
@@ -85,6 +86,7 @@ export const backend = {
   runScript: (name: string) => call((a) => a.RunScript(name)),
   runAgain: (id: string) => call((a) => a.RunAgain(id)),
   openInClaude: (id: string) => call((a) => a.OpenInClaude(id)),
+  openUpdate: () => call((a) => a.OpenUpdate()),
 };
 
 export type Backend = typeof backend;

@@ -106,6 +106,7 @@ export class Controller {
     saveServer: (url) => void this.act(async () => { this.state = await this.api.setServer(url); }, "Saved."),
     confirmSignIn: () => void this.act(() => this.api.confirmSignIn()),
     cancelSignIn: () => void this.act(() => this.api.cancelSignIn()),
+    openUpdate: () => void this.act(() => this.api.openUpdate(), "Opened the download page in the browser."),
   };
 
   render(): void {

@@ -16,6 +16,7 @@ function fakeBackend(items: Item[], s: State): Backend & { calls: string[] } {
     setServer: async () => s, scripts: async () => [], runScript: ok, runAgain: ok, acknowledge: ok,
     openInClaude: async () => { throw { code: "launch", message: "No terminal found" }; },
     confirmSignIn: async () => { calls.push("confirmSignIn"); }, cancelSignIn: async () => { calls.push("cancelSignIn"); },
+    openUpdate: async () => { calls.push("openUpdate"); },
   } as Backend & { calls: string[] };
 }
 

@@ -5,7 +5,7 @@ import type { ScriptHealth, ScriptInfo } from "../src/types";
 
 const noop: Handlers = {
   go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {},
-  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {}, acknowledge() {},
+  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {}, openUpdate() {}, acknowledge() {},
 };
 
 const failing: ScriptHealth = {
