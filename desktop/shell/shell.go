@@ -134,15 +134,20 @@ func (s *Shell) Emit(event string, data any) {
 	}
 }
 
-// Show places the popover near the tray and shows it.
+// Show places the popover near the tray and shows it. Before the page is
+// ready (DomReady) it is only noted, and DomReady shows it: a tray click
+// right at launch (the tray starts in OnStartup) was once lost under load
+// with a window manager, the early show undone while Wails finished
+// starting its hidden window.
 func (s *Shell) Show() {
-	ctx := s.context()
-	if ctx == nil {
-		s.mu.Lock()
+	s.mu.Lock()
+	ctx, ready := s.ctx, s.notify
+	if ctx == nil || !ready {
 		s.show = true
 		s.mu.Unlock()
 		return
 	}
+	s.mu.Unlock()
 	if screens, err := runtime.ScreenGetAll(ctx); err == nil && len(screens) > 0 {
 		sc := screens[0]
 		for _, x := range screens {
