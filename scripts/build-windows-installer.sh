@@ -23,10 +23,17 @@ command -v makensis >/dev/null || { echo "makensis missing: run ./scripts/setup.
 exe="$out/analyst-alerts.exe"
 setup="$out/analyst-alerts-$version-windows-amd64-setup.exe"
 log "windows: go build $exe"
+# The icon, manifest (per-monitor DPI, Common Controls 6) and version
+# resources, as `wails build` links them: a .syso in the main package's folder
+# that only a windows/amd64 build picks up; removed again after the build.
+syso="$ROOT/analyst-alerts_windows_amd64.syso"
+trap 'rm -f "$syso"' EXIT
+(cd "$ROOT" && GOFLAGS='' go run ./desktop/internal/cmd/winres -icon build/windows/icon.ico -version "$version" -out "$syso")
 # -H windowsgui: a tray app opens no console window. The tags are the ones
 # `wails build` passes for a production build.
 (cd "$ROOT" && CGO_ENABLED=0 GOOS=windows GOARCH=amd64 GOFLAGS='' \
 	go build -trimpath -tags desktop,production -ldflags "-s -w -H windowsgui" -o "$exe" .)
+rm -f "$syso"
 log "windows: makensis $setup"
 # makensis resolves the script's relative paths (the icon) from its folder.
 # Its full log (-V4: every command as compiled, macros and defines expanded)

@@ -202,6 +202,26 @@ func TestInstallerPackage(t *testing.T) {
 	if !ok || opt.Subsystem != pe.IMAGE_SUBSYSTEM_WINDOWS_GUI {
 		t.Errorf("the app is not a GUI program (it would open a console window)")
 	}
+	// The resources wails build would link: the manifest (per-monitor DPI,
+	// Common Controls 6), the icon and the version (UTF-16 strings).
+	rsrc := f.Section(".rsrc")
+	if rsrc == nil {
+		t.Fatal("the app has no resources (icon, manifest, version)")
+	}
+	data, err := rsrc.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{">permonitorv2,", "Microsoft.Windows.Common-Controls", `level="asInvoker"`} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("the app's manifest lacks %s", want)
+		}
+	}
+	for _, want := range []string{"ProductName", "Analyst Alerts", "ProductVersion", version} {
+		if !bytes.Contains(data, utf16le(want)) {
+			t.Errorf("the app's version resource lacks %q", want)
+		}
+	}
 }
 
 func contains(lines []string, s string) bool {
@@ -211,4 +231,12 @@ func contains(lines []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func utf16le(s string) []byte {
+	var b []byte
+	for _, r := range s {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return b
 }
