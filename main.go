@@ -94,7 +94,7 @@ func run(args, env []string, stderr io.Writer) int {
 		OnSettings: func() { a.ShowView("settings") },
 		OnQuit:     sh.Quit,
 	})
-	a, err = app.New(app.Deps{Config: cfg, Notifier: sh, UI: sh, Badge: tr, Browser: sh.OpenURL})
+	a, err = app.New(app.Deps{Config: cfg, Notifier: sh, UI: sh, Badge: tr, Browser: sh.OpenURL, Version: appVersion()})
 	if err != nil {
 		slog.Error("cannot start", slog.Any("error", err))
 		fmt.Fprintln(stderr, "analyst-alerts:", err)
@@ -105,7 +105,7 @@ func run(args, env []string, stderr io.Writer) int {
 		shell.AccessoryAtLaunch() // no Dock icon, as early as Wails allows
 		startTray()               // the status item must be made on the main thread
 	}
-	slog.Info("starting", slog.String("config", cfg.ConfigDir), slog.String("log", cfg.LogDir))
+	slog.Info("starting", slog.String("version", appVersion()), slog.String("config", cfg.ConfigDir), slog.String("log", cfg.LogDir))
 	page, built := pageAssets(embedded)
 	if !built {
 		slog.Warn("this build has no page (frontend/dist/app): it shows the placeholder; run make setup and build again")

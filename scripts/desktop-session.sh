@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs a command inside a private desktop session for the desktop app's
-# tests: a fresh HOME, an unlocked gnome-keyring (a real Secret Service) and
-# an Xvfb display. Call it inside `dbus-run-session --` so the session bus
-# is private too. Everything started here is stopped on exit.
+# tests: a fresh HOME, an unlocked gnome-keyring (a real Secret Service), an
+# Xvfb display and the Openbox window manager on it. Call it inside
+# `dbus-run-session --` so the session bus is private too. Everything started
+# here is stopped on exit.
 set -euo pipefail
 export HOME="$(mktemp -d)" XDG_DATA_HOME="$(mktemp -d)" XDG_RUNTIME_DIR="$(mktemp -d)"
 chmod 700 "$XDG_RUNTIME_DIR"
@@ -23,4 +24,15 @@ Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 pids+=("$!")
 export DISPLAY=":$n" NO_AT_BRIDGE=1
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+# A real window manager (Openbox, as a person's desktop has one): it gives
+# focus, moves windows where they ask, and activates another window, so the
+# tests see hide-on-blur, placement and focus as a person does. Its own
+# config (no menu, no decorations for undecorated windows) is Debian's.
+openbox --sm-disable --config-file /etc/xdg/openbox/rc.xml >/dev/null 2>&1 &
+pids+=("$!")
+# Ready once it has set _NET_SUPPORTING_WM_CHECK on the root window.
+for _ in $(seq 50); do
+	xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id' && break
+	sleep 0.1
+done
 "$@"

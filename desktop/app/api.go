@@ -143,6 +143,7 @@ func (p *API) SetServer(raw string) (State, error) {
 	p.a.setServer(s)
 	slog.Info("server changed", slog.String("server", s))
 	p.a.conn.Kick()
+	p.a.kickUpdate()
 	p.a.emitState()
 	return p.a.State(), nil
 }

@@ -89,6 +89,10 @@ type State struct {
 	// PendingSignIn: a sign-in link that waits for the user's yes (another
 	// account, or a link this app did not ask for); nothing changed yet.
 	PendingSignIn *PendingSignIn `json:"pending_sign_in,omitempty"`
+	// Version is this app's version ("" in a development build); Update a
+	// newer one the portal offers (Settings: "Version X is available").
+	Version string  `json:"version,omitempty"`
+	Update  *Update `json:"update,omitempty"`
 }
 
 // PendingSignIn describes a sign-in link waiting for confirmation.
@@ -114,6 +118,9 @@ type Deps struct {
 	HTTP     *http.Client
 	Opener   *opener.Launcher
 	Conn     connection.Options // overrides for tests (clock, heartbeat)
+	// Version is this build's version (wails.json's productVersion, x.y.z);
+	// "" (a development build) checks for no newer one.
+	Version string
 }
 
 // App is the running desktop app.
@@ -136,6 +143,8 @@ type App struct {
 	api         *webapi.Client
 	notice      string
 	noTray      string
+	update      *Update       // a newer version the portal offers
+	updateKick  chan struct{} // check for a newer version now
 	ctx         context.Context
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
@@ -155,7 +164,8 @@ func New(d Deps) (*App, error) {
 			Dir: filepath.Join(d.Config.CacheDir, "prompts")}
 	}
 	a := &App{d: d, cfg: d.Config, settings: filepath.Join(d.Config.ConfigDir, "settings.json"),
-		images: &images.Cache{Dir: filepath.Join(d.Config.CacheDir, "images")}}
+		images:     &images.Cache{Dir: filepath.Join(d.Config.CacheDir, "images")},
+		updateKick: make(chan struct{}, 1)}
 	st, err := store.Open(filepath.Join(d.Config.ConfigDir, "notifications.json"))
 	if err != nil {
 		return nil, err
@@ -202,8 +212,9 @@ func (a *App) Start() {
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	ctx := a.ctx
 	a.mu.Unlock()
-	a.wg.Add(2)
+	a.wg.Add(3)
 	go func() { defer a.wg.Done(); a.conn.Run(ctx) }()
+	go func() { defer a.wg.Done(); a.runUpdateCheck(ctx) }()
 	go func() {
 		defer a.wg.Done()
 		a.session.RunRefresher(ctx, func() auth.Refresher { return a.client() })
@@ -439,6 +450,7 @@ func (a *App) State() State {
 		st = connection.Status{State: connection.Connecting} // the link has not caught up yet
 	}
 	a.mu.Lock()
+	update := a.update
 	var pending *PendingSignIn
 	if p := a.pending; p != nil {
 		pending = &PendingSignIn{Username: p.link.Username(), Requested: p.requested}
@@ -449,7 +461,8 @@ func (a *App) State() State {
 	a.mu.Unlock()
 	return State{Connection: st, Account: acc, Server: server, ServerFromEnv: a.cfg.ServerURL != "",
 		Gateway: a.wsURL(), GatewayEnv: a.cfg.WSURL != "",
-		Unread: a.store.Unread(), Notice: notice, NoTray: noTray, PendingSignIn: pending}
+		Unread: a.store.Unread(), Notice: notice, NoTray: noTray, PendingSignIn: pending,
+		Version: a.d.Version, Update: update}
 }
 
 func (a *App) emitState() {

@@ -9,6 +9,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -29,6 +30,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/store"
+	"github.com/keboola/analyst-alerts/webapp/config"
 	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
@@ -44,6 +46,9 @@ type harness struct {
 	configDir string
 	dir       string // working directory of the app
 	webURL    string // the real webapp
+	// update is the newer version the portal offers (a package in its
+	// downloads one minor version above wails.json's), updateURL its link.
+	update, updateURL string
 }
 
 func setup(t *testing.T) *harness {
@@ -72,8 +77,14 @@ func setup(t *testing.T) *harness {
 	}
 	// The real webapp and gateway. The test binary runs away from the
 	// source tree, so 30-desktop.sh hands it a built notify-scripts.
-	web := webapptest.Start(t, webapptest.Options{Helper: os.Getenv("ANALYST_E2E_HELPER")})
+	downloads := t.TempDir()
+	h.update = nextMinor(t, os.Getenv("ANALYST_ROOT"))
+	pkg := "analyst-alerts_" + h.update + "_amd64.deb"
+	os.WriteFile(filepath.Join(downloads, pkg), []byte("a package"), 0o644)
+	web := webapptest.Start(t, webapptest.Options{Helper: os.Getenv("ANALYST_E2E_HELPER"),
+		Env: []string{config.EnvDownloadsDir + "=" + downloads}})
 	h.gw, h.webURL = web.Gateway, web.URL
+	h.updateURL = web.URL + "/download/" + pkg
 	web.Image(t, "chart.png", chart())
 	web.Script(t, "petr", "revenue_check.py",
 		`import json; print(json.dumps({"notify": True, "title": "revenue_check ran", "message": "Manual run finished.", "cooldown": "1m"}))`)
@@ -535,3 +546,29 @@ func (h *harness) popoverDiffers(a, b string) bool {
 // TestMain removes the notify-scripts helper webapptest builds (when it
 // was not handed one).
 func TestMain(m *testing.M) { webapptest.Main(m) }
+
+// nextMinor is one minor version above the app's (wails.json in root, or
+// the source tree this test was built from).
+func nextMinor(t *testing.T, root string) string {
+	t.Helper()
+	if root == "" {
+		root = "../.."
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "wails.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w struct {
+		Info struct {
+			ProductVersion string `json:"productVersion"`
+		} `json:"info"`
+	}
+	if err := json.Unmarshal(raw, &w); err != nil {
+		t.Fatal(err)
+	}
+	var major, minor, patch int
+	if _, err := fmt.Sscanf(w.Info.ProductVersion, "%d.%d.%d", &major, &minor, &patch); err != nil {
+		t.Fatalf("wails.json productVersion %q: %v", w.Info.ProductVersion, err)
+	}
+	return fmt.Sprintf("%d.%d.0", major, minor+1)
+}

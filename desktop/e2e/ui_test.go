@@ -110,7 +110,7 @@ func TestDesktopUIInBrowser(t *testing.T) {
 
 	node := exec.Command("node", "e2e/ui-e2e.mjs")
 	node.Dir = filepath.Join(root, "frontend")
-	node.Env = append(os.Environ(), "UI_URL=http://"+addr+"/", "ARTIFACTS="+h.artifacts)
+	node.Env = append(os.Environ(), "UI_URL=http://"+addr+"/", "ARTIFACTS="+h.artifacts, "UI_UPDATE="+h.update)
 	out, err := node.CombinedOutput()
 	t.Logf("browser:\n%s", out)
 	if err != nil {
@@ -134,6 +134,10 @@ func TestDesktopUIInBrowser(t *testing.T) {
 	prompt, err := os.ReadFile(path)
 	if err != nil || !strings.Contains(string(prompt), "Revenue drop <img src=x onerror=alert(1)>") {
 		t.Fatalf("prompt file %s: %v %s", path, err, prompt)
+	}
+	// Download in Settings opened the newer version's package on the portal.
+	if b, _ := os.ReadFile(opened); !strings.Contains(string(b), h.updateURL+"\n") {
+		t.Fatalf("Download did not open %s; the browser got:\n%s", h.updateURL, b)
 	}
 	// Sign out in the UI closed the link.
 	h.waitFor("sign-out to disconnect", 10*time.Second, func() bool { return h.connections("petr") == 0 })

@@ -1,5 +1,3 @@
 package shell
 
-func platformText(title, body string) (string, string) {
-	return defangToast(title), defangToast(body)
-}
+func platformText(title, body string) (string, string) { return windowsText(title, body) }

@@ -24,7 +24,8 @@ type Shell struct {
 	native  nativeNotifications // set at Started
 	notify  bool                // notifications can be sent (permission answered, or init failed)
 	pending [][3]string         // notifications sent before that
-	show    bool                // Show called before startup
+	show    bool                // Show called before the page was ready
+	ready   bool                // DomReady has run: Show may show
 	asked   sync.Once           // the permission request, from the first DomReady
 
 	// newNative makes the notification runtime for Wails' context; nil is
@@ -81,7 +82,7 @@ func (s *Shell) Started(ctx context.Context, onResponse func(id, action string))
 func (s *Shell) DomReady(ctx context.Context) {
 	s.mu.Lock()
 	show := s.show
-	s.show = false
+	s.show, s.ready = false, true
 	s.mu.Unlock()
 	if show {
 		s.Show()
@@ -180,15 +181,19 @@ func (s *Shell) Emit(event string, data any) {
 }
 
 // Show places the popover near the tray (on macOS under the icon just
-// clicked) and shows it.
+// clicked) and shows it. Before the page is ready (DomReady) it is only
+// noted, and DomReady shows it: a tray click right at launch (the tray
+// starts in OnStartup) was once lost under load with a window manager, the
+// early show undone while Wails finished starting its hidden window.
 func (s *Shell) Show() {
-	ctx := s.context()
-	if ctx == nil {
-		s.mu.Lock()
+	s.mu.Lock()
+	ctx, ready := s.ctx, s.ready
+	if ctx == nil || !ready {
 		s.show = true
 		s.mu.Unlock()
 		return
 	}
+	s.mu.Unlock()
 	// macOS: under the clicked menu-bar icon (place_darwin.go); elsewhere
 	// where the platform puts its tray.
 	if !placeAtStatusItem() {

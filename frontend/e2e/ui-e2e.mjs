@@ -142,10 +142,17 @@ await step("Settings: quiet hours refused for an unknown zone, then saved and tu
   await page.locator(".quiet-now", { hasText: "No quiet hours set." }).waitFor({ timeout: 15000 });
 });
 
-await step("Settings shows the account; Sign out signs out", async () => {
+await step("Settings shows the account and the newer version; Download opens it; Sign out signs out", async () => {
   await page.getByRole("button", { name: "Settings" }).click();
   await page.locator("section.settings dd", { hasText: "petr" }).waitFor();
+  // The portal offers a newer version (UI_UPDATE): said in words, Download
+  // hands its link to the browser (the test checks which page opened).
+  const update = page.locator("section.settings .update");
+  await update.waitFor();
+  assert.equal(await update.textContent(), `Version ${process.env.UI_UPDATE} is available. Download`);
   await page.screenshot({ path: join(artifacts, "ui-settings.png") });
+  await update.getByRole("button", { name: "Download" }).click();
+  await page.locator(".outcome", { hasText: "Opened the download page in the browser." }).waitFor();
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.locator(".status-text", { hasText: "Signed out" }).waitFor({ timeout: 10000 });
   await page.getByRole("button", { name: "Sign in" }).first().waitFor();

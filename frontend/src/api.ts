@@ -28,6 +28,7 @@ interface GoAPI {
   Quiet(): Promise<QuietResponse>;
   SetQuiet(window: string, zone: string): Promise<QuietResponse>;
   QuietOff(): Promise<QuietResponse>;
+  OpenUpdate(): Promise<void>;
 }
 
 interface WailsRuntime {
@@ -95,6 +96,7 @@ export const backend = {
   quiet: () => call((a) => a.Quiet()),
   setQuiet: (window: string, zone: string) => call((a) => a.SetQuiet(window, zone)),
   quietOff: () => call((a) => a.QuietOff()),
+  openUpdate: () => call((a) => a.OpenUpdate()),
 };
 
 export type Backend = typeof backend;

@@ -149,6 +149,7 @@ export class Controller {
     unsnooze: (name) => void this.snoozeAction(name, () => this.api.unsnooze(name), "No longer snoozed."),
     saveQuiet: (window, zone) => void this.quietAction(() => this.api.setQuiet(window, zone), "Saved."),
     quietOff: () => void this.quietAction(() => this.api.quietOff(), "Quiet hours are off."),
+    openUpdate: () => void this.act(() => this.api.openUpdate(), "Opened the download page in the browser."),
   };
 
   render(): void {

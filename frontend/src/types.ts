@@ -28,6 +28,14 @@ export interface State {
   notice?: string;
   no_tray?: string; // why no tray icon can show; the window then stays shown
   pending_sign_in?: PendingSignIn;
+  version?: string; // this app's version; none in a development build
+  update?: Update; // a newer version the portal offers
+}
+
+/** A newer version (desktop/app.Update): the user downloads it from the portal. */
+export interface Update {
+  version: string;
+  url: string;
 }
 
 /** A sign-in link waiting for the user's yes (desktop/app.PendingSignIn). */

@@ -19,6 +19,7 @@ export interface Handlers {
   saveServer(url: string): void;
   confirmSignIn(): void;
   cancelSignIn(): void;
+  openUpdate(): void;
   snooze(name: string, until: string): void;
   unsnooze(name: string): void;
   saveQuiet(window: string, zone: string): void;
@@ -218,7 +219,12 @@ export function renderSettings(s: State, hd: Handlers, o?: Outcome, quiet?: Quie
       h("dt", {}, "Account"), h("dd", {}, s.account.signed_in ? s.account.username : "Not signed in"),
       s.account.signed_in ? h("dt", {}, "Sign-in valid until") : null,
       s.account.signed_in ? h("dd", {}, dateText(s.account.expires_at)) : null,
+      h("dt", {}, "Version"), h("dd", {}, s.version || "Development build"),
     ),
+    s.update
+      ? h("p", { class: "update", role: "status" }, `Version ${s.update.version} is available. `,
+        h("button", { type: "button", class: "link", onClick: () => hd.openUpdate() }, "Download"))
+      : null,
     s.account.signed_in
       ? h("button", { type: "button", class: "danger", onClick: () => hd.signOut() }, "Sign out")
       : h("button", { type: "button", onClick: () => hd.signIn() }, "Sign in"),

@@ -21,6 +21,7 @@ function fakeBackend(items: Item[], s: State): Backend & { calls: string[] } {
     quiet: async () => ({ quiet: null }),
     setQuiet: async (w: string) => { if (w === "09:00-09:00") throw { code: "server", message: "quiet hours \"09:00-09:00\": the window has zero length" }; return { quiet: { start: w.slice(0, 5), end: w.slice(6) } }; },
     quietOff: async () => ({ quiet: null }),
+    openUpdate: async () => { calls.push("openUpdate"); },
   } as Backend & { calls: string[] };
 }
 

@@ -5,7 +5,7 @@ import type { ScriptHealth, ScriptInfo } from "../src/types";
 
 const noop: Handlers = {
   go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {}, acknowledge() {},
-  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {},
+  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {}, openUpdate() {},
   snooze() {}, unsnooze() {}, saveQuiet() {}, quietOff() {},
 };
 

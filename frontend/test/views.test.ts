@@ -14,7 +14,7 @@ const payloads = [
 
 const noop: Handlers = {
   go() {}, openDetail() {}, markAllRead() {}, clear() {}, runScript() {}, runAgain() {}, acknowledge() {},
-  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {},
+  openInClaude() {}, signIn() {}, signOut() {}, saveServer() {}, confirmSignIn() {}, cancelSignIn() {}, openUpdate() {},
   snooze() {}, unsnooze() {}, saveQuiet() {}, quietOff() {},
 };
 

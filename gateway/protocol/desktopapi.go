@@ -19,6 +19,10 @@ const (
 	PathDesktopScripts   = "/api/desktop/scripts"
 	PathDesktopRunScript = "/api/desktop/scripts/run"
 	PathImagesPrefix     = "/api/notifications/images/"
+	// PathDesktopVersion?platform=darwin|windows|linux answers DesktopVersion:
+	// the latest app the portal offers for that platform (no sign-in needed).
+	PathDesktopVersion   = "/api/desktop/version"
+	VersionPlatformParam = "platform"
 
 	DefaultURLScheme = "keboola-analyst"
 )
@@ -214,3 +218,16 @@ type QuietRequest struct {
 type QuietResponse struct {
 	Quiet *QuietHours `json:"quiet"`
 }
+// DesktopVersion is the body of GET /api/desktop/version: the latest version
+// of the app for a platform (Go's GOOS: darwin, windows, linux) and where a
+// person downloads it (a portal page: the app opens it in the browser, it
+// never installs anything itself). Version is "x.y.z", or "" when the portal
+// knows none.
+type DesktopVersion struct {
+	Platform string `json:"platform"`
+	Version  string `json:"version,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+// DesktopPlatforms are the platforms the portal answers for.
+var DesktopPlatforms = []string{"darwin", "windows", "linux"}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ const (
 	EnvTrustedProxies  = "WEBAPP_TRUSTED_PROXIES"
 	EnvDataDir         = "DATA_DIR"
 	EnvDownloadsDir    = "DOWNLOADS_DIR"
+	EnvDesktopVersion  = "DESKTOP_LATEST_VERSION" // x.y.z, or darwin=x.y.z,windows=...,linux=...
 	EnvSecret          = "DESKTOP_JWT_SECRET"
 	EnvIssuer          = "DESKTOP_JWT_ISSUER"
 	EnvScheme          = "DESKTOP_URL_SCHEME"
@@ -81,6 +83,10 @@ type Config struct {
 	// nobody asked for.
 	DataDirDefault bool
 	DownloadsDir   string
+	// DesktopVersions is the admin's word on the latest app per platform
+	// (DESKTOP_LATEST_VERSION); a platform not in it is read from the
+	// packages in DownloadsDir.
+	DesktopVersions map[string]string
 
 	Secret    []byte
 	Issuer    string
@@ -159,6 +165,11 @@ func Load(environ []string) (Config, error) {
 	}
 	c.DownloadsDir = get(EnvDownloadsDir, filepath.Join(c.DataDir, "downloads"))
 	c.HelperHomeRoot = get(EnvHelperHomeRoot, filepath.Join(c.DataDir, "dev-home"))
+	if dv, err := desktopVersions(get(EnvDesktopVersion, "")); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvDesktopVersion, err)
+	} else {
+		c.DesktopVersions = dv
+	}
 
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return c, fmt.Errorf("%s: %q is not host:port: %v", EnvAddr, c.Addr, err)
@@ -348,4 +359,38 @@ func validScheme(s string) bool {
 		}
 	}
 	return true
+}
+
+// VersionRE is a release version as the portal and the app compare them.
+var VersionRE = regexp.MustCompile(`^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$`)
+
+// desktopVersions reads DESKTOP_LATEST_VERSION: "x.y.z" for every platform,
+// or "platform=x.y.z,..." for some.
+func desktopVersions(v string) (map[string]string, error) {
+	if v == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	if VersionRE.MatchString(v) {
+		for _, p := range protocol.DesktopPlatforms {
+			out[p] = v
+		}
+		return out, nil
+	}
+	for _, part := range strings.Split(v, ",") {
+		p, ver, ok := strings.Cut(strings.TrimSpace(part), "=")
+		p, ver = strings.TrimSpace(p), strings.TrimSpace(ver)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("%q is neither x.y.z nor platform=x.y.z", part)
+		case !slices.Contains(protocol.DesktopPlatforms, p):
+			return nil, fmt.Errorf("%q is not one of %s", p, strings.Join(protocol.DesktopPlatforms, ", "))
+		case !VersionRE.MatchString(ver):
+			return nil, fmt.Errorf("%s: %q is not a version x.y.z", p, ver)
+		case out[p] != "":
+			return nil, fmt.Errorf("%s is given twice", p)
+		}
+		out[p] = ver
+	}
+	return out, nil
 }

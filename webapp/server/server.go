@@ -169,6 +169,7 @@ func (s *Server) Routes(r *gin.Engine) {
 	// Desktop app endpoints: Bearer token, no cookies, so no CSRF exposure.
 	r.POST(protocol.PathDesktopRefresh, s.refresh)
 	r.GET(protocol.PathDesktopScripts, s.bearer(s.listScripts))
+	r.GET(protocol.PathDesktopVersion, s.desktopVersion)
 	r.POST(protocol.PathDesktopRunScript, s.bearer(s.runScript))
 
 	// Images: a signed-in browser or the desktop app's token.
