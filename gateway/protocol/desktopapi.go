@@ -218,6 +218,7 @@ type QuietRequest struct {
 type QuietResponse struct {
 	Quiet *QuietHours `json:"quiet"`
 }
+
 // DesktopVersion is the body of GET /api/desktop/version: the latest version
 // of the app for a platform (Go's GOOS: darwin, windows, linux) and where a
 // person downloads it (a portal page: the app opens it in the browser, it
