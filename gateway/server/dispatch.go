@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -300,35 +297,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 	}
 	writeRaw(w, status, append(b, '\n'))
-}
-
-// listenUnix binds the dispatch socket: its folder is created, a stale
-// socket file left by a crash is replaced (but never one a live gateway
-// answers on, nor a file that is not a socket), and the socket is made
-// group-accessible (0770) for the dispatchers' group.
-func listenUnix(path string) (net.Listener, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("create socket folder: %w", err)
-	}
-	if fi, err := os.Lstat(path); err == nil {
-		if fi.Mode()&os.ModeSocket == 0 {
-			return nil, fmt.Errorf("%s exists and is not a socket; refusing to replace it", path)
-		}
-		if c, err := net.DialTimeout("unix", path, 500*time.Millisecond); err == nil {
-			c.Close()
-			return nil, fmt.Errorf("another gateway is already serving %s", path)
-		}
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("remove stale socket: %w", err)
-		}
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listen on dispatch socket %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o770); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("chmod dispatch socket: %w", err)
-	}
-	return ln, nil
 }

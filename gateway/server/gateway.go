@@ -23,6 +23,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/watch"
 	"github.com/keboola/analyst-alerts/internal/peercred"
+	"github.com/keboola/analyst-alerts/internal/unixsock"
 )
 
 // Fanout is what the connection and dispatch code need from delivery:
@@ -125,7 +126,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		closeFanout()
 		return nil, fmt.Errorf("listen for WebSockets on %s: %w", cfg.Addr(), err)
 	}
-	g.dispatchLn, err = listenUnix(cfg.DispatchSocket)
+	g.dispatchLn, err = unixsock.Listen(cfg.DispatchSocket, "gateway", -1)
 	if err != nil {
 		g.wsLn.Close()
 		g.stopWatch()

@@ -27,6 +27,7 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/peercred"
+	"github.com/keboola/analyst-alerts/internal/unixsock"
 	"github.com/keboola/analyst-alerts/webapp/scripts"
 	"github.com/keboola/analyst-alerts/webapp/telegram/chatlinks"
 	"github.com/keboola/analyst-alerts/webapp/telegram/outbox"
@@ -128,8 +129,12 @@ func New(cfg Config, log *slog.Logger) (*Bot, error) {
 	b.alerts = &AlertAcks{Gateway: b.gateway, API: b.api, Links: b.links, Box: b.box, Log: log, Now: time.Now,
 		PollEvery: cfg.AckPollEvery}
 	b.commands.Alerts = b.alerts
-	if b.socket, err = ListenUnix(cfg.Socket, socketGID); err != nil {
+	if b.socket, err = unixsock.Listen(cfg.Socket, "notify-bot", socketGID); err != nil {
 		b.box.Close()
+		var ge *unixsock.GroupError
+		if errors.As(err, &ge) {
+			return nil, fmt.Errorf("%w (%s)", err, EnvSocketGroup)
+		}
 		return nil, err
 	}
 	sock := &Socket{Access: access, Links: b.links, Box: b.box, Sender: b.sender, Log: log, Identity: b.identity}

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -260,43 +258,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// ListenUnix binds the socket: its folder is created, a stale socket file
-// left by a crash is replaced (never one a live bot answers on, nor a file
-// that is not a socket), and the socket is made 0770 for group gid (the
-// dispatchers' group, NOTIFY_BOT_SOCKET_GROUP; -1 keeps the process's
-// group). Who may do what once connected is Socket's rule.
-func ListenUnix(path string, gid int) (net.Listener, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("create socket folder: %w", err)
-	}
-	if fi, err := os.Lstat(path); err == nil {
-		if fi.Mode()&os.ModeSocket == 0 {
-			return nil, fmt.Errorf("%s exists and is not a socket; refusing to replace it", path)
-		}
-		if c, err := net.DialTimeout("unix", path, 500*time.Millisecond); err == nil {
-			c.Close()
-			return nil, fmt.Errorf("another notify-bot is already serving %s", path)
-		}
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("remove stale socket: %w", err)
-		}
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listen on bot socket %s: %w", path, err)
-	}
-	// The group first, then the mode: until both are set the socket is the
-	// process's (umask 0007 under systemd), never open to the new group
-	// with a wider mode.
-	if err := os.Chown(path, -1, gid); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("give the bot socket to group %d (%s): %w; the bot's user must be in that group", gid, EnvSocketGroup, err)
-	}
-	if err := os.Chmod(path, 0o770); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("chmod bot socket: %w", err)
-	}
-	return ln, nil
 }
