@@ -126,7 +126,11 @@ func (s *Store) applyRecords(recs []*pendingRec) error {
 				cut := r.Seq - uint64(s.opts.Limit)
 				c := hist.Cursor()
 				prefix := userPrefix(r.user)
-				for k, _ := c.Seek(prefix); isUserKey(k, prefix) && binary.BigEndian.Uint64(k[len(prefix):]) <= cut; k, _ = c.Next() {
+				// Seek again after each delete, never Next: on a leaf
+				// written in this transaction Delete already moves the
+				// cursor to the following key, so Next would skip it and
+				// leave every other old record behind (etcd-io/bbolt#146).
+				for k, _ := c.Seek(prefix); isUserKey(k, prefix) && binary.BigEndian.Uint64(k[len(prefix):]) <= cut; k, _ = c.Seek(prefix) {
 					if err := c.Delete(); err != nil {
 						return err
 					}

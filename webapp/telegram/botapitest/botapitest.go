@@ -393,6 +393,7 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls[method]++
+	s.signal() // a Wait on a call count (CallsLocked) wakes now, not at the next message
 	s.mu.Unlock()
 	var (
 		result any
@@ -406,11 +407,13 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	case "setWebhook":
 		s.mu.Lock()
 		s.webhook, s.secret = p.get("url"), p.get("secret_token")
+		s.signal()
 		s.mu.Unlock()
 		result = true
 	case "deleteWebhook":
 		s.mu.Lock()
 		s.webhook, s.secret = "", ""
+		s.signal()
 		s.mu.Unlock()
 		result = true
 	case "getWebhookInfo":
