@@ -87,3 +87,24 @@ func floorHTTP(dir string, n, workers int) float64 {
 	}
 	return float64(n) / took.Seconds()
 }
+
+// floor is the machine's floor: the two rates above and this process's
+// CPU per operation in each (client and server both, as they share it).
+type floor struct {
+	tcpRate, tcpCPU   float64 // connects/s, µs per connect
+	httpRate, httpCPU float64 // requests/s, µs per request
+}
+
+func measureFloor(o options, dir string) floor {
+	var fl floor
+	self := os.Getpid()
+	n := min(o.conns, 8000)
+	c0 := cpuSeconds(self)
+	fl.tcpRate = floorTCP(n, o.connectors)
+	fl.tcpCPU = perOp(cpuSeconds(self)-c0, n)
+	const requests = 50000
+	c0 = cpuSeconds(self)
+	fl.httpRate = floorHTTP(dir, requests, o.dispatchers)
+	fl.httpCPU = perOp(cpuSeconds(self)-c0, requests)
+	return fl
+}

@@ -51,6 +51,7 @@ type options struct {
 	cpuprofile  string
 	natsServer  string
 	nodes       int
+	centrifugo  string
 }
 
 const secret = "loadgen-secret-0123456789abcdef0123456789abcdef"
@@ -69,6 +70,7 @@ func run() error {
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write the load generator's own CPU profile here")
 	flag.StringVar(&o.natsServer, "nats-server", "", "path of a nats-server binary: measure cluster mode (three NATS servers, --nodes gateways)")
 	flag.IntVar(&o.nodes, "nodes", 3, "gateway nodes in cluster mode")
+	flag.StringVar(&o.centrifugo, "centrifugo", "", "path of a centrifugo (v6) binary: measure it after our gateway with the same load and print both side by side")
 	flag.Parse()
 	// The generator's memory is not what is measured; collecting less
 	// often spares the generator CPU during the connect burst.
@@ -91,13 +93,62 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer t.kill()
-	baseRSS := t.gatewaysRSS()
-	baseNATS := t.natsRSS()
-	lg := os.Getpid()
-
 	fmt.Printf("gateway benchmark (%s): %d connections, %d dispatchers, fsync=%v, %d cores\n",
 		t.describe(), o.conns, o.dispatchers, o.fsync, runtime.NumCPU())
+	ours, err := measure(o, t)
+	t.kill()
+	if err != nil {
+		return err
+	}
+	var theirs *figures
+	if o.centrifugo != "" {
+		// The peer runs after ours, alone on the machine as ours was.
+		ct, err := startCentrifugo(o.centrifugo, dir)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("then %s, the same load\n", ct.describe())
+		theirs, err = measure(o, ct)
+		ct.kill()
+		if err != nil {
+			return fmt.Errorf("centrifugo: %w", err)
+		}
+	}
+	// The floor is measured with the machine to itself.
+	fl := measureFloor(o, dir)
+	ours.print(o, t, fl)
+	if theirs != nil {
+		printSideBySide(o, ours, theirs, fl)
+	}
+	return nil
+}
+
+// figures are one measured system's results.
+type figures struct {
+	connectRate, dispatchRate       float64
+	connCPU, lgConnCPU              float64 // seconds over all connects
+	dispCPU, lgDispCPU, natsDispCPU float64 // seconds over the throughput phase
+	pacedCPU                        float64 // seconds over the paced phase, to the last receive
+	baseRSS, heldRSS, endRSS        int64   // KB
+	baseNATS, heldNATS              int64   // KB
+	heldStats                       map[string]float64
+	satLat, pacedLat                []time.Duration
+}
+
+// perConnKB is the RSS the target grew by per held connection.
+func (f *figures) perConnKB(o options) float64 {
+	return float64(f.heldRSS-f.baseRSS) / float64(o.conns)
+}
+
+// µs per operation of a CPU total in seconds.
+func perOp(sec float64, n int) float64 { return sec / float64(n) * 1e6 }
+
+// measure runs the three phases against t (connect and hold, throughput,
+// paced) and checks that every notification arrived once.
+func measure(o options, t *target) (*figures, error) {
+	f := &figures{baseRSS: t.gatewaysRSS(), baseNATS: t.natsRSS()}
+	lg := os.Getpid()
+	cf := t.gws[0].centrifugo
 
 	// Phase 1: connect and authenticate, connection i to gateway i mod
 	// the nodes. Everything a connect sends is prepared before the clock
@@ -105,9 +156,15 @@ func run() error {
 	frames := make([][]byte, o.conns)
 	for i := range frames {
 		token, _, _ := protocol.IssueToken([]byte(secret), "", user(i), time.Now())
-		auth, _ := json.Marshal(protocol.AuthFrame{Type: protocol.TypeAuth, Token: token})
+		var auth []byte
+		if cf {
+			auth, _ = centrifugoConnectFrame(token)
+		} else {
+			auth, _ = json.Marshal(protocol.AuthFrame{Type: protocol.TypeAuth, Token: token})
+		}
+		var err error
 		if frames[i], err = textFrame(auth); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	conns := make([]*conn, o.conns)
@@ -115,7 +172,7 @@ func run() error {
 	var failed atomic.Int64
 	connectDur, _ := each(o.conns, o.connectors, func(i int) error {
 		g := t.gws[i%len(t.gws)]
-		c, err := connect(g.addr, g.upgrade, frames[i], user(i))
+		c, err := connect(g, frames[i], i)
 		if err != nil {
 			if failed.Add(1) == 1 {
 				fmt.Fprintln(os.Stderr, "connect:", err)
@@ -125,34 +182,65 @@ func run() error {
 		conns[i] = c
 		return nil
 	})
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.ws.c.Close()
+			}
+		}
+	}()
 	if failed.Load() > 0 {
-		return fmt.Errorf("%d connections failed", failed.Load())
+		return nil, fmt.Errorf("%d connections failed", failed.Load())
 	}
-	connectRate := float64(o.conns) / connectDur.Seconds()
-	gwConnCPU, lgConnCPU := t.cpu()-gwCPU0, cpuSeconds(lg)-lgCPU0
+	f.connectRate = float64(o.conns) / connectDur.Seconds()
+	f.connCPU, f.lgConnCPU = t.cpu()-gwCPU0, cpuSeconds(lg)-lgCPU0
 	for _, c := range conns {
 		go c.readLoop()
 	}
+	var pub *publisher
+	if cf {
+		pub = newPublisher(t.gws[0].addr, o.dispatchers)
+	}
 	held := 0
 	for _, g := range t.gws {
-		h, err := g.client.Health(context.Background())
-		if err != nil {
-			return fmt.Errorf("health: %v", err)
+		var h int
+		if cf {
+			// Centrifugo's info refreshes its node's counts every few
+			// seconds: wait for the count, not for a fixed time.
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				n, err := pub.numClients()
+				if err != nil {
+					return nil, fmt.Errorf("info: %v", err)
+				}
+				if h = n; h == o.conns || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		} else {
+			hr, err := g.client.Health(context.Background())
+			if err != nil {
+				return nil, fmt.Errorf("health: %v", err)
+			}
+			h = hr.Connections
 		}
-		held += h.Connections
+		held += h
 	}
 	if held != o.conns {
-		return fmt.Errorf("the gateways hold %d connections, want %d", held, o.conns)
+		return nil, fmt.Errorf("the gateways hold %d connections, want %d", held, o.conns)
 	}
 	time.Sleep(3 * time.Second) // let the connect burst's garbage be collected
-	heldRSS := t.gatewaysRSS()
-	heldStats := map[string]float64{}
+	f.heldRSS = t.gatewaysRSS()
+	f.heldStats = map[string]float64{}
 	for _, g := range t.gws {
+		if g.centrifugo {
+			continue
+		}
 		for k, v := range gatewayMemStats(g.socket) {
-			heldStats[k] += v
+			f.heldStats[k] += v
 		}
 	}
-	perConn := float64(heldRSS-baseRSS) * 1024 / float64(o.conns)
 	if o.pause > 0 {
 		fmt.Fprintf(os.Stderr, "holding %d connections for %v; dispatch socket %s\n", o.conns, o.pause, t.gws[0].socket)
 		time.Sleep(o.pause)
@@ -161,23 +249,27 @@ func run() error {
 	// Phase 2: throughput with concurrent dispatchers, each on its own
 	// keep-alive connection.
 	// Dispatch i goes to node i mod the nodes, whichever holds the user.
-	var ds []*dispatcher
-	for _, g := range t.gws {
-		ds = append(ds, newDispatcher(g.socket, o.dispatchers))
+	var dispatchTo func(i, u int, tag string) error
+	if cf {
+		dispatchTo = func(_, u int, tag string) error { return pub.publishTo(u, tag) }
+	} else {
+		var ds []*dispatcher
+		for _, g := range t.gws {
+			ds = append(ds, newDispatcher(g.socket, o.dispatchers))
+		}
+		dispatchTo = func(i, u int, tag string) error { return ds[i%len(ds)].dispatchTo(u, tag) }
 	}
-	dispatchTo := func(i, u int, tag string) error { return ds[i%len(ds)].dispatchTo(u, tag) }
 	gwCPU0, lgCPU0 = t.cpu(), cpuSeconds(lg)
 	natsCPU0 := t.natsCPU()
 	dispatchDur, err := each(o.dispatches, o.dispatchers, func(i int) error { return dispatchTo(i+1, i%o.conns, "t") })
 	if err != nil {
-		return fmt.Errorf("dispatch: %v", err)
+		return nil, fmt.Errorf("dispatch: %v", err)
 	}
-	dispatchRate := float64(o.dispatches) / dispatchDur.Seconds()
-	gwDispCPU, lgDispCPU := t.cpu()-gwCPU0, cpuSeconds(lg)-lgCPU0
-	natsDispCPU := t.natsCPU() - natsCPU0
-	satLat := waitReceived(conns, int64(o.dispatches), 30*time.Second)
-	if satLat == nil {
-		return fmt.Errorf("lost notifications: received %d of %d", received(conns), o.dispatches)
+	f.dispatchRate = float64(o.dispatches) / dispatchDur.Seconds()
+	f.dispCPU, f.lgDispCPU = t.cpu()-gwCPU0, cpuSeconds(lg)-lgCPU0
+	f.natsDispCPU = t.natsCPU() - natsCPU0
+	if f.satLat = waitReceived(conns, int64(o.dispatches), 30*time.Second); f.satLat == nil {
+		return nil, fmt.Errorf("lost notifications: received %d of %d", received(conns), o.dispatches)
 	}
 
 	// Phase 3: latency at a steady rate.
@@ -185,10 +277,11 @@ func run() error {
 		c.reset()
 	}
 	interval := time.Second / time.Duration(o.rate)
-	tick := time.NewTicker(interval)
 	var pwg sync.WaitGroup
 	var dispatchErr atomic.Value
 	sem := make(chan struct{}, o.dispatchers)
+	gwCPU0 = t.cpu()
+	tick := time.NewTicker(interval)
 	for i := 0; i < o.paced; i++ {
 		<-tick.C
 		sem <- struct{}{}
@@ -204,51 +297,76 @@ func run() error {
 	tick.Stop()
 	pwg.Wait()
 	if e := dispatchErr.Load(); e != nil {
-		return fmt.Errorf("paced dispatch: %v", e)
+		return nil, fmt.Errorf("paced dispatch: %v", e)
 	}
-	pacedLat := waitReceived(conns, int64(o.paced), 30*time.Second)
-	if pacedLat == nil {
-		return fmt.Errorf("lost notifications in the paced phase: received %d of %d", received(conns), o.paced)
+	if f.pacedLat = waitReceived(conns, int64(o.paced), 30*time.Second); f.pacedLat == nil {
+		return nil, fmt.Errorf("lost notifications in the paced phase: received %d of %d", received(conns), o.paced)
 	}
-	endRSS := t.gatewaysRSS()
-	heldNATS := t.natsRSS()
-	t.kill() // the floor is measured with the machine to itself
-	for _, c := range conns {
-		c.ws.c.Close()
+	f.pacedCPU = t.cpu() - gwCPU0
+	f.endRSS = t.gatewaysRSS()
+	f.heldNATS = t.natsRSS()
+	// Nothing more than was sent: a duplicate would count too.
+	if n := received(conns); n != int64(o.paced) {
+		return nil, fmt.Errorf("received %d notifications in the paced phase, sent %d", n, o.paced)
 	}
-	tcpFloor := floorTCP(min(o.conns, 8000), o.connectors)
-	httpFloor := floorHTTP(dir, 50000, o.dispatchers)
+	return f, nil
+}
 
+func (f *figures) print(o options, t *target, fl floor) {
 	fmt.Printf("\n| measure | result | target |\n|---|---|---|\n")
-	fmt.Printf("| connects+auths per second (%d conns, %d connectors) | %.0f /s | >= 10,000 /s |\n", o.conns, o.connectors, connectRate)
+	fmt.Printf("| connects+auths per second (%d conns, %d connectors) | %.0f /s | >= 10,000 /s |\n", o.conns, o.connectors, f.connectRate)
 	fmt.Printf("| gateway RSS: idle / holding %d / after dispatch phases | %.1f / %.1f / %.1f MB | |\n", o.conns,
-		float64(baseRSS)/1024, float64(heldRSS)/1024, float64(endRSS)/1024)
-	fmt.Printf("| RSS per held connection | %.2f KB | <= 8 KB |\n", perConn/1024)
+		float64(f.baseRSS)/1024, float64(f.heldRSS)/1024, float64(f.endRSS)/1024)
+	fmt.Printf("| RSS per held connection | %.2f KB | <= 8 KB |\n", f.perConnKB(o))
 	fmt.Printf("| of which Go heap in use / goroutine stacks per connection | %.2f KB / %.2f KB | |\n",
-		heldStats["go_memstats_heap_inuse_bytes"]/float64(o.conns)/1024, heldStats["go_memstats_stack_inuse_bytes"]/float64(o.conns)/1024)
-	fmt.Printf("| dispatches per second (%d dispatchers, unix socket) | %.0f /s | >= 20,000 /s |\n", o.dispatchers, dispatchRate)
+		f.heldStats["go_memstats_heap_inuse_bytes"]/float64(o.conns)/1024, f.heldStats["go_memstats_stack_inuse_bytes"]/float64(o.conns)/1024)
+	fmt.Printf("| dispatches per second (%d dispatchers, unix socket) | %.0f /s | >= 20,000 /s |\n", o.dispatchers, f.dispatchRate)
 	fmt.Printf("| CPU per connect+auth: gateway / load generator | %.0f µs / %.0f µs | |\n",
-		gwConnCPU/float64(o.conns)*1e6, lgConnCPU/float64(o.conns)*1e6)
+		perOp(f.connCPU, o.conns), perOp(f.lgConnCPU, o.conns))
 	fmt.Printf("| CPU per dispatch (incl. delivery): gateway / load generator | %.0f µs / %.0f µs | |\n",
-		gwDispCPU/float64(o.dispatches)*1e6, lgDispCPU/float64(o.dispatches)*1e6)
+		perOp(f.dispCPU, o.dispatches), perOp(f.lgDispCPU, o.dispatches))
+	fmt.Printf("| gateway CPU per dispatch at %d/s | %.0f µs | |\n", o.rate, perOp(f.pacedCPU, o.paced))
 	if len(t.nats) > 0 {
 		fmt.Printf("| of the gateway side's CPU per dispatch: gateway nodes / NATS servers | %.0f µs / %.0f µs | |\n",
-			(gwDispCPU-natsDispCPU)/float64(o.dispatches)*1e6, natsDispCPU/float64(o.dispatches)*1e6)
-		fmt.Printf("| NATS servers' RSS: before / after (all three) | %.1f / %.1f MB | |\n", float64(baseNATS)/1024, float64(heldNATS)/1024)
+			perOp(f.dispCPU-f.natsDispCPU, o.dispatches), perOp(f.natsDispCPU, o.dispatches))
+		fmt.Printf("| NATS servers' RSS: before / after (all three) | %.1f / %.1f MB | |\n", float64(f.baseNATS)/1024, float64(f.heldNATS)/1024)
 	}
 	// The generator shares the machine's cores; what the gateway alone
 	// could sustain is the cores divided by its own CPU per operation.
 	// Computed, not measured: it assumes perfect use of every core.
 	cores := float64(runtime.NumCPU())
 	fmt.Printf("| computed: the gateway's rate if it had all %d cores (cores / its CPU per op), connects / dispatches | %.0f /s / %.0f /s | |\n",
-		runtime.NumCPU(), cores*float64(o.conns)/gwConnCPU, cores*float64(o.dispatches)/gwDispCPU)
-	fmt.Printf("| dispatch-to-receive under saturation p50 / p99 (p99.9, max) | %s / %s (%s, %s) | |\n", ms(satLat[0]), ms(satLat[1]), ms(satLat[2]), ms(satLat[3]))
-	fmt.Printf("| dispatch-to-receive at %d/s p50 / p99 (p99.9, max) | %s / %s (%s, %s) | p99 <= 3 ms |\n", o.rate, ms(pacedLat[0]), ms(pacedLat[1]), ms(pacedLat[2]), ms(pacedLat[3]))
-	fmt.Printf("| machine floor: bare TCP connect + 1 round trip, held (no gateway) | %.0f /s | |\n", tcpFloor)
-	fmt.Printf("| machine floor: trivial net/http server over a unix socket, %d clients, the dispatch phase's client (no gateway) | %.0f /s | |\n", o.dispatchers, httpFloor)
+		runtime.NumCPU(), cores*float64(o.conns)/f.connCPU, cores*float64(o.dispatches)/f.dispCPU)
+	fmt.Printf("| dispatch-to-receive under saturation p50 / p99 (p99.9, max) | %s / %s (%s, %s) | |\n", ms(f.satLat[0]), ms(f.satLat[1]), ms(f.satLat[2]), ms(f.satLat[3]))
+	fmt.Printf("| dispatch-to-receive at %d/s p50 / p99 (p99.9, max) | %s / %s (%s, %s) | p99 <= 3 ms |\n", o.rate, ms(f.pacedLat[0]), ms(f.pacedLat[1]), ms(f.pacedLat[2]), ms(f.pacedLat[3]))
+	fmt.Printf("| machine floor: bare TCP connect + 1 round trip, held (no gateway) | %.0f /s, %.0f µs CPU each (both sides) | |\n", fl.tcpRate, fl.tcpCPU)
+	fmt.Printf("| machine floor: trivial net/http server over a unix socket, %d clients, the dispatch phase's client (no gateway) | %.0f /s, %.0f µs CPU each (both sides) | |\n", o.dispatchers, fl.httpRate, fl.httpCPU)
 	fmt.Printf("| notifications lost | 0 of %d | 0 |\n", o.dispatches+o.paced)
-	return nil
 }
+
+// printSideBySide prints issue 17's figures as ours / Centrifugo's from
+// this run, their ratio, and the machine floor where one applies.
+func printSideBySide(o options, ours, theirs *figures, fl floor) {
+	fmt.Printf("\n| figure (this run) | ours / Centrifugo | ours ÷ Centrifugo | machine floor |\n|---|---|---|---|\n")
+	row := func(name string, a, b float64, unit, fmtv, floorText string) {
+		fmt.Printf("| %s | "+fmtv+" / "+fmtv+" %s | %.2f | %s |\n", name, a, b, unit, a/b, floorText)
+	}
+	row("RSS per held connection", ours.perConnKB(o), theirs.perConnKB(o), "KB", "%.2f", "0 (the kernel's socket memory is not in RSS)")
+	row("CPU per connect+auth (server)", perOp(ours.connCPU, o.conns), perOp(theirs.connCPU, o.conns), "µs", "%.0f",
+		fmt.Sprintf("%.0f µs: bare TCP connect + 1 round trip, both sides", fl.tcpCPU))
+	row("CPU per dispatch, full speed (server)", perOp(ours.dispCPU, o.dispatches), perOp(theirs.dispCPU, o.dispatches), "µs", "%.0f",
+		fmt.Sprintf("%.0f µs: a trivial HTTP request, both sides", fl.httpCPU))
+	row(fmt.Sprintf("CPU per dispatch at %d/s (server)", o.rate), perOp(ours.pacedCPU, o.paced), perOp(theirs.pacedCPU, o.paced), "µs", "%.0f",
+		fmt.Sprintf("%.0f µs: a trivial HTTP request, both sides", fl.httpCPU))
+	row(fmt.Sprintf("p99 at %d/s", o.rate), msf(ours.pacedLat[1]), msf(theirs.pacedLat[1]), "ms", "%.2f", "")
+	row(fmt.Sprintf("max at %d/s", o.rate), msf(ours.pacedLat[3]), msf(theirs.pacedLat[3]), "ms", "%.2f", "")
+	row("connects+auths per second", ours.connectRate, theirs.connectRate, "/s", "%.0f", fmt.Sprintf("%.0f /s bare TCP connects", fl.tcpRate))
+	row("dispatches per second", ours.dispatchRate, theirs.dispatchRate, "/s", "%.0f", fmt.Sprintf("%.0f /s trivial HTTP requests", fl.httpRate))
+	fmt.Printf("(generator's CPU per connect / per dispatch: %.0f / %.0f µs against ours, %.0f / %.0f µs against Centrifugo; Centrifugo's publishes go over loopback TCP, ours over a unix socket)\n",
+		perOp(ours.lgConnCPU, o.conns), perOp(ours.lgDispCPU, o.dispatches), perOp(theirs.lgConnCPU, o.conns), perOp(theirs.lgDispCPU, o.dispatches))
+}
+
+func msf(d time.Duration) float64 { return float64(d) / 1e6 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 
@@ -260,20 +378,29 @@ type conn struct {
 	mu   sync.Mutex
 	lats []time.Duration
 	n    atomic.Int64
+	// centrifugo: the peer's client protocol (JSON, one reply or push per
+	// line, several lines to a frame; a ping is "{}" and answered so).
+	centrifugo bool
 }
 
-// connect opens one connection and checks that the gateway answered
-// auth_ok for name.
-func connect(addr string, upgrade, authFrame []byte, name string) (*conn, error) {
-	rc, answer, err := rawDial(addr, upgrade, authFrame)
+// connect opens connection i to g and checks that g answered auth_ok
+// (Centrifugo: the connect reply with the user's personal channel).
+func connect(g *gateway, authFrame []byte, i int) (*conn, error) {
+	rc, answer, err := rawDial(g.addr, g.upgrade, authFrame)
 	if err != nil {
 		return nil, err
 	}
-	if !isAuthOK(answer, name) {
+	ok := false
+	if g.centrifugo {
+		ok = isCentrifugoConnected(answer, i)
+	} else {
+		ok = isAuthOK(answer, user(i))
+	}
+	if !ok {
 		rc.c.Close()
 		return nil, fmt.Errorf("auth: %s", answer)
 	}
-	return &conn{ws: rc}, nil
+	return &conn{ws: rc, centrifugo: g.centrifugo}, nil
 }
 
 // isAuthOK reports whether frame is auth_ok for name. The gateway's
@@ -298,25 +425,47 @@ func (c *conn) readLoop() {
 			return
 		}
 		now := time.Now().UnixNano()
+		if c.centrifugo {
+			c.centrifugoFrame(data, now)
+			continue
+		}
 		// Byte checks, not a JSON decode: the generator must cost less
 		// than the gateway it measures. The gateway writes "type" first.
 		switch {
 		case bytes.HasPrefix(data, pingPrefix):
 			c.ws.writeText([]byte(`{"type":"pong"}`))
 		case bytes.HasPrefix(data, notificationPrefix):
-			ts := sentAt(data)
-			c.mu.Lock()
-			c.lats = append(c.lats, time.Duration(now-ts))
-			c.mu.Unlock()
-			c.n.Add(1)
+			c.record(now, sentAt(data))
 		}
 	}
+}
+
+// centrifugoFrame handles one frame of Centrifugo's JSON protocol.
+func (c *conn) centrifugoFrame(data []byte, now int64) {
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		switch {
+		case len(line) == 2 && string(line) == "{}":
+			c.ws.writeText(line)
+		case bytes.HasPrefix(line, centrifugoPushPrefix) && bytes.Contains(line, centrifugoPubKey):
+			c.record(now, sentAt(line))
+		}
+	}
+}
+
+func (c *conn) record(now, sent int64) {
+	c.mu.Lock()
+	c.lats = append(c.lats, time.Duration(now-sent))
+	c.mu.Unlock()
+	c.n.Add(1)
 }
 
 var (
 	pingPrefix         = []byte(`{"type":"` + protocol.TypePing + `"`)
 	notificationPrefix = []byte(`{"type":"` + protocol.TypeNotification + `"`)
 	messageKey         = []byte(`"message":"`)
+
+	centrifugoPushPrefix = []byte(`{"push":{"channel":"`)
+	centrifugoPubKey     = []byte(`"pub":{`)
 )
 
 // sentAt reads the send time (unix ns) that dispatchTo put in the message.

@@ -28,8 +28,11 @@ var dialer = net.Dialer{KeepAlive: -1}
 
 // upgradeRequest is the handshake the generator sends, built once per
 // address.
-func upgradeRequest(addr string) []byte {
-	return []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+func upgradeRequest(addr string) []byte { return upgradeRequestPath(addr, "/") }
+
+// upgradeRequestPath is the handshake for a WebSocket endpoint at path.
+func upgradeRequestPath(addr, path string) []byte {
+	return []byte("GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 }
 

@@ -34,7 +34,7 @@ func TestIsAuthOK(t *testing.T) {
 func TestRawDialAgainstGateway(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	addr := strings.TrimSuffix(strings.TrimPrefix(gw.WSURL, "ws://"), "/")
-	upgrade := upgradeRequest(addr)
+	g := &gateway{addr: addr, upgrade: upgradeRequest(addr)}
 	for _, tc := range []struct {
 		token string
 		ok    bool
@@ -44,7 +44,7 @@ func TestRawDialAgainstGateway(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := connect(addr, upgrade, frame, "user1")
+		c, err := connect(g, frame, 1)
 		if (err == nil) != tc.ok {
 			t.Fatalf("token %.20s: connect err = %v, want ok=%v", tc.token, err, tc.ok)
 		}

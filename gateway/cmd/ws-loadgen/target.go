@@ -22,6 +22,8 @@ type gateway struct {
 	upgrade []byte // the upgrade request for addr
 	client  *protocol.Client
 	baseRSS int64
+	// centrifugo: this is Centrifugo (centrifugo.go), not our gateway.
+	centrifugo bool
 }
 
 // target is what is measured: one gateway on its embedded store, or (with
@@ -90,6 +92,9 @@ func (t *target) kill() {
 }
 
 func (t *target) describe() string {
+	if len(t.gws) == 1 && t.gws[0].centrifugo {
+		return "Centrifugo, personal channels with history 200 and recovery, HTTP API"
+	}
 	if len(t.nats) == 0 {
 		return "one gateway, embedded store"
 	}
