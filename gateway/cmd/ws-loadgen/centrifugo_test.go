@@ -61,4 +61,3 @@ func TestCentrifugoFrame(t *testing.T) {
 		}
 	}
 }
-
