@@ -10,7 +10,7 @@ centrifugo_bin() {
 	if [ ! -x "$dir/centrifugo" ]; then
 		log "go install github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION (once, into .local/)"
 		# Its own module graph, not ours: GOFLAGS' build tags are ours.
-		(cd "$ROOT" && GOFLAGS= GOBIN="$dir" go install \
+		(cd "$ROOT" && GOFLAGS='' GOBIN="$dir" go install \
 			-ldflags "-X github.com/centrifugal/centrifugo/v6/internal/build.Version=${CENTRIFUGO_VERSION#v}" \
 			"github.com/centrifugal/centrifugo/v6@$CENTRIFUGO_VERSION") >&2
 	fi
