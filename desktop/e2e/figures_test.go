@@ -89,6 +89,7 @@ type idleFigures struct {
 	byName     map[string]int64
 	cpuSeconds float64
 	switches   int64
+	byThread   map[string]int64 // context switches by process/thread name
 	period     time.Duration
 }
 
@@ -98,9 +99,30 @@ func (f idleFigures) String() string {
 		parts = append(parts, fmt.Sprintf("%s %d MB", n, kb/1024))
 	}
 	sort.Strings(parts)
-	return fmt.Sprintf("total PSS %d MB (%s), CPU %.2f s (%.3f%%), %.2f context switches/s",
+	return fmt.Sprintf("total PSS %d MB (%s), CPU %.2f s (%.3f%%), %.2f context switches/s (%s)",
 		f.pssKB/1024, strings.Join(parts, ", "), f.cpuSeconds, 100*f.cpuSeconds/f.period.Seconds(),
-		float64(f.switches)/f.period.Seconds())
+		float64(f.switches)/f.period.Seconds(), f.topThreads(6))
+}
+
+// topThreads names the threads that woke most, so a regression shows who
+// polls (Go's threads are all "analyst-alerts"; WebKit names its own).
+func (f idleFigures) topThreads(n int) string {
+	type th struct {
+		name string
+		sw   int64
+	}
+	var ts []th
+	for name, sw := range f.byThread {
+		if sw > 0 {
+			ts = append(ts, th{name, sw})
+		}
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].sw > ts[j].sw || ts[i].sw == ts[j].sw && ts[i].name < ts[j].name })
+	var parts []string
+	for i := 0; i < len(ts) && i < n; i++ {
+		parts = append(parts, fmt.Sprintf("%s %.2f/s", ts[i].name, float64(ts[i].sw)/f.period.Seconds()))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // measureIdle settles for 10 s, then measures the process tree under root
@@ -113,7 +135,7 @@ func measureIdle(t *testing.T, root int, period time.Duration) idleFigures {
 	time.Sleep(period)
 	pids = tree(root)
 	sw1 := switches(pids)
-	f := idleFigures{procs: len(pids), byName: map[string]int64{}, period: period}
+	f := idleFigures{procs: len(pids), byName: map[string]int64{}, byThread: map[string]int64{}, period: period}
 	for _, p := range pids {
 		kb := pss(p)
 		f.pssKB += kb
@@ -123,6 +145,7 @@ func measureIdle(t *testing.T, root int, period time.Duration) idleFigures {
 	for tid, n := range sw1 {                         // threads that lived through the whole period
 		if n0, ok := sw0[tid]; ok {
 			f.switches += n - n0
+			f.byThread[threadName(tid)] += n - n0
 		}
 	}
 	if f.pssKB == 0 {
@@ -192,6 +215,21 @@ func cpuTicks(pids []int) int64 {
 		total += u + k
 	}
 	return total
+}
+
+// threadName is "process/thread" for a task's status path.
+func threadName(status string) string {
+	task := filepath.Dir(status)
+	proc := filepath.Dir(filepath.Dir(task))
+	name := func(dir string) string {
+		b, _ := os.ReadFile(filepath.Join(dir, "comm"))
+		return strings.TrimSpace(string(b))
+	}
+	p, th := name(proc), name(task)
+	if filepath.Base(task) == filepath.Base(proc) {
+		th = "main" // the process's first thread: GTK's main loop in the app
+	}
+	return p + "/" + th
 }
 
 // switches counts voluntary and involuntary context switches per thread:
