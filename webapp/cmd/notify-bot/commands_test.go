@@ -1,9 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +9,6 @@ import (
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
-	"github.com/keboola/analyst-alerts/internal/testbin"
 	"github.com/keboola/analyst-alerts/webapp/telegram/botapitest"
 )
 
@@ -22,34 +18,15 @@ import (
 // connected desktop app, /status tells the desktop side, /test sends a
 // chart; an unlinked chat gets the portal's link instead.
 func TestCommandsRunScripts(t *testing.T) {
-	helper, err := testbin.Build(t.TempDir(), "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
-	if err != nil {
-		t.Fatal(err)
-	}
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
-	group, err := exec.Command("id", "-gn").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	homeRoot := t.TempDir()
-	dir := filepath.Join(homeRoot, "petr", "user", "notifications")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("revenue_check.py", `import json
+	_, scriptsEnv := petrScripts(t, map[string]string{
+		"revenue_check.py": `import json
 print(json.dumps({"notify": True, "title": "Revenue <b>drop</b>", "message": "down 12% & <script>", "cooldown": "1h"}))
-`)
-	write("quiet.py", "import json; print(json.dumps({\"notify\": False}))\n")
-
+`,
+		"quiet.py": "import json; print(json.dumps({\"notify\": False}))\n",
+	})
 	b := start(t, map[string]int64{"petr": 501},
-		"NOTIFY_SCRIPTS_HELPER="+helper, "NOTIFY_SCRIPTS_RUN_AS=direct", "NOTIFY_SCRIPTS_HOME_ROOT="+homeRoot,
-		"NOTIFY_ANALYST_GROUP="+strings.TrimSpace(string(group)), "WS_DISPATCH_SOCKET="+gw.Socket,
-		"NOTIFY_BOT_RATE_PER_CHAT=20")
+		append(scriptsEnv, "WS_DISPATCH_SOCKET="+gw.Socket, "NOTIFY_BOT_RATE_PER_CHAT=20")...)
 	app := connectApp(t, gw, "petr")
 
 	b.API.Say(501, "/scripts")
