@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -35,10 +34,6 @@ const clusterSecret = "deploy-cluster-secret-0123456789abcdef0123456789"
 // nginx land on both nodes, get what is dispatched on either, and when one
 // node is drained they reconnect through nginx to the other and resume.
 func TestShippedClusterFiles(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Fatal("nginx not installed (scripts/setup.d/15-nginx.sh installs it)")
-	}
 	nc := startShippedNATS(t)
 	bin, err := testbin.Build(t.TempDir(), "github.com/keboola/analyst-alerts/gateway/cmd/ws-gateway")
 	if err != nil {
@@ -64,45 +59,8 @@ func TestShippedClusterFiles(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, "ws.conf"), loc, 0o644)
 	port := freePort(t)
-	conf := fmt.Sprintf(`daemon off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events {}
-http {
-  access_log off;
-  client_body_temp_path %[1]s/body;
-  proxy_temp_path %[1]s/proxy;
-  fastcgi_temp_path %[1]s/fastcgi;
-  uwsgi_temp_path %[1]s/uwsgi;
-  scgi_temp_path %[1]s/scgi;
-  include %[1]s/upstream.conf;
-  server {
-    listen 127.0.0.1:%[2]d;
-    include %[1]s/ws.conf;
-  }
-}
-`, dir, port)
-	os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644)
-	if out, err := exec.Command(nginx, "-t", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")).CombinedOutput(); err != nil {
-		t.Fatalf("nginx -t: %v\n%s", err, out)
-	}
-	cmd := exec.Command(nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	startNginx(t, dir, port, []string{"upstream.conf"}, []string{"ws.conf"})
 	url := fmt.Sprintf("ws://127.0.0.1:%d/ws/notifications", port)
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nginx does not listen: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 
 	// Six apps through nginx: least_conn spreads them over the two live
 	// nodes (the dead third is skipped).

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,10 +25,6 @@ import (
 // dispatched notification and the heartbeat pass through), and everything
 // else reaches the portal with the forwarded headers it trusts.
 func TestShippedNginxLocations(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Fatal("nginx not installed (scripts/setup.d/15-nginx.sh installs it)")
-	}
 	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 200 * time.Millisecond})
 	gwPort := strings.TrimSuffix(strings.TrimPrefix(gw.WSURL, "ws://127.0.0.1:"), "/")
 
@@ -55,33 +50,7 @@ func TestShippedNginxLocations(t *testing.T) {
 	web := strings.ReplaceAll(string(shippedWeb), "127.0.0.1:8080", strings.TrimPrefix(portal.URL, "http://"))
 	os.WriteFile(filepath.Join(dir, "web.conf"), []byte(web), 0o644)
 	port := freePort(t)
-	conf := fmt.Sprintf(`daemon off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events {}
-http {
-  access_log off;
-  client_body_temp_path %[1]s/body;
-  proxy_temp_path %[1]s/proxy;
-  fastcgi_temp_path %[1]s/fastcgi;
-  uwsgi_temp_path %[1]s/uwsgi;
-  scgi_temp_path %[1]s/scgi;
-  server {
-    listen 127.0.0.1:%[2]d;
-    include %[1]s/ws.conf;
-    include %[1]s/web.conf;
-  }
-}
-`, dir, port)
-	os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644)
-	if out, err := exec.Command(nginx, "-t", "-p", dir, "-c", filepath.Join(dir, "nginx.conf")).CombinedOutput(); err != nil {
-		t.Fatalf("nginx -t: %v\n%s", err, out)
-	}
-	cmd := exec.Command(nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	startNginx(t, dir, port, nil, []string{"ws.conf", "web.conf"})
 
 	url := fmt.Sprintf("ws://127.0.0.1:%d/ws/notifications", port)
 	var ws *websocket.Conn

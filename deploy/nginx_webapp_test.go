@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,10 +23,6 @@ func TestMain(m *testing.M) { webapptest.Main(m) }
 // port), so the site's own name gets through and any other name (a
 // DNS-rebinding page's) gets 421.
 func TestShippedNginxPassesHostToWebapp(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Fatal("nginx not installed (scripts/setup.d/15-nginx.sh installs it)")
-	}
 	port := freePort(t)
 	webapp := webapptest.Start(t, webapptest.Options{Env: []string{"WEBAPP_PUBLIC_URL=" + fmt.Sprintf("http://alerts.test:%d", port)}})
 
@@ -38,29 +33,7 @@ func TestShippedNginxPassesHostToWebapp(t *testing.T) {
 	}
 	web := strings.ReplaceAll(string(shipped), "127.0.0.1:8080", webapp.Addr)
 	os.WriteFile(filepath.Join(dir, "web.conf"), []byte(web), 0o644)
-	conf := fmt.Sprintf(`daemon off;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events {}
-http {
-  access_log off;
-  client_body_temp_path %[1]s/body;
-  proxy_temp_path %[1]s/proxy;
-  fastcgi_temp_path %[1]s/fastcgi;
-  uwsgi_temp_path %[1]s/uwsgi;
-  scgi_temp_path %[1]s/scgi;
-  server {
-    listen 127.0.0.1:%[2]d;
-    include %[1]s/web.conf;
-  }
-}
-`, dir, port)
-	os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644)
-	cmd := exec.Command(nginx, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	startNginx(t, dir, port, nil, []string{"web.conf"})
 
 	get := func(host, path string) (int, string) {
 		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)

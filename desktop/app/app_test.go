@@ -179,6 +179,19 @@ func (e *env) signIn(t *testing.T, a *App, user string) error {
 	return a.HandleDeepLink(e.web.Authorize(t, e.web.Browser(t, user+"@example.com"), state))
 }
 
+// startSignedIn starts an app signed in as user by the proper flow and
+// waits until it is connected to the gateway.
+func (e *env) startSignedIn(t *testing.T, user string) (*App, *recorder) {
+	t.Helper()
+	r := newRecorder()
+	a := e.start(t, r)
+	if err := e.signIn(t, a, user); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, connected)
+	return a, r
+}
+
 func (e *env) dispatch(t *testing.T, n protocol.Notification) {
 	t.Helper()
 	c := e.gw.Client()
@@ -270,12 +283,7 @@ func TestSignInNotifyRestartResumeWithSummary(t *testing.T) {
 
 func TestRunScriptResultArrivesAsNotification(t *testing.T) {
 	e := newEnv(t)
-	r := newRecorder()
-	a := e.start(t, r)
-	if err := e.signIn(t, a, "petr"); err != nil {
-		t.Fatal(err)
-	}
-	r.waitState(t, connected)
+	a, r := e.startSignedIn(t, "petr")
 	time.Sleep(300 * time.Millisecond)
 	api := a.API()
 	list, err := api.Scripts()
@@ -303,12 +311,7 @@ func TestRunScriptResultArrivesAsNotification(t *testing.T) {
 
 func TestRevokedTokenSignsOutWithNotice(t *testing.T) {
 	e := newEnv(t)
-	r := newRecorder()
-	a := e.start(t, r)
-	if err := e.signIn(t, a, "petr"); err != nil {
-		t.Fatal(err)
-	}
-	r.waitState(t, connected)
+	_, r := e.startSignedIn(t, "petr")
 	// Unlink on the dashboard: the webapp refuses the token from now on
 	// and tells the gateway, which closes the session with an auth_error.
 	e.web.Unlink(t, e.web.Browser(t, "petr@example.com"))
@@ -324,12 +327,7 @@ func TestRevokedTokenSignsOutWithNotice(t *testing.T) {
 
 func TestSignOutDisconnects(t *testing.T) {
 	e := newEnv(t)
-	r := newRecorder()
-	a := e.start(t, r)
-	if err := e.signIn(t, a, "petr"); err != nil {
-		t.Fatal(err)
-	}
-	r.waitState(t, connected)
+	a, r := e.startSignedIn(t, "petr")
 	if err := a.API().SignOut(); err != nil {
 		t.Fatal(err)
 	}

@@ -16,12 +16,7 @@ import (
 // the next ordinary one does.
 func TestSilentAlertIsListedWithoutBanner(t *testing.T) {
 	e := newEnv(t)
-	r := newRecorder()
-	a := e.start(t, r)
-	if err := e.signIn(t, a, "petr"); err != nil {
-		t.Fatal(err)
-	}
-	r.waitState(t, connected)
+	a, r := e.startSignedIn(t, "petr")
 	time.Sleep(300 * time.Millisecond) // past the replay burst
 	e.dispatch(t, protocol.Notification{ID: "quiet1", Title: "At night", Silent: true})
 	e.dispatch(t, protocol.Notification{ID: "loud1", Title: "Urgent", Urgent: true})
@@ -45,12 +40,7 @@ func TestSilentAlertIsListedWithoutBanner(t *testing.T) {
 // refusal reaches the app in its words.
 func TestSnoozeAndQuietHoursFromTheApp(t *testing.T) {
 	e := newEnv(t)
-	r := newRecorder()
-	a := e.start(t, r)
-	if err := e.signIn(t, a, "petr"); err != nil {
-		t.Fatal(err)
-	}
-	r.waitState(t, connected)
+	a, _ := e.startSignedIn(t, "petr")
 	api := a.API()
 	res, err := api.Snooze("revenue_check.py", "1h")
 	if err != nil || res.Script != "revenue_check" || res.SnoozedUntil == nil {
@@ -95,12 +85,7 @@ func TestSnoozeAndQuietHoursFromTheApp(t *testing.T) {
 // alert's banner is the next one shown.
 func TestSilentRepeatComesBackWithoutBanner(t *testing.T) {
 	e := newEnv(t)
-	r := newRecorder()
-	a := e.start(t, r)
-	if err := e.signIn(t, a, "petr"); err != nil {
-		t.Fatal(err)
-	}
-	r.waitState(t, connected)
+	a, r := e.startSignedIn(t, "petr")
 	e.dispatch(t, protocol.Notification{ID: "disk1", Title: "Disk full"})
 	if n := r.waitNote(t); n != "disk1|Disk full|" {
 		t.Fatalf("first banner %q", n)

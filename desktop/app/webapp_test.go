@@ -37,12 +37,7 @@ print(json.dumps({"notify": True, "title": "Revenue drop", "message": "Fell 32%\
 `)
 
 	e := &env{gw: gw, web: web, cfg: appConfig(t, web.URL, gw.WSURL, "test-real-webapp")}
-	r := newRecorder()
-	a := e.start(t, r)
-	if err := e.signIn(t, a, "petr"); err != nil {
-		t.Fatal(err)
-	}
-	r.waitState(t, connected)
+	a, r := e.startSignedIn(t, "petr")
 	time.Sleep(300 * time.Millisecond)
 
 	api := a.API()
@@ -95,12 +90,7 @@ func TestJPEGChartFromTheRunnerReachesTheApp(t *testing.T) {
 	}
 	web := webapptest.Start(t, webapptest.Options{})
 	e := &env{gw: web.Gateway, web: web, cfg: appConfig(t, web.URL, web.Gateway.WSURL, "test-jpeg-chart")}
-	r := newRecorder()
-	a := e.start(t, r)
-	if err := e.signIn(t, a, "petr"); err != nil {
-		t.Fatal(err)
-	}
-	r.waitState(t, connected)
+	a, r := e.startSignedIn(t, "petr")
 
 	img := image.NewRGBA(image.Rect(0, 0, 64, 32))
 	for x := 0; x < 64; x++ {

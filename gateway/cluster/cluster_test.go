@@ -178,6 +178,22 @@ func openNode(t *testing.T, name, urls string, tune func(*Options)) *Node {
 	return n
 }
 
+// publishBy publishes, trying again while NATS refuses until deadline,
+// when the test fails with what and the last error.
+func publishBy(t *testing.T, deadline time.Time, n *Node, user string, note json.RawMessage, what string) protocol.DispatchResponse {
+	t.Helper()
+	for {
+		res, err := n.Publish(user, note)
+		if err == nil {
+			return res
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func note(i int) json.RawMessage {
 	return json.RawMessage(fmt.Sprintf(`{"id":"n%d","title":"t%d"}`, i, i))
 }
@@ -558,17 +574,7 @@ func TestWithoutNATSPublishFailsAndCatchesUp(t *testing.T) {
 	nc.WaitReady()
 	// Back: a dispatch is stored with the next seq and reaches the
 	// connection that stayed attached to the other node.
-	deadline := time.Now().Add(20 * time.Second)
-	var res protocol.DispatchResponse
-	for {
-		if res, err = a.Publish("ivy", note(3)); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("publish after NATS came back: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	res := publishBy(t, time.Now().Add(20*time.Second), a, "ivy", note(3), "publish after NATS came back")
 	if res.Seq != 2 {
 		t.Fatalf("seq after the outage = %d, want 2 (the refused one was not stored)", res.Seq)
 	}
@@ -602,19 +608,10 @@ func TestNodeThatLostNATSCatchesUp(t *testing.T) {
 	}
 	// The others go on (two of three servers are a quorum).
 	deadline := time.Now().Add(20 * time.Second)
-	for k := 2; k <= 6; {
-		res, err := other.Publish("ida", note(k))
-		if err == nil {
-			if res.Seq != uint64(k) {
-				t.Fatalf("seq %d, want %d", res.Seq, k)
-			}
-			k++
-			continue
+	for k := 2; k <= 6; k++ {
+		if res := publishBy(t, deadline, other, "ida", note(k), "the other node cannot store"); res.Seq != uint64(k) {
+			t.Fatalf("seq %d, want %d", res.Seq, k)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the other node cannot store: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	if got := s.got(); !slices.Equal(got, []uint64{1}) {
 		t.Fatalf("the cut-off node delivered %v", got)

@@ -1,18 +1,10 @@
 package main
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
-	"github.com/keboola/analyst-alerts/gateway/protocol"
-	"github.com/keboola/analyst-alerts/internal/testbin"
 	"github.com/keboola/analyst-alerts/webapp/telegram/botapitest"
 )
 
@@ -22,35 +14,16 @@ import (
 // connected desktop app, /status tells the desktop side, /test sends a
 // chart; an unlinked chat gets the portal's link instead.
 func TestCommandsRunScripts(t *testing.T) {
-	helper, err := testbin.Build(t.TempDir(), "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
-	if err != nil {
-		t.Fatal(err)
-	}
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
-	group, err := exec.Command("id", "-gn").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	homeRoot := t.TempDir()
-	dir := filepath.Join(homeRoot, "petr", "user", "notifications")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("revenue_check.py", `import json
+	_, scriptsEnv := petrScripts(t, map[string]string{
+		"revenue_check.py": `import json
 print(json.dumps({"notify": True, "title": "Revenue <b>drop</b>", "message": "down 12% & <script>", "cooldown": "1h"}))
-`)
-	write("quiet.py", "import json; print(json.dumps({\"notify\": False}))\n")
-
+`,
+		"quiet.py": "import json; print(json.dumps({\"notify\": False}))\n",
+	})
 	b := start(t, map[string]int64{"petr": 501},
-		"NOTIFY_SCRIPTS_HELPER="+helper, "NOTIFY_SCRIPTS_RUN_AS=direct", "NOTIFY_SCRIPTS_HOME_ROOT="+homeRoot,
-		"NOTIFY_ANALYST_GROUP="+strings.TrimSpace(string(group)), "WS_DISPATCH_SOCKET="+gw.Socket,
-		"NOTIFY_BOT_RATE_PER_CHAT=20")
-	app := connectApp(t, gw, "petr")
+		append(scriptsEnv, "WS_DISPATCH_SOCKET="+gw.Socket, "NOTIFY_BOT_RATE_PER_CHAT=20")...)
+	app := gw.ConnectApp(t, "petr")
 
 	b.API.Say(501, "/scripts")
 	msgs, err := b.API.WaitBotMessages(501, 1, wait)
@@ -87,7 +60,7 @@ print(json.dumps({"notify": True, "title": "Revenue <b>drop</b>", "message": "do
 	if alert.Text != want || alert.ParseMode != "HTML" {
 		t.Fatalf("alert: %q (%s)", alert.Text, alert.ParseMode)
 	}
-	if f := app.next(); f.Title != "Revenue <b>drop</b>" || f.Script != "revenue_check" {
+	if f := app.Next(wait); f.Title != "Revenue <b>drop</b>" || f.Script != "revenue_check" {
 		t.Fatalf("desktop: %+v", f)
 	}
 	if err := b.API.Wait(wait, func(s *botapitest.Server) bool { return len(s.ChatLocked(501).Answers) == 1 }); err != nil {
@@ -128,56 +101,4 @@ print(json.dumps({"notify": True, "title": "Revenue <b>drop</b>", "message": "do
 	if m, err := b.API.WaitBotMessages(777, 1, wait); err != nil || !strings.Contains(m[0].Text, "not linked") || !strings.Contains(m[0].Text, "http://portal.test/dashboard") {
 		t.Fatalf("unlinked: %v %v", m, err)
 	}
-}
-
-type app struct {
-	t      *testing.T
-	frames chan protocol.NotificationFrame
-}
-
-func connectApp(t *testing.T, gw *gatewaytest.Gateway, user string) *app {
-	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(gw.WSURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.Close() })
-	if err := ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, user)}); err != nil {
-		t.Fatal(err)
-	}
-	var ok protocol.AuthOK
-	if err := ws.ReadJSON(&ok); err != nil || ok.Type != protocol.TypeAuthOK {
-		t.Fatalf("auth: %+v %v", ok, err)
-	}
-	a := &app{t: t, frames: make(chan protocol.NotificationFrame, 16)}
-	go func() {
-		defer close(a.frames)
-		for {
-			var f protocol.NotificationFrame
-			if err := ws.ReadJSON(&f); err != nil {
-				return
-			}
-			switch f.Type {
-			case protocol.TypeNotification:
-				a.frames <- f
-			case protocol.TypePing:
-				_ = ws.WriteJSON(map[string]string{"type": protocol.TypePong})
-			}
-		}
-	}()
-	return a
-}
-
-func (a *app) next() protocol.NotificationFrame {
-	a.t.Helper()
-	select {
-	case f, ok := <-a.frames:
-		if !ok {
-			a.t.Fatal("the app's connection closed")
-		}
-		return f
-	case <-time.After(wait):
-		a.t.Fatal("no notification reached the app")
-	}
-	return protocol.NotificationFrame{}
 }

@@ -2,18 +2,13 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
-	"github.com/keboola/analyst-alerts/internal/testbin"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
-	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 	"github.com/keboola/analyst-alerts/webapp/telegram/botapitest"
 )
 
@@ -24,27 +19,10 @@ import (
 // Acknowledge branch to the helper as the chat's user; pressing
 // Acknowledge then acknowledges and edits the message.
 func TestAlertKeyboardHasAcknowledgeAndSnooze(t *testing.T) {
-	helper, err := testbin.Build(t.TempDir(), "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	group, err := exec.Command("id", "-gn").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	homeRoot := t.TempDir()
-	home := notifyscript.Home(filepath.Join(homeRoot, "petr"))
-	if err := os.MkdirAll(home.ScriptsDir(), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(home.ScriptPath("revenue_check.py"), []byte("print('{\"notify\": false}')\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	home, scriptsEnv := petrScripts(t, map[string]string{"revenue_check.py": "print('{\"notify\": false}')\n"})
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	b := start(t, map[string]int64{"petr": 501},
-		"WS_DISPATCH_SOCKET="+gw.Socket, "NOTIFY_BOT_ACK_POLL_SECONDS=0.2", "NOTIFY_BOT_RATE_PER_CHAT=20",
-		"NOTIFY_SCRIPTS_HELPER="+helper, "NOTIFY_SCRIPTS_RUN_AS=direct", "NOTIFY_SCRIPTS_HOME_ROOT="+homeRoot,
-		"NOTIFY_ANALYST_GROUP="+strings.TrimSpace(string(group)))
+		append(scriptsEnv, "WS_DISPATCH_SOCKET="+gw.Socket, "NOTIFY_BOT_ACK_POLL_SECONDS=0.2", "NOTIFY_BOT_RATE_PER_CHAT=20")...)
 	b.API.OpenChat(501)
 	ctx := context.Background()
 	gc := gw.Client()

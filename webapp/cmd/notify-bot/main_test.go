@@ -19,7 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keboola/analyst-alerts/internal/testbin"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
+	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 	"github.com/keboola/analyst-alerts/webapp/telegram/botapitest"
 	"github.com/keboola/analyst-alerts/webapp/telegram/chatlinks"
 	"github.com/keboola/analyst-alerts/webapp/telegram/notifybottest"
@@ -39,6 +41,34 @@ func start(t *testing.T, users map[string]int64, env ...string) *notifybottest.B
 	b := notifybottest.Start(t, notifybottest.Options{DataDir: dir, Env: env})
 	t.Cleanup(func() { noToken(t, b.Logs.String()) })
 	return b
+}
+
+// petrScripts builds the real notify-scripts helper and gives petr a home
+// under a fresh root holding the given scripts (name to body). It returns
+// that home and the bot's environment for running the helper directly over
+// the root, as in development, with this process's group as the analysts'.
+func petrScripts(t *testing.T, scripts map[string]string) (notifyscript.Home, []string) {
+	t.Helper()
+	helper, err := testbin.Build(t.TempDir(), "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	group, err := exec.Command("id", "-gn").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	homeRoot := t.TempDir()
+	home := notifyscript.Home(filepath.Join(homeRoot, "petr"))
+	if err := os.MkdirAll(home.ScriptsDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range scripts {
+		if err := os.WriteFile(home.ScriptPath(name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return home, []string{"NOTIFY_SCRIPTS_HELPER=" + helper, "NOTIFY_SCRIPTS_RUN_AS=direct",
+		"NOTIFY_SCRIPTS_HOME_ROOT=" + homeRoot, "NOTIFY_ANALYST_GROUP=" + strings.TrimSpace(string(group))}
 }
 
 func noToken(t *testing.T, logs string) {

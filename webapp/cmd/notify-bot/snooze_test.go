@@ -1,15 +1,9 @@
 package main
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/keboola/analyst-alerts/internal/testbin"
-	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 )
 
 // The Snooze 1 h button and /snooze, /unsnooze go through the real
@@ -17,25 +11,8 @@ import (
 // settings where the runner reads it, /scripts shows it with an Unsnooze
 // button, and bad input is refused in the chat with nothing changed.
 func TestSnoozeButtonAndCommands(t *testing.T) {
-	helper, err := testbin.Build(t.TempDir(), "github.com/keboola/analyst-alerts/webapp/cmd/notify-scripts")
-	if err != nil {
-		t.Fatal(err)
-	}
-	group, err := exec.Command("id", "-gn").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	homeRoot := t.TempDir()
-	home := notifyscript.Home(filepath.Join(homeRoot, "petr"))
-	if err := os.MkdirAll(home.ScriptsDir(), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(home.ScriptPath("revenue_check.py"), []byte("print('{\"notify\": false}')\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	b := start(t, map[string]int64{"petr": 501},
-		"NOTIFY_SCRIPTS_HELPER="+helper, "NOTIFY_SCRIPTS_RUN_AS=direct", "NOTIFY_SCRIPTS_HOME_ROOT="+homeRoot,
-		"NOTIFY_ANALYST_GROUP="+strings.TrimSpace(string(group)), "NOTIFY_BOT_RATE_PER_CHAT=20")
+	home, scriptsEnv := petrScripts(t, map[string]string{"revenue_check.py": "print('{\"notify\": false}')\n"})
+	b := start(t, map[string]int64{"petr": 501}, append(scriptsEnv, "NOTIFY_BOT_RATE_PER_CHAT=20")...)
 
 	n := 0
 	next := func() string {

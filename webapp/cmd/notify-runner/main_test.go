@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/testbin"
@@ -115,11 +113,10 @@ func (e *env) mustRun(extra ...string) string {
 	return out
 }
 
-// app is a desktop app connected to the real gateway. A goroutine reads
-// its frames (answering pings) so that waiting never breaks the connection.
+// app is a desktop app connected to the real gateway.
 type app struct {
-	t      *testing.T
-	frames chan received
+	*gatewaytest.App
+	t *testing.T
 }
 
 // received is one notification frame: decoded, and its "data" as sent.
@@ -132,41 +129,7 @@ type received struct {
 
 func (e *env) connectApp() *app {
 	e.t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(e.gw.WSURL, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { ws.Close() })
-	// As the desktop app does: a bigger frame breaks the connection.
-	ws.SetReadLimit(protocol.MaxFrameBytes)
-	if err := ws.WriteJSON(protocol.AuthFrame{Type: protocol.TypeAuth, Token: e.gw.Token(e.t, user)}); err != nil {
-		e.t.Fatal(err)
-	}
-	var ok protocol.AuthOK
-	if err := ws.ReadJSON(&ok); err != nil || ok.Type != protocol.TypeAuthOK || ok.Username != user {
-		e.t.Fatalf("auth: %+v %v", ok, err)
-	}
-	a := &app{t: e.t, frames: make(chan received, 16)}
-	go func() {
-		defer close(a.frames)
-		for {
-			_, b, err := ws.ReadMessage()
-			if err != nil {
-				return
-			}
-			f := received{size: len(b)}
-			if err := json.Unmarshal(b, &f); err != nil {
-				return
-			}
-			switch f.Type {
-			case protocol.TypeNotification:
-				a.frames <- f
-			case protocol.TypePing:
-				_ = ws.WriteJSON(map[string]string{"type": protocol.TypePong})
-			}
-		}
-	}()
-	return a
+	return &app{App: e.gw.ConnectApp(e.t, user), t: e.t}
 }
 
 // next waits for the next notification.
@@ -178,26 +141,18 @@ func (a *app) next() protocol.NotificationFrame {
 // nextFrame waits for the next notification, with its data and size.
 func (a *app) nextFrame() received {
 	a.t.Helper()
-	select {
-	case f, ok := <-a.frames:
-		if !ok {
-			a.t.Fatal("the app's connection closed")
-		}
-		return f
-	case <-time.After(15 * time.Second):
-		a.t.Fatal("no notification reached the app")
+	raw := a.Next(15 * time.Second).Raw
+	f := received{size: len(raw)}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		a.t.Fatalf("notification frame %s: %v", raw, err)
 	}
-	return received{}
+	return f
 }
 
 // none checks that no notification arrives within a short while.
 func (a *app) none() {
 	a.t.Helper()
-	select {
-	case f := <-a.frames:
-		a.t.Fatalf("unexpected notification %+v", f)
-	case <-time.After(500 * time.Millisecond):
-	}
+	a.None(500 * time.Millisecond)
 }
 
 func writePNG(t *testing.T) (string, []byte) {

@@ -10,16 +10,7 @@
       btn.disabled = true;
       btn.setAttribute("aria-busy", "true");
       status.textContent = "Acknowledging…";
-      fetch("/dashboard/alerts/ack", {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "Accept": "application/json" },
-        body: JSON.stringify({ id: btn.getAttribute("data-id") })
-      }).then(function (r) {
-        return r.json().catch(function () { return {}; }).then(function (b) {
-          if (!r.ok) { throw new Error(b.error || ("request failed (" + r.status + ")")); }
-          return b;
-        });
-      }).then(function (b) {
+      window.dashboardPost("/dashboard/alerts/ack", { id: btn.getAttribute("data-id") }).then(function (b) {
         var state = item.querySelector(".state");
         state.className = "badge ok state";
         var at = b.acked_at ? new Date(b.acked_at) : null;

@@ -3,18 +3,7 @@
 (function () {
   "use strict";
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify(body || {})
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (b) {
-        if (!r.ok) { throw new Error(b.error || ("request failed (" + r.status + ")")); }
-        return b;
-      });
-    });
-  }
+  var post = window.dashboardPost; // post.js
 
   var unlink = document.getElementById("unlink");
   if (unlink) {

@@ -11,18 +11,7 @@
   var unlink = document.getElementById("tg-unlink");
   var link = document.getElementById("tg-link");
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify(body || {})
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (b) {
-        if (!r.ok) { throw new Error(b.error || ("request failed (" + r.status + ")")); }
-        return b;
-      });
-    });
-  }
+  var post = window.dashboardPost; // post.js
 
   // app.css gives buttons a display that beats the hidden attribute.
   function setShown(el, on) { el.hidden = !on; el.style.display = on ? "" : "none"; }
