@@ -33,15 +33,11 @@ import (
 func (n *Node) Ack(user, id, via string) (protocol.AckResponse, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.opts.WriteWait)
 	defer cancel()
-	p := n.pubState(user)
-	// One write per user at a time on this node, with its publishes: they
-	// would only refuse each other's expected last sequence.
-	select {
-	case p.lock <- struct{}{}:
-	case <-ctx.Done():
-		return protocol.AckResponse{}, fmt.Errorf("%w: publish queue for %q: %w", ErrUnavailable, user, ctx.Err())
+	p, unlock, err := n.lockUser(ctx, user)
+	if err != nil {
+		return protocol.AckResponse{}, err
 	}
-	defer func() { <-p.lock }()
+	defer unlock()
 
 	subject := subjectOf(user)
 	msgID := nuid.Next() // a retried attempt that was stored is a duplicate, not a second event

@@ -69,6 +69,19 @@ func (n *Node) pubStateLocked(user string) *pubSeq {
 	return p
 }
 
+// lockUser takes this node's write turn for user (one write per user at a
+// time, publishes and acks alike: they would only refuse each other's
+// expected last sequence), waiting no longer than ctx. unlock gives it back.
+func (n *Node) lockUser(ctx context.Context, user string) (p *pubSeq, unlock func(), err error) {
+	p = n.pubState(user)
+	select {
+	case p.lock <- struct{}{}:
+		return p, func() { <-p.lock }, nil
+	case <-ctx.Done():
+		return nil, nil, fmt.Errorf("%w: publish queue for %q: %w", ErrUnavailable, user, ctx.Err())
+	}
+}
+
 // Publish stores the notification as user's next seq and returns once
 // JetStream acknowledged it (on a quorum of replicas). Delivery to the
 // live connections, on this node and the others, follows from the stream.
@@ -77,13 +90,11 @@ func (n *Node) pubStateLocked(user string) *pubSeq {
 func (n *Node) Publish(user string, notification json.RawMessage) (protocol.DispatchResponse, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), n.opts.WriteWait)
 	defer cancel()
-	p := n.pubState(user)
-	select {
-	case p.lock <- struct{}{}:
-	case <-ctx.Done():
-		return protocol.DispatchResponse{}, fmt.Errorf("%w: publish queue for %q: %w", ErrUnavailable, user, ctx.Err())
+	p, unlock, err := n.lockUser(ctx, user)
+	if err != nil {
+		return protocol.DispatchResponse{}, err
 	}
-	defer func() { <-p.lock }()
+	defer unlock()
 
 	subject := subjectOf(user)
 	// One message id for every attempt of this dispatch: if an attempt
