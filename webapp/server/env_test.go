@@ -163,6 +163,13 @@ func (e *env) do(c *http.Client, method, path, body string, hdr ...string) answe
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return e.send(c, req, hdr...)
+}
+
+// send sends req with the headers hdr (name, value pairs) through c (nil:
+// a new browser) and reads the answer.
+func (e *env) send(c *http.Client, req *http.Request, hdr ...string) answer {
+	e.t.Helper()
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}

@@ -25,19 +25,7 @@ func (e *env) hostRequest(c *http.Client, method, path, host string, form url.Va
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	if c == nil {
-		c = e.browser()
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{status: resp.StatusCode, header: resp.Header, body: b}
+	return e.send(c, req, hdr...)
 }
 
 // A DNS-rebinding page (http://evil.example:PORT resolving to 127.0.0.1)
