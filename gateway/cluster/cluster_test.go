@@ -475,9 +475,7 @@ func TestNATSServerKilledMidStreamLosesNothing(t *testing.T) {
 	if _, _, err := nodes[2].Attach("hal", watch, nil); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	acked := map[uint64]bool{}
-	var longest time.Duration // the longest a dispatch waited (a leader election)
+	var acked natstest.Acked
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range 2 {
@@ -501,20 +499,12 @@ func TestNATSServerKilledMidStreamLosesNothing(t *testing.T) {
 					t.Errorf("publish on node %d while a NATS server died: %v", i, err)
 					return
 				}
-				mu.Lock()
-				longest = max(longest, time.Since(start))
-				if acked[res.Seq] {
-					t.Errorf("seq %d acknowledged twice", res.Seq)
-				}
-				acked[res.Seq] = true
-				mu.Unlock()
+				acked.Add(t, res.Seq, time.Since(start))
 			}
 		}()
 	}
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	for count() < 50 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	count := acked.Count
+	acked.WaitCount(50)
 	nc.Stop(0) // the server node 0 uses, maybe the stream's leader
 	before := count()
 	deadline := time.Now().Add(20 * time.Second)
@@ -526,14 +516,10 @@ func TestNATSServerKilledMidStreamLosesNothing(t *testing.T) {
 	if count() < before+100 {
 		t.Fatalf("only %d dispatches after the server died", count()-before)
 	}
-	t.Logf("%d dispatches, %d after the server died; the longest waited %v", count(), count()-before, longest)
+	t.Logf("%d dispatches, %d after the server died; the longest waited %v", count(), count()-before, acked.Longest())
 	// Every acknowledged seq, in order, once; no gap (a refused publish
 	// that was stored as the election ended is delivered in its place).
-	var top uint64
-	for s := range acked {
-		top = max(top, s)
-	}
-	watch.waitContiguous(t, top)
+	watch.waitContiguous(t, acked.Top())
 	// And a resume from scratch on another node reads them all back.
 	s := newSub(0)
 	if _, _, err := attach(nodes[1], "hal", s, &protocol.Resume{}); err != nil {

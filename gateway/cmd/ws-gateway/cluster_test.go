@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -259,8 +260,7 @@ func TestClusterRevokeAndConnectionLimitAcrossNodes(t *testing.T) {
 
 func TestClusterKill9OfANodeLosesNoAcknowledgedDispatch(t *testing.T) {
 	_, ps := startNodes(t, 3)
-	var mu sync.Mutex
-	acked := map[uint64]bool{}
+	var acked natstest.Acked
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range 3 { // one dispatcher per node, node 0's included
@@ -284,16 +284,11 @@ func TestClusterKill9OfANodeLosesNoAcknowledgedDispatch(t *testing.T) {
 					time.Sleep(10 * time.Millisecond) // node 0 is dead: not acknowledged
 					continue
 				}
-				mu.Lock()
-				if acked[res.Seq] {
-					t.Errorf("seq %d acknowledged twice", res.Seq)
-				}
-				acked[res.Seq] = true
-				mu.Unlock()
+				acked.Add(t, res.Seq, 0)
 			}
 		}()
 	}
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	count := acked.Count
 	a, err := dialApp(t, ps[0].url(), "cy", time.Now(), &protocol.Resume{})
 	if err != nil {
 		t.Fatal(err)
@@ -326,10 +321,7 @@ func TestClusterKill9OfANodeLosesNoAcknowledgedDispatch(t *testing.T) {
 	// A dispatch node 0 stored but died before answering is stored, not
 	// acknowledged: the app gets it too. Every acknowledged one, and no
 	// seq twice or out of order.
-	var top uint64
-	for s := range acked {
-		top = max(top, s)
-	}
+	top := acked.Top()
 	for len(got) == 0 || got[len(got)-1] < top {
 		select {
 		case f := <-b.frames:
@@ -343,7 +335,7 @@ func TestClusterKill9OfANodeLosesNoAcknowledgedDispatch(t *testing.T) {
 			t.Fatalf("received seqs %v: gap, duplicate or disorder at %d", got, i)
 		}
 	}
-	total := len(acked)
+	total := acked.Count()
 	t.Logf("%d acknowledged across a kill -9 of node 0, received once each, in order", total)
 }
 
@@ -529,10 +521,8 @@ func TestClusterKill9OfTheStreamLeadersNATSServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	acked := map[uint64]bool{}
-	var longest time.Duration
-	refused := 0
+	var acked natstest.Acked
+	var refused atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := range 2 {
@@ -553,29 +543,19 @@ func TestClusterKill9OfTheStreamLeadersNATSServer(t *testing.T) {
 				if errors.As(err, &se) && se.Status == http.StatusServiceUnavailable {
 					// An election longer than the node's 9 s wait: not
 					// acknowledged, as the dispatcher is told; it sends again.
-					mu.Lock()
-					refused++
-					mu.Unlock()
+					refused.Add(1)
 					continue
 				}
 				if err != nil {
 					t.Errorf("dispatch on node %d after %v: %v", w, time.Since(start), err)
 					return
 				}
-				mu.Lock()
-				longest = max(longest, time.Since(start))
-				if acked[res.Seq] {
-					t.Errorf("seq %d acknowledged twice", res.Seq)
-				}
-				acked[res.Seq] = true
-				mu.Unlock()
+				acked.Add(t, res.Seq, time.Since(start))
 			}
 		}()
 	}
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	for count() < 40 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	count := acked.Count
+	acked.WaitCount(40)
 	leader := procs.StreamLeader("ALERTS_HISTORY")
 	procs.Kill9(leader)
 	killed := time.Now()
@@ -591,11 +571,7 @@ func TestClusterKill9OfTheStreamLeadersNATSServer(t *testing.T) {
 	// Every acknowledged seq reaches the app, in order, once; a refused
 	// dispatch may have been stored as the election ended, then it is
 	// delivered too, in its place.
-	var top uint64
-	for s := range acked {
-		top = max(top, s)
-	}
-	total := top
+	total := acked.Top()
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("node 1's log:\n%s", ps[1].out)
@@ -603,5 +579,5 @@ func TestClusterKill9OfTheStreamLeadersNATSServer(t *testing.T) {
 	})
 	a.expect(t, seqs(1, total)...)
 	t.Logf("killed nats-%d (the stream leader) after %d dispatches; %d acknowledged, %d refused with 503, the longest waited %v; all delivered %v after the kill",
-		leader, before, len(acked), refused, longest, time.Since(killed))
+		leader, before, acked.Count(), refused.Load(), acked.Longest(), time.Since(killed))
 }
