@@ -24,23 +24,8 @@ type Error struct {
 
 type coded = codederr.Error[string]
 
-// The codes, the wire's (protocol.ErrorResponse.Code). Keep them stable:
-// the desktop app and scripts may match on them.
-const (
-	CodeBadRequest    = protocol.CodeBadRequest
-	CodeUnauthorized  = protocol.CodeUnauthorized
-	CodeForbidden     = protocol.CodeForbidden
-	CodeNotFound      = protocol.CodeNotFound
-	CodeNotLinked     = protocol.CodeNotLinked
-	CodeTooLarge      = protocol.CodeTooLarge
-	CodeScriptFailed  = protocol.CodeScriptFailed
-	CodeHelperFailed  = protocol.CodeHelperFailed
-	CodeUnavailable   = protocol.CodeUnavailable
-	CodeInternal      = protocol.CodeInternal
-	CodeTokenRevoked  = protocol.CodeTokenRevoked
-	CodeSignInRefused = protocol.CodeSignInRefused
-	CodeWrongHost     = protocol.CodeWrongHost
-)
+// The codes are the wire's (protocol.Code*, in protocol.ErrorResponse.Code):
+// one definition, used as they are, so nothing here can drift from them.
 
 func newErr(code string, status int, format string, args ...any) *Error {
 	return &Error{coded: coded{Code: code, Message: fmt.Sprintf(format, args...)}, Status: status}
@@ -48,22 +33,22 @@ func newErr(code string, status int, format string, args ...any) *Error {
 
 // BadRequest is a 400 with a message saying what is wrong.
 func BadRequest(format string, args ...any) *Error {
-	return newErr(CodeBadRequest, http.StatusBadRequest, format, args...)
+	return newErr(protocol.CodeBadRequest, http.StatusBadRequest, format, args...)
 }
 
 // Unauthorized is a 401.
 func Unauthorized(format string, args ...any) *Error {
-	return newErr(CodeUnauthorized, http.StatusUnauthorized, format, args...)
+	return newErr(protocol.CodeUnauthorized, http.StatusUnauthorized, format, args...)
 }
 
 // Forbidden is a 403.
 func Forbidden(format string, args ...any) *Error {
-	return newErr(CodeForbidden, http.StatusForbidden, format, args...)
+	return newErr(protocol.CodeForbidden, http.StatusForbidden, format, args...)
 }
 
 // NotFound is a 404.
 func NotFound(format string, args ...any) *Error {
-	return newErr(CodeNotFound, http.StatusNotFound, format, args...)
+	return newErr(protocol.CodeNotFound, http.StatusNotFound, format, args...)
 }
 
 // New builds an error with any code and status.
@@ -84,5 +69,5 @@ func From(err error) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	return &Error{coded: coded{Code: CodeInternal, Message: "internal error", Err: err}, Status: http.StatusInternalServerError}
+	return &Error{coded: coded{Code: protocol.CodeInternal, Message: "internal error", Err: err}, Status: http.StatusInternalServerError}
 }

@@ -95,7 +95,7 @@ func (r *Runner) List(ctx context.Context, user string) ([]protocol.ScriptInfo, 
 	}
 	var list []protocol.ScriptInfo
 	if err := json.Unmarshal(out, &list); err != nil {
-		return nil, apperr.New(apperr.CodeHelperFailed, http.StatusBadGateway,
+		return nil, apperr.New(protocol.CodeHelperFailed, http.StatusBadGateway,
 			"the scripts helper printed something that is not a script list").Wrap(err)
 	}
 	if list == nil {
@@ -116,7 +116,7 @@ func (r *Runner) Run(ctx context.Context, user, name string) (Result, error) {
 	// The helper has checked the script's output against the contract.
 	var res Result
 	if err := json.Unmarshal(out, &res); err != nil {
-		return Result{}, apperr.New(apperr.CodeHelperFailed, http.StatusBadGateway,
+		return Result{}, apperr.New(protocol.CodeHelperFailed, http.StatusBadGateway,
 			"the scripts helper printed something that is not a run result").Wrap(err)
 	}
 	return res, nil
@@ -163,16 +163,16 @@ func (r *Runner) call(ctx context.Context, timeout time.Duration, user string, a
 	cmd.WaitDelay = 2 * time.Second
 	err = cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
-		return nil, apperr.New(apperr.CodeScriptFailed, http.StatusGatewayTimeout,
+		return nil, apperr.New(protocol.CodeScriptFailed, http.StatusGatewayTimeout,
 			"the scripts helper did not finish within %s", timeout)
 	}
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
-		return nil, apperr.New(apperr.CodeHelperFailed, http.StatusServiceUnavailable,
+		return nil, apperr.New(protocol.CodeHelperFailed, http.StatusServiceUnavailable,
 			"the scripts helper could not be started").Wrap(err)
 	}
 	if stdout.over {
-		return nil, apperr.New(apperr.CodeHelperFailed, http.StatusBadGateway,
+		return nil, apperr.New(protocol.CodeHelperFailed, http.StatusBadGateway,
 			"the scripts helper printed more than %d bytes", maxOutput)
 	}
 	if err != nil {
@@ -185,7 +185,7 @@ func (r *Runner) call(ctx context.Context, timeout time.Duration, user string, a
 		if s := strings.TrimSpace(lastLine(stderr.String())); s != "" {
 			msg += ": " + s
 		}
-		return nil, apperr.New(apperr.CodeHelperFailed, http.StatusBadGateway, "%s", msg).Wrap(err)
+		return nil, apperr.New(protocol.CodeHelperFailed, http.StatusBadGateway, "%s", msg).Wrap(err)
 	}
 	return stdout.Bytes(), nil
 }
@@ -202,18 +202,18 @@ func helperError(b []byte) (*apperr.Error, bool) {
 	if tail := lastLine(e.Stderr); tail != "" && !strings.Contains(msg, tail) {
 		msg += ": " + tail
 	}
-	code, status := apperr.CodeScriptFailed, http.StatusUnprocessableEntity
+	code, status := protocol.CodeScriptFailed, http.StatusUnprocessableEntity
 	switch e.Code {
 	case notifyscript.CodeBadName, notifyscript.CodeBadInput:
-		code, status = apperr.CodeBadRequest, http.StatusBadRequest
+		code, status = protocol.CodeBadRequest, http.StatusBadRequest
 	case notifyscript.CodeNotFound:
-		code, status = apperr.CodeNotFound, http.StatusNotFound
+		code, status = protocol.CodeNotFound, http.StatusNotFound
 	case notifyscript.CodeNotAllowed:
-		code, status = apperr.CodeForbidden, http.StatusForbidden
+		code, status = protocol.CodeForbidden, http.StatusForbidden
 	case notifyscript.CodeTimeout:
 		status = http.StatusGatewayTimeout
 	case notifyscript.CodeCannotStart, notifyscript.CodeInternal, notifyscript.CodeUsage:
-		code, status = apperr.CodeHelperFailed, http.StatusBadGateway
+		code, status = protocol.CodeHelperFailed, http.StatusBadGateway
 	}
 	return apperr.New(code, status, "%s", msg), true
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/webapp/apperr"
 )
 
@@ -55,7 +56,7 @@ func TestTimeoutOversizeAndLaunchFailure(t *testing.T) {
 	r = &Runner{Helper: filepath.Join(dir, "missing"), HomeRoot: t.TempDir()}
 	_, err = r.List(context.Background(), "petr")
 	var e *apperr.Error
-	if !errors.As(err, &e) || e.Code != apperr.CodeHelperFailed || e.Status != 503 {
+	if !errors.As(err, &e) || e.Code != protocol.CodeHelperFailed || e.Status != 503 {
 		t.Fatalf("missing helper: %v", err)
 	}
 }

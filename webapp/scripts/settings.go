@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/webapp/apperr"
 	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 )
@@ -39,7 +40,7 @@ func (r *Runner) snooze(ctx context.Context, user string, args ...string) (Snooz
 		return res, err
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
-		return res, apperr.New(apperr.CodeHelperFailed, http.StatusBadGateway,
+		return res, apperr.New(protocol.CodeHelperFailed, http.StatusBadGateway,
 			"the scripts helper printed something that is not a snooze result").Wrap(err)
 	}
 	return res, nil
@@ -73,7 +74,7 @@ func (r *Runner) quiet(ctx context.Context, user string, args ...string) (*Quiet
 	}
 	var res notifyscript.QuietResult
 	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, apperr.New(apperr.CodeHelperFailed, http.StatusBadGateway,
+		return nil, apperr.New(protocol.CodeHelperFailed, http.StatusBadGateway,
 			"the scripts helper printed something that is not quiet hours").Wrap(err)
 	}
 	return res.Quiet, nil

@@ -111,7 +111,7 @@ func revokedBy(claims protocol.Claims) links.Revoked {
 }
 
 func errTokenRevoked() error {
-	return apperr.New(apperr.CodeTokenRevoked, http.StatusUnauthorized,
+	return apperr.New(protocol.CodeTokenRevoked, http.StatusUnauthorized,
 		"this token was revoked when the desktop app was unlinked; authorize the app again")
 }
 
@@ -135,7 +135,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	authURL, state, nonce, verifier, err := s.OIDC.Start(c.Request.Context())
 	if err != nil {
-		s.fail(c, apperr.New(apperr.CodeUnavailable, http.StatusServiceUnavailable,
+		s.fail(c, apperr.New(protocol.CodeUnavailable, http.StatusServiceUnavailable,
 			"the sign-in provider cannot be reached; try again in a moment").Wrap(err))
 		return
 	}
@@ -157,7 +157,7 @@ func (s *Server) callback(c *gin.Context) {
 		return
 	}
 	if e := c.Query("error"); e != "" {
-		s.fail(c, apperr.New(apperr.CodeSignInRefused, http.StatusForbidden,
+		s.fail(c, apperr.New(protocol.CodeSignInRefused, http.StatusForbidden,
 			"the sign-in provider refused: %s %s", e, c.Query("error_description")))
 		return
 	}
@@ -172,7 +172,7 @@ func (s *Server) callback(c *gin.Context) {
 		if errors.Is(err, signin.ErrEmailUnverified) {
 			status = http.StatusForbidden
 		}
-		s.fail(c, apperr.New(apperr.CodeSignInRefused, status, "sign-in failed: %v", err).Wrap(err))
+		s.fail(c, apperr.New(protocol.CodeSignInRefused, status, "sign-in failed: %v", err).Wrap(err))
 		return
 	}
 	s.startSession(c, email, flow.Next)
@@ -182,7 +182,7 @@ func (s *Server) startSession(c *gin.Context, email, next string) {
 	user, err := s.Rules.Username(email)
 	if err != nil {
 		s.Log.Info("sign-in refused", slog.String("email", email), slog.Any("error", err))
-		s.fail(c, apperr.New(apperr.CodeSignInRefused, http.StatusForbidden, "%v", err))
+		s.fail(c, apperr.New(protocol.CodeSignInRefused, http.StatusForbidden, "%v", err))
 		return
 	}
 	if err := s.Sessions.Write(c.Writer, user, strings.ToLower(email)); err != nil {

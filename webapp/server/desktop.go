@@ -118,7 +118,7 @@ func (s *Server) unlinkUser(c *gin.Context, user string) error {
 	sess := session.Session{User: user}
 	cutoff, err := s.Links.Unlink(sess.User, s.Now)
 	if errors.Is(err, links.ErrNotLinked) {
-		return apperr.New(apperr.CodeNotLinked, http.StatusBadRequest, "Desktop app is not linked")
+		return apperr.New(protocol.CodeNotLinked, http.StatusBadRequest, "Desktop app is not linked")
 	}
 	if err != nil {
 		return err
@@ -304,7 +304,7 @@ func readRunRequest(c *gin.Context) (string, error) {
 	if err := dec.Decode(&req); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return "", apperr.New(apperr.CodeTooLarge, http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
+			return "", apperr.New(protocol.CodeTooLarge, http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
 		}
 		if errors.Is(err, io.EOF) {
 			return "", apperr.BadRequest(`request body must be JSON: {"name":"script.py"}`)

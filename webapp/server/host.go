@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/webapp/apperr"
 	"github.com/keboola/analyst-alerts/webapp/config"
 )
@@ -58,7 +59,7 @@ func (h hostRule) allows(host string) bool {
 // exempt: it says only "ok", and monitoring calls it by address.
 func (s *Server) hostOnly(c *gin.Context) {
 	if c.Request.URL.Path != "/health" && !s.hosts.allows(c.Request.Host) {
-		s.fail(c, apperr.New(apperr.CodeWrongHost, http.StatusMisdirectedRequest,
+		s.fail(c, apperr.New(protocol.CodeWrongHost, http.StatusMisdirectedRequest,
 			"this portal answers only at %s, not for host %q; open that address instead",
 			s.hosts.public, c.Request.Host))
 		return

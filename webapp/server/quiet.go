@@ -41,7 +41,7 @@ func readJSON(c *gin.Context, v any) error {
 	if err := json.NewDecoder(c.Request.Body).Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return apperr.New(apperr.CodeTooLarge, http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
+			return apperr.New(protocol.CodeTooLarge, http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
 		}
 		return apperr.BadRequest("request body is not the expected JSON object")
 	}

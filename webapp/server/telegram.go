@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/webapp/apperr"
 	"github.com/keboola/analyst-alerts/webapp/botclient"
 	"github.com/keboola/analyst-alerts/webapp/session"
@@ -124,7 +125,7 @@ func (s *Server) telegramVerify(c *gin.Context, sess session.Session) error {
 	if err := json.NewDecoder(c.Request.Body).Decode(&req); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return apperr.New(apperr.CodeTooLarge, http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
+			return apperr.New(protocol.CodeTooLarge, http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", tooBig.Limit)
 		}
 		return apperr.BadRequest(`the body must be {"code":"123456"}`)
 	}
@@ -163,7 +164,7 @@ func (s *Server) telegramLink(c *gin.Context, sess session.Session) error {
 		if err != nil {
 			s.Log.Warn("telegram bot unavailable", slog.Any("error", err))
 		}
-		return apperr.New(apperr.CodeUnavailable, http.StatusServiceUnavailable,
+		return apperr.New(protocol.CodeUnavailable, http.StatusServiceUnavailable,
 			"the Telegram bot is not running or not connected to Telegram; try again later, or send /start to the bot and enter its code")
 	}
 	st := s.Telegram.Links
