@@ -8,6 +8,9 @@ import (
 // PathHealth is the bot's health endpoint.
 const PathHealth = "/health"
 
+// PathMetrics is the bot's Prometheus metrics (text format).
+const PathMetrics = "/metrics"
+
 // Health is the body of GET /health. The webapp learns the bot's @name
 // here (for the portal's one-click link) and so needs no token of its own.
 type Health struct {

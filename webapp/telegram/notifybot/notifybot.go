@@ -117,7 +117,8 @@ func New(cfg Config, log *slog.Logger) (*Bot, error) {
 		b.box.Close()
 		return nil, fmt.Errorf("telegram client: %w", err)
 	}
-	b.sender = NewSender(b.api, b.box, b.links, log, cfg.RatePerChat, cfg.RateGlobal)
+	metrics := NewMetrics(b.box, b.links)
+	b.sender = NewSender(b.api, b.box, b.links, metrics, log, cfg.RatePerChat, cfg.RateGlobal)
 	b.commands.Sender = b.sender
 	b.gateway = protocol.NewClient(cfg.DispatchSocket)
 	b.user = &UserCommands{
@@ -137,7 +138,7 @@ func New(cfg Config, log *slog.Logger) (*Bot, error) {
 		}
 		return nil, err
 	}
-	sock := &Socket{Access: access, Links: b.links, Box: b.box, Sender: b.sender, Log: log, Identity: b.identity}
+	sock := &Socket{Access: access, Links: b.links, Box: b.box, Sender: b.sender, Metrics: metrics, Log: log, Identity: b.identity}
 	b.http = &http.Server{Handler: sock.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
 		ConnContext: peercred.ConnContext} // who connected, for Socket's rules
 	if !peercred.Supported {

@@ -39,12 +39,13 @@ type API interface {
 // bucket, logged; a network error or a 5xx is retried with backoff, for
 // ever. Nothing leaves the outbox without a log line.
 type Sender struct {
-	api    API
-	box    *outbox.Outbox
-	links  *chatlinks.Store
-	log    *slog.Logger
-	global *rate.Limiter
-	per    rate.Limit
+	api     API
+	box     *outbox.Outbox
+	metrics *Metrics
+	links   *chatlinks.Store
+	log     *slog.Logger
+	global  *rate.Limiter
+	per     rate.Limit
 
 	mu     sync.Mutex
 	chats  map[int64]*chatQueue
@@ -65,8 +66,8 @@ type chatQueue struct {
 const sendTimeout = 30 * time.Second
 
 // NewSender returns a sender; Start runs it.
-func NewSender(api API, box *outbox.Outbox, links *chatlinks.Store, log *slog.Logger, perChat, global float64) *Sender {
-	return &Sender{api: api, box: box, links: links, log: log,
+func NewSender(api API, box *outbox.Outbox, links *chatlinks.Store, m *Metrics, log *slog.Logger, perChat, global float64) *Sender {
+	return &Sender{api: api, box: box, links: links, metrics: m, log: log,
 		global: rate.NewLimiter(rate.Limit(global), 1), per: rate.Limit(perChat),
 		chats: map[int64]*chatQueue{}, ctx: context.Background()}
 }
@@ -146,6 +147,7 @@ func (s *Sender) run(ctx context.Context, chatID int64, q *chatQueue) {
 				s.log.Error("outbox: could not remove a sent message (it may be sent again after a restart)", slog.Uint64("seq", seq), slog.Any("error", err))
 			}
 			s.pop(q, seq, true)
+			s.metrics.Latency.Observe(time.Since(m.Queued).Seconds())
 		case errors.As(err, &blocked):
 			s.blocked(chatID, q, blocked.reason)
 		default:
@@ -167,8 +169,10 @@ func (s *Sender) pop(q *chatQueue, seq uint64, sent bool) {
 	}
 	if sent {
 		s.sent++
+		s.metrics.Deliveries.WithLabelValues(ResultSent).Inc()
 	} else {
 		s.failed++
+		s.metrics.Deliveries.WithLabelValues(ResultFailed).Inc()
 	}
 }
 
@@ -184,6 +188,7 @@ func (s *Sender) blocked(chatID int64, q *chatQueue, reason string) {
 	q.seqs = nil
 	s.failed += uint64(len(seqs))
 	s.mu.Unlock()
+	s.metrics.Deliveries.WithLabelValues(ResultBlocked).Add(float64(len(seqs)))
 	for _, seq := range seqs {
 		if err := s.box.Fail(seq, "chat blocked the bot: "+reason); err != nil {
 			s.log.Error("outbox: could not move a message of a blocked chat", slog.Uint64("seq", seq), slog.Any("error", err))
@@ -216,6 +221,7 @@ func (s *Sender) deliver(ctx context.Context, q *chatQueue, m *outbox.Message) e
 			return nil
 		case errors.As(err, &tooMany):
 			wait := time.Duration(max(tooMany.RetryAfter, 1)) * time.Second
+			s.metrics.RateLimited.Inc()
 			s.log.Warn("telegram asked to slow down (429); waiting", slog.Int64("chat_id", m.ChatID), slog.Duration("retry_after", wait))
 			if !sleep(ctx, wait) {
 				return ctx.Err()
@@ -239,6 +245,7 @@ func (s *Sender) deliver(ctx context.Context, q *chatQueue, m *outbox.Message) e
 			// Network, 5xx, 401 (a revoked token): nothing is wrong with the
 			// message; retry until the API takes it.
 			wait := retry.NextBackOff()
+			s.metrics.Retries.Inc()
 			s.log.Warn("telegram unreachable or failing; retrying", slog.Int64("chat_id", m.ChatID), slog.Duration("in", wait), slog.Any("error", err))
 			if !sleep(ctx, wait) {
 				return ctx.Err()
@@ -289,6 +296,7 @@ func (s *Sender) Reply(ctx context.Context, p *bot.SendMessageParams) error {
 		if !errors.As(err, &tooMany) {
 			return err
 		}
+		s.metrics.RateLimited.Inc()
 		if !sleep(ctx, time.Duration(max(tooMany.RetryAfter, 1))*time.Second) {
 			return ctx.Err()
 		}

@@ -47,14 +47,17 @@ const (
 // server's ConnContext must be peercred.ConnContext). A trusted caller
 // (root, the bot's own user, NOTIFY_BOT_TRUSTED_GROUP: the webapp) may send
 // to anyone; any other caller only for the user its uid names, and only a
-// photo it owns. /health is open to every caller: it holds counts and the
-// bot's public @name, nothing about any user.
+// photo it owns. /health and /metrics are open to every caller: they hold
+// counts and the bot's public @name, nothing about any user.
 type Socket struct {
 	Access *peercred.Access
 	Links  *chatlinks.Store
 	Box    *outbox.Outbox
 	Sender *Sender
-	Log    *slog.Logger
+	// Metrics counts what the socket accepts and refuses, and is served
+	// at GET /metrics.
+	Metrics *Metrics
+	Log     *slog.Logger
 	// Identity reports the bot's @name and start link in /health (""
 	// until getMe answered).
 	Identity func() (username, startURL string)
@@ -66,6 +69,7 @@ func (s *Socket) Handler() http.Handler {
 	mux.HandleFunc("POST "+botclient.PathSend, s.send)
 	mux.HandleFunc("POST "+botclient.PathSendPhoto, s.send)
 	mux.HandleFunc("GET "+botclient.PathHealth, s.health)
+	mux.Handle("GET "+botclient.PathMetrics, s.Metrics.Handler())
 	return mux
 }
 
@@ -95,14 +99,21 @@ func (s *Socket) send(w http.ResponseWriter, r *http.Request) {
 		if herr.status >= 500 {
 			s.Log.Error("socket: could not queue a message", slog.String("path", r.URL.Path), slog.String("error", herr.msg))
 		}
+		s.Metrics.Refused.WithLabelValues(herr.code).Inc()
 		writeJSON(w, herr.status, map[string]string{"error": herr.msg, "code": herr.code})
 		return
 	}
 	if err := s.Box.Put(m); err != nil {
+		s.Metrics.Refused.WithLabelValues(CodeInternal).Inc()
 		s.Log.Error("socket: could not queue a message", slog.Any("error", err))
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "could not queue the message", "code": CodeInternal})
 		return
 	}
+	kind := "text"
+	if photo {
+		kind = "photo"
+	}
+	s.Metrics.Accepted.WithLabelValues(kind).Inc()
 	s.Sender.Enqueue(outbox.Entry{Seq: m.Seq, ChatID: m.ChatID})
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
