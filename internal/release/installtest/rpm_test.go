@@ -3,6 +3,7 @@ package installtest
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -41,11 +42,11 @@ func rpmRequires(t *testing.T, file string) []string {
 	return names
 }
 
-// rpmInstall installs an .rpm (rpm -i --nodeps) after checking that dpkg
-// does not hold the same package (rpm would not see its files) and that
-// what it requires is Fedora's; rpm -V then checks every installed file's
-// digest, size, mode and owner against the package.
-func rpmInstall(t *testing.T, file, name string, requires []string) {
+// rpmReady checks, before an .rpm is installed, that what it requires is
+// Fedora's and that dpkg does not hold the same package (rpm would not see
+// its files), and removes what a test that died half way left in rpm's
+// database.
+func rpmReady(t *testing.T, file, name string, requires []string) {
 	t.Helper()
 	if got := rpmRequires(t, file); !slices.Equal(got, requires) {
 		t.Fatalf("%s requires %v, want Fedora's %v", file, got, requires)
@@ -54,11 +55,13 @@ func rpmInstall(t *testing.T, file, name string, requires []string) {
 		t.Fatalf("dpkg has %s installed: remove it before the .rpm's test", name)
 	}
 	if rpmInstalled(name) {
-		run(t, "rpm", "-e", "--nodeps", name) // a run that died half way
+		run(t, "rpm", "-e", "--nodeps", name)
 	}
-	run(t, "rpm", "-i", "--nodeps", file)
-	run(t, "rpm", "-V", "--nodeps", name)
 }
+
+// rpmVerify checks every installed file of the package against it (rpm -V:
+// digest, size, mode, owner).
+func rpmVerify(t *testing.T, name string) { t.Helper(); run(t, "rpm", "-V", "--nodeps", name) }
 
 // TestAppRPM installs the app's .rpm, checks what checkAppInstalled checks
 // for the .deb (the files, the .desktop file, the scheme's handler: the
@@ -69,7 +72,9 @@ func rpmInstall(t *testing.T, file, name string, requires []string) {
 func TestAppRPM(t *testing.T) {
 	file := needs(t, "ANALYST_PKG_APP_RPM")
 	before := tree(appRoots...)
-	rpmInstall(t, file, "analyst-alerts", appRPMRequires)
+	rpmReady(t, file, "analyst-alerts", appRPMRequires)
+	run(t, "rpm", "-i", "--nodeps", file)
+	rpmVerify(t, "analyst-alerts")
 	removed := false
 	t.Cleanup(func() {
 		if !removed {
@@ -105,7 +110,13 @@ func TestServerRPM(t *testing.T) {
 		}
 		restore()
 	})
-	rpmInstall(t, file, "analyst-alerts-server", serverRPMRequires)
+	rpmReady(t, file, "analyst-alerts-server", serverRPMRequires)
+	// The scriptlets' arguments differ from dpkg's (%post: 1 install, 2
+	// upgrade; %preun: 0 erase, 1 upgrade); a reinstall runs the upgrade's.
+	wantSystemctl(t, "rpm -i", underSystemd(t, "rpm", "-i", "--nodeps", file), "daemon-reload")
+	wantSystemctl(t, "rpm -U --replacepkgs (upgrade)", underSystemd(t, "rpm", "-U", "--replacepkgs", "--nodeps", file),
+		"daemon-reload", "try-restart "+serverServices, "daemon-reload")
+	rpmVerify(t, "analyst-alerts-server")
 	units, _ := checkServerInstalled(t)
 	packaged := strings.Split(run(t, "rpm", "-ql", "analyst-alerts-server"), "\n")
 	for _, f := range append(units, "/usr/local/bin/ws-gateway", "/etc/sudoers.d/notify-scripts") {
@@ -114,7 +125,8 @@ func TestServerRPM(t *testing.T) {
 		}
 	}
 
-	run(t, "rpm", "-e", "--nodeps", "analyst-alerts-server")
+	wantSystemctl(t, "rpm -e", underSystemd(t, "rpm", "-e", "--nodeps", "analyst-alerts-server"),
+		"stop "+serverServices, "disable "+serverServices, "daemon-reload")
 	if rpmInstalled("analyst-alerts-server") {
 		t.Fatal("rpm -e left analyst-alerts-server in rpm's database")
 	}
@@ -125,5 +137,45 @@ func TestServerRPM(t *testing.T) {
 	}
 	if _, err := os.Stat("/opt/data-analyst/.env"); err != nil {
 		t.Errorf("rpm -e removed the secrets file (only dpkg --purge may): %v", err)
+	}
+}
+
+// TestServerRPMWithoutWWWData installs the server's .rpm on accounts as
+// Fedora's and RHEL's are: without www-data (Debian's base-passwd has it;
+// they do not), which webapp.service runs as. %post must create it and add
+// it to the socket's and the data's groups. This machine's own accounts
+// stay as they are: rpm runs in a private mount namespace whose /etc is a
+// copy without www-data.
+func TestServerRPMWithoutWWWData(t *testing.T) {
+	file := needs(t, "ANALYST_PKG_SERVER_RPM")
+	rpmReady(t, file, "analyst-alerts-server", serverRPMRequires)
+	restore := snapshotAccounts(t)
+	_, hadSecrets := os.Stat("/opt/data-analyst")
+	t.Cleanup(func() {
+		exec.Command("rpm", "-e", "--nodeps", "--noscripts", "analyst-alerts-server").Run()
+		if hadSecrets != nil {
+			os.RemoveAll("/opt/data-analyst")
+		}
+		restore()
+	})
+	etc := filepath.Join(t.TempDir(), "etc")
+	run(t, "cp", "-a", "/etc", etc)
+	for _, db := range []string{"passwd", "group", "shadow", "gshadow"} {
+		run(t, "sed", "-i", "/^www-data:/d", filepath.Join(etc, db))
+	}
+	const script = `set -e
+mount --bind "$0" /etc
+getent passwd www-data && exit 3
+rpm -i --nodeps "$1"
+echo "groups: $(id -nG www-data)"
+rpm -e --nodeps analyst-alerts-server`
+	out := run(t, "unshare", "--mount", "--propagation", "private", "sh", "-c", script, etc, file)
+	_, groups, _ := strings.Cut(out, "groups: ")
+	groups, _, _ = strings.Cut(groups, "\n")
+	groups = " " + groups + " "
+	for _, g := range []string{"www-data", "ws-dispatch", "data-ops"} {
+		if !strings.Contains(groups, " "+g+" ") {
+			t.Errorf("www-data is in %q, want %s among them; rpm said:\n%s", groups, g, out)
+		}
 	}
 }

@@ -55,7 +55,12 @@ func TestServerPackage(t *testing.T) {
 		restore()
 	})
 
-	run(t, "dpkg", "-i", deb)
+	wantSystemctl(t, "dpkg -i", underSystemd(t, "dpkg", "-i", deb), "daemon-reload")
+	// Installing it again runs the upgrade's scripts (prerm upgrade,
+	// postinst configure <old version>): the services keep running and
+	// restart on the new binaries.
+	wantSystemctl(t, "dpkg -i again (upgrade)", underSystemd(t, "dpkg", "-i", deb),
+		"daemon-reload", "daemon-reload", "try-restart "+serverServices)
 
 	units, secrets := checkServerInstalled(t)
 
@@ -202,7 +207,8 @@ func TestServerPackage(t *testing.T) {
 	gw.Process.Signal(syscall.SIGTERM)
 	gw.Wait()
 
-	run(t, "dpkg", "--purge", "analyst-alerts-server")
+	wantSystemctl(t, "dpkg --purge", underSystemd(t, "dpkg", "--purge", "analyst-alerts-server"),
+		"stop "+serverServices, "disable "+serverServices, "daemon-reload", "daemon-reload")
 	for _, f := range append(units, "/usr/local/bin/ws-gateway", "/usr/local/bin/webapp", "/usr/local/bin/notify-runner",
 		"/usr/local/bin/notify-scripts", "/usr/local/bin/notify-bot", "/etc/sudoers.d/notify-scripts",
 		"/opt/data-analyst/.env", "/usr/share/analyst-alerts-server") {
