@@ -72,8 +72,10 @@ type Options struct {
 	// other), after the notifications that came before it.
 	OnAcked  func(f protocol.AckedFrame)
 	OnStatus func(Status)
-	// OnAuthError gets the gateway's reason; the link waits in AuthFailed
-	// until Kick (after the app refreshed the token or signed out).
+	// OnAuthError gets the gateway's reason when it refused the token
+	// (protocol.AuthError.TokenRefused); the link waits in AuthFailed
+	// until Kick (after the app refreshed the token or signed out). Other
+	// refusals are retried through the backoff and not reported here.
 	OnAuthError func(message string)
 
 	Clock      clockwork.Clock    // default real

@@ -327,12 +327,19 @@ func (c *Conn) unreadable(fr frame) protocol.NotificationFrame {
 	return f
 }
 
-// authFailed reports an auth_error frame: the link waits in AuthFailed
-// until the app has refreshed the token or signed out.
+// authFailed reports an auth_error frame. A refused token (its code says
+// so, or it has none: an older gateway) waits in AuthFailed until the app
+// has refreshed the token or signed out; any other refusal (too many
+// connections, a malformed frame, the gateway's own trouble) is not the
+// token's fault and is retried through the backoff, without a refresh.
 func (c *Conn) authFailed(frame []byte, what string) error {
 	var ae protocol.AuthError
 	json.Unmarshal(frame, &ae)
-	c.log.Warn(what, slog.String("reason", ae.Message))
+	if !ae.TokenRefused() {
+		c.log.Warn(what+"; not the token: retrying later", slog.String("reason", ae.Message), slog.String("code", ae.Code))
+		return &refusedError{code: ae.Code, msg: ae.Message}
+	}
+	c.log.Warn(what, slog.String("reason", ae.Message), slog.String("code", ae.Code))
 	c.setStatus(Status{State: AuthFailed, Error: ae.Message})
 	if c.o.OnAuthError != nil {
 		c.o.OnAuthError(ae.Message)
