@@ -41,6 +41,10 @@ type Status struct {
 	Username string    `json:"username,omitempty"`
 	RetryAt  time.Time `json:"retry_at,omitzero"` // Reconnecting: when the next attempt starts
 	Error    string    `json:"error,omitempty"`   // why the last attempt ended, in words; kept until a link is up
+	// CatchingUp: Connected, and the replay of what was missed since the
+	// last frame is still coming (alerts meanwhile are gathered into it,
+	// for one "while you were away" summary); false once it is delivered.
+	CatchingUp bool `json:"catching_up,omitempty"`
 }
 
 // Defaults.
