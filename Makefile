@@ -29,7 +29,8 @@ clean:
 	rm -rf build/bin .local
 
 # Type-check the desktop app for macOS (arm64, amd64) and Windows with the
-# Wails build tags, cgo files included (internal/crosscheck); `make test` runs it too.
+# Wails build tags, cgo files included (internal/crosscheck), and go vet ./...
+# for Windows, tests included; `make test` runs it too.
 .PHONY: crosscheck
 crosscheck:
 	GOFLAGS= go run ./internal/cmd/crosscheck

@@ -102,8 +102,9 @@ func run(args, env []string, stderr io.Writer) int {
 	}
 	startTray, endTray := tr.Start()
 	if goruntime.GOOS == "darwin" {
-		shell.AccessoryAtLaunch() // no Dock icon, as early as Wails allows
-		startTray()               // the status item must be made on the main thread
+		shell.AccessoryAtLaunch()            // no Dock icon, as early as Wails allows
+		shell.NotificationDelegateAtLaunch() // before the launch ends: a banner's click that launched the app
+		startTray()                          // the status item must be made on the main thread
 	}
 	slog.Info("starting", slog.String("version", appVersion()), slog.String("config", cfg.ConfigDir), slog.String("log", cfg.LogDir))
 	page, built := pageAssets(embedded)

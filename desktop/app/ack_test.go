@@ -53,7 +53,9 @@ func TestAcknowledgeSyncsAcrossDevices(t *testing.T) {
 		apps[i].HandleArgs([]string{"/usr/bin/app", protocol.DeepLinkWithState("", e.gw.Token(t, "petr"), e.requestSignIn(t, apps[i]))})
 		recs[i].waitState(t, connected)
 	}
-	time.Sleep(300 * time.Millisecond) // past the replay burst
+	for _, a := range apps {
+		waitLive(t, a)
+	}
 	e.dispatch(t, protocol.Notification{ID: "n1", Title: "Disk full"})
 	for i, r := range recs {
 		if n := r.waitNote(t); n != "n1|Disk full|" {

@@ -100,6 +100,18 @@ func (r *recorder) waitState(t *testing.T, ok func(State) bool) State {
 
 func connected(s State) bool { return s.Connection.State == connection.Connected }
 
+// waitLive waits until the app takes alerts as new: connected, and the
+// replay the link asked for (the kept history, or what was missed since its
+// cursor; more than CoalesceAbove get one summary banner) is delivered.
+// What the gateway sends before that counts as part of the replay.
+func waitLive(t *testing.T, a *App) {
+	t.Helper()
+	waitFor(t, "the replay after connecting to end", func() bool {
+		s := a.State()
+		return connected(s) && !s.Connection.CatchingUp
+	})
+}
+
 type env struct {
 	opened chan string // pages the app opened in "the browser"
 	gw     *gatewaytest.Gateway
@@ -216,7 +228,7 @@ func TestSignInNotifyRestartResumeWithSummary(t *testing.T) {
 	if s.Account.Username != "petr" || s.Connection.Username != "petr" {
 		t.Fatalf("state %+v", s)
 	}
-	time.Sleep(300 * time.Millisecond) // past the replay burst
+	waitLive(t, a)
 	e.dispatch(t, protocol.Notification{ID: "n1", Title: "Revenue <b>drop</b>", Message: "line1\nline2", Script: "revenue_check",
 		ImageURL: "/api/notifications/images/abc.png"})
 	if n := r.waitNote(t); n != "n1|Revenue <b>drop</b>|line1\nline2" {
@@ -261,7 +273,7 @@ func TestSignInNotifyRestartResumeWithSummary(t *testing.T) {
 	if n := r2.waitNote(t); n != "summary|5 alerts while you were away|Open the list to see them." {
 		t.Fatalf("summary %q", n)
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitLive(t, a2) // the whole replay delivered: any banner of it is recorded
 	r2.mu.Lock()
 	notes := len(r2.notes)
 	r2.mu.Unlock()
@@ -284,7 +296,7 @@ func TestSignInNotifyRestartResumeWithSummary(t *testing.T) {
 func TestRunScriptResultArrivesAsNotification(t *testing.T) {
 	e := newEnv(t)
 	a, r := e.startSignedIn(t, "petr")
-	time.Sleep(300 * time.Millisecond)
+	waitLive(t, a)
 	api := a.API()
 	list, err := api.Scripts()
 	if err != nil || len(list) != 1 {

@@ -4,7 +4,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keboola/analyst-alerts/desktop/apperr"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
@@ -17,7 +16,7 @@ import (
 func TestSilentAlertIsListedWithoutBanner(t *testing.T) {
 	e := newEnv(t)
 	a, r := e.startSignedIn(t, "petr")
-	time.Sleep(300 * time.Millisecond) // past the replay burst
+	waitLive(t, a)
 	e.dispatch(t, protocol.Notification{ID: "quiet1", Title: "At night", Silent: true})
 	e.dispatch(t, protocol.Notification{ID: "loud1", Title: "Urgent", Urgent: true})
 	if n := r.waitNote(t); n != "loud1|Urgent|" {

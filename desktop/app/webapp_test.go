@@ -38,7 +38,7 @@ print(json.dumps({"notify": True, "title": "Revenue drop", "message": "Fell 32%\
 
 	e := &env{gw: gw, web: web, cfg: appConfig(t, web.URL, gw.WSURL, "test-real-webapp")}
 	a, r := e.startSignedIn(t, "petr")
-	time.Sleep(300 * time.Millisecond)
+	waitLive(t, a)
 
 	api := a.API()
 	list, err := api.Scripts()

@@ -41,6 +41,10 @@ type Status struct {
 	Username string    `json:"username,omitempty"`
 	RetryAt  time.Time `json:"retry_at,omitzero"` // Reconnecting: when the next attempt starts
 	Error    string    `json:"error,omitempty"`   // why the last attempt ended, in words; kept until a link is up
+	// CatchingUp: Connected, and the replay of what was missed since the
+	// last frame is still coming (alerts meanwhile are gathered into it,
+	// for one "while you were away" summary); false once it is delivered.
+	CatchingUp bool `json:"catching_up,omitempty"`
 }
 
 // Defaults.
@@ -72,8 +76,10 @@ type Options struct {
 	// other), after the notifications that came before it.
 	OnAcked  func(f protocol.AckedFrame)
 	OnStatus func(Status)
-	// OnAuthError gets the gateway's reason; the link waits in AuthFailed
-	// until Kick (after the app refreshed the token or signed out).
+	// OnAuthError gets the gateway's reason when it refused the token
+	// (protocol.AuthError.TokenRefused); the link waits in AuthFailed
+	// until Kick (after the app refreshed the token or signed out). Other
+	// refusals are retried through the backoff and not reported here.
 	OnAuthError func(message string)
 
 	Clock      clockwork.Clock    // default real

@@ -162,10 +162,9 @@ func TestLiveResumeAndRestartWithoutDuplicates(t *testing.T) {
 			<-h.done
 		}
 	}()
-	if s := h.waitState(Connected); s.Username != "petr" {
-		t.Fatalf("status %+v", s)
+	if s := h.waitState(Connected); s.Username != "petr" || s.CatchingUp {
+		t.Fatalf("status %+v, want petr, and caught up at once: nothing kept to replay", s)
 	}
-	time.Sleep(2 * catchUpGap) // past the replay burst: what comes now is live
 	dispatch(t, gw, "a", "b")
 	got := h.waitCount(2)
 	if r := h.flags(); ids(got) != "a b " || r[0] || r[1] {

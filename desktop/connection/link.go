@@ -86,7 +86,7 @@ func (c *Conn) link(ctx context.Context) error {
 			return errDead
 		case <-l.catchUpC:
 			l.catchUpC = nil
-			l.flush(true)
+			l.replayEnded()
 		case r := <-frames:
 			if r.err != nil {
 				if l.authed {
@@ -151,6 +151,15 @@ type linkRun struct {
 	pending    []protocol.NotificationFrame
 
 	last *protocol.Resume // the newest frame delivered: older ones are dropped
+}
+
+// replayEnded delivers the gathered replay at once and says the link has
+// caught up: what comes from now on is new.
+func (l *linkRun) replayEnded() {
+	l.flush(true)
+	s := l.c.Status()
+	s.CatchingUp = false
+	l.c.setStatus(s)
 }
 
 // end delivers what is still gathered and stops the timers.
@@ -235,7 +244,7 @@ func (l *linkRun) onAuthOK(data []byte) {
 		l.catchUpC = l.catchUp.Chan()
 	}
 	l.c.log.Info("connected", slog.String("user", ok.Username))
-	l.c.setStatus(Status{State: Connected, Username: ok.Username})
+	l.c.setStatus(Status{State: Connected, Username: ok.Username, CatchingUp: l.replayLeft > 0 || l.catchUpC != nil})
 }
 
 func (l *linkRun) onPing() error {
@@ -261,7 +270,10 @@ func (l *linkRun) onNotification(fr frame) {
 		f = l.c.unreadable(fr)
 	}
 	if f.Seq > 0 && l.last != nil && f.Epoch == l.last.Epoch && f.Seq <= l.last.Seq {
-		return // seen already
+		if inReplay && l.replayLeft == 0 {
+			l.replayEnded() // the replay's last frame was one seen already
+		}
+		return
 	}
 	if f.Seq > 0 {
 		l.last = &protocol.Resume{Epoch: f.Epoch, Seq: f.Seq}
@@ -270,7 +282,7 @@ func (l *linkRun) onNotification(fr frame) {
 	switch {
 	case inReplay:
 		if l.replayLeft == 0 {
-			l.flush(true) // the whole announced replay, at once
+			l.replayEnded() // the whole announced replay, at once
 		}
 	case l.catchUpC != nil:
 		l.catchUp.Reset(catchUpGap)
@@ -286,6 +298,9 @@ func (l *linkRun) onAcked(fr frame) {
 	inReplay := l.replayLeft > 0
 	if inReplay {
 		l.replayLeft--
+	}
+	if inReplay && l.replayLeft == 0 {
+		defer l.replayEnded() // the replay's last frame; after the ack is delivered
 	}
 	var f protocol.AckedFrame
 	if err := json.Unmarshal(fr.data, &f); err != nil || f.ID == "" {
@@ -327,12 +342,19 @@ func (c *Conn) unreadable(fr frame) protocol.NotificationFrame {
 	return f
 }
 
-// authFailed reports an auth_error frame: the link waits in AuthFailed
-// until the app has refreshed the token or signed out.
+// authFailed reports an auth_error frame. A refused token (its code says
+// so, or it has none: an older gateway) waits in AuthFailed until the app
+// has refreshed the token or signed out; any other refusal (too many
+// connections, a malformed frame, the gateway's own trouble) is not the
+// token's fault and is retried through the backoff, without a refresh.
 func (c *Conn) authFailed(frame []byte, what string) error {
 	var ae protocol.AuthError
 	json.Unmarshal(frame, &ae)
-	c.log.Warn(what, slog.String("reason", ae.Message))
+	if !ae.TokenRefused() {
+		c.log.Warn(what+"; not the token: retrying later", slog.String("reason", ae.Message), slog.String("code", ae.Code))
+		return &refusedError{code: ae.Code, msg: ae.Message}
+	}
+	c.log.Warn(what, slog.String("reason", ae.Message), slog.String("code", ae.Code))
 	c.setStatus(Status{State: AuthFailed, Error: ae.Message})
 	if c.o.OnAuthError != nil {
 		c.o.OnAuthError(ae.Message)

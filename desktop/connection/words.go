@@ -33,6 +33,14 @@ func (e *dialError) Error() string {
 
 func (e *dialError) Unwrap() error { return e.err }
 
+// refusedError is an auth_error that refused the connection, not the
+// token (protocol.AuthError.TokenRefused): msg is the gateway's reason.
+type refusedError struct{ code, msg string }
+
+func (e *refusedError) Error() string {
+	return "the gateway refused the connection (" + e.code + "): " + e.msg
+}
+
 // inWords says why a link attempt ended, for the person reading Settings:
 // what happened and what to check, not the library's wording (which goes to
 // the log).
@@ -44,7 +52,10 @@ func inWords(err error) string {
 	var unknownCA x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var certErr *tls.CertificateVerificationError
+	var refused *refusedError
 	switch {
+	case errors.As(err, &refused):
+		return fmt.Sprintf("The gateway turned the connection away for now (%s); trying again.", refused.msg)
 	case errors.Is(err, errNoURL):
 		return "No gateway address: set the server address first."
 	case errors.As(err, &de) && de.status != 0:

@@ -25,9 +25,13 @@ import "C"
 
 // AccessoryAtLaunch makes the app a menu-bar app (no Dock icon) the moment
 // the launch finishes. Call it from main before wails.Run. LSUIElement in
-// Info.plist says the same, but Wails sets the Regular policy while
-// launching; what remains is the short time between Wails' will-finish and
-// the did-finish notification, in which the Dock may draw the icon.
+// Info.plist says the same, but Wails v2.12 sets the Regular policy in its
+// applicationWillFinishLaunching: and offers no option against it; what
+// remains is the short time between will-finish and did-finish, in which
+// the Dock may draw the icon. did-finish is the first public point after
+// Wails' call: a will-finish observer can only be registered before
+// wails.Run installs Wails' delegate, and would then likely run before it
+// (docs/desktop.md, "Tray").
 func AccessoryAtLaunch() { C.analystAccessoryAtLaunch() }
 
 // setAccessory sets the policy again at OnStartup (on the main queue, as

@@ -34,12 +34,13 @@ type Shell struct {
 }
 
 // Started records the Wails context and sets up native notifications
-// (OnStartup: the earliest point Wails gives, which on macOS runs beside
-// the launch; Apple wants the notification delegate, which Wails'
-// InitializeNotifications sets, before the launch finishes, or a click on
-// a notification that started the app is lost). onResponse gets a clicked
-// notification's id and the action pressed (ActionAcknowledge, or Wails'
-// default action for a click on the body).
+// (OnStartup). onResponse gets a clicked notification's id and the action
+// pressed (ActionAcknowledge, or Wails' default action for a click on the
+// body): first the clicks the app's own delegate kept during the launch
+// (macOS: NotificationDelegateAtLaunch, as Apple requires the delegate
+// before the launch finishes; OnStartup runs beside it), then those Wails
+// reports. Wails' handler is set before its delegate is (Initialize), so
+// no click finds Wails' delegate without a handler.
 func (s *Shell) Started(ctx context.Context, onResponse func(id, action string)) {
 	setAccessory() // macOS: no Dock icon (Wails forces the Regular policy at launch)
 	n := nativeNotifications(wailsNotifications{ctx})
@@ -49,24 +50,23 @@ func (s *Shell) Started(ctx context.Context, onResponse func(id, action string))
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
+	n.OnResponse(func(r runtime.NotificationResult) {
+		if r.Error != nil {
+			slog.Warn("notification response", slog.Any("error", r.Error))
+			return
+		}
+		onResponse(r.Response.ID, r.Response.ActionIdentifier)
+	})
+	launchClicks.deliverTo(onResponse)
 	if err := n.Initialize(); err != nil {
 		slog.Warn("native notifications unavailable", slog.Any("error", err))
 		n = nil
-	} else {
+	} else if err := n.RegisterCategory(runtime.NotificationCategory{ID: alertCategory,
+		Actions: []runtime.NotificationAction{{ID: ActionAcknowledge, Title: "Acknowledge"}}}); err != nil {
 		// The Acknowledge action, where the OS shows actions (macOS, Linux
 		// notification daemons with actions, Windows); elsewhere the
 		// notification is sent without it.
-		if err := n.RegisterCategory(runtime.NotificationCategory{ID: alertCategory,
-			Actions: []runtime.NotificationAction{{ID: ActionAcknowledge, Title: "Acknowledge"}}}); err != nil {
-			slog.Warn("notification actions unavailable", slog.Any("error", err))
-		}
-		n.OnResponse(func(r runtime.NotificationResult) {
-			if r.Error != nil {
-				slog.Warn("notification response", slog.Any("error", r.Error))
-				return
-			}
-			onResponse(r.Response.ID, r.Response.ActionIdentifier)
-		})
+		slog.Warn("notification actions unavailable", slog.Any("error", err))
 	}
 	s.mu.Lock()
 	s.native = n

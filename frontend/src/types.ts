@@ -9,6 +9,7 @@ export interface ConnStatus {
   username?: string;
   retry_at?: string; // RFC 3339; reconnecting only
   error?: string;
+  catching_up?: boolean; // connected, the replay of missed alerts still coming
 }
 
 export interface Account {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Frame types on the WebSocket. The seed's names; never rename them.
@@ -62,10 +63,24 @@ type AuthOK struct {
 }
 
 // AuthError answers a refused auth frame; the server closes right after it.
+// Code is one of ErrorResponse's codes (CodeUnauthorized, CodeTokenRevoked:
+// the token; CodeBadRequest, CodeUnavailable, CodeInternal: not the token),
+// for a program to branch on (TokenRefused); Message is for a person.
+// Code is optional both ways: a gateway older than it sends none, and an
+// app older than it ignores it.
 type AuthError struct {
 	Type    string `json:"type"`
 	Message string `json:"message"`
+	Code    string `json:"code,omitempty"`
 }
+
+// TokenRefused says whether the gateway refused the token itself, so the
+// app should refresh it (and sign out if that is refused too), rather than
+// the connection (a malformed frame, too many connections, the gateway's
+// own trouble), which only needs a reconnect later. An auth_error is the
+// WebSocket's 401: one without a code, from a gateway older than the code,
+// counts as refused, as every auth_error did before.
+func (e AuthError) TokenRefused() bool { return TokenRefused(http.StatusUnauthorized, e.Code) }
 
 // Ping is sent by the server every heartbeat interval; the client answers Pong.
 type Ping struct {

@@ -19,7 +19,7 @@ const writeWait = 10 * time.Second
 
 var (
 	pingFrame   = []byte(`{"type":"ping"}`)
-	revokedJSON = mustJSON(protocol.AuthError{Type: protocol.TypeAuthError, Message: protocol.ErrTokenRevoked.Error()})
+	revokedJSON = mustJSON(protocol.AuthError{Type: protocol.TypeAuthError, Message: protocol.ErrTokenRevoked.Error(), Code: protocol.CodeTokenRevoked})
 )
 
 // client is one authenticated connection. Everything sent to it goes

@@ -1,10 +1,14 @@
+//go:build unix
+
+// The dispatch benchmark: the unix socket and getrusage (the gateway runs
+// on Linux).
+
 package server_test
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -90,40 +94,6 @@ func BenchmarkDispatch(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	ws.ws.Close()
-}
-
-// readResponse reads one HTTP/1.1 response with a Content-Length body.
-func readResponse(br *bufio.Reader) (int, []byte, error) {
-	line, err := br.ReadSlice('\n')
-	if err != nil {
-		return 0, nil, err
-	}
-	if len(line) < 12 {
-		return 0, nil, fmt.Errorf("bad status line %q", line)
-	}
-	status, err := strconv.Atoi(string(line[9:12]))
-	if err != nil {
-		return 0, nil, fmt.Errorf("bad status line %q", line)
-	}
-	length := -1
-	for {
-		line, err := br.ReadSlice('\n')
-		if err != nil {
-			return 0, nil, err
-		}
-		if len(line) <= 2 {
-			break
-		}
-		if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
-			length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
-		}
-	}
-	if length < 0 {
-		return 0, nil, fmt.Errorf("answer without Content-Length")
-	}
-	body := make([]byte, length)
-	_, err = io.ReadFull(br, body)
-	return status, body, err
 }
 
 func cpuTime() time.Duration {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,4 +104,38 @@ func TestDispatchAnswersExpectContinue(t *testing.T) {
 	if err != nil || status != 200 || !strings.Contains(string(answer), `"seq":1`) {
 		t.Fatalf("answer %d %s %v", status, answer, err)
 	}
+}
+
+// readResponse reads one HTTP/1.1 response with a Content-Length body.
+func readResponse(br *bufio.Reader) (int, []byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(line) < 12 {
+		return 0, nil, fmt.Errorf("bad status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, nil, fmt.Errorf("bad status line %q", line)
+	}
+	length := -1
+	for {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(line) <= 2 {
+			break
+		}
+		if k, v, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
+			length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+		}
+	}
+	if length < 0 {
+		return 0, nil, fmt.Errorf("answer without Content-Length")
+	}
+	body := make([]byte, length)
+	_, err = io.ReadFull(br, body)
+	return status, body, err
 }

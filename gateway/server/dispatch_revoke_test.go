@@ -38,7 +38,7 @@ func TestRevokeClosesLiveSessionsAndRefusesOldTokens(t *testing.T) {
 		t.Fatalf("revoke = %+v, %v", res, err)
 	}
 	m := c.nextOfType(protocol.TypeAuthError, 5*time.Second)
-	if !strings.Contains(m["message"].(string), "revoked") {
+	if !strings.Contains(m["message"].(string), "revoked") || m["code"] != protocol.CodeTokenRevoked {
 		t.Fatalf("revoked client told %v", m)
 	}
 	c.expectClosed(5 * time.Second)
@@ -47,7 +47,8 @@ func TestRevokeClosesLiveSessionsAndRefusesOldTokens(t *testing.T) {
 		t.Helper()
 		c := dial(t, gw.WSURL)
 		c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: tok})
-		if m := c.next(5 * time.Second); m["type"] != protocol.TypeAuthError || !strings.Contains(m["message"].(string), "revoked") {
+		if m := c.next(5 * time.Second); m["type"] != protocol.TypeAuthError || !strings.Contains(m["message"].(string), "revoked") ||
+			m["code"] != protocol.CodeTokenRevoked {
 			t.Fatalf("old token: %v", m)
 		}
 	}

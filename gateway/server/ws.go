@@ -192,7 +192,7 @@ func (g *Gateway) refuse(ws *websocket.Conn, ae *authError) error {
 	g.metrics.Auths.WithLabelValues(ae.result).Inc()
 	deadline := time.Now().Add(time.Second)
 	ws.SetWriteDeadline(deadline)
-	ws.WriteMessage(websocket.TextMessage, mustJSON(protocol.AuthError{Type: protocol.TypeAuthError, Message: ae.msg}))
+	ws.WriteMessage(websocket.TextMessage, mustJSON(protocol.AuthError{Type: protocol.TypeAuthError, Message: ae.msg, Code: authCode(ae.result)}))
 	ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, ""), deadline)
 	ws.NetConn().Close()
 	return ae

@@ -71,6 +71,9 @@ func TestAuthRefusesBadTokens(t *testing.T) {
 			if !fixedTokenRefusals[msg] {
 				t.Errorf("message %q is not one of the fixed refusals", msg)
 			}
+			if m["code"] != protocol.CodeUnauthorized { // the app refreshes the token
+				t.Errorf("code %v, want %s", m["code"], protocol.CodeUnauthorized)
+			}
 			c.expectClosed(5 * time.Second)
 		})
 	}
@@ -95,8 +98,8 @@ func TestAuthRefusesNonAuthFirstFrame(t *testing.T) {
 		c := dial(t, gw.WSURL)
 		c.ws.WriteMessage(websocket.TextMessage, []byte(first))
 		m := c.next(5 * time.Second)
-		if m["type"] != protocol.TypeAuthError || m["message"] != protocol.ErrNotAuthFrame.Error() {
-			t.Fatalf("first frame %q: want auth_error %q, got %v", first, protocol.ErrNotAuthFrame, m)
+		if m["type"] != protocol.TypeAuthError || m["message"] != protocol.ErrNotAuthFrame.Error() || m["code"] != protocol.CodeBadRequest {
+			t.Fatalf("first frame %q: want auth_error %q (%s), got %v", first, protocol.ErrNotAuthFrame, protocol.CodeBadRequest, m)
 		}
 		c.expectClosed(5 * time.Second)
 	}
@@ -114,8 +117,8 @@ func TestAuthTimeoutClosesSilentClient(t *testing.T) {
 	c := dial(t, gw.WSURL)
 	start := time.Now()
 	m := c.next(5 * time.Second)
-	if m["type"] != protocol.TypeAuthError || !strings.Contains(m["message"].(string), "timeout") {
-		t.Fatalf("want auth_error timeout, got %v", m)
+	if m["type"] != protocol.TypeAuthError || !strings.Contains(m["message"].(string), "timeout") || m["code"] != protocol.CodeBadRequest {
+		t.Fatalf("want auth_error timeout (%s), got %v", protocol.CodeBadRequest, m)
 	}
 	if d := time.Since(start); d < 250*time.Millisecond {
 		t.Fatalf("closed after %v, before the auth timeout", d)
@@ -194,8 +197,9 @@ func TestMaxConnectionsConfigurable(t *testing.T) {
 	first := authed(t, gw, "petr", nil)
 	c := dial(t, gw.WSURL)
 	c.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "petr")})
-	if m := c.next(5 * time.Second); m["type"] != protocol.TypeAuthError {
-		t.Fatalf("want auth_error, got %v", m)
+	// Not the token's fault: the app must not refresh, only retry later.
+	if m := c.next(5 * time.Second); m["type"] != protocol.TypeAuthError || m["code"] != protocol.CodeUnavailable {
+		t.Fatalf("want auth_error (%s), got %v", protocol.CodeUnavailable, m)
 	}
 	// When the first leaves, the slot frees up.
 	first.ws.Close()

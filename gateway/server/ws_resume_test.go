@@ -262,7 +262,7 @@ func testReplayToClientsThatDoNotReadIsBounded(t *testing.T, o gatewaytest.Optio
 	dialer := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
 		d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 			return rc.Control(func(fd uintptr) {
-				syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+				setReceiveBuffer(fd, 4096)
 			})
 		}}
 		return d.Dial(network, addr)

@@ -4,7 +4,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -18,7 +17,7 @@ func CurlUnix(t testing.TB, u User, socket, method, path, body string) (int, str
 		args = append(args, "-H", "Content-Type: application/json", "--data-binary", body)
 	}
 	cmd := exec.Command("curl", args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: u.UID, Gid: u.GID}}
+	RunAs(cmd, u)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("curl as %s %s %s: %v", u.Name, method, path, err)

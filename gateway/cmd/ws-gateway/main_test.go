@@ -22,6 +22,7 @@ import (
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/internal/testbin"
+	"github.com/keboola/analyst-alerts/internal/testusers"
 )
 
 var binary string
@@ -397,7 +398,7 @@ func TestHealthAndSendAsAnUntrustedUser(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(binary, append(args, "--socket", gw.Socket)...)
 		cmd.Env = []string{"PATH=/usr/bin:/bin"}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		testusers.RunAs(cmd, testusers.Nobody(t))
 		var out, errb bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		err := cmd.Run()

@@ -1,3 +1,8 @@
+//go:build unix
+
+// The floor's benchmarks: unix sockets and getrusage (ws-loadgen measures
+// a Linux server).
+
 package main
 
 import (

@@ -34,6 +34,30 @@ func viewableWindow(title string) string {
 	return ""
 }
 
+// checkAppInstalled checks what the app's package (.deb or .rpm) installed:
+// its files, a .desktop file that desktop-file-validate accepts, and the
+// system's handler of the sign-in links' scheme naming it, which needs the
+// handler cache rebuilt (dpkg's trigger, the rpm's %post). It returns the scheme.
+func checkAppInstalled(t *testing.T) string {
+	t.Helper()
+	for _, f := range []string{"/usr/bin/analyst-alerts", "/usr/share/applications/analyst-alerts.desktop",
+		"/usr/share/icons/hicolor/256x256/apps/analyst-alerts.png"} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("installed package lacks %s: %v", f, err)
+		}
+	}
+	run(t, "desktop-file-validate", "/usr/share/applications/analyst-alerts.desktop")
+	scheme := protocol.DefaultURLScheme
+	if got := run(t, "xdg-mime", "query", "default", "x-scheme-handler/"+scheme); got != "analyst-alerts.desktop" {
+		t.Fatalf("xdg-mime query default x-scheme-handler/%s = %q, want analyst-alerts.desktop", scheme, got)
+	}
+	cache, _ := os.ReadFile("/usr/share/applications/mimeinfo.cache")
+	if !strings.Contains(string(cache), "x-scheme-handler/"+scheme+"=analyst-alerts.desktop;") {
+		t.Fatalf("/usr/share/applications/mimeinfo.cache does not name the handler:\n%s", cache)
+	}
+	return scheme
+}
+
 // TestAppPackage installs analyst-alerts with dpkg -i, checks that the
 // system names it the keboola-analyst:// handler, starts the installed app
 // (under Xvfb, a private D-Bus and keyring: 50-linux-packages.sh runs this
@@ -58,16 +82,7 @@ func TestAppPackage(t *testing.T) {
 			exec.Command("dpkg", "-r", "analyst-alerts").Run()
 		}
 	})
-	for _, f := range []string{"/usr/bin/analyst-alerts", "/usr/share/applications/analyst-alerts.desktop",
-		"/usr/share/icons/hicolor/256x256/apps/analyst-alerts.png"} {
-		if _, err := os.Stat(f); err != nil {
-			t.Fatalf("installed package lacks %s: %v", f, err)
-		}
-	}
-	scheme := protocol.DefaultURLScheme
-	if got := run(t, "xdg-mime", "query", "default", "x-scheme-handler/"+scheme); got != "analyst-alerts.desktop" {
-		t.Fatalf("xdg-mime query default x-scheme-handler/%s = %q, want analyst-alerts.desktop", scheme, got)
-	}
+	scheme := checkAppInstalled(t)
 
 	// The installed app, as a user starts it, against a real portal and gateway.
 	web := webapptest.Start(t, webapptest.Options{Helper: os.Getenv("ANALYST_E2E_HELPER")})
@@ -150,20 +165,29 @@ func TestAppPackage(t *testing.T) {
 	if installed("analyst-alerts") {
 		t.Fatal("dpkg -r left the package in dpkg's database: " + run(t, "dpkg-query", "-W", "-f=${db:Status-Abbrev}", "analyst-alerts"))
 	}
+	checkAppRemoved(t, "dpkg -r", before, scheme)
+}
+
+// checkAppRemoved checks that removing the app's package (how: "dpkg -r",
+// "rpm -e") left nothing under appRoots that was not there before, and that
+// no handler of the scheme remains.
+func checkAppRemoved(t *testing.T, how string, before map[string]bool, scheme string) {
+	t.Helper()
 	after := tree(appRoots...)
 	for p := range after {
-		if before[p] {
+		// The desktop and icon caches the maintainer scripts (or dpkg's
+		// triggers) rebuild may stay, with other packages' entries: not ours.
+		if strings.HasSuffix(p, "/mimeinfo.cache") || strings.HasSuffix(p, "/icon-theme.cache") {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), "analyst-alerts") {
+				t.Errorf("after %s %s still names analyst-alerts", how, p)
+			}
 			continue
 		}
-		// The desktop and icon caches the maintainer scripts rebuild: they
-		// may stay (other packages' entries), without ours.
-		if b, err := os.ReadFile(p); err == nil && !strings.Contains(string(b), "analyst-alerts") &&
-			(strings.HasSuffix(p, "/mimeinfo.cache") || strings.HasSuffix(p, "/icon-theme.cache")) {
-			continue
+		if !before[p] {
+			t.Errorf("%s left %s behind", how, p)
 		}
-		t.Errorf("dpkg -r left %s behind", p)
 	}
 	if got, _ := exec.Command("xdg-mime", "query", "default", "x-scheme-handler/"+scheme).Output(); strings.TrimSpace(string(got)) != "" {
-		t.Errorf("after dpkg -r the handler is still %q", got)
+		t.Errorf("after %s the handler is still %q", how, got)
 	}
 }

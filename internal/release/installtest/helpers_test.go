@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -101,4 +102,54 @@ func logHas(path string, parts ...string) bool {
 		}
 	}
 	return false
+}
+
+// underSystemd runs argv (a package manager's command) where the server's
+// maintainer scripts see systemd running, and returns the systemctl
+// commands they gave. systemd is not PID 1 here, so argv runs in a private
+// mount namespace (unshare -m) with a private /run holding
+// /run/systemd/system (the scripts' test for systemd) and a script over
+// /usr/bin/systemctl that writes down its arguments (rpm runs scriptlets
+// with its own PATH, so it must be at that path). Everything else argv does
+// is real. Without /usr/bin/systemctl to cover it skips the test.
+func underSystemd(t *testing.T, argv ...string) []string {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/systemctl"); err != nil {
+		t.Skipf("no /usr/bin/systemctl to stand in for: %v", err)
+	}
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls")
+	fake := filepath.Join(dir, "systemctl")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho \"$*\" >>"+calls+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const setup = `set -e
+mount -t tmpfs tmpfs /run
+mkdir -p /run/systemd/system
+mount --bind "$0" /usr/bin/systemctl
+exec "$@"`
+	run(t, "unshare", append([]string{"--mount", "--propagation", "private", "sh", "-c", setup, fake}, argv...)...)
+	b, err := os.ReadFile(calls)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// serverServices are the units as the server's maintainer scripts name them.
+const serverServices = "ws-gateway.service webapp.service notify-bot.service"
+
+// wantSystemctl fails the test unless the maintainer scripts gave exactly
+// the systemctl commands want (underSystemd), in that order.
+func wantSystemctl(t *testing.T, when string, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: the maintainer scripts ran systemctl %q, want %q", when, got, want)
+	}
 }

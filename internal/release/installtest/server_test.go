@@ -32,10 +32,8 @@ var (
 )
 
 // TestServerPackage installs analyst-alerts-server with dpkg -i and checks
-// what deploy/README.md gives: the users and groups, the folders' and
-// secrets' modes, the sudoers entry (visudo -c), the units
-// (systemd-analyze verify). Then it starts the installed gateway by hand as
-// its unit would (user deploy, group ws-dispatch, the unit's environment
+// what deploy/README.md gives (checkServerInstalled). Then it starts the
+// installed gateway by hand as its unit would (user deploy, group ws-dispatch, the unit's environment
 // and the secrets file the package wrote), runs the installed notify-runner
 // as an analyst with a script that notifies, and reads the alert from the
 // gateway's WebSocket as that analyst's app does and from the analyst's
@@ -57,61 +55,14 @@ func TestServerPackage(t *testing.T) {
 		restore()
 	})
 
-	run(t, "dpkg", "-i", deb)
+	wantSystemctl(t, "dpkg -i", underSystemd(t, "dpkg", "-i", deb), "daemon-reload")
+	// Installing it again runs the upgrade's scripts (prerm upgrade,
+	// postinst configure <old version>): the services keep running and
+	// restart on the new binaries.
+	wantSystemctl(t, "dpkg -i again (upgrade)", underSystemd(t, "dpkg", "-i", deb),
+		"daemon-reload", "daemon-reload", "try-restart "+serverServices)
 
-	// Users and groups.
-	for _, g := range serverGroups {
-		if _, err := user.LookupGroup(g); err != nil {
-			t.Fatalf("group %s: %v", g, err)
-		}
-	}
-	inGroups := func(name string, want ...string) {
-		t.Helper()
-		got := " " + run(t, "id", "-nG", name) + " "
-		for _, g := range want {
-			if !strings.Contains(got, " "+g+" ") {
-				t.Errorf("%s is in %q, want %s among them", name, got, g)
-			}
-		}
-	}
-	inGroups("deploy", "data-ops")
-	inGroups("notify-bot", "data-ops", "ws-dispatch")
-	inGroups("www-data", "ws-dispatch", "data-ops")
-	if g := run(t, "id", "-gn", "notify-bot"); g != "data-ops" {
-		t.Errorf("notify-bot's primary group %s, want data-ops", g)
-	}
-
-	// Modes, owners (deploy/README.md, docs/security.md, docs/telegram.md).
-	for _, m := range []struct {
-		path, mode, owner string
-	}{
-		{"/data/notifications", "2775", "root:data-ops"},
-		{"/data/notifications/images", "3775", "root:dataread"},
-		{"/opt/data-analyst/.env", "600", "root:root"},
-		{"/opt/data-analyst/telegram.env", "600", "root:root"},
-		{"/etc/sudoers.d/notify-scripts", "440", "root:root"},
-		{"/usr/local/bin/ws-gateway", "755", "root:root"},
-		{"/usr/local/bin/notify-scripts", "755", "root:root"},
-	} {
-		if got := run(t, "stat", "-c", "%a %U:%G", m.path); got != m.mode+" "+m.owner {
-			t.Errorf("%s: %s, want %s %s", m.path, got, m.mode, m.owner)
-		}
-	}
-	run(t, "visudo", "-cf", "/etc/sudoers.d/notify-scripts")
-	units := []string{"/lib/systemd/system/ws-gateway.service", "/lib/systemd/system/webapp.service", "/lib/systemd/system/notify-bot.service"}
-	if _, err := exec.LookPath("systemd-analyze"); err == nil {
-		out, err := exec.Command("systemd-analyze", append([]string{"verify"}, units...)...).CombinedOutput()
-		if err != nil {
-			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
-		}
-		t.Logf("systemd-analyze verify: ok %s", strings.TrimSpace(string(out)))
-	} else {
-		t.Log("no systemd-analyze here: units not verified")
-	}
-	secrets := envFile(t, "/opt/data-analyst/.env")
-	if len(secrets["DESKTOP_JWT_SECRET"]) < protocol.MinSecretBytes {
-		t.Fatalf("postinst wrote a DESKTOP_JWT_SECRET of %d bytes", len(secrets["DESKTOP_JWT_SECRET"]))
-	}
+	units, secrets := checkServerInstalled(t)
 
 	// The gateway, started as systemd would start the installed unit.
 	env := unitEnv(t, units[0])
@@ -256,7 +207,8 @@ func TestServerPackage(t *testing.T) {
 	gw.Process.Signal(syscall.SIGTERM)
 	gw.Wait()
 
-	run(t, "dpkg", "--purge", "analyst-alerts-server")
+	wantSystemctl(t, "dpkg --purge", underSystemd(t, "dpkg", "--purge", "analyst-alerts-server"),
+		"stop "+serverServices, "disable "+serverServices, "daemon-reload", "daemon-reload")
 	for _, f := range append(units, "/usr/local/bin/ws-gateway", "/usr/local/bin/webapp", "/usr/local/bin/notify-runner",
 		"/usr/local/bin/notify-scripts", "/usr/local/bin/notify-bot", "/etc/sudoers.d/notify-scripts",
 		"/opt/data-analyst/.env", "/usr/share/analyst-alerts-server") {
@@ -264,6 +216,72 @@ func TestServerPackage(t *testing.T) {
 			t.Errorf("dpkg --purge left %s", f)
 		}
 	}
+}
+
+// serverUnits are the systemd units the server's package installs.
+var serverUnits = []string{"/lib/systemd/system/ws-gateway.service", "/lib/systemd/system/webapp.service", "/lib/systemd/system/notify-bot.service"}
+
+// checkServerInstalled checks what the server's package (.deb or .rpm) and
+// its maintainer scripts set up, as deploy/README.md gives it: the users and
+// groups, the folders' and secrets' modes, the sudoers entry (visudo -c),
+// the units (systemd-analyze verify) and a fresh DESKTOP_JWT_SECRET. It
+// returns the units and the secrets file's values.
+func checkServerInstalled(t *testing.T) (units []string, secrets map[string]string) {
+	t.Helper()
+	// Users and groups.
+	for _, g := range serverGroups {
+		if _, err := user.LookupGroup(g); err != nil {
+			t.Fatalf("group %s: %v", g, err)
+		}
+	}
+	inGroups := func(name string, want ...string) {
+		t.Helper()
+		got := " " + run(t, "id", "-nG", name) + " "
+		for _, g := range want {
+			if !strings.Contains(got, " "+g+" ") {
+				t.Errorf("%s is in %q, want %s among them", name, got, g)
+			}
+		}
+	}
+	inGroups("deploy", "data-ops")
+	inGroups("notify-bot", "data-ops", "ws-dispatch")
+	inGroups("www-data", "ws-dispatch", "data-ops")
+	if g := run(t, "id", "-gn", "notify-bot"); g != "data-ops" {
+		t.Errorf("notify-bot's primary group %s, want data-ops", g)
+	}
+
+	// Modes, owners (deploy/README.md, docs/security.md, docs/telegram.md).
+	for _, m := range []struct {
+		path, mode, owner string
+	}{
+		{"/data/notifications", "2775", "root:data-ops"},
+		{"/data/notifications/images", "3775", "root:dataread"},
+		{"/opt/data-analyst/.env", "600", "root:root"},
+		{"/opt/data-analyst/telegram.env", "600", "root:root"},
+		{"/etc/sudoers.d/notify-scripts", "440", "root:root"},
+		{"/usr/local/bin/ws-gateway", "755", "root:root"},
+		{"/usr/local/bin/notify-scripts", "755", "root:root"},
+	} {
+		if got := run(t, "stat", "-c", "%a %U:%G", m.path); got != m.mode+" "+m.owner {
+			t.Errorf("%s: %s, want %s %s", m.path, got, m.mode, m.owner)
+		}
+	}
+	run(t, "visudo", "-cf", "/etc/sudoers.d/notify-scripts")
+	units = serverUnits
+	if _, err := exec.LookPath("systemd-analyze"); err == nil {
+		out, err := exec.Command("systemd-analyze", append([]string{"verify"}, units...)...).CombinedOutput()
+		if err != nil {
+			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+		}
+		t.Logf("systemd-analyze verify: ok %s", strings.TrimSpace(string(out)))
+	} else {
+		t.Log("no systemd-analyze here: units not verified")
+	}
+	secrets = envFile(t, "/opt/data-analyst/.env")
+	if len(secrets["DESKTOP_JWT_SECRET"]) < protocol.MinSecretBytes {
+		t.Fatalf("postinst wrote a DESKTOP_JWT_SECRET of %d bytes", len(secrets["DESKTOP_JWT_SECRET"]))
+	}
+	return units, secrets
 }
 
 // nextAlert reads the WebSocket up to the next notification frame.

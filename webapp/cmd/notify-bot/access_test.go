@@ -1,3 +1,7 @@
+//go:build unix
+
+// Who may use the bot's socket: Unix users, groups and peer credentials.
+
 package main
 
 import (

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
+	"github.com/keboola/analyst-alerts/internal/testusers"
 	"github.com/keboola/analyst-alerts/webapp/notifyscript"
 	"github.com/keboola/analyst-alerts/webapp/telegram/notifybottest"
 )
@@ -177,7 +178,7 @@ func TestRunnerAsTheAnalystThroughTheRealBot(t *testing.T) {
 		cmd := exec.Command(binary)
 		cmd.Env = append([]string{"HOME=" + string(home), "PATH=" + os.Getenv("PATH"), "NOTIFY_BOT_SOCKET=" + bot.Socket,
 			"WS_DISPATCH_SOCKET=" + gw.Socket, "NOTIFICATION_IMAGES_DIR=" + images, "NOTIFY_SCRIPT_TIMEOUT_SECONDS=30"}, extra...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		testusers.RunAs(cmd, testusers.Nobody(t))
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("notify-runner as nobody: %v\n%s", err, out)

@@ -3,7 +3,9 @@
 // bot and the webapp are two processes (two service users in production)
 // that both change these files, so every change is a read-modify-write
 // under one file lock (gofrs/flock) and every file is replaced atomically
-// (google/renameio): a reader sees the old or the new file, never half.
+// (internal/atomicfile, the project's one atomic write; google/renameio,
+// used before, does not build for Windows): a reader sees the old or the
+// new file, never half.
 //
 // The files, in the old bot's shapes so an existing installation keeps its
 // links from the first start:
@@ -37,7 +39,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
-	"github.com/google/renameio/v2"
+
+	"github.com/keboola/analyst-alerts/internal/atomicfile"
 )
 
 // File names in DATA_DIR.
@@ -220,17 +223,10 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
 	}
-	// Exactly 0660, whatever the umask or the old file's mode: the webapp
-	// and the bot are two users of one group.
-	f, err := renameio.NewPendingFile(path, renameio.WithStaticPermissions(fileMode))
-	if err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	defer func() { _ = f.Cleanup() }()
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
-	}
-	if err := f.CloseAtomicallyReplace(); err != nil {
+	// Exactly 0660, whatever the umask or the old file's mode (atomicfile
+	// sets the mode with fchmod): the webapp and the bot are two users of
+	// one group.
+	if err := atomicfile.Write(path, append(b, '\n'), fileMode); err != nil {
 		return fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return nil

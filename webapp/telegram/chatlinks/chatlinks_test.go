@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -43,7 +42,7 @@ func TestSeedFiles(t *testing.T) {
 		t.Fatalf("second use: %v", err)
 	}
 	// Shared with the other service user through the group, whatever the umask.
-	syscall.Umask(0o022)
+	setUmask(0o022)
 	if _, _, err := s.NewPendingCode(9); err != nil {
 		t.Fatal(err)
 	}
