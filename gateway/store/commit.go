@@ -240,9 +240,12 @@ func (s *Store) write(buf []byte, recs []placed) error {
 		l := loc{seqLo: uint32(p.seq), seg: g.id, off: uint32(base + int64(p.at)), size: uint32(p.size)}
 		u := s.users[p.user]
 		if p.c != nil {
-			// Checked while encoding, and only the leader changes the
-			// index: the record is still where the copy was read.
+			// Checked while encoding, but an append earlier in this
+			// group may have evicted it since: then the copy is dead.
 			at := u.find(p.seq)
+			if at == nil || at.seg != p.c.seg || at.off != p.c.off {
+				continue
+			}
 			old := s.segs[at.seg]
 			old.live--
 			old.liveBytes -= int64(at.size)
