@@ -103,7 +103,7 @@ func (s *Store) run(r *appendReq) error {
 	s.queue = s.queue[:rest]
 	s.qMu.Unlock()
 
-	waits := s.commit(batch, r)
+	waits, panicked := s.commit(batch, r)
 	clear(batch)
 	s.batch = batch
 
@@ -119,6 +119,9 @@ func (s *Store) run(r *appendReq) error {
 		s.qMu.Unlock()
 		next.wake <- roleLead
 	}
+	if panicked != nil {
+		panic(panicked)
+	}
 	if waits {
 		<-r.wake // the syncer's roleDone
 	}
@@ -128,7 +131,7 @@ func (s *Store) run(r *appendReq) error {
 // commit writes one group to the journal, indexes it, delivers it, and
 // acknowledges it (or hands it to the syncer). It wakes every request but
 // self, and says whether self waits for the syncer.
-func (s *Store) commit(batch []*appendReq, self *appendReq) (selfWaits bool) {
+func (s *Store) commit(batch []*appendReq, self *appendReq) (selfWaits bool, panicked any) {
 	start := time.Now()
 	buf := s.buf[:0]
 	recs := s.placed[:0]
@@ -159,7 +162,7 @@ func (s *Store) commit(batch []*appendReq, self *appendReq) (selfWaits bool) {
 			}
 		}
 		seq++
-		frame, err := r.build(seq, s.epoch)
+		frame, err := build(r.build, seq, s.epoch)
 		if err != nil {
 			r.err = err
 			continue
@@ -196,7 +199,9 @@ func (s *Store) commit(batch []*appendReq, self *appendReq) (selfWaits bool) {
 			continue
 		}
 		if r.err == nil && r.after != nil {
-			r.after(r.rec)
+			if p := deliver(r); p != nil && panicked == nil {
+				panicked = p
+			}
 		}
 		if r != self {
 			r.wake <- roleDone
@@ -206,7 +211,27 @@ func (s *Store) commit(batch []*appendReq, self *appendReq) (selfWaits bool) {
 		s.cur.acquire() // released by the syncer: its file stays open until then
 		s.syncq <- syncItem{seg: s.cur, reqs: waiting}
 	}
-	return selfWaits
+	return selfWaits, panicked
+}
+
+// build runs a FrameFunc on the leader, which is some appender's
+// goroutine: a panic in it fails that append instead of leaving the lead
+// held and every appender waiting.
+func build(f FrameFunc, seq uint64, epoch string) (frame []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("build the frame: panic: %v", p)
+		}
+	}()
+	return f(seq, epoch)
+}
+
+// deliver runs r's CommittedFunc and returns what it panicked with: the
+// group is finished and the lead handed on before the panic goes on.
+func deliver(r *appendReq) (panicked any) {
+	defer func() { panicked = recover() }()
+	r.after(r.rec)
+	return nil
 }
 
 // write appends buf (the records recs) to the current segment, starting a

@@ -364,3 +364,37 @@ func TestPageIsBoundedAndCountsTheRest(t *testing.T) {
 	check(5, 3000, 3, 25)
 }
 
+
+// A FrameFunc or CommittedFunc that panics runs on the leader, an
+// appender's goroutine: the store must not stay led by it, or every later
+// append would wait forever.
+func TestPanicInCallbackLeavesTheStoreWorking(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Append("petr", func(uint64, string) ([]byte, error) { panic("bad frame") }, nil); err == nil {
+		t.Fatal("a frame that panicked was stored")
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the delivery's panic was swallowed")
+			}
+		}()
+		s.Append("petr", frame, func(Record) { panic("bad delivery") })
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if r, err := s.Append("petr", frame, nil); err != nil || r.Seq != 2 {
+			t.Errorf("append after the panics: %+v %v, want seq 2", r, err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute): // only ends a hang
+		t.Fatal("the store is stuck after a panic")
+	}
+}
