@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -9,9 +10,9 @@ import (
 )
 
 // BenchmarkAppend is the store's share of a dispatch: 32 concurrent
-// appenders over 15,000 users with 200-byte frames, including moving the
-// journal into the database (Close applies the rest, inside the timing).
-// It reports the notifications per group commit as well.
+// appenders over 15,000 users with 200-byte frames, including the
+// background work (Close's fsync inside the timing). It reports the
+// notifications per group commit as well.
 func BenchmarkAppend(b *testing.B) {
 	for _, fsync := range []bool{false, true} {
 		b.Run(fmt.Sprint("fsync=", fsync), func(b *testing.B) {
@@ -48,5 +49,64 @@ func BenchmarkAppend(b *testing.B) {
 				b.ReportMetric(float64(appended.Load())/float64(c), "appends/commit")
 			}
 		})
+	}
+}
+
+// BenchmarkOpen is the start of a gateway whose history is full: 15,000
+// users with 200 records of 200-byte frames each (about 690 MB of
+// journal), the index rebuilt by reading every segment (from the page
+// cache, as after a restart; a cold cache adds the disk's read time). It
+// reports the index's memory as well.
+func BenchmarkOpen(b *testing.B) {
+	const users, limit = 15000, 200
+	dir := b.TempDir()
+	s, err := Open(dir, Options{Limit: limit})
+	if err != nil {
+		b.Fatal(err)
+	}
+	epoch, next := s.Epoch(), s.nextID
+	s.Close()
+	body := make([]byte, 200)
+	var buf []byte
+	var f *os.File
+	for seq := uint64(1); seq <= limit; seq++ {
+		for u := 0; u < users; u++ {
+			if f == nil {
+				if f, _, err = createSegmentFile(segmentPath(dir, next), epoch); err != nil {
+					b.Fatal(err)
+				}
+				next++
+			}
+			buf = appendRecord(buf, kindAppend, fmt.Sprint("user", u), seq, body)
+			if len(buf) >= int(segmentMax)-64<<10 {
+				f.Write(buf)
+				f.Close()
+				f, buf = nil, buf[:0]
+			}
+		}
+	}
+	if f != nil {
+		f.Write(buf)
+		f.Close()
+	}
+	var before, after runtime.MemStats
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		s, err := Open(dir, Options{Limit: limit})
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if recs, _ := s.Since("user7", "", 0); len(recs) != limit {
+			b.Fatalf("%d records after open", len(recs))
+		}
+		s.Close()
+		b.ReportMetric(took.Seconds(), "s/open")
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/users, "index-B/user")
 	}
 }
