@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -52,11 +53,76 @@ func BenchmarkAppend(b *testing.B) {
 	}
 }
 
+// cpuTime is this process's CPU time so far (user and system).
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkAppendSteady is BenchmarkAppend in the steady state of a full
+// history: 2,000 users with a limit of 20, so each append evicts an older
+// record and sealed segments die or are compacted; nine appends in ten go
+// to 200 busy users, so the others' records stay live in old segments. The timing includes
+// the reclaimer catching up (every dead segment deleted, none left under
+// compactBelow). It reports the process's CPU per append and the copies
+// compaction made per append.
+func BenchmarkAppendSteady(b *testing.B) {
+	const users = 2000
+	// 1 MB segments, so that make bench's 50,000 appends seal a dozen.
+	defer func(m int64) { segmentMax = m }(segmentMax)
+	segmentMax = 1 << 20
+	body := make([]byte, 200)
+	build := func(uint64, string) ([]byte, error) { return body, nil }
+	var copied atomic.Int64
+	s, err := Open(b.TempDir(), Options{Limit: 20, OnApply: func(n int, _ error) { copied.Add(int64(n)) }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var next atomic.Int64
+	b.SetParallelism(32 / runtime.GOMAXPROCS(0))
+	cpu := cpuTime(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			u := i % users
+			if i%10 != 0 {
+				u = i % (users / 10)
+			}
+			if _, err := s.Append(fmt.Sprint("user", u), build, nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	for due := true; due; {
+		s.idxMu.RLock()
+		due = false
+		for _, g := range s.segs {
+			if g != s.cur && (g.live == 0 || float64(g.liveBytes) < compactBelow*float64(g.dataBytes(s.epoch))) {
+				due = true
+			}
+		}
+		s.idxMu.RUnlock()
+		if due {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime(b)-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(copied.Load())/float64(b.N), "copies/op")
+}
+
 // BenchmarkOpen is the start of a gateway whose history is full: 15,000
 // users with 200 records of 200-byte frames each (about 690 MB of
 // journal), the index rebuilt by reading every segment (from the page
 // cache, as after a restart; a cold cache adds the disk's read time). It
-// reports the index's memory as well.
+// reports the index's memory as well. Run it with -benchtime 1x: each op
+// is a whole start.
 func BenchmarkOpen(b *testing.B) {
 	const users, limit = 15000, 200
 	dir := b.TempDir()
