@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
 )
 
 func frame(seq uint64, epoch string) ([]byte, error) {
@@ -363,7 +362,6 @@ func TestPageIsBoundedAndCountsTheRest(t *testing.T) {
 	defer s.Close()
 	check(5, 3000, 3, 25)
 }
-
 
 // A FrameFunc or CommittedFunc that panics runs on the leader, an
 // appender's goroutine: the store must not stay led by it, or every later
