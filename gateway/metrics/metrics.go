@@ -61,7 +61,7 @@ func New() *Metrics {
 			Name: "ws_gateway_commit_batch_size", Help: "Notifications per history group commit.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
 		Applied: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "ws_gateway_history_applies_total", Help: "Rounds moving the journal into the history database, by result (ok, error)."}, []string{"result"}),
+			Name: "ws_gateway_history_applies_total", Help: "Background rounds of the history (fsync, deleting and compacting journal segments) that moved records or failed, by result (ok, error)."}, []string{"result"}),
 	}
 	m.Registry.MustRegister(m.Connections, m.Auths, m.Dispatches, m.Deliveries, m.DroppedSlow,
 		m.Replayed, m.TooBig, m.PendingRefused, m.CommitBatch, m.Applied,

@@ -1,14 +1,12 @@
 package store
 
-// History reads: memory (the journal not yet applied) first, then the
-// database.
+// History reads: the index says where a user's records are, and they are
+// read by pread from the journal's segments (from the page cache, as a
+// rule: they were written recently or read recently).
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Since returns user's stored records after (epoch, seq), oldest first.
@@ -30,6 +28,14 @@ type Page struct {
 	Total int
 }
 
+// readAt is one record to read.
+type readAt struct {
+	g    *segment
+	seq  uint64
+	off  int64
+	size int
+}
+
 // Page is Since reading at most maxBytes of frames (0: no bound), and
 // counting the rest: a replay is sent a page at a time, as the client
 // reads, so a client that does not read holds one page, not the history.
@@ -38,96 +44,81 @@ func (s *Store) Page(user, epoch string, seq uint64, maxBytes int) (Page, error)
 		seq = 0
 	}
 	var page Page
+	var reads []readAt
 	size := 0
-	// take adds r to the page while it has room, and counts it.
-	take := func(r Record, copyFrame func() []byte) {
+	s.idxMu.RLock()
+	u := s.users[user]
+	// A seq at or ahead of the last: nothing after it. Checked before the
+	// search below, which looks past seq.
+	if u == nil || seq >= u.head {
+		s.idxMu.RUnlock()
+		return page, nil
+	}
+	for i := u.search(seq); i < u.len(); i++ {
+		l := u.at(i)
+		rs := u.seqOf(l)
+		if rs > u.stored {
+			break // not yet stored: not delivered either
+		}
 		page.Total++
-		if maxBytes > 0 && len(page.Records) > 0 && size+len(r.Frame) > maxBytes {
-			return
+		n := frameSize(user, l.size)
+		if maxBytes > 0 && len(reads) > 0 && (size+n > maxBytes || len(reads) < page.Total-1) {
+			continue // no room: counted only (and none after it is taken)
 		}
-		if maxBytes > 0 && len(page.Records) < page.Total-1 {
-			return // a record was left out: none after it may be taken
-		}
-		size += len(r.Frame)
-		r.Frame = copyFrame()
-		page.Records = append(page.Records, r)
+		size += n
+		g := s.segs[l.seg]
+		g.acquire() // its file stays open until read, even if compacted meanwhile
+		reads = append(reads, readAt{g: g, seq: rs, off: int64(l.off), size: int(l.size)})
 	}
-	// Memory first, then the database: a record leaves memory only after
-	// it is in the database, so nothing falls between the two reads.
-	s.memMu.RLock()
-	head, known := s.heads[user]
-	var mem []Record
-	stored := true // a record not yet stored ends the read: it is not delivered either
-	for _, list := range [][]*pendingRec{s.applying, s.pending} {
-		for _, r := range list {
-			if r.user == user && stored {
-				if stored = r.synced; stored && r.Seq > seq {
-					mem = append(mem, r.Record)
-				}
-			}
+	s.idxMu.RUnlock()
+	defer func() {
+		for _, r := range reads {
+			r.g.release()
 		}
-	}
-	s.memMu.RUnlock()
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketHistory).Cursor()
-		if !known {
-			head = lastSeq(c, user)
-		}
-		if seq >= head {
-			// Ahead of this history: nothing after it. Checked before seq+1
-			// below, which would wrap to 0 at 2^64-1 and read everything.
-			mem = nil
-			return nil
-		}
-		if head > uint64(s.opts.Limit) && seq < head-uint64(s.opts.Limit) {
-			seq = head - uint64(s.opts.Limit) // not yet trimmed, but past the limit
-		}
-		prefix := userPrefix(user)
-		for k, v := c.Seek(histKey(user, seq+1)); isUserKey(k, prefix); k, v = c.Next() {
-			r := Record{Seq: binary.BigEndian.Uint64(k[len(prefix):]), Epoch: s.epoch, Frame: v}
-			take(r, func() []byte { return append([]byte(nil), v...) })
-			seq = r.Seq
-		}
-		return nil
-	})
+	}()
+	var err error
+	page.Records, err = s.read(user, reads)
 	if err != nil {
 		return Page{}, fmt.Errorf("read history of %q: %w", user, err)
 	}
-	for _, r := range mem {
-		if r.Seq > seq && r.Seq <= head {
-			take(r, func() []byte { return r.Frame }) // never changed once written
-			seq = r.Seq
+	return page, nil
+}
+
+// read reads the records, one pread for each run of them adjacent in one
+// segment (as compaction and a quiet gateway leave them).
+func (s *Store) read(user string, reads []readAt) ([]Record, error) {
+	out := make([]Record, 0, len(reads))
+	for i := 0; i < len(reads); {
+		j, end := i+1, reads[i].off+int64(reads[i].size)
+		for j < len(reads) && reads[j].g == reads[i].g && reads[j].off == end {
+			end += int64(reads[j].size)
+			j++
+		}
+		buf := make([]byte, end-reads[i].off)
+		if _, err := reads[i].g.f.ReadAt(buf, reads[i].off); err != nil {
+			return nil, err
+		}
+		for ; i < j; i++ {
+			r, n, err := parseRecord(buf, 2)
+			if err != nil || n != reads[i].size || string(r.user) != user || r.seq != reads[i].seq {
+				return nil, fmt.Errorf("journal segment %s at %d: not the record indexed (seq %d)", reads[i].g.path, reads[i].off, reads[i].seq)
+			}
+			out = append(out, Record{Seq: r.seq, Epoch: s.epoch, Frame: r.frame[:len(r.frame):len(r.frame)]})
+			buf = buf[n:]
 		}
 	}
-	return page, nil
+	return out, nil
 }
 
 // Users lists, in name order, every user with a stored notification (for
 // ws-gateway migrate).
 func (s *Store) Users() ([]string, error) {
-	seen := map[string]bool{}
-	s.memMu.RLock()
-	for u := range s.heads {
-		seen[u] = true
-	}
-	s.memMu.RUnlock()
-	err := s.db.View(func(tx *bolt.Tx) error {
-		// A key is user, 0x00, an 8-byte seq (histKey): the user is all
-		// but the last 9 bytes.
-		return tx.Bucket(bucketHistory).ForEach(func(k, _ []byte) error {
-			if len(k) >= 9 {
-				seen[string(k[:len(k)-9])] = true
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list the users: %w", err)
-	}
-	users := make([]string, 0, len(seen))
-	for u := range seen {
+	s.idxMu.RLock()
+	users := make([]string, 0, len(s.users))
+	for u := range s.users {
 		users = append(users, u)
 	}
+	s.idxMu.RUnlock()
 	slices.Sort(users)
 	return users, nil
 }

@@ -23,7 +23,7 @@ func (s *Store) SetRevoked(user string, notBefore int64) (int64, error) {
 			return nil
 		}
 		cur = notBefore
-		return b.Put([]byte(user), seqKey(uint64(notBefore)))
+		return b.Put([]byte(user), binary.BigEndian.AppendUint64(nil, uint64(notBefore)))
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store revocation of %q: %w", user, err)

@@ -2,20 +2,27 @@
 // token revocations, so that neither is lost when the gateway restarts or
 // crashes.
 //
-// An append takes one path: a committer goroutine (commit.go) gathers every
-// append waiting at that moment (group commit), gives each its seq, and
-// writes the whole group to the journal (journal.go) in one write(2). From
-// then on the group survives a kill -9: it is delivered to live connections
-// at once, and acknowledged at once too, or, with Options.Fsync, once a
-// syncer goroutine (sync.go) has fsynced the journal. One fsync covers every
-// group written before it, and the committer never waits for it.
+// The history is log-structured: the journal's segments (journal.go) are
+// the history, and an index in memory (index.go) says where each user's
+// last Limit records are in them; a read is a pread from the page cache.
 //
-// Behind the journal, an applier goroutine (apply.go) moves the records into
-// a bbolt database (layout.go) in large batches (a few times a second),
-// where they are read by user (history.go) and trimmed to the limit; then it
-// deletes the journal segments it has applied. Records written but not yet
-// applied are read from memory. Revocations (revoke.go) go to the database
-// directly. This file holds the Store, its three locks, Open and Close.
+// An append takes one path, with no goroutine in between when the gateway
+// is not busy: the first appender to arrive leads (commit.go). It takes
+// every append waiting at that moment (group commit), gives each its seq,
+// writes the whole group to the journal in one write(2), updates the index,
+// and hands the lead to the next waiting appender. From then on the group
+// survives a kill -9: it is delivered to live connections at once, and
+// acknowledged at once too, or, with Options.Fsync, once a syncer goroutine
+// (sync.go) has fsynced the journal. One fsync covers every group written
+// before it, and no appender waits for another's fsync.
+//
+// Behind the writers, a reclaimer goroutine (reclaim.go) fsyncs what was
+// written (a few times a second), deletes sealed segments the index no
+// longer points to, and compacts a sealed segment that is mostly dead by
+// appending its live records again (same seq, same frame) through the same
+// path, a little at a time. Revocations and the epoch are in a small bbolt
+// database (state.go), written rarely. This file holds the Store, Open and
+// Close.
 package store
 
 import (
@@ -24,12 +31,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // ErrClosed is returned by calls made after Close.
@@ -57,67 +63,64 @@ type Options struct {
 	// Fsync makes a record count as stored (delivered, replayed,
 	// acknowledged) only once the journal is fsynced: it survives a power
 	// cut. Without it a record is stored once written to the OS: it
-	// survives kill -9 and reaches the disk with the next apply (within
-	// ApplyEvery).
+	// survives kill -9 and reaches the disk with the next background
+	// round (within ApplyEvery).
 	Fsync bool
-	// ApplyEvery is how often the journal is applied to the database
-	// (default 250ms).
+	// ApplyEvery is how often the background round fsyncs the journal and
+	// deletes dead segments (default 250ms); compaction, when there is
+	// some to do, runs in small steps in between.
 	ApplyEvery time.Duration
 	// OnCommit, when set, is told the size of each group commit (metrics).
 	OnCommit func(batch int, took time.Duration)
-	// OnApply, when set, is told each round that moved records into the
-	// database; a failed round is retried with the next.
+	// OnApply, when set, is told each background round that did work (the
+	// records compaction moved) or failed; a failed round is retried with
+	// the next.
 	OnApply func(records int, err error)
-}
-
-// pendingRec is a record written to the journal, not yet to the database.
-type pendingRec struct {
-	user string
-	Record
-	synced bool // stored: fsynced, or written when not Options.Fsync
 }
 
 // Store is the history and revocation database.
 type Store struct {
-	// epoch names every user's history in this database: it is made when
-	// the database is, so a lost database means new epochs for all.
+	// epoch names every user's history in this state directory: it is made
+	// with it, so a lost history means new epochs for all.
 	epoch string
 	dir   string
-	db    *bolt.DB
+	db    *bolt.DB // state.db: the epoch and the revocations
 	opts  Options
 
-	reqs  chan *appendReq
-	syncq chan syncItem // committer -> syncer, in write order
-	kick  chan struct{} // committer -> applier: much is pending
-	// writersDone is closed when the committer and syncer have finished.
-	writersDone chan struct{}
-	wg          sync.WaitGroup
+	mu       sync.RWMutex // guards closed and counting inflight
+	closed   bool
+	inflight sync.WaitGroup // appends and compaction batches under way
 
-	mu     sync.RWMutex // guards closed and sending on reqs
-	closed bool
+	// The leader's queue (commit.go).
+	qMu     sync.Mutex
+	queue   []*appendReq
+	leading bool
 
-	// segMu orders journal writes with rotation: the committer holds it
-	// while writing a group and recording it as pending, the applier while
-	// switching to a new segment and taking what is pending.
-	segMu         sync.Mutex
-	seg           *segment
-	nextID        uint64
-	buf           []byte // the committer's encoding buffer
-	writersClosed bool   // syncq is closed (Close)
+	// Owned by the leader.
+	cur    *segment // the segment being written
+	nextID uint64
+	buf    []byte
+	batch  []*appendReq
+	placed []placed
 
-	// memMu guards what readers see of the journal: each user's last seq
-	// and the records not yet in the database.
-	memMu     sync.RWMutex
-	heads     map[string]uint64
-	applying  []*pendingRec // taken by the applier, being written to the db
-	pending   []*pendingRec // written to the journal since
-	applyUpTo uint64        // segments before it hold only applying's records (or older)
-	roundDone chan struct{} // closed after each apply round
-	applyErr  error         // the last round's failure, cleared by a success
+	syncq    chan syncItem // leader -> syncer, in write order (Fsync)
+	syncDone chan struct{}
+
+	// idxMu guards the index: users, segs, and each segment's counts.
+	// Only the leader changes users; the reclaimer removes from segs.
+	idxMu sync.RWMutex
+	users map[string]*userHist
+	segs  map[uint32]*segment
+
+	appended atomic.Int64 // bytes appended (not copies): paces compaction
+
+	stop        chan struct{} // Close -> reclaimer
+	reclaimDone chan struct{}
 }
 
-// Open opens (or creates) the database in dir and applies whatever the
-// journal holds from the last run (after a crash, everything written whole).
+// Open opens (or creates) the history in dir: it converts a history left
+// by an older gateway (upgrade.go), rebuilds the index from the journal
+// (after a crash, everything written whole), and starts a new segment.
 func Open(dir string, opts Options) (*Store, error) {
 	if opts.Limit <= 0 {
 		opts.Limit = 200
@@ -128,127 +131,71 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
-	path := filepath.Join(dir, "history.db")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout: 2 * time.Second,
-		// The database is written behind the journal, in large batches,
-		// so it is always fsynced: a torn database is not recoverable, a
-		// torn journal tail is.
-		// As etcd runs it: the freelist is rebuilt on open instead of
-		// written on every commit, and kept in a map for fast allocation.
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	})
+	db, epoch, err := openState(dir)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("open %s: locked by another process (is another gateway running?)", path)
-		}
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	s := &Store{dir: dir, db: db, opts: opts, heads: map[string]uint64{}, roundDone: make(chan struct{})}
+	s := &Store{
+		dir: dir, db: db, epoch: epoch, opts: opts,
+		users: map[string]*userHist{}, segs: map[uint32]*segment{},
+		stop: make(chan struct{}), reclaimDone: make(chan struct{}),
+	}
 	if err := s.init(); err != nil {
+		s.closeFiles()
 		db.Close()
 		return nil, err
 	}
-	s.reqs = make(chan *appendReq, 1024)
-	s.syncq = make(chan syncItem, 1024)
-	s.kick = make(chan struct{}, 1)
-	s.writersDone = make(chan struct{})
-	s.wg.Add(3)
-	go s.commitLoop()
-	go s.syncLoop()
-	go s.applyLoop()
+	if opts.Fsync {
+		s.syncq = make(chan syncItem, 1024)
+		s.syncDone = make(chan struct{})
+		go s.syncLoop()
+	}
+	go s.reclaimLoop()
 	return s, nil
 }
 
-// init creates the buckets and the epoch, replays the journal left by the
-// last run into the database, and starts a new journal segment.
+// init rebuilds the index from the journal and starts a new segment, so
+// nothing is ever written behind a torn record.
 func (s *Store) init() error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketHistory, bucketInfo, bucketRevoked} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		info := tx.Bucket(bucketInfo)
-		if e := info.Get(keyEpoch); e != nil {
-			s.epoch = string(e)
-			return nil
-		}
-		s.epoch = NewEpoch()
-		return info.Put(keyEpoch, []byte(s.epoch))
-	})
-	if err != nil {
-		return fmt.Errorf("initialise %s: %w", s.db.Path(), err)
-	}
 	ids, err := listSegments(s.dir)
 	if err != nil {
 		return fmt.Errorf("read journal: %w", err)
 	}
-	var recs []*pendingRec
-	for _, id := range ids {
-		epoch, jr, err := readSegment(segmentPath(s.dir, id))
-		if err != nil {
-			return fmt.Errorf("read journal: %w", err)
-		}
-		if epoch != s.epoch {
-			continue // written for a database that is gone: that history is lost
-		}
-		for _, r := range jr {
-			recs = append(recs, &pendingRec{user: r.user, Record: Record{Seq: r.seq, Epoch: epoch, Frame: r.frame}})
-		}
-	}
-	if err := s.applyRecords(recs); err != nil {
-		return fmt.Errorf("replay journal: %w", err)
-	}
-	if len(ids) > 0 {
-		s.nextID = ids[len(ids)-1] + 1
-	}
-	if err := s.removeSegments(ids); err != nil {
+	if err := s.rebuild(ids); err != nil {
 		return err
 	}
 	return s.newSegment()
 }
 
-// newSegment switches the journal to a fresh segment; segMu held (or not
-// yet shared).
+// newSegment seals the current segment and starts the next; the leader's
+// (or not yet shared).
 func (s *Store) newSegment() error {
-	seg, err := createSegment(s.dir, s.nextID, s.epoch)
+	if s.nextID > 1<<32-2 {
+		return errors.New("journal segment ids exhausted")
+	}
+	path := segmentPath(s.dir, s.nextID)
+	f, size, err := createSegmentFile(path, s.epoch)
 	if err != nil {
 		return err
 	}
-	s.nextID++
 	if s.opts.Fsync {
 		// fsync of the file does not make its name durable.
 		if err := syncDir(s.dir); err != nil {
-			seg.f.Close()
-			os.Remove(seg.path)
+			f.Close()
+			os.Remove(path)
 			return fmt.Errorf("sync state directory: %w", err)
 		}
 	}
-	old := s.seg
-	s.seg = seg
-	if old != nil {
-		if s.opts.Fsync {
-			s.syncq <- syncItem{closeSeg: old} // after its last fsync
-		} else {
-			old.f.Close()
-		}
-	}
+	g := &segment{id: uint32(s.nextID), path: path, f: f, size: size}
+	s.nextID++
+	s.idxMu.Lock()
+	s.segs[g.id] = g
+	s.cur = g
+	s.idxMu.Unlock()
 	return nil
 }
 
-func (s *Store) removeSegments(ids []uint64) error {
-	for _, id := range ids {
-		if err := os.Remove(segmentPath(s.dir, id)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove applied journal segment: %w", err)
-		}
-	}
-	return nil
-}
-
-// Close finishes pending appends, applies the journal to the database and
-// closes it.
+// Close finishes pending appends, fsyncs the journal and closes it.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -256,16 +203,40 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.reqs) // the committer drains, then closes syncq
 	s.mu.Unlock()
-	s.wg.Wait() // the applier's last round ran after both
-	s.memMu.RLock()
-	err := s.applyErr
-	s.memMu.RUnlock()
-	return errors.Join(err, s.db.Close())
+	close(s.stop)
+	<-s.reclaimDone
+	s.inflight.Wait()
+	if s.syncq != nil {
+		close(s.syncq)
+		<-s.syncDone
+	}
+	var errs []error
+	s.idxMu.RLock()
+	for _, g := range s.segs {
+		if g.size > g.syncedSize {
+			if err := g.f.Sync(); err != nil {
+				errs = append(errs, fmt.Errorf("fsync journal: %w", err))
+			}
+		}
+	}
+	s.idxMu.RUnlock()
+	s.closeFiles()
+	errs = append(errs, s.db.Close())
+	return errors.Join(errs...)
 }
 
-// Epoch names this database (made with it; a lost database gets a new one).
+func (s *Store) closeFiles() {
+	s.idxMu.Lock()
+	defer s.idxMu.Unlock()
+	for _, g := range s.segs {
+		if g.f != nil {
+			g.retire()
+		}
+	}
+}
+
+// Epoch names this history (made with it; a lost history gets a new one).
 func (s *Store) Epoch() string { return s.epoch }
 
 // NewEpoch names a new history: random, so a history rebuilt from nothing

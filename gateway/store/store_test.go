@@ -1,15 +1,12 @@
 package store
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 func frame(seq uint64, epoch string) ([]byte, error) {
@@ -66,15 +63,8 @@ func TestAppendSinceTrimReopen(t *testing.T) {
 	}
 }
 
-func TestConcurrentAppendsAreGroupCommittedInOrder(t *testing.T) {
-	var mu sync.Mutex
-	commits, maxBatch := 0, 0
-	s, err := Open(t.TempDir(), Options{Limit: 10000, Fsync: true, OnCommit: func(n int, _ time.Duration) {
-		mu.Lock()
-		commits++
-		maxBatch = max(maxBatch, n)
-		mu.Unlock()
-	}})
+func TestConcurrentAppendsAreCommittedInOrder(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{Limit: 10000, Fsync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,10 +99,70 @@ func TestConcurrentAppendsAreGroupCommittedInOrder(t *testing.T) {
 			}
 		}
 	}
-	if commits >= workers*each {
-		t.Fatalf("%d commits for %d appends: no group commit", commits, workers*each)
+}
+
+// Appends that arrive while one is being written are written together,
+// in one write, by the next leader.
+func TestWaitingAppendsAreWrittenInOneGroup(t *testing.T) {
+	for _, fsync := range []bool{false, true} {
+		t.Run(fmt.Sprint("fsync=", fsync), func(t *testing.T) {
+			var mu sync.Mutex
+			var batches []int
+			s, err := Open(t.TempDir(), Options{Fsync: fsync, OnCommit: func(n int, _ time.Duration) {
+				mu.Lock()
+				batches = append(batches, n)
+				mu.Unlock()
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			const others = 15
+			queued := func() int {
+				s.qMu.Lock()
+				defer s.qMu.Unlock()
+				return len(s.queue)
+			}
+			// The first append's frame is built while the others queue.
+			slow := func(seq uint64, epoch string) ([]byte, error) {
+				deadline := time.Now().Add(time.Minute) // only ends a hang
+				for queued() < others && time.Now().Before(deadline) {
+					time.Sleep(time.Millisecond)
+				}
+				return frame(seq, epoch)
+			}
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.Append("first", slow, nil)
+			}()
+			for queued() == 0 { // wait for the first to lead
+				s.qMu.Lock()
+				leading := s.leading
+				s.qMu.Unlock()
+				if leading {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			for i := 0; i < others; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := s.Append(fmt.Sprint("u", i%3), frame, nil); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			if fmt.Sprint(batches) != fmt.Sprint([]int{1, others}) {
+				t.Fatalf("groups written: %v, want [1 %d]", batches, others)
+			}
+		})
 	}
-	t.Logf("%d appends in %d commits (largest batch %d)", workers*each, commits, maxBatch)
 }
 
 func TestNewDatabaseHasNewEpoch(t *testing.T) {
@@ -176,12 +226,13 @@ func TestJournalSurvivesKill(t *testing.T) {
 	// A torn record at the end, as a crash in the middle of a write leaves.
 	last := segmentPath(dir, segs[len(segs)-1])
 	f, _ := os.OpenFile(last, os.O_WRONLY|os.O_APPEND, 0)
-	f.Write(appendRecord(nil, "u0", 101, []byte("torn"))[:20])
+	f.Write(appendRecord(nil, kindAppend, "u0", 101, []byte("torn"))[:20])
 	f.Close()
-	// A segment written for a database that was since lost.
-	other, _ := createSegment(dir, segs[len(segs)-1]+1, "0000000000000000")
-	other.f.Write(appendRecord(nil, "u0", 500, []byte("stale")))
-	other.f.Close()
+	// A segment written for a history that was since lost.
+	stale := segmentPath(dir, segs[len(segs)-1]+1)
+	other, _, _ := createSegmentFile(stale, "0000000000000000")
+	other.Write(appendRecord(nil, kindAppend, "u0", 500, []byte("stale")))
+	other.Close()
 
 	s, err := Open(dir, Options{Limit: 1000})
 	if err != nil {
@@ -203,86 +254,11 @@ func TestJournalSurvivesKill(t *testing.T) {
 	if r.Seq != 101 {
 		t.Fatalf("next seq after recovery = %d, want 101", r.Seq)
 	}
-	if segs, _ := listSegments(dir); len(segs) != 1 {
-		t.Fatalf("recovery left %d journal segments, want only the new one", len(segs))
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("the segment of a lost history is still there: %v", err)
 	}
-}
-
-func TestSinceReadsJournalAndDatabaseWithoutGapOrDuplicate(t *testing.T) {
-	defer func(a, m int) { applyAt, maxPending = a, m }(applyAt, maxPending)
-	applyAt, maxPending = 8, 16 // the committer must wait for the applier
-	s, err := Open(t.TempDir(), Options{Limit: 50, ApplyEvery: time.Hour, Fsync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	check := func(when string, want int) {
-		t.Helper()
-		recs, err := s.Since("petr", "", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(recs) != min(want, 50) {
-			t.Fatalf("%s: %d records, want %d", when, len(recs), min(want, 50))
-		}
-		for i, r := range recs {
-			if r.Seq != uint64(want-len(recs)+i+1) || string(r.Frame) != fmt.Sprintf(`{"seq":%d,"epoch":%q}`, r.Seq, r.Epoch) {
-				t.Fatalf("%s: record %d is seq %d %s", when, i, r.Seq, r.Frame)
-			}
-		}
-	}
-	for i := 1; i <= 5; i++ {
-		s.Append("petr", frame, nil)
-	}
-	check("only in the journal", 5)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // reads race with the applier moving records to the database
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			recs, _ := s.Since("petr", "", 0)
-			for i := 1; i < len(recs); i++ {
-				if recs[i].Seq != recs[i-1].Seq+1 {
-					t.Errorf("gap or duplicate: %d after %d", recs[i].Seq, recs[i-1].Seq)
-					return
-				}
-			}
-		}
-	}()
-	for i := 6; i <= 300; i++ {
-		s.Append("petr", frame, nil)
-	}
-	close(stop)
-	wg.Wait()
-	check("journal and database", 300)
-	// With ApplyEvery an hour away, only the committer's kicks move records
-	// to the database. The last kicked round may still be writing when the
-	// last Append returns, so wait for rounds to end (a condition, not a
-	// time) until all but the last maxPending are there.
-	deadline := time.After(time.Minute) // only ends a hang: the ticker is an hour away
-	for {
-		var last uint64
-		s.db.View(func(tx *bolt.Tx) error {
-			last = lastSeq(tx.Bucket(bucketHistory).Cursor(), "petr")
-			return nil
-		})
-		if last >= 300-uint64(maxPending) {
-			break
-		}
-		s.memMu.RLock()
-		round := s.roundDone
-		s.memMu.RUnlock()
-		select {
-		case <-round:
-		case <-deadline:
-			t.Fatalf("database holds up to seq %d: the applier was not woken", last)
-		}
+	if after, _ := listSegments(dir); len(after) != len(segs)+1 {
+		t.Fatalf("recovery left segments %v, want the %d written and a new one", after, len(segs))
 	}
 }
 
@@ -389,35 +365,36 @@ func TestPageIsBoundedAndCountsTheRest(t *testing.T) {
 	check(5, 3000, 3, 25)
 }
 
-// Trimming deletes every record at or below the cut, in the same
-// transaction as the puts that made the leaf dirty. bbolt's Cursor.Delete
-// followed by Next skips a key on a leaf written in the same transaction
-// (etcd-io/bbolt#146), which left every other old record behind: a read
-// racing the applier then returned "12 14 15 16 ...".
-func TestTrimDeletesEveryRecordAtOrBelowTheCut(t *testing.T) {
-	s, err := Open(t.TempDir(), Options{Limit: 50, ApplyEvery: time.Hour})
+// A FrameFunc or CommittedFunc that panics runs on the leader, an
+// appender's goroutine: the store must not stay led by it, or every later
+// append would wait forever.
+func TestPanicInCallbackLeavesTheStoreWorking(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var recs []*pendingRec
-	for seq := uint64(1); seq <= 64; seq++ {
-		f, _ := frame(seq, s.epoch)
-		recs = append(recs, &pendingRec{user: "petr", Record: Record{Seq: seq, Epoch: s.epoch, Frame: f}})
+	if _, err := s.Append("petr", func(uint64, string) ([]byte, error) { panic("bad frame") }, nil); err == nil {
+		t.Fatal("a frame that panicked was stored")
 	}
-	if err := s.applyRecords(recs); err != nil { // 64 trims to 64-50
-		t.Fatal(err)
-	}
-	var got []uint64
-	s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketHistory).Cursor()
-		prefix := userPrefix("petr")
-		for k, _ := c.Seek(prefix); isUserKey(k, prefix); k, _ = c.Next() {
-			got = append(got, binary.BigEndian.Uint64(k[len(prefix):]))
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the delivery's panic was swallowed")
+			}
+		}()
+		s.Append("petr", frame, func(Record) { panic("bad delivery") })
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if r, err := s.Append("petr", frame, nil); err != nil || r.Seq != 2 {
+			t.Errorf("append after the panics: %+v %v, want seq 2", r, err)
 		}
-		return nil
-	})
-	if len(got) != 50 || got[0] != 15 || got[49] != 64 {
-		t.Fatalf("database holds seqs %v, want 15 to 64", got)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute): // only ends a hang
+		t.Fatal("the store is stuck after a panic")
 	}
 }

@@ -1,42 +1,40 @@
 package store
 
 // The syncer: with Options.Fsync, a group is acknowledged once the journal
-// is fsynced, and the committer never waits for it.
+// is fsynced, and no appender waits for another's fsync.
 
 import (
 	"fmt"
 )
 
-// syncItem is a group waiting for fsync, or a segment to close once every
-// group written to it is fsynced.
+// syncItem is a group waiting for the fsync of the segment it was written
+// to.
 type syncItem struct {
-	seg      *segment
-	reqs     []*appendReq
-	closeSeg *segment
+	seg  *segment
+	reqs []*appendReq
 }
 
 // syncLoop fsyncs the journal for every group queued, one fsync per
 // segment for all groups waiting at that moment.
 func (s *Store) syncLoop() {
-	defer s.wg.Done()
+	defer close(s.syncDone)
 	var items []syncItem
 	for first := range s.syncq {
 		items = gather(s.syncq, append(items[:0], first), cap(s.syncq))
 		errs := map[*segment]error{}
 		for _, it := range items {
-			if it.seg == nil {
-				continue
-			}
 			if _, done := errs[it.seg]; !done {
 				errs[it.seg] = it.seg.f.Sync()
 			}
 			err := errs[it.seg]
 			if err == nil {
-				s.memMu.Lock()
+				s.idxMu.Lock()
 				for _, r := range it.reqs {
-					r.pr.synced = true
+					if u := s.users[r.user]; r.rec.Seq > u.stored {
+						u.stored = r.rec.Seq
+					}
 				}
-				s.memMu.Unlock()
+				s.idxMu.Unlock()
 			}
 			for _, r := range it.reqs {
 				if err != nil {
@@ -46,15 +44,29 @@ func (s *Store) syncLoop() {
 				} else if r.after != nil {
 					r.after(r.rec)
 				}
-				close(r.done)
+				r.wake <- roleDone
 			}
 		}
 		for _, it := range items {
-			if it.closeSeg != nil {
-				it.closeSeg.f.Close()
-			}
+			it.seg.release()
 		}
 		clear(items)
 	}
-	close(s.writersDone)
+}
+
+// gather appends to batch whatever ch holds right now, up to max items in
+// all: a group is what waited together, and nothing waits for company.
+func gather[T any](ch <-chan T, batch []T, max int) []T {
+	for len(batch) < max {
+		select {
+		case v, ok := <-ch:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, v)
+		default:
+			return batch
+		}
+	}
+	return batch
 }

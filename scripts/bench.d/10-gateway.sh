@@ -5,7 +5,9 @@
 # side by side with the machine's floor (BENCH_CENTRIFUGO=0 skips it).
 # BENCH_CONNS / BENCH_DISPATCHES / BENCH_PACED change the load.
 log "gateway store benchmark"
-go test -run '^$' -bench . -benchmem -benchtime 50000x ./gateway/store/
+go test -run '^$' -bench 'Append$|AppendSteady' -benchmem -benchtime 50000x ./gateway/store/
+go test -run '^$' -bench AppendPaced -benchtime 10000x ./gateway/store/
+go test -run '^$' -bench Open -benchtime 1x ./gateway/store/
 log "gateway benchmark"
 mkdir -p "$ROOT/build/bin"
 go build -o "$ROOT/build/bin/ws-gateway" ./gateway/cmd/ws-gateway
