@@ -134,7 +134,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		closeFanout()
 		return nil, err
 	}
-	g.dispatchSrv = &http.Server{Handler: g.dispatchRoutes(), ReadHeaderTimeout: 10 * time.Second,
+	g.dispatchSrv = &http.Server{Handler: g.withLightReads(g.dispatchRoutes()), ReadHeaderTimeout: 10 * time.Second,
 		ConnContext: peercred.ConnContext, // who connected, for the access rules
 		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	if !peercred.Supported {
@@ -240,7 +240,7 @@ func applyLogger(log *slog.Logger, m *metrics.Metrics) func(int, error) {
 		case err != nil:
 			m.Applied.WithLabelValues("error").Inc()
 			if !failing {
-				log.Error("cannot move the journal into the history database; retrying (the journal keeps every notification meanwhile)", slog.Any("error", err))
+				log.Error("the store's background round failed (fsync of written segments, deletion of dead ones, compaction); retrying each round (meanwhile new records may not be on disk yet and disk use grows)", slog.Any("error", err))
 			}
 		case failing:
 			m.Applied.WithLabelValues("ok").Inc()
