@@ -8,9 +8,11 @@ package notifybot
 // channel.
 //
 // How the bot learns of an acknowledgement made elsewhere (the desktop app,
-// the portal, a script): it asks the gateway's GET /notification, every
-// PollEvery, about the alerts it has sent that are not yet acknowledged and
-// at most a day old. Chosen over a stream of events from the gateway
+// the portal, a script): it asks the gateway's POST /notifications/acks,
+// every PollEvery, about the alerts it has sent that are not yet
+// acknowledged and at most a day old: one request for up to a thousand of
+// them (a gateway older than that endpoint is asked GET /notification
+// once per alert). Chosen over a stream of events from the gateway
 // because it needs no new channel and no replay protocol: the gateway's
 // history is the one record of acknowledgements, a restart of either the
 // bot or the gateway loses nothing (the followed alerts are in the outbox
@@ -38,6 +40,7 @@ import (
 type AckGateway interface {
 	Ack(ctx context.Context, user, id, via string) (protocol.AckResponse, error)
 	Notification(ctx context.Context, user, id string) (protocol.NotificationState, error)
+	NotificationAcks(ctx context.Context, qs []protocol.AckQuery) ([]protocol.AckState, error)
 }
 
 // EditAPI is the part of the Bot API an edit needs (*bot.Bot).
@@ -131,22 +134,54 @@ func (a *AlertAcks) Watch(ctx context.Context) {
 	}
 }
 
-// Poll asks the gateway about every alert followed, once.
+// Poll asks the gateway about every alert followed, once: in one request
+// (or a few, past protocol.MaxAckQueries), or one per alert when the
+// gateway is older than POST /notifications/acks.
 func (a *AlertAcks) Poll(ctx context.Context) {
 	alerts, err := a.Box.Alerts()
 	if err != nil {
 		a.Log.Warn("cannot read the followed alerts", slog.Any("error", err))
 		return
 	}
+	var qs []protocol.AckQuery
 	for _, al := range alerts {
-		if ctx.Err() != nil {
-			return
-		}
 		if a.now().Sub(al.First) > followFor {
 			_ = a.Box.AlertDone(al.User, al.ID)
 			continue
 		}
-		a.refresh(ctx, al.User, al.ID)
+		qs = append(qs, protocol.AckQuery{User: al.User, ID: al.ID})
+	}
+	if len(qs) == 0 {
+		return
+	}
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	states, err := a.Gateway.NotificationAcks(qctx, qs)
+	cancel()
+	switch {
+	case protocol.IsNotFound(err): // an older gateway: no such endpoint
+		for _, q := range qs {
+			if ctx.Err() != nil {
+				return
+			}
+			a.refresh(ctx, q.User, q.ID)
+		}
+		return
+	case err != nil:
+		return // the gateway is down: asked again next round
+	}
+	forbidden := 0
+	for i, q := range qs {
+		if ctx.Err() != nil {
+			return
+		}
+		if states[i].Status == protocol.AckStateForbidden {
+			forbidden++
+		}
+		a.apply(ctx, q.User, q.ID, states[i])
+	}
+	if forbidden > 0 { // the bot's uid is not trusted: a deployment error
+		a.Log.Warn("the gateway refuses to tell the bot about alerts of other users: is the bot's user trusted on the dispatch socket?",
+			slog.Int("alerts", forbidden))
 	}
 }
 
@@ -157,19 +192,29 @@ func (a *AlertAcks) now() time.Time {
 	return time.Now()
 }
 
-// refresh edits user's alert id's messages if it is acknowledged, and then
-// stops following it.
+// refresh asks the gateway about user's alert id alone and applies the
+// answer.
 func (a *AlertAcks) refresh(ctx context.Context, user, id string) {
 	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	st, err := a.Gateway.Notification(qctx, user, id)
 	cancel()
 	switch {
 	case protocol.IsNotFound(err):
-		_ = a.Box.AlertDone(user, id) // trimmed from the history: nothing to wait for
+		a.apply(ctx, user, id, protocol.AckState{Status: protocol.AckStateNotFound})
+	case err == nil:
+		a.apply(ctx, user, id, protocol.StateOfNotification(st))
+	} // else the gateway is down: asked again next round
+}
+
+// apply acts on the gateway's answer about user's alert id: an
+// acknowledged alert's messages are edited and it is no longer followed,
+// nor is one trimmed from the history (nothing to wait for).
+func (a *AlertAcks) apply(ctx context.Context, user, id string, st protocol.AckState) {
+	switch {
+	case st.Status == protocol.AckStateNotFound:
+		_ = a.Box.AlertDone(user, id)
 		return
-	case err != nil:
-		return // the gateway is down: asked again next round
-	case !st.Acked():
+	case !st.Acked(): // not yet, or forbidden (Poll tells)
 		return
 	}
 	al, ok, err := a.Box.Alert(user, id)
