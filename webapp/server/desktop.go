@@ -202,18 +202,15 @@ func (s *Server) resendAll() {
 
 // syncRound checks the gateway's epoch and sends the pending cutoffs.
 func (s *Server) syncRound(ctx context.Context) {
-	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	h, err := s.Gateway.Health(hctx)
-	cancel()
-	if err == nil && h.Epoch != "" { // a gateway without epochs says nothing here
+	if epoch, err := s.gatewayEpoch(ctx); err == nil && epoch != "" { // a gateway without epochs says nothing here
 		s.pendingMu.Lock()
 		seen := s.epoch
-		s.epoch = h.Epoch
+		s.epoch = epoch
 		s.pendingMu.Unlock()
-		if seen != h.Epoch {
+		if seen != epoch {
 			if seen != "" {
 				s.Log.Warn("the gateway's database is new (epoch changed); sending every stored cutoff again",
-					slog.String("was", seen), slog.String("now", h.Epoch))
+					slog.String("was", seen), slog.String("now", epoch))
 			}
 			s.resendAll()
 		}
@@ -230,6 +227,20 @@ func (s *Server) syncRound(ctx context.Context) {
 		}
 		s.Log.Debug("gateway has the cutoff", slog.String("user", u))
 	}
+}
+
+// gatewayEpoch asks the gateway for its epoch alone (GET /epoch), and a
+// gateway older than that for its whole /health, which names every online
+// user: the poll runs every 30 s whatever the number of users.
+func (s *Server) gatewayEpoch(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	epoch, err := s.Gateway.Epoch(ctx)
+	if !protocol.IsNotFound(err) {
+		return epoch, err
+	}
+	h, err := s.Gateway.Health(ctx)
+	return h.Epoch, err
 }
 
 // GatewayEpoch is the gateway database's epoch last seen ("" before the

@@ -32,6 +32,9 @@ type Gateway interface {
 	Dispatch(ctx context.Context, user string, notification any) (protocol.DispatchResponse, error)
 	Revoke(ctx context.Context, user string, notBefore int64) (protocol.RevokeResponse, error)
 	Health(ctx context.Context) (protocol.HealthResponse, error)
+	// Epoch is the gateway's epoch alone (GET /epoch); an older gateway
+	// answers 404 and Health tells it.
+	Epoch(ctx context.Context) (string, error)
 	// Recent, Ack and Notification: the dashboard's alerts (alerts.go).
 	Recent(ctx context.Context, user string, limit int) (protocol.RecentResponse, error)
 	Ack(ctx context.Context, user, id, via string) (protocol.AckResponse, error)
