@@ -5,3 +5,8 @@
 # whose commits are batched).
 log "telegram bot benchmarks"
 go test -run '^$' -bench . -benchtime 2s ./webapp/telegram/notifybot/
+# The bot's poll of its open alerts as the gateway pays for it: 1,000 open
+# alerts asked one GET /notification each (older gateways) against one
+# POST /notifications/acks; requests and the ws-gateway process's CPU per
+# poll.
+go test -run '^$' -bench BenchmarkAckPoll -benchtime 20x -count 3 ./gateway/server/
