@@ -106,12 +106,14 @@ func TestPingsFollowConnectTimes(t *testing.T) {
 		return
 	}
 	for i := range pinged {
-		// Not before an interval (less the tick it joined in) after it
-		// was tracked: exact, whatever the load. Not a second interval
+		// Not before an interval (less the tick it joined in, and one more:
+		// a ticker's tick delivered late is followed by the next one on
+		// its schedule, so two ticks can come less than a tick apart; seen
+		// 1.895 s under load) after it was tracked. Not a second interval
 		// later either: half an interval of slack for a loaded machine's
 		// late reads (seen: 0.77 s at load 12).
-		if d := pinged[i].Sub(before[i]); d < interval-tick {
-			t.Errorf("client %d pinged %v after connecting, want at least %v", i, d, interval-tick)
+		if d := pinged[i].Sub(before[i]); d < interval-2*tick {
+			t.Errorf("client %d pinged %v after connecting, want at least %v", i, d, interval-2*tick)
 		}
 		if d := pinged[i].Sub(after[i]); d > interval+interval/2 {
 			t.Errorf("client %d pinged %v after connecting, want about %v", i, d, interval)
