@@ -68,6 +68,9 @@ type Gateway struct {
 	// rather than on every dispatch.
 	dispatchOK prometheus.Counter
 
+	// poll watches the idle connections' sockets (netpoll_linux.go).
+	poll *poller
+
 	wsLn, dispatchLn net.Listener
 	dispatchSrv      *http.Server
 
@@ -111,7 +114,12 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	for i := range g.clients {
 		g.clients[i] = map[*client]struct{}{}
 	}
+	if g.poll, err = newPoller(); err != nil {
+		closeFanout()
+		return nil, err
+	}
 	if err := g.startWatcher(); err != nil {
+		g.poll.close()
 		closeFanout()
 		return nil, err
 	}
@@ -123,6 +131,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		g.stopWatch()
 		g.done.Wait()
+		g.poll.close()
 		closeFanout()
 		return nil, fmt.Errorf("listen for WebSockets on %s: %w", cfg.Addr(), err)
 	}
@@ -131,6 +140,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		g.wsLn.Close()
 		g.stopWatch()
 		g.done.Wait()
+		g.poll.close()
 		closeFanout()
 		return nil, err
 	}
@@ -142,8 +152,9 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	}
 	// Started here, not in Serve, so a Shutdown racing with Serve always
 	// waits for it.
-	g.done.Add(1)
+	g.done.Add(2)
 	go func() { defer g.done.Done(); g.heartbeat() }()
+	go func() { defer g.done.Done(); g.poll.run() }()
 	return g, nil
 }
 
@@ -225,6 +236,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	wg.Wait()
 	g.handshakes.Wait()
+	// Every client is closed: a socket still watched is one a reader
+	// or closer is finishing.
+	g.poll.close()
 	g.done.Wait()
 	storeErr := g.closeFanout()
 	g.log.Info("gateway stopped", slog.Int("clients_closed", len(clients)))

@@ -37,6 +37,8 @@ type handshake struct {
 	body   []byte
 	conn   *net.TCPConn
 	hijack bool
+	// The WebSocket's own reader (Hijack) and the buffer it borrowed.
+	wsBR, lent *bufio.Reader
 }
 
 var handshakePool = sync.Pool{New: func() any {
@@ -65,10 +67,17 @@ func (h *handshake) Write(p []byte) (int, error) {
 }
 
 // Hijack hands gorilla the connection. The request was read in full and a
-// client must not send frames before the 101, so gorilla finds the reader
-// empty (and refuses the connection if it is not).
+// client must not send frames before the 101: when the request's reader
+// is empty, gorilla is handed a reader of the connection's own (it takes
+// it, Upgrader.ReadBufferSize being 0), with a buffer borrowed from the
+// pool; else the request's, and gorilla refuses the connection.
 func (h *handshake) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	h.hijack = true
+	if h.br.Buffered() == 0 {
+		h.wsBR = new(bufio.Reader)
+		h.lent = borrowBuffer(h.wsBR, h.conn)
+		h.rw.Reader = h.wsBR
+	}
 	return h.conn, &h.rw, nil
 }
 
@@ -278,6 +287,7 @@ func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
 		h.release()
 		return
 	}
+	br, lent := h.wsBR, h.lent
 	h.release()
 	// gorilla's Upgrade clears the deadlines (net/http's, it assumes); the
 	// auth frame falls under the same one again, until client.start clears
@@ -289,7 +299,7 @@ func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
 	}
 	c.SetDeadline(deadline)
 	g.mu.Unlock()
-	authed = g.handleWS(ws, c, req.Header.Get("X-Real-IP"))
+	authed = g.handleWS(ws, c, br, lent, req.Header.Get("X-Real-IP"))
 }
 
 func (h *handshake) release() {
@@ -297,5 +307,6 @@ func (h *handshake) release() {
 	h.bw.Reset(nil)
 	h.lr = io.LimitedReader{}
 	h.conn, h.hdr, h.status, h.body, h.hijack = nil, nil, 0, nil, false
+	h.rw.Reader, h.wsBR, h.lent = h.br, nil, nil
 	handshakePool.Put(h)
 }
