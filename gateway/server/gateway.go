@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -67,6 +68,9 @@ type Gateway struct {
 	// dispatchOK is metrics.Dispatches{result="ok"}, looked up once
 	// rather than on every dispatch.
 	dispatchOK prometheus.Counter
+	// authOK is metrics.Auths{result="ok"}, looked up once rather than on
+	// every connect.
+	authOK prometheus.Counter
 
 	// poll watches the idle connections' sockets (netpoll_linux.go).
 	poll *poller
@@ -84,6 +88,13 @@ type Gateway struct {
 	pendingFull bool // the last connection was refused for MaxPending (log once)
 	stopping    bool
 
+	// handoff passes accepted connections to handshakers waiting for one
+	// (wsaccept.go); idleHandshakers counts those waiting.
+	handoff         chan acceptedConn
+	idleHandshakers atomic.Int32
+
+	// stopBeat, closed at shutdown, ends the heartbeat and the idle
+	// handshakers.
 	stopBeat chan struct{}
 	done     sync.WaitGroup
 }
@@ -108,9 +119,9 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, log: log, closeFanout: closeFanout, fanout: fanout, metrics: m, access: acc,
-		dispatchOK:  m.Dispatches.WithLabelValues("ok"),
+		dispatchOK: m.Dispatches.WithLabelValues("ok"), authOK: m.Auths.WithLabelValues(metrics.AuthOK),
 		clients:     make([]map[*client]struct{}, heartbeatSlices(cfg.Heartbeat)),
-		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
+		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{}), handoff: make(chan acceptedConn)}
 	for i := range g.clients {
 		g.clients[i] = map[*client]struct{}{}
 	}

@@ -204,7 +204,7 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn, br *bufio.R
 		}
 		c.mu.Unlock()
 	}
-	g.metrics.Auths.WithLabelValues(metrics.AuthOK).Inc()
+	g.authOK.Inc()
 	// Counted before auth_ok goes out, so a client that has it sees itself
 	// in the metrics; finish uncounts it.
 	g.metrics.Connections.Inc()

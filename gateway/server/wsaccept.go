@@ -184,7 +184,53 @@ func (g *Gateway) serveWS() error {
 			g.metrics.PendingRefused.Inc()
 			continue
 		}
-		go g.serveConn(c, deadline)
+		g.startHandshake(c, deadline)
+	}
+}
+
+// acceptedConn is an accepted connection for a handshaker, with the
+// deadline of its handshake.
+type acceptedConn struct {
+	c        *net.TCPConn
+	deadline time.Time
+}
+
+// maxIdleHandshakers bounds the handshakers kept waiting for the next
+// connection (their stacks: ~8 KB each).
+const maxIdleHandshakers = 64
+
+// startHandshake hands an accepted connection to a handshaker waiting for
+// one, or starts one.
+func (g *Gateway) startHandshake(c *net.TCPConn, deadline time.Time) {
+	select {
+	case g.handoff <- acceptedConn{c, deadline}:
+	default:
+		g.done.Add(1)
+		go g.handshaker(acceptedConn{c, deadline})
+	}
+}
+
+// handshaker serves a connection from its upgrade request to its auth_ok
+// (serveConn), then waits for the next one, up to maxIdleHandshakers
+// waiting at once, until shutdown. A goroutine that lives on keeps the
+// stack its first handshake grew (the request parser, gorilla, the token
+// check and encoding/json take it past the runtime's starting size): a
+// fresh goroutine per connect grew and copied it anew every time.
+func (g *Gateway) handshaker(ac acceptedConn) {
+	defer g.done.Done()
+	for {
+		g.serveConn(ac.c, ac.deadline)
+		if g.idleHandshakers.Add(1) > maxIdleHandshakers {
+			g.idleHandshakers.Add(-1)
+			return
+		}
+		select {
+		case ac = <-g.handoff:
+			g.idleHandshakers.Add(-1)
+		case <-g.stopBeat: // shutting down
+			g.idleHandshakers.Add(-1)
+			return
+		}
 	}
 }
 
