@@ -77,8 +77,11 @@ func (g *Gateway) handleWS(ws *websocket.Conn, tcp *net.TCPConn, br, lent *bufio
 		return false
 	}
 	c.realIP = realIP
-	if g.log.Enabled(context.Background(), slog.LevelInfo) {
-		g.log.Info("client connected", slog.String("user", c.user), slog.String("remote", c.remote()))
+	// At debug: a line per connect at info cost ~5 µs of a ~45 µs connect
+	// (written to a file). The disconnect line, at info, names the user,
+	// the address and why it ended.
+	if g.log.Enabled(context.Background(), slog.LevelDebug) {
+		g.log.Debug("client connected", slog.String("user", c.user), slog.String("remote", c.remote()))
 	}
 	c.startReading(lent)
 	return true
