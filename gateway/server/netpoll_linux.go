@@ -79,15 +79,18 @@ func (p *poller) run() {
 	events := make([]unix.EpollEvent, pollBatch)
 	for {
 		n := 0
+		var werr error
 		err := rc.Read(func(fd uintptr) bool {
-			var werr error
 			n, werr = unix.EpollWait(int(fd), events, 0)
-			return n > 0 || (werr != nil && werr != unix.EINTR)
+			if werr == unix.EINTR {
+				n, werr = 0, nil
+			}
+			return n > 0 || werr != nil
 		})
-		if err != nil {
-			return // closed
+		if err != nil || werr != nil {
+			return // closed (epoll_wait fails on nothing else)
 		}
-		for i := range events[:max(n, 0)] {
+		for i := range events[:n] {
 			if c := p.lookup(uint32(events[i].Fd), uint32(events[i].Pad)); c != nil {
 				c.readable()
 			}
