@@ -96,18 +96,42 @@ func verify(secret []byte, issuer, token string, now time.Time, grace time.Durat
 	if issuer == "" {
 		issuer = DefaultIssuer
 	}
-	var c Claims
-	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
-		return secret, nil
-	},
+	c, ok := verifyFast(secret, issuer, token, now, grace)
+	if !ok {
+		var err error
+		if c, err = parseToken(secret, issuer, token, now, grace); err != nil {
+			return Claims{}, err
+		}
+	}
+	return checkClaims(c, now)
+}
+
+// parserOptions are golang-jwt's checks of a token (verifyFast makes the
+// same).
+func parserOptions(issuer string, now time.Time, grace time.Duration) []jwt.ParserOption {
+	return []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(issuer),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(func() time.Time { return now.Add(-grace) }),
-	)
+	}
+}
+
+// parseToken checks a token with golang-jwt's parser and says why it is
+// refused.
+func parseToken(secret []byte, issuer, token string, now time.Time, grace time.Duration) (Claims, error) {
+	var c Claims
+	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
+		return secret, nil
+	}, parserOptions(issuer, now, grace)...)
 	if err != nil {
 		return Claims{}, classify(token, err)
 	}
+	return c, nil
+}
+
+// checkClaims is what golang-jwt does not check.
+func checkClaims(c Claims, now time.Time) (Claims, error) {
 	if c.Subject == "" {
 		return Claims{}, ErrTokenSubject
 	}

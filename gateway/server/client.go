@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"log/slog"
 	"net"
 	"sync"
@@ -24,14 +25,20 @@ var (
 
 // client is one authenticated connection. Everything sent to it goes
 // through its bounded queue, drained by a writer goroutine that exists only
-// while there is something to write, so an idle connection costs one
-// blocked reader and no writer.
+// while there is something to write; its frames are read by a reader that
+// runs only while there is something to read (netpoll_linux.go), so an
+// idle connection costs no goroutine.
 type client struct {
 	g    *Gateway
 	ws   *websocket.Conn
-	tcp  *net.TCPConn // ws's connection, for the deadline and the address
+	tcp  *net.TCPConn  // ws's connection, for the deadline and the address
+	br   *bufio.Reader // what gorilla reads through: a buffer only while reading
 	user string
 	iat  int64
+	// Its watch in the poller (netpoll_linux.go): the descriptor, set
+	// while it is watched (-1 before), and the slot the events name.
+	pollFD            int32
+	pollSlot, pollGen uint32
 
 	realIP string         // nginx's X-Real-IP, if any
 	att    hub.Attachment // its place in the fan-out
@@ -48,8 +55,13 @@ type client struct {
 	// a page at a time, each once the last is written (hub.NextPage).
 	replaying bool
 	closed    bool
-	closeMsg  string  // why the gateway closed it, for the disconnect log
-	ending    *ending // a close for the running writer to send (closeWith)
+	// reading: a goroutine reads for it (the handshake's, then a reader
+	// while there is something to read); that goroutine finishes it.
+	// finishing: it was closed while none did, so whoever closes its
+	// socket finishes it (closeSocket).
+	reading, finishing bool
+	closeMsg           string  // why the gateway closed it, for the disconnect log
+	ending             *ending // a close for the running writer to send (closeWith)
 }
 
 // ending is the last words to a connection: a frame (or none), then a
@@ -76,7 +88,7 @@ func (c *client) Deliver(frame []byte) bool {
 		c.mu.Unlock()
 		c.g.metrics.DroppedSlow.Inc()
 		// Its socket buffer is full, so no close frame could get through.
-		c.ws.NetConn().Close()
+		c.closeSocket()
 		return false
 	}
 	c.queue = append(c.queue, frame)
@@ -232,7 +244,7 @@ func (c *client) finish(e *ending) {
 		c.ws.WriteMessage(websocket.TextMessage, e.last)
 	}
 	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(e.code, e.reason), deadline)
-	c.ws.NetConn().Close()
+	c.closeSocket()
 }
 
 func (c *client) isClosed() bool {
@@ -246,7 +258,22 @@ func (c *client) abort(reason string) {
 	c.mu.Lock()
 	c.markClosedLocked(reason)
 	c.mu.Unlock()
+	c.closeSocket()
+}
+
+// closeSocket closes c's socket after markClosedLocked, and finishes c if
+// no reader runs to notice (and finish it): an idle connection has none.
+// In another goroutine: the closer may hold the hub's locks (Deliver,
+// Revoke), which Detach takes.
+func (c *client) closeSocket() {
 	c.ws.NetConn().Close()
+	c.mu.Lock()
+	mine := c.finishing
+	c.finishing = false
+	c.mu.Unlock()
+	if mine {
+		go c.g.finish(c, "")
+	}
 }
 
 // markClosedLocked records that the gateway closes c and why, dropping
@@ -256,6 +283,7 @@ func (c *client) markClosedLocked(reason string) bool {
 		return false
 	}
 	c.closed, c.closeMsg, c.queue = true, reason, nil
+	c.finishing = !c.reading
 	return true
 }
 

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -67,6 +68,12 @@ type Gateway struct {
 	// dispatchOK is metrics.Dispatches{result="ok"}, looked up once
 	// rather than on every dispatch.
 	dispatchOK prometheus.Counter
+	// authOK is metrics.Auths{result="ok"}, looked up once rather than on
+	// every connect.
+	authOK prometheus.Counter
+
+	// poll watches the idle connections' sockets (netpoll_linux.go).
+	poll *poller
 
 	wsLn, dispatchLn net.Listener
 	dispatchSrv      *http.Server
@@ -81,6 +88,13 @@ type Gateway struct {
 	pendingFull bool // the last connection was refused for MaxPending (log once)
 	stopping    bool
 
+	// handoff passes accepted connections to handshakers waiting for one
+	// (wsaccept.go); idleHandshakers counts those waiting.
+	handoff         chan acceptedConn
+	idleHandshakers atomic.Int32
+
+	// stopBeat, closed at shutdown, ends the heartbeat and the idle
+	// handshakers.
 	stopBeat chan struct{}
 	done     sync.WaitGroup
 }
@@ -105,13 +119,18 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{cfg: cfg, log: log, closeFanout: closeFanout, fanout: fanout, metrics: m, access: acc,
-		dispatchOK:  m.Dispatches.WithLabelValues("ok"),
+		dispatchOK: m.Dispatches.WithLabelValues("ok"), authOK: m.Auths.WithLabelValues(metrics.AuthOK),
 		clients:     make([]map[*client]struct{}, heartbeatSlices(cfg.Heartbeat)),
-		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{})}
+		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{}), handoff: make(chan acceptedConn)}
 	for i := range g.clients {
 		g.clients[i] = map[*client]struct{}{}
 	}
+	if g.poll, err = newPoller(); err != nil {
+		closeFanout()
+		return nil, err
+	}
 	if err := g.startWatcher(); err != nil {
+		g.poll.close()
 		closeFanout()
 		return nil, err
 	}
@@ -123,6 +142,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		g.stopWatch()
 		g.done.Wait()
+		g.poll.close()
 		closeFanout()
 		return nil, fmt.Errorf("listen for WebSockets on %s: %w", cfg.Addr(), err)
 	}
@@ -131,6 +151,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		g.wsLn.Close()
 		g.stopWatch()
 		g.done.Wait()
+		g.poll.close()
 		closeFanout()
 		return nil, err
 	}
@@ -142,8 +163,9 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	}
 	// Started here, not in Serve, so a Shutdown racing with Serve always
 	// waits for it.
-	g.done.Add(1)
+	g.done.Add(2)
 	go func() { defer g.done.Done(); g.heartbeat() }()
+	go func() { defer g.done.Done(); g.poll.run() }()
 	return g, nil
 }
 
@@ -225,6 +247,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	}
 	wg.Wait()
 	g.handshakes.Wait()
+	// Every client is closed: a socket still watched is one a reader
+	// or closer is finishing.
+	g.poll.close()
 	g.done.Wait()
 	storeErr := g.closeFanout()
 	g.log.Info("gateway stopped", slog.Int("clients_closed", len(clients)))

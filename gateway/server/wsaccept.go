@@ -37,6 +37,8 @@ type handshake struct {
 	body   []byte
 	conn   *net.TCPConn
 	hijack bool
+	// The WebSocket's own reader (Hijack) and the buffer it borrowed.
+	wsBR, lent *bufio.Reader
 }
 
 var handshakePool = sync.Pool{New: func() any {
@@ -65,10 +67,17 @@ func (h *handshake) Write(p []byte) (int, error) {
 }
 
 // Hijack hands gorilla the connection. The request was read in full and a
-// client must not send frames before the 101, so gorilla finds the reader
-// empty (and refuses the connection if it is not).
+// client must not send frames before the 101: when the request's reader
+// is empty, gorilla is handed a reader of the connection's own (it takes
+// it, Upgrader.ReadBufferSize being 0), with a buffer borrowed from the
+// pool; else the request's, and gorilla refuses the connection.
 func (h *handshake) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	h.hijack = true
+	if h.br.Buffered() == 0 {
+		h.wsBR = new(bufio.Reader)
+		h.lent = borrowBuffer(h.wsBR, h.conn)
+		h.rw.Reader = h.wsBR
+	}
 	return h.conn, &h.rw, nil
 }
 
@@ -175,7 +184,53 @@ func (g *Gateway) serveWS() error {
 			g.metrics.PendingRefused.Inc()
 			continue
 		}
-		go g.serveConn(c, deadline)
+		g.startHandshake(c, deadline)
+	}
+}
+
+// acceptedConn is an accepted connection for a handshaker, with the
+// deadline of its handshake.
+type acceptedConn struct {
+	c        *net.TCPConn
+	deadline time.Time
+}
+
+// maxIdleHandshakers bounds the handshakers kept waiting for the next
+// connection (their stacks: ~8 KB each).
+const maxIdleHandshakers = 64
+
+// startHandshake hands an accepted connection to a handshaker waiting for
+// one, or starts one.
+func (g *Gateway) startHandshake(c *net.TCPConn, deadline time.Time) {
+	select {
+	case g.handoff <- acceptedConn{c, deadline}:
+	default:
+		g.done.Add(1)
+		go g.handshaker(acceptedConn{c, deadline})
+	}
+}
+
+// handshaker serves a connection from its upgrade request to its auth_ok
+// (serveConn), then waits for the next one, up to maxIdleHandshakers
+// waiting at once, until shutdown. A goroutine that lives on keeps the
+// stack its first handshake grew (the request parser, gorilla, the token
+// check and encoding/json take it past the runtime's starting size): a
+// fresh goroutine per connect grew and copied it anew every time.
+func (g *Gateway) handshaker(ac acceptedConn) {
+	defer g.done.Done()
+	for {
+		g.serveConn(ac.c, ac.deadline)
+		if g.idleHandshakers.Add(1) > maxIdleHandshakers {
+			g.idleHandshakers.Add(-1)
+			return
+		}
+		select {
+		case ac = <-g.handoff:
+			g.idleHandshakers.Add(-1)
+		case <-g.stopBeat: // shutting down
+			g.idleHandshakers.Add(-1)
+			return
+		}
 	}
 }
 
@@ -278,6 +333,7 @@ func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
 		h.release()
 		return
 	}
+	br, lent := h.wsBR, h.lent
 	h.release()
 	// gorilla's Upgrade clears the deadlines (net/http's, it assumes); the
 	// auth frame falls under the same one again, until client.start clears
@@ -289,7 +345,7 @@ func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
 	}
 	c.SetDeadline(deadline)
 	g.mu.Unlock()
-	authed = g.handleWS(ws, c, req.Header.Get("X-Real-IP"))
+	authed = g.handleWS(ws, c, br, lent, req.Header.Get("X-Real-IP"))
 }
 
 func (h *handshake) release() {
@@ -297,5 +353,6 @@ func (h *handshake) release() {
 	h.bw.Reset(nil)
 	h.lr = io.LimitedReader{}
 	h.conn, h.hdr, h.status, h.body, h.hijack = nil, nil, 0, nil, false
+	h.rw.Reader, h.wsBR, h.lent = h.br, nil, nil
 	handshakePool.Put(h)
 }

@@ -240,7 +240,7 @@ func TestSIGTERMShutsDownCleanly(t *testing.T) {
 	if _, err := os.Stat(p.socket); !os.IsNotExist(err) {
 		t.Fatalf("socket left behind: %v", err)
 	}
-	for _, want := range []string{"client connected", "shutting down", "gateway stopped"} {
+	for _, want := range []string{"client disconnected", "shutting down", "gateway stopped"} {
 		if !strings.Contains(p.out.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, p.out)
 		}

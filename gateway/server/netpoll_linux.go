@@ -1,0 +1,255 @@
+//go:build linux
+
+package server
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// On Linux an idle connection holds no goroutine: the gateway's own epoll
+// instance watches every authenticated socket that no reader is reading,
+// and a readable one gets a short-lived goroutine that reads with gorilla
+// while bytes are available, then re-arms the watch and ends (readFrames).
+// A goroutine parked in a read would hold a stack (2 KB at least) and a g
+// (~0.5 KB) per connection, most of an idle connection's memory.
+//
+// The watch is level-triggered and one-shot: after an event the socket is
+// not watched until re-armed, so at most one reader runs per connection,
+// and re-arming a socket that has bytes waiting reports it at once, so
+// nothing that arrived meanwhile is missed. An event's data names the
+// client's slot and the slot's generation, not the descriptor: a closed
+// socket's number may be reused by the next accept, and an event for the
+// old one (read from the kernel just before the close) then finds a newer
+// generation in the slot and is ignored.
+
+// pollEvents: readable (which includes the peer's close), one-shot.
+const pollEvents = unix.EPOLLIN | unix.EPOLLONESHOT
+
+// pollBatch is how many events one epoll_wait returns at most.
+const pollBatch = 128
+
+type poller struct {
+	// file is the epoll instance, itself in the Go runtime's poller: the
+	// loop waits for events by parking a goroutine, not by blocking a
+	// thread in epoll_wait, and closing it ends the loop.
+	file *os.File
+	fd   int
+
+	// mu guards closed against epoll_ctl on a descriptor number that
+	// Close has given back (read lock: many ctl calls at once).
+	mu     sync.RWMutex
+	closed bool
+
+	slotMu sync.Mutex
+	slots  []pollSlot
+	free   []uint32
+}
+
+// pollSlot is one watched connection's place, reused after it ends.
+type pollSlot struct {
+	c   *client
+	gen uint32
+}
+
+func newPoller() (*poller, error) {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("epoll_create1: %w", err)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("epoll: %w", err)
+	}
+	return &poller{file: os.NewFile(uintptr(fd), "epoll"), fd: fd}, nil
+}
+
+// run reads events until close and starts a reader for each readable
+// connection.
+func (p *poller) run() {
+	rc, err := p.file.SyscallConn()
+	if err != nil {
+		return
+	}
+	events := make([]unix.EpollEvent, pollBatch)
+	for {
+		n := 0
+		var werr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, werr = unix.EpollWait(int(fd), events, 0)
+			if werr == unix.EINTR {
+				n, werr = 0, nil
+			}
+			return n > 0 || werr != nil
+		})
+		if err != nil || werr != nil {
+			return // closed (epoll_wait fails on nothing else)
+		}
+		for i := range events[:n] {
+			if c := p.lookup(uint32(events[i].Fd), uint32(events[i].Pad)); c != nil {
+				c.readable()
+			}
+		}
+	}
+}
+
+// close ends run; watched sockets are closed by their clients.
+func (p *poller) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.file.Close()
+}
+
+func (p *poller) lookup(slot, gen uint32) *client {
+	p.slotMu.Lock()
+	defer p.slotMu.Unlock()
+	if int(slot) >= len(p.slots) || p.slots[slot].gen != gen {
+		return nil
+	}
+	return p.slots[slot].c
+}
+
+// errPollerClosed: the gateway is shutting down.
+var errPollerClosed = errors.New("poller closed")
+
+// watch adds c's socket for its first read, in a slot of its own. c.mu is
+// held and c is not closed, so its descriptor is still its own.
+func (p *poller) watch(c *client) error {
+	raw, err := c.tcp.SyscallConn()
+	if err != nil {
+		return err
+	}
+	fd := -1
+	if err := raw.Control(func(s uintptr) { fd = int(s) }); err != nil {
+		return err
+	}
+	p.slotMu.Lock()
+	var slot uint32
+	if n := len(p.free); n > 0 {
+		slot = p.free[n-1]
+		p.free = p.free[:n-1]
+	} else {
+		slot = uint32(len(p.slots))
+		p.slots = append(p.slots, pollSlot{})
+	}
+	p.slots[slot].c = c
+	c.pollFD, c.pollSlot, c.pollGen = int32(fd), slot, p.slots[slot].gen
+	p.slotMu.Unlock()
+	return p.ctl(unix.EPOLL_CTL_ADD, c)
+}
+
+// rearm watches c's socket again after a read. c.mu is held and c is not
+// closed (see watch).
+func (p *poller) rearm(c *client) error { return p.ctl(unix.EPOLL_CTL_MOD, c) }
+
+func (p *poller) ctl(op int, c *client) error {
+	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(c.pollSlot), Pad: int32(c.pollGen)}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return errPollerClosed
+	}
+	if err := unix.EpollCtl(p.fd, op, int(c.pollFD), &ev); err != nil {
+		return fmt.Errorf("epoll_ctl: %w", err)
+	}
+	return nil
+}
+
+// forget frees c's slot once c has ended; an event still on its way
+// finds a newer generation there. Its socket left the epoll set when it
+// was closed.
+func (p *poller) forget(c *client) {
+	if c.pollFD < 0 {
+		return // never watched
+	}
+	p.slotMu.Lock()
+	s := &p.slots[c.pollSlot]
+	if s.c == c {
+		s.c = nil
+		s.gen++
+		p.free = append(p.free, c.pollSlot)
+	}
+	p.slotMu.Unlock()
+}
+
+// readable starts a reader for c unless it is closed (whoever closed it
+// finishes it) or one runs.
+func (c *client) readable() {
+	c.mu.Lock()
+	if c.closed || c.reading {
+		c.mu.Unlock()
+		return
+	}
+	c.reading = true
+	c.mu.Unlock()
+	go c.readFrames(nil)
+}
+
+// startReading hands c, authenticated, from the handshake's goroutine to
+// the poller: frames that came with the auth frame are read first.
+// lent is the read buffer c.br has borrowed.
+func (c *client) startReading(lent *bufio.Reader) {
+	if c.br.Buffered() > 0 {
+		c.readFrames(lent)
+		return
+	}
+	lendBack(c.br, lent)
+	c.arm(true)
+}
+
+// readFrames reads the frames that are there, with a read buffer borrowed
+// for the time it reads (lent, or one from the pool), then re-arms the
+// watch. It runs with c.reading set, so no other reader runs meanwhile and
+// a close does not finish c: it does, when its read fails or it finds c
+// closed.
+func (c *client) readFrames(lent *bufio.Reader) {
+	if lent == nil {
+		lent = borrowBuffer(c.br, c.tcp)
+	}
+	for {
+		if why, ok := c.readFrame(); !ok {
+			c.g.finish(c, why)
+			return
+		}
+		if c.br.Buffered() == 0 {
+			break
+		}
+	}
+	lendBack(c.br, lent)
+	c.arm(false)
+}
+
+// arm watches c's socket (first: the first time), or finishes c if it was
+// closed while it was being read.
+func (c *client) arm(first bool) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.g.finish(c, "")
+		return
+	}
+	p := c.g.poll
+	var err error
+	if first {
+		err = p.watch(c)
+	} else {
+		err = p.rearm(c)
+	}
+	if err != nil {
+		c.mu.Unlock()
+		why := "server shutting down"
+		if !errors.Is(err, errPollerClosed) {
+			why = "cannot watch the socket: " + err.Error()
+		}
+		c.g.finish(c, why)
+		return
+	}
+	c.reading = false
+	c.mu.Unlock()
+}
