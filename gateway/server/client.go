@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -39,6 +40,12 @@ type client struct {
 	// beatSlice is the heartbeat slice that pings it; set by track,
 	// guarded by Gateway.mu.
 	beatSlice uint32
+
+	// wire is held while bytes of a frame written past gorilla (by
+	// writeInline and writeRest) are in flight, and around the control
+	// frames the reader answers with (onPing, onClose), so no frame is
+	// ever split by another on the socket.
+	wire sync.Mutex
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -79,10 +86,68 @@ func (c *client) Deliver(frame []byte) bool {
 		c.ws.NetConn().Close()
 		return false
 	}
+	if c.started && !c.writing && len(c.queue) == 0 {
+		// Nothing is being written: try the frame from this goroutine
+		// (writeInline), sparing a writer goroutine and its wake-up.
+		c.writing = true
+		c.mu.Unlock()
+		c.writeInline(frame)
+		return true
+	}
 	c.queue = append(c.queue, frame)
 	c.kickLocked()
 	c.mu.Unlock()
 	return true
+}
+
+// writeInline writes one frame from the delivering goroutine (the store's
+// committer, the heartbeat) with one non-blocking write(2): a socket with
+// room takes it whole, as it nearly always has. What the socket did not
+// take goes to a writer goroutine, which holds the wire until it has
+// written it, so the frame's bytes are never split by another frame. The
+// caller has set c.writing.
+func (c *client) writeInline(frame []byte) {
+	bp := frameBufs.Get().(*[]byte)
+	buf := appendTextFrame((*bp)[:0], frame)
+	c.wire.Lock()
+	n, err := writeNonBlocking(c.tcp, buf)
+	if err != nil {
+		c.wire.Unlock()
+		putFrameBuf(bp, buf)
+		c.stopWriting("write failed")
+		return
+	}
+	if n < len(buf) {
+		go c.writeRest(bp, buf, n)
+		return
+	}
+	c.wire.Unlock()
+	putFrameBuf(bp, buf)
+	c.mu.Lock()
+	if !c.closed && len(c.queue) == 0 {
+		c.writing = false
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	// Queued meanwhile, or closed with an ending to send: a writer does
+	// it, not the deliverer, which must not wait on one connection.
+	go c.writeLoop(false)
+}
+
+// writeRest writes what the socket did not take of an inline frame, as
+// the running writer, then goes on with the queue. It holds the wire (taken
+// by writeInline) until the frame is whole.
+func (c *client) writeRest(bp *[]byte, buf []byte, n int) {
+	c.tcp.SetWriteDeadline(time.Now().Add(writeWait))
+	_, err := c.tcp.Write(buf[n:])
+	c.wire.Unlock()
+	putFrameBuf(bp, buf)
+	if err != nil {
+		c.stopWriting("write failed")
+		return
+	}
+	c.writeLoop(false)
 }
 
 func (c *client) kickLocked() {
@@ -104,6 +169,8 @@ func (c *client) start() {
 	// empty send buffer and is written without one; every later frame
 	// sets its own.
 	c.tcp.SetDeadline(time.Time{})
+	c.ws.SetPingHandler(c.onPing)
+	c.ws.SetCloseHandler(c.onClose)
 	c.mu.Lock()
 	c.started = true
 	if c.writing {
@@ -192,6 +259,29 @@ func (c *client) stopWriting(reason string) {
 	c.writing = false
 	c.mu.Unlock()
 	c.abort(reason)
+}
+
+// onPing answers a client's ping with a pong, as gorilla's own handler
+// does, but under the wire: gorilla's write lock does not cover the bytes
+// writeInline writes past it.
+func (c *client) onPing(data string) error {
+	c.wire.Lock()
+	err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	c.wire.Unlock()
+	var ne net.Error
+	if err == nil || errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &ne) {
+		return nil
+	}
+	return err
+}
+
+// onClose echoes a client's close frame, as gorilla's own handler does,
+// under the wire (see onPing).
+func (c *client) onClose(code int, _ string) error {
+	c.wire.Lock()
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+	c.wire.Unlock()
+	return nil
 }
 
 // IssuedAt implements hub.Subscriber.
