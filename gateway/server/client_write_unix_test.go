@@ -322,7 +322,7 @@ func (r *recordConn) SetReadDeadline(time.Time) error  { return nil }
 // hijacker hands gorilla's Upgrade the recordConn.
 type hijacker struct{ conn *recordConn }
 
-func (h hijacker) Header() http.Header        { return http.Header{} }
+func (h hijacker) Header() http.Header         { return http.Header{} }
 func (h hijacker) Write(p []byte) (int, error) { return len(p), nil }
 func (h hijacker) WriteHeader(int)             {}
 func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
