@@ -107,9 +107,18 @@ func (c *client) Deliver(frame []byte) bool {
 // written it, so the frame's bytes are never split by another frame. The
 // caller has set c.writing.
 func (c *client) writeInline(frame []byte) {
+	if !c.wire.TryLock() {
+		// The reader is answering a ping or a close, which may wait for
+		// room on a full socket: never wait for it here (the deliverer
+		// serves everyone); a writer sends the frame after it.
+		c.mu.Lock()
+		c.queue = append(c.queue, frame)
+		c.mu.Unlock()
+		go c.writeLoop(false)
+		return
+	}
 	bp := frameBufs.Get().(*[]byte)
 	buf := appendTextFrame((*bp)[:0], frame)
-	c.wire.Lock()
 	n, err := writeNonBlocking(c.tcp, buf)
 	if err != nil {
 		c.wire.Unlock()

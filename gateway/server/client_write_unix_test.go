@@ -328,3 +328,43 @@ func (h hijacker) WriteHeader(int)             {}
 func (h hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return h.conn, bufio.NewReadWriter(bufio.NewReader(strings.NewReader("")), bufio.NewWriter(h.conn)), nil
 }
+
+// A delivery never waits for a client's socket: not while the reader is
+// stuck answering the client's pings on a full socket (the client sends
+// pings and reads nothing). The deliverer serves every user.
+func TestDeliveryDoesNotWaitForAPongOnAFullSocket(t *testing.T) {
+	c, peer := writePair(t, 1024)
+	stop := make(chan struct{})
+	var pinger sync.WaitGroup
+	pinger.Add(1)
+	go func() { // pongs of 100 bytes fill both sockets' buffers soon
+		defer pinger.Done()
+		ping := bytes.Repeat([]byte{'p'}, 100)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if peer.WriteControl(websocket.PingMessage, ping, time.Now().Add(time.Second)) != nil {
+				return
+			}
+		}
+	}()
+	defer func() { close(stop); peer.Close(); pinger.Wait() }()
+	// By now the sockets' few KiB are full of pongs and the reader's
+	// pong is blocked (it gives up after a second, then blocks again on
+	// the next ping).
+	time.Sleep(300 * time.Millisecond)
+	if c.wire.TryLock() {
+		c.wire.Unlock()
+		t.Fatal("the reader is not answering a ping: the test sets up nothing")
+	}
+	start := time.Now()
+	if !c.Deliver([]byte(`{"type":"notification"}`)) {
+		t.Fatal("the delivery was refused")
+	}
+	if took := time.Since(start); took > 200*time.Millisecond {
+		t.Fatalf("Deliver waited %v for the client's socket", took)
+	}
+}
