@@ -23,10 +23,11 @@ var (
 	revokedJSON = mustJSON(protocol.AuthError{Type: protocol.TypeAuthError, Message: protocol.ErrTokenRevoked.Error()})
 )
 
-// client is one authenticated connection. Everything sent to it goes
-// through its bounded queue, drained by a writer goroutine that exists only
-// while there is something to write, so an idle connection costs one
-// blocked reader and no writer.
+// client is one authenticated connection. A frame delivered while nothing
+// is being written to it is written at once by the deliverer
+// (writeInline); everything else goes through its bounded queue, drained
+// by a writer goroutine that exists only while there is something to
+// write, so an idle connection costs one blocked reader and no writer.
 type client struct {
 	g    *Gateway
 	ws   *websocket.Conn
@@ -44,7 +45,9 @@ type client struct {
 	// wire is held while bytes of a frame written past gorilla (by
 	// writeInline and writeRest) are in flight, and around the control
 	// frames the reader answers with (onPing, onClose), so no frame is
-	// ever split by another on the socket.
+	// ever split by another on the socket. (The close frames gorilla's
+	// reader writes by itself, 1009 and protocol errors, are not under
+	// it: they end a connection that broke the protocol.)
 	wire sync.Mutex
 
 	mu      sync.Mutex
