@@ -89,6 +89,11 @@ func (g *Gateway) newDispatchServer(log *slog.Logger) *dispatchServer {
 		// wakes every second for the life of the process.
 		NoDefaultDate: true,
 		Logger:        slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// How long a worker goroutine without a connection is kept, and
+		// so how often the pool's cleaner wakes: it sees Shutdown only
+		// when it wakes, and nothing the gateway started may outlive it
+		// by much (the tests check).
+		MaxIdleWorkerDuration: 100 * time.Millisecond,
 	}
 	return s
 }

@@ -14,8 +14,5 @@ func TestMain(m *testing.M) {
 		// net/http's idle keep-alive connections of test clients.
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		// fasthttp's worker-pool cleaner (the dispatch socket's server)
-		// notices a stop only when its sleep of up to 10 s ends.
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
 	)
 }
