@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -23,11 +24,13 @@ var (
 	revokedJSON = mustJSON(protocol.AuthError{Type: protocol.TypeAuthError, Message: protocol.ErrTokenRevoked.Error(), Code: protocol.CodeTokenRevoked})
 )
 
-// client is one authenticated connection. Everything sent to it goes
-// through its bounded queue, drained by a writer goroutine that exists only
-// while there is something to write; its frames are read by a reader that
-// runs only while there is something to read (netpoll_linux.go), so an
-// idle connection costs no goroutine.
+// client is one authenticated connection. A frame delivered while nothing
+// is being written to it is written at once by the deliverer
+// (writeInline); everything else goes through its bounded queue, drained
+// by a writer goroutine that exists only while there is something to
+// write. Its frames are read by a reader that runs only while there is
+// something to read (netpoll_linux.go), so an idle connection costs no
+// goroutine.
 type client struct {
 	g    *Gateway
 	ws   *websocket.Conn
@@ -46,6 +49,14 @@ type client struct {
 	// beatSlice is the heartbeat slice that pings it; set by track,
 	// guarded by Gateway.mu.
 	beatSlice uint32
+
+	// wire is held while bytes of a frame written past gorilla (by
+	// writeInline and writeRest) are in flight, and around the control
+	// frames the reader answers with (onPing, onClose), so no frame is
+	// ever split by another on the socket. (The close frames gorilla's
+	// reader writes by itself, 1009 and protocol errors, are not under
+	// it: they end a connection that broke the protocol.)
+	wire sync.Mutex
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -91,10 +102,77 @@ func (c *client) Deliver(frame []byte) bool {
 		c.closeSocket()
 		return false
 	}
+	if c.started && !c.writing && len(c.queue) == 0 {
+		// Nothing is being written: try the frame from this goroutine
+		// (writeInline), sparing a writer goroutine and its wake-up.
+		c.writing = true
+		c.mu.Unlock()
+		c.writeInline(frame)
+		return true
+	}
 	c.queue = append(c.queue, frame)
 	c.kickLocked()
 	c.mu.Unlock()
 	return true
+}
+
+// writeInline writes one frame from the delivering goroutine (the store's
+// committer, the heartbeat) with one non-blocking write(2): a socket with
+// room takes it whole, as it nearly always has. What the socket did not
+// take goes to a writer goroutine, which holds the wire until it has
+// written it, so the frame's bytes are never split by another frame. The
+// caller has set c.writing.
+func (c *client) writeInline(frame []byte) {
+	if !c.wire.TryLock() {
+		// The reader is answering a ping or a close, which may wait for
+		// room on a full socket: never wait for it here (the deliverer
+		// serves everyone); a writer sends the frame after it.
+		c.mu.Lock()
+		c.queue = append(c.queue, frame)
+		c.mu.Unlock()
+		go c.writeLoop(false)
+		return
+	}
+	bp := frameBufs.Get().(*[]byte)
+	buf := appendTextFrame((*bp)[:0], frame)
+	n, err := writeNonBlocking(c.tcp, buf)
+	if err != nil {
+		c.wire.Unlock()
+		putFrameBuf(bp, buf)
+		c.stopWriting("write failed")
+		return
+	}
+	if n < len(buf) {
+		go c.writeRest(bp, buf, n)
+		return
+	}
+	c.wire.Unlock()
+	putFrameBuf(bp, buf)
+	c.mu.Lock()
+	if !c.closed && len(c.queue) == 0 {
+		c.writing = false
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	// Queued meanwhile, or closed with an ending to send: a writer does
+	// it, not the deliverer, which must not wait on one connection.
+	go c.writeLoop(false)
+}
+
+// writeRest writes what the socket did not take of an inline frame, as
+// the running writer, then goes on with the queue. It holds the wire (taken
+// by writeInline) until the frame is whole.
+func (c *client) writeRest(bp *[]byte, buf []byte, n int) {
+	c.tcp.SetWriteDeadline(time.Now().Add(writeWait))
+	_, err := c.tcp.Write(buf[n:])
+	c.wire.Unlock()
+	putFrameBuf(bp, buf)
+	if err != nil {
+		c.stopWriting("write failed")
+		return
+	}
+	c.writeLoop(false)
 }
 
 func (c *client) kickLocked() {
@@ -116,6 +194,8 @@ func (c *client) start() {
 	// empty send buffer and is written without one; every later frame
 	// sets its own.
 	c.tcp.SetDeadline(time.Time{})
+	c.ws.SetPingHandler(c.onPing)
+	c.ws.SetCloseHandler(c.onClose)
 	c.mu.Lock()
 	c.started = true
 	if c.writing {
@@ -204,6 +284,29 @@ func (c *client) stopWriting(reason string) {
 	c.writing = false
 	c.mu.Unlock()
 	c.abort(reason)
+}
+
+// onPing answers a client's ping with a pong, as gorilla's own handler
+// does, but under the wire: gorilla's write lock does not cover the bytes
+// writeInline writes past it.
+func (c *client) onPing(data string) error {
+	c.wire.Lock()
+	err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	c.wire.Unlock()
+	var ne net.Error
+	if err == nil || errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &ne) {
+		return nil
+	}
+	return err
+}
+
+// onClose echoes a client's close frame, as gorilla's own handler does,
+// under the wire (see onPing).
+func (c *client) onClose(code int, _ string) error {
+	c.wire.Lock()
+	c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+	c.wire.Unlock()
+	return nil
 }
 
 // IssuedAt implements hub.Subscriber.

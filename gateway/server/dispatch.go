@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -19,15 +18,13 @@ import (
 	"github.com/keboola/analyst-alerts/internal/peercred"
 )
 
-// dispatchRoutes is the whole dispatch-socket API in one place. POST
-// /dispatch, the hot path, is matched by a plain comparison before the
-// ServeMux, whose pattern matching costs more than the rest of the
-// routing; everything else goes through the mux, and only for trusted
-// callers (access.go): it tells who is online, profiles the process, and
-// revokes anyone's tokens.
+// dispatchRoutes is the dispatch-socket API but POST /dispatch, the hot
+// path, which dispatchServer answers itself (dispatchserver.go). The
+// runner's own routes are matched by plain comparisons; everything else
+// goes through the mux, and only for trusted callers (access.go): it tells
+// who is online, profiles the process, and revokes anyone's tokens.
 func (g *Gateway) dispatchRoutes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+protocol.PathDispatch, g.handleDispatch)
 	mux.HandleFunc("GET "+protocol.PathHealth, g.handleHealth)
 	mux.HandleFunc("POST "+protocol.PathRevoke, g.handleRevoke)
 	mux.Handle("GET "+protocol.PathMetrics, promhttp.HandlerFor(g.metrics.Registry, promhttp.HandlerOpts{}))
@@ -46,10 +43,6 @@ func (g *Gateway) dispatchRoutes() http.Handler {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.URL.Path == protocol.PathDispatch {
-			g.handleDispatch(w, r)
-			return
-		}
 		// An analyst's runner reads and acknowledges its own user's alerts
 		// (ack.go checks the user); trusted callers anyone's.
 		switch {
@@ -82,80 +75,6 @@ func (g *Gateway) forbid(w http.ResponseWriter, id peercred.Identity, what, msg 
 	writeError(w, http.StatusForbidden, msg)
 }
 
-func (g *Gateway) handleDispatch(w http.ResponseWriter, r *http.Request) {
-	buf := bodyPool.Get().(*[]byte)
-	defer func() {
-		if cap(*buf) <= maxPooledBody {
-			bodyPool.Put(buf)
-		}
-	}()
-	body, refused := g.readBodyInto(w, r, "dispatch", (*buf)[:0])
-	switch refused {
-	case 0:
-		*buf = body[:0] // keep the buffer it grew into
-	case http.StatusRequestEntityTooLarge:
-		g.metrics.Dispatches.WithLabelValues("too_large").Inc()
-		return
-	default:
-		g.metrics.Dispatches.WithLabelValues("bad_request").Inc()
-		return
-	}
-	// ParseDispatch copies what it keeps (json.RawMessage copies), so
-	// the body's buffer goes back to the pool.
-	req, err := protocol.ParseDispatch(body)
-	if err != nil {
-		g.metrics.Dispatches.WithLabelValues("bad_request").Inc()
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	// An untrusted caller (an analyst's runner) delivers only to itself:
-	// a title and a script name it chose must never reach someone else's
-	// "Run again" or "Open in Claude Code".
-	if id := g.access.Identify(r.Context()); !id.MayActFor(req.User) {
-		g.metrics.Dispatches.WithLabelValues("forbidden").Inc()
-		g.forbid(w, id, "dispatch to "+strconv.Quote(req.User), fmt.Sprintf("%s may only dispatch to its own user; dispatching to others needs %s",
-			id, g.access.WhoIsTrusted()))
-		return
-	}
-	// A notification bigger than a frame cannot fit one: refused here
-	// without a trip to the committer, which checks the frame it builds.
-	if len(req.Notification) > protocol.MaxFrameBytes {
-		g.refuseTooLarge(w, protocol.ErrFrameTooLarge)
-		return
-	}
-	res, err := g.fanout.Publish(req.User, req.Notification)
-	if errors.Is(err, protocol.ErrFrameTooLarge) {
-		g.refuseTooLarge(w, err)
-		return
-	}
-	if errors.Is(err, hub.ErrUnavailable) { // a cluster node without NATS
-		g.metrics.Dispatches.WithLabelValues("unavailable").Inc()
-		g.log.Warn("dispatch refused: the store is unavailable", slog.String("user", req.User), slog.Any("error", err))
-		writeError(w, http.StatusServiceUnavailable, "the notification store is unavailable: the notification is not acknowledged, send it again")
-		return
-	}
-	if err != nil {
-		g.metrics.Dispatches.WithLabelValues("error").Inc()
-		g.log.Error("dispatch failed", slog.String("user", req.User), slog.Any("error", err))
-		writeError(w, http.StatusInternalServerError, "could not store the notification")
-		return
-	}
-	g.dispatchOK.Inc()
-	if g.log.Enabled(r.Context(), slog.LevelDebug) { // the attributes cost even when not logged
-		g.log.Debug("dispatched", slog.String("user", req.User), slog.Int("sent", res.Sent), slog.Uint64("seq", res.Seq))
-	}
-	out := appendDispatchAnswer((*buf)[:0], res)
-	*buf = out[:0]
-	writeRaw(w, http.StatusOK, out)
-}
-
-// refuseTooLarge answers a notification whose frame the apps would refuse:
-// stored nowhere, 413, so the dispatcher knows it was not delivered.
-func (g *Gateway) refuseTooLarge(w http.ResponseWriter, err error) {
-	g.metrics.Dispatches.WithLabelValues("too_large").Inc()
-	writeError(w, http.StatusRequestEntityTooLarge, err.Error())
-}
-
 // appendDispatchAnswer is json.Marshal(res) plus a newline, as writeJSON
 // writes it: the answer is three numbers, and written by hand it needs
 // no encoder (TestDispatchAnswerMatchesJSON keeps the two equal).
@@ -168,12 +87,6 @@ func appendDispatchAnswer(out []byte, res protocol.DispatchResponse) []byte {
 	out = strconv.AppendUint(out, res.Seq, 10)
 	return append(out, "}\n"...)
 }
-
-// bodyPool recycles dispatch bodies and answers. Buffers that grew past
-// maxPooledBody (a rare large notification) are left to the collector.
-var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-const maxPooledBody = 64 << 10
 
 var jsonContentType = []string{"application/json"}
 

@@ -76,7 +76,7 @@ type Gateway struct {
 	poll *poller
 
 	wsLn, dispatchLn net.Listener
-	dispatchSrv      *http.Server
+	dispatchSrv      *dispatchServer
 
 	mu sync.Mutex
 	// clients are the authenticated connections, by the heartbeat slice
@@ -155,9 +155,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		closeFanout()
 		return nil, err
 	}
-	g.dispatchSrv = &http.Server{Handler: g.withLightReads(g.dispatchRoutes()), ReadHeaderTimeout: 10 * time.Second,
-		ConnContext: peercred.ConnContext, // who connected, for the access rules
-		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	g.dispatchSrv = g.newDispatchServer(log)
 	if !peercred.Supported {
 		log.Warn("this OS gives no peer credentials on unix sockets: every caller of the dispatch socket is trusted, its mode is the only access control")
 	}

@@ -93,6 +93,12 @@ func LookupGroup(name string) (string, uint32, error) {
 // connection carries (ConnContext).
 func (a *Access) Identify(ctx context.Context) Identity {
 	p, ok := FromContext(ctx)
+	return a.IdentifyPeer(p, ok)
+}
+
+// IdentifyPeer is Identify for a server that keeps each connection's
+// peer itself (ok: its credentials were read) rather than in a context.
+func (a *Access) IdentifyPeer(p Peer, ok bool) Identity {
 	switch {
 	case !ok:
 		return Identity{} // credentials unreadable: trusted with nothing

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package server
+
+import "net"
+
+// writeNonBlocking takes nothing where there is no non-blocking write(2):
+// every frame goes to a writer goroutine.
+func writeNonBlocking(*net.TCPConn, []byte) (int, error) { return 0, nil }
