@@ -489,6 +489,39 @@ func TestNewFolderIsGuarded(t *testing.T) {
 	}
 }
 
+// A converted history.db is not set aside over a different file of that
+// name (an operator's copy): the start fails saying so, and history.db is
+// left in place for the next start.
+func TestUpgradeKeepsAnotherConvertedFile(t *testing.T) {
+	dir := t.TempDir()
+	extract(t, "testdata/v1-state.tar.gz", dir)
+	aside := filepath.Join(dir, oldHistoryFile+setAsideSuffix)
+	if err := os.WriteFile(aside, []byte("an operator's copy"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "exists already") {
+		t.Fatalf("open = %v, want the refusal to set aside over %s", err, aside)
+	}
+	if data, _ := os.ReadFile(aside); string(data) != "an operator's copy" {
+		t.Fatalf("%s overwritten: %.60q", aside, data)
+	}
+	db, err := openBolt(filepath.Join(dir, oldHistoryFile))
+	if err != nil {
+		t.Fatalf("history.db replaced: %v", err)
+	}
+	db.Close()
+	if err := os.Remove(aside); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, Options{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHistory(t, s, "u0", 71, 270)
+	s.Close()
+	checkGuard(t, dir)
+}
+
 // A reopen keeps each user's last Limit records, also when the limit is
 // now lower than when they were written.
 func TestReopenKeepsTheLastLimit(t *testing.T) {
