@@ -267,7 +267,7 @@ func applyLogger(log *slog.Logger, m *metrics.Metrics) func(int, error) {
 			}
 		case failing:
 			m.Applied.WithLabelValues("ok").Inc()
-			log.Info("history database writable again", slog.Int("records", n))
+			log.Info("the store's background round succeeded again (fsync, deletion, compaction); new records are on disk", slog.Int("records_compacted", n))
 		default:
 			m.Applied.WithLabelValues("ok").Inc()
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"archive/tar"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // userFrame is a frame that names its user and seq, so a record read back
@@ -378,11 +382,13 @@ func extract(t *testing.T, archive, dir string) {
 // appends to each of four users with limit 200 and a revocation, closed
 // (all in history.db, trimmed), then 20 more each and kill -9 (only in the
 // journal). It opens with every record, seq, epoch and revocation kept,
-// also when an earlier upgrade was cut short.
+// also when an earlier upgrade was cut short, and history.db is then the
+// guard, the database set aside.
 func TestUpgradeFromBboltHistory(t *testing.T) {
 	users := []string{"u0", "u1", "zoë", "a\x00b"}
-	for _, cut := range []bool{false, true} {
-		t.Run(fmt.Sprint("cut short=", cut), func(t *testing.T) {
+	for _, c := range []struct{ cut, setAside bool }{{false, false}, {true, false}, {false, true}} {
+		cut, setAside := c.cut, c.setAside
+		t.Run(fmt.Sprintf("cut short=%v set aside=%v", cut, setAside), func(t *testing.T) {
 			dir := t.TempDir()
 			extract(t, "testdata/v1-state.tar.gz", dir)
 			var oldEpoch string
@@ -398,6 +404,11 @@ func TestUpgradeFromBboltHistory(t *testing.T) {
 				f, _, _ := createSegmentFile(segmentPath(dir, 1), oldEpoch)
 				f.Write(appendRecord(nil, kindAppend, "u0", 999, []byte("half")))
 				f.Close()
+			}
+			if setAside {
+				// A start killed after the upgrade, between setting the
+				// database aside and putting the guard in its place.
+				os.Link(filepath.Join(dir, oldHistoryFile), filepath.Join(dir, oldHistoryFile+setAsideSuffix))
 			}
 			for round := 0; round < 2; round++ {
 				s, err := Open(dir, Options{Limit: 200})
@@ -425,15 +436,90 @@ func TestUpgradeFromBboltHistory(t *testing.T) {
 					t.Fatalf("next append: %+v %v, want seq %d", r, err, 271+round)
 				}
 				s.Close()
-				if _, err := os.Stat(filepath.Join(dir, oldHistoryFile)); !os.IsNotExist(err) {
-					t.Fatalf("history.db still in place: %v", err)
-				}
-				if _, err := os.Stat(filepath.Join(dir, oldHistoryFile+setAsideSuffix)); err != nil {
+				checkGuard(t, dir)
+				aside, err := openBolt(filepath.Join(dir, oldHistoryFile+setAsideSuffix))
+				if err != nil {
 					t.Fatalf("history.db not set aside: %v", err)
 				}
+				aside.Close()
 			}
 		})
 	}
+}
+
+// checkGuard fails unless history.db in dir is the guard and bbolt (the
+// version older gateways open it with) refuses it without changing it.
+func checkGuard(t *testing.T, dir string) {
+	t.Helper()
+	path := filepath.Join(dir, oldHistoryFile)
+	before, err := os.ReadFile(path)
+	if err != nil || string(before) != guardText {
+		t.Fatalf("history.db is not the guard: %v %.60q", err, before)
+	}
+	if db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second}); !errors.Is(err, berrors.ErrInvalid) {
+		if db != nil {
+			db.Close()
+		}
+		t.Fatalf("bbolt opens the guard: %v", err)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Fatalf("bbolt changed the guard: %.60q", after)
+	}
+	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
+		t.Fatalf("the guard's temporary file is left: %v", err)
+	}
+}
+
+// A new folder gets the guard before its first segment, and keeps it.
+func TestNewFolderIsGuarded(t *testing.T) {
+	dir := t.TempDir()
+	for round := 0; round < 2; round++ {
+		s, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Append("u", userFrame("u"), nil); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		checkGuard(t, dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, oldHistoryFile+setAsideSuffix)); !os.IsNotExist(err) {
+		t.Fatalf("a new folder has a converted history: %v", err)
+	}
+}
+
+// A converted history.db is not set aside over a different file of that
+// name (an operator's copy): the start fails saying so, and history.db is
+// left in place for the next start.
+func TestUpgradeKeepsAnotherConvertedFile(t *testing.T) {
+	dir := t.TempDir()
+	extract(t, "testdata/v1-state.tar.gz", dir)
+	aside := filepath.Join(dir, oldHistoryFile+setAsideSuffix)
+	if err := os.WriteFile(aside, []byte("an operator's copy"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, Options{}); err == nil || !strings.Contains(err.Error(), "exists already") {
+		t.Fatalf("open = %v, want the refusal to set aside over %s", err, aside)
+	}
+	if data, _ := os.ReadFile(aside); string(data) != "an operator's copy" {
+		t.Fatalf("%s overwritten: %.60q", aside, data)
+	}
+	db, err := openBolt(filepath.Join(dir, oldHistoryFile))
+	if err != nil {
+		t.Fatalf("history.db replaced: %v", err)
+	}
+	db.Close()
+	if err := os.Remove(aside); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, Options{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHistory(t, s, "u0", 71, 270)
+	s.Close()
+	checkGuard(t, dir)
 }
 
 // A reopen keeps each user's last Limit records, also when the limit is

@@ -8,7 +8,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -19,7 +18,8 @@ import (
 const (
 	stateFile = "state.db"
 	// oldHistoryFile is the bbolt history of gateways before the journal
-	// was the history; the upgrade converts it and renames it aside.
+	// was the history; the upgrade converts it and sets it aside, and the
+	// guard (guard.go) takes its place.
 	oldHistoryFile = "history.db"
 	setAsideSuffix = ".converted"
 )
@@ -69,7 +69,13 @@ func openState(dir string) (*bolt.DB, string, error) {
 		return nil, "", fmt.Errorf("initialise %s: %w", db.Path(), err)
 	}
 	old := filepath.Join(dir, oldHistoryFile)
-	if _, err := os.Stat(old); err == nil {
+	kind, err := readOldHistory(old)
+	if err != nil {
+		db.Close()
+		return nil, "", err
+	}
+	switch kind {
+	case oldHistoryDB:
 		// The epoch is written last by the upgrade: without it, the
 		// upgrade did not finish and is done again from the start.
 		if epoch == "" {
@@ -78,10 +84,14 @@ func openState(dir string) (*bolt.DB, string, error) {
 				return nil, "", fmt.Errorf("convert %s: %w", old, err)
 			}
 		}
-		if err := setAside(dir); err != nil {
-			db.Close()
-			return nil, "", err
-		}
+		err = guard(dir, true)
+	case oldHistoryAbsent:
+		// Before the first segment is written.
+		err = guard(dir, false)
+	}
+	if err != nil {
+		db.Close()
+		return nil, "", err
 	}
 	if epoch == "" {
 		epoch = NewEpoch()

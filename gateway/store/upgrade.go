@@ -5,13 +5,13 @@ package store
 // newest records, not yet applied). Both are written once into new
 // segments; the epoch and the revocations go to state.db, the epoch last,
 // which marks the upgrade done. A crash before that does it all again.
-// Then history.db is renamed aside and the old segments are removed (by
-// rebuild, which drops every segment not of the current format).
+// Then history.db is set aside, the guard takes its place (guard.go), and
+// the old segments are removed (by rebuild, which drops every segment not
+// of the current format).
 
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -108,16 +108,6 @@ func upgrade(dir string, state *bolt.DB) (string, error) {
 		return tx.Bucket(bucketInfo).Put(keyEpoch, []byte(epoch))
 	})
 	return epoch, err
-}
-
-// setAside renames a converted history.db out of the way (the operator may
-// delete it; older gateways would start an empty history from it).
-func setAside(dir string) error {
-	old := filepath.Join(dir, oldHistoryFile)
-	if err := os.Rename(old, old+setAsideSuffix); err != nil {
-		return fmt.Errorf("set the converted %s aside: %w", old, err)
-	}
-	return syncDir(dir)
 }
 
 // convertWriter writes records into new segments, fsynced at finish.

@@ -35,6 +35,7 @@ const secret = "cmd-test-secret-0123456789abcdef0123456789"
 
 // proc is the real ws-gateway binary running with an environment.
 type proc struct {
+	bin    string // the binary; the one under test when empty
 	cmd    *exec.Cmd
 	socket string
 	port   int
@@ -63,14 +64,12 @@ func newProc(t *testing.T) *proc {
 func (p *proc) start(t *testing.T, extra ...string) {
 	t.Helper()
 	p.out = &gatewaytest.LogBuffer{}
-	p.cmd = exec.Command(binary, "serve")
-	p.cmd.Env = append([]string{
-		"DESKTOP_JWT_SECRET=" + secret,
-		"WS_GATEWAY_HOST=127.0.0.1",
-		"WS_GATEWAY_PORT=" + strconv.Itoa(p.port),
-		"WS_DISPATCH_SOCKET=" + p.socket,
-		"WS_GATEWAY_STATE_DIR=" + p.state,
-	}, extra...)
+	bin := binary
+	if p.bin != "" {
+		bin = p.bin
+	}
+	p.cmd = exec.Command(bin, "serve")
+	p.cmd.Env = append(p.env(), extra...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -85,6 +84,17 @@ func (p *proc) start(t *testing.T, extra ...string) {
 			t.Fatalf("gateway did not come up:\n%s", p.out)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// env is the gateway's environment for serve.
+func (p *proc) env() []string {
+	return []string{
+		"DESKTOP_JWT_SECRET=" + secret,
+		"WS_GATEWAY_HOST=127.0.0.1",
+		"WS_GATEWAY_PORT=" + strconv.Itoa(p.port),
+		"WS_DISPATCH_SOCKET=" + p.socket,
+		"WS_GATEWAY_STATE_DIR=" + p.state,
 	}
 }
 
