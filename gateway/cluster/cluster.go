@@ -104,14 +104,15 @@ type Node struct {
 
 	revoked, conns, nodes jetstream.KeyValue
 
-	mu      sync.Mutex
-	users   map[string]*user  // live local attachments
-	seen    map[string]uint64 // the last seq the live consumer handed out, per user
-	cutoffs map[string]int64  // revocations, from the watched bucket
-	peers   map[string]peer   // nodes by name, from their heartbeats
+	mu sync.Mutex
+	// The per-user maps: prune drops a user's entries once nothing on
+	// this node needs them (prune.go).
+	users   map[string]*user // live local attachments
+	cutoffs map[string]int64 // revocations, from the watched bucket
+	peers   map[string]peer  // nodes by name, from their heartbeats
 	// connView is the connections bucket as watched (connState).
 	connView map[string]connState
-	pubs     map[string]*pubSeq // per-user publish state (next seq)
+	pubs     map[string]*pubSeq // per-user belief of the last message, and the write lock
 
 	connSeq uint64 // numbers this node's connections; guarded by mu
 
@@ -171,7 +172,7 @@ func dial(o Options) (*Node, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{opts: o, log: o.Log, boot: nuid.Next(),
-		users: map[string]*user{}, seen: map[string]uint64{}, cutoffs: map[string]int64{},
+		users: map[string]*user{}, cutoffs: map[string]int64{},
 		peers: map[string]peer{}, connView: map[string]connState{}, pubs: map[string]*pubSeq{}, stop: make(chan struct{})}
 	natsOpts := append([]nats.Option{
 		nats.Name("ws-gateway " + o.Node),
@@ -239,8 +240,9 @@ func (n *Node) start() error {
 	if err := n.startLive(ctx); err != nil {
 		return err
 	}
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.heartbeat()
+	go n.pruneLoop()
 	return nil
 }
 
