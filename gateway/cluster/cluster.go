@@ -72,7 +72,10 @@ type Options struct {
 	HistoryLimit int    // notifications kept per user
 	MaxConnsPer  int    // live connections per user, across the cluster
 	// NATS are extra connection options (credentials, TLS, ...).
-	NATS  []nats.Option
+	NATS []nats.Option
+	// Auth says which credentials NATS gets, for a refused connection's
+	// message: where they come from, never a secret.
+	Auth  string
 	Hooks hub.Hooks
 	Log   *slog.Logger
 	// OpTimeout bounds one request to NATS (default 2 s).
@@ -190,6 +193,9 @@ func dial(o Options) (*Node, error) {
 	}, o.NATS...)
 	nc, err := nats.Connect(o.URLs, natsOpts...)
 	if err != nil {
+		if o.Auth != "" {
+			return nil, fmt.Errorf("connect to NATS at %s with %s: %w", redactURLs(o.URLs), o.Auth, err)
+		}
 		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURLs(o.URLs), err)
 	}
 	n.nc = nc
