@@ -145,6 +145,11 @@ type App struct {
 	ctx         context.Context
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
+
+	// shownMu orders emitState's reads of the state, so the connection
+	// state logged last is the page's latest (shownConn: what was logged).
+	shownMu   sync.Mutex
+	shownConn connection.Status
 }
 
 // New opens the store and settings and loads the token; nothing runs
@@ -365,11 +370,27 @@ func (a *App) State() State {
 }
 
 func (a *App) emitState() {
+	a.shownMu.Lock()
 	s := a.State()
+	a.logConnection(s.Connection)
+	a.shownMu.Unlock()
 	if a.d.Badge != nil {
 		a.d.Badge.SetUnread(s.Unread)
 	}
 	a.emit(EventState, s)
+}
+
+// logConnection logs the page's connection state when it changes (its
+// state, or the end of the replay after connecting), so what the page
+// shows can be followed from outside: the desktop e2e tests wait for
+// connected with catching_up false before they dispatch. Called under
+// shownMu.
+func (a *App) logConnection(c connection.Status) {
+	if c.State == a.shownConn.State && c.CatchingUp == a.shownConn.CatchingUp {
+		return
+	}
+	a.shownConn = c
+	slog.Info("page connection state", slog.String("state", string(c.State)), slog.Bool("catching_up", c.CatchingUp))
 }
 
 func (a *App) emit(ev string, data any) {

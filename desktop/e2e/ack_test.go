@@ -11,6 +11,7 @@ import (
 	"github.com/keboola/analyst-alerts/desktop/app"
 	"github.com/keboola/analyst-alerts/desktop/auth"
 	"github.com/keboola/analyst-alerts/desktop/config"
+	"github.com/keboola/analyst-alerts/desktop/connection"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
@@ -70,7 +71,12 @@ func TestAcknowledgeSyncsBetweenDevices(t *testing.T) {
 	other.Start()
 	t.Cleanup(other.Stop)
 	h.waitFor("the second device to connect", 30*time.Second, func() bool { return h.connections("petr") == 2 })
-	time.Sleep(500 * time.Millisecond) // past the replay bursts
+	// Both past the replay after auth_ok, as their pages' state says.
+	h.waitLive("ack-app")
+	h.waitFor("the second device's replay to be delivered", 30*time.Second, func() bool {
+		s := other.State().Connection
+		return s.State == connection.Connected && !s.CatchingUp
+	})
 
 	c := h.gw.Client()
 	defer c.Close()

@@ -259,6 +259,31 @@ func (h *harness) logHas(name string, parts ...string) bool {
 	return false
 }
 
+// waitLive waits until the app started as name is connected with the
+// replay after auth_ok delivered, as the page's state says (the app logs
+// each change of it): a dispatch then is a new alert, not part of the
+// replay.
+func (h *harness) waitLive(name string) {
+	h.t.Helper()
+	h.waitFor(name+" to be connected with its replay delivered", 30*time.Second, func() bool {
+		line := h.lastLog(name, `"msg":"page connection state"`)
+		return strings.Contains(line, `"state":"connected"`) && strings.Contains(line, `"catching_up":false`)
+	})
+}
+
+// lastLog is the last line of the log of the app started as name that
+// holds part ("" when none does).
+func (h *harness) lastLog(name, part string) string {
+	b, _ := os.ReadFile(filepath.Join(h.artifacts, name+".log"))
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], part) {
+			return lines[i]
+		}
+	}
+	return ""
+}
+
 // launchSecond starts the app again with args, as the browser does with a
 // sign-in link, and waits for it to hand them over and exit: successfully
 // (a browser or script takes any other status for a failure), saying what
@@ -343,7 +368,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 
 	// 2. The app signs in with the kept token and connects.
 	h.waitFor("the app to connect to the gateway", 30*time.Second, func() bool { return h.connections("petr") == 1 })
-	time.Sleep(500 * time.Millisecond) // past the replay burst after auth_ok
+	h.waitLive("app-1")
 
 	// 3. A dispatch through the real gateway becomes a native notification.
 	c := h.gw.Client()
@@ -409,6 +434,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Fatalf("the unreadable record: %+v %v", large, err)
 	}
 	h.waitFor("the link to come back", 30*time.Second, func() bool { return h.connections("petr") == 1 })
+	h.waitLive("app-1")
 	c2 := h.gw.Client()
 	defer c2.Close()
 	// Quiet hours: an alert the runner marked silent is listed but shows
@@ -481,7 +507,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor("the restarted app to connect with the kept token", 30*time.Second, func() bool { return h.connections("petr") == 1 })
-	time.Sleep(time.Second)
+	h.waitLive("app-2") // the resume's replay is handled: any duplicate banner has shown
 	if n := len(h.notes.All()); n != 3 {
 		t.Fatalf("%d native notifications after restart, want 3 (no duplicate)", n)
 	}

@@ -44,7 +44,7 @@ func TestDesktopFigures(t *testing.T) {
 	}
 	fmt.Printf("desktop: launch to tray registered: %d ms\n", item.At.Sub(launched).Milliseconds())
 	h.waitFor("connected", 30*time.Second, func() bool { return h.connections("petr") == 1 })
-	time.Sleep(500 * time.Millisecond)
+	h.waitLive("bench-app")
 
 	c := h.gw.Client()
 	defer c.Close()

@@ -96,7 +96,7 @@ func TestDesktopUIInBrowser(t *testing.T) {
 	if h.connections("petr") != 1 || h.connections("anna") != 0 || keychainUser(t) != "petr" || !h.logHas("ui-app", "declined by the user") {
 		t.Fatal("declining changed the account")
 	}
-	time.Sleep(500 * time.Millisecond)
+	h.waitLive("ui-app")
 	c := h.gw.Client()
 	defer c.Close()
 	if _, err := c.Dispatch(context.Background(), "petr", protocol.Notification{ID: "ui-1",

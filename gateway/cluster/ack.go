@@ -112,6 +112,13 @@ func (n *Node) Recent(user string, limit int) (protocol.RecentResponse, error) {
 // behind would not show an alert this node just stored, so it is read
 // again.
 func (n *Node) history(ctx context.Context, user string, p *pubSeq) ([]pageRec, error) {
+	if known, _, _ := p.get(); !known {
+		// No belief (pruned, or not seen since the start): the leader's
+		// last message is the floor.
+		if err := n.readLast(ctx, subjectOf(user), p); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		recs, err := n.readAll(ctx, user)
 		if err != nil {

@@ -72,7 +72,10 @@ type Options struct {
 	HistoryLimit int    // notifications kept per user
 	MaxConnsPer  int    // live connections per user, across the cluster
 	// NATS are extra connection options (credentials, TLS, ...).
-	NATS  []nats.Option
+	NATS []nats.Option
+	// Auth says which credentials NATS gets, for a refused connection's
+	// message: where they come from, never a secret.
+	Auth  string
 	Hooks hub.Hooks
 	Log   *slog.Logger
 	// OpTimeout bounds one request to NATS (default 2 s).
@@ -104,14 +107,15 @@ type Node struct {
 
 	revoked, conns, nodes jetstream.KeyValue
 
-	mu      sync.Mutex
-	users   map[string]*user  // live local attachments
-	seen    map[string]uint64 // the last seq the live consumer handed out, per user
-	cutoffs map[string]int64  // revocations, from the watched bucket
-	peers   map[string]peer   // nodes by name, from their heartbeats
+	mu sync.Mutex
+	// The per-user maps: prune drops a user's entries once nothing on
+	// this node needs them (prune.go).
+	users   map[string]*user // live local attachments
+	cutoffs map[string]int64 // revocations, from the watched bucket
+	peers   map[string]peer  // nodes by name, from their heartbeats
 	// connView is the connections bucket as watched (connState).
 	connView map[string]connState
-	pubs     map[string]*pubSeq // per-user publish state (next seq)
+	pubs     map[string]*pubSeq // per-user belief of the last message, and the write lock
 
 	connSeq uint64 // numbers this node's connections; guarded by mu
 
@@ -171,7 +175,7 @@ func dial(o Options) (*Node, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	n := &Node{opts: o, log: o.Log, boot: nuid.Next(),
-		users: map[string]*user{}, seen: map[string]uint64{}, cutoffs: map[string]int64{},
+		users: map[string]*user{}, cutoffs: map[string]int64{},
 		peers: map[string]peer{}, connView: map[string]connState{}, pubs: map[string]*pubSeq{}, stop: make(chan struct{})}
 	natsOpts := append([]nats.Option{
 		nats.Name("ws-gateway " + o.Node),
@@ -189,6 +193,9 @@ func dial(o Options) (*Node, error) {
 	}, o.NATS...)
 	nc, err := nats.Connect(o.URLs, natsOpts...)
 	if err != nil {
+		if o.Auth != "" {
+			return nil, fmt.Errorf("connect to NATS at %s with %s: %w", redactURLs(o.URLs), o.Auth, err)
+		}
 		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURLs(o.URLs), err)
 	}
 	n.nc = nc
@@ -239,8 +246,9 @@ func (n *Node) start() error {
 	if err := n.startLive(ctx); err != nil {
 		return err
 	}
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.heartbeat()
+	go n.pruneLoop()
 	return nil
 }
 

@@ -625,9 +625,7 @@ func TestDispatchesThroughAnyNodeNeedNoRetry(t *testing.T) {
 		// dispatches are a moment apart).
 		next := nodes[(k+1)%3]
 		for deadline := time.Now().Add(5 * time.Second); ; {
-			next.mu.Lock()
-			seen := next.seen["jo"]
-			next.mu.Unlock()
+			_, seen, _ := next.pubState("jo").get()
 			if seen == uint64(k) {
 				break
 			}

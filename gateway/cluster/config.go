@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 
@@ -13,13 +15,19 @@ import (
 func OptionsFrom(cfg config.Config, log *slog.Logger) Options {
 	c := cfg.Cluster
 	var opts []nats.Option
+	auth := "no credentials"
 	switch {
 	case c.Creds != "":
 		opts = append(opts, nats.UserCredentials(c.Creds))
+		auth = "the .creds file " + c.Creds + " of " + config.EnvNATSCreds
 	case c.Token != "":
 		opts = append(opts, nats.Token(c.Token))
+		auth = "the token of " + config.EnvNATSToken
 	case c.User != "":
 		opts = append(opts, nats.UserInfo(c.User, c.Password))
+		auth = fmt.Sprintf("the user %q and the password of %s", c.User, config.EnvNATSPassword)
+	case strings.Contains(redactURLs(c.URLs), "***@"):
+		auth = "the user and password in " + config.EnvNATSURL
 	}
 	if c.CAFile != "" {
 		opts = append(opts, nats.RootCAs(c.CAFile))
@@ -30,6 +38,6 @@ func OptionsFrom(cfg config.Config, log *slog.Logger) Options {
 	return Options{
 		URLs: c.URLs, Node: c.Node, Replicas: c.Replicas,
 		HistoryLimit: cfg.HistoryLimit, MaxConnsPer: cfg.MaxConnsPer,
-		NATS: opts, Log: log,
+		NATS: opts, Auth: auth, Log: log,
 	}
 }

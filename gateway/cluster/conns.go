@@ -148,6 +148,7 @@ func (n *Node) releaseOnce(name, id string) error {
 type connState struct {
 	entries []connEntry
 	rev     uint64
+	at      time.Time // when the watch showed it (prune keeps a fresh one)
 }
 
 // onConns follows the connections bucket, so that a connect needs no read
@@ -158,7 +159,7 @@ func (n *Node) onConns(e jetstream.KeyValueEntry) {
 	if !ok {
 		return
 	}
-	st := connState{rev: e.Revision()}
+	st := connState{rev: e.Revision(), at: time.Now()}
 	if e.Operation() == jetstream.KeyValuePut {
 		json.Unmarshal(e.Value(), &st.entries) // unreadable: none
 	}

@@ -135,13 +135,11 @@ func (n *Node) onLive(m jetstream.Msg, streamSeq uint64) {
 	}
 	rec := store.Record{Seq: seq, Epoch: n.epoch, Frame: m.Data()}
 	n.mu.Lock()
-	if seq > n.seen[name] {
-		n.seen[name] = seq
-	}
+	// Learnt under n.mu, so an Attach registering at this moment either
+	// is found below or finds this seq in the belief (its replay's floor).
+	n.pubStateLocked(name).learn(seq, streamSeq)
 	u := n.users[name]
-	p := n.pubStateLocked(name)
 	n.mu.Unlock()
-	p.learn(seq, streamSeq)
 	if u == nil {
 		return
 	}

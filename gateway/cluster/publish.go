@@ -23,6 +23,14 @@ import (
 // any node without a retry; a wrong belief (a message the reader has not
 // seen yet) costs a refused publish and a re-read, never a reused or
 // skipped seq.
+//
+// While known, seq is at least every seq the node's live reader has handed
+// out for the user (the reader learns under Node.mu, and a belief is only
+// ever read from the stream's leader, which has everything the reader
+// saw): a resuming connection's replay must read that far (Attach).
+//
+// A user's pubSeq is dropped (prune) once nothing on this node uses it;
+// the next use starts from the leader again.
 type pubSeq struct {
 	lock chan struct{} // one publish per user at a time on this node
 
@@ -30,6 +38,11 @@ type pubSeq struct {
 	known     bool
 	seq       uint64
 	streamSeq uint64
+
+	// Guarded by Node.mu: writes holding or waiting for lock, and the
+	// last use; prune drops only an unused, idle one.
+	refs int
+	used time.Time
 }
 
 func (p *pubSeq) get() (known bool, seq, streamSeq uint64) {
@@ -66,18 +79,31 @@ func (n *Node) pubStateLocked(user string) *pubSeq {
 		p = &pubSeq{lock: make(chan struct{}, 1)}
 		n.pubs[user] = p
 	}
+	p.used = time.Now()
 	return p
 }
 
 // lockUser takes this node's write turn for user (one write per user at a
 // time, publishes and acks alike: they would only refuse each other's
 // expected last sequence), waiting no longer than ctx. unlock gives it back.
+// The reference taken here keeps prune from dropping the user's state
+// (and with it the lock) while a write holds or waits for it.
 func (n *Node) lockUser(ctx context.Context, user string) (p *pubSeq, unlock func(), err error) {
-	p = n.pubState(user)
+	n.mu.Lock()
+	p = n.pubStateLocked(user)
+	p.refs++
+	n.mu.Unlock()
+	done := func() {
+		n.mu.Lock()
+		p.refs--
+		p.used = time.Now()
+		n.mu.Unlock()
+	}
 	select {
 	case p.lock <- struct{}{}:
-		return p, func() { <-p.lock }, nil
+		return p, func() { <-p.lock; done() }, nil
 	case <-ctx.Done():
+		done()
 		return nil, nil, fmt.Errorf("%w: publish queue for %q: %w", ErrUnavailable, user, ctx.Err())
 	}
 }
@@ -147,15 +173,15 @@ func (n *Node) Publish(user string, notification json.RawMessage) (protocol.Disp
 	}
 }
 
-// readLast learns the user's last stored message from the stream.
+// readLast learns the user's last stored message from the stream's
+// leader. Not a direct get: a replica may be a moment behind, and the
+// belief must cover every record the live reader has handed out (pubSeq).
 func (n *Node) readLast(ctx context.Context, subject string, p *pubSeq) error {
-	var m *jetstream.RawStreamMsg
+	var seq, streamSeq uint64
+	var found bool
 	err := n.retry(ctx, "read the last seq of "+subject, func(ctx context.Context) error {
 		var err error
-		m, err = n.stream.GetLastMsgForSubject(ctx, subject)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			m, err = nil, nil
-		}
+		seq, streamSeq, found, err = n.leaderLast(ctx, subject)
 		return err
 	})
 	if err != nil {
@@ -164,16 +190,58 @@ func (n *Node) readLast(ctx context.Context, subject string, p *pubSeq) error {
 		}
 		return err
 	}
-	if m == nil {
+	if !found {
 		p.learn(0, 0)
 		return nil
 	}
-	seq, perr := strconv.ParseUint(m.Header.Get(headerSeq), 10, 64)
-	if perr != nil {
-		return fmt.Errorf("the last message on %s has no valid %s header", subject, headerSeq)
-	}
-	p.learn(seq, m.Sequence)
+	p.learn(seq, streamSeq)
 	return nil
+}
+
+// msgGetResponse is JetStream's answer to $JS.API.STREAM.MSG.GET (the
+// leader's, unlike a direct get): the message, or an API error.
+type msgGetResponse struct {
+	Message *struct {
+		Seq    uint64 `json:"seq"`
+		Header []byte `json:"hdrs"`
+	} `json:"message"`
+	Error *jetstream.APIError `json:"error"`
+}
+
+// leaderLast is the seq and stream sequence of the last message on
+// subject, as the stream's leader has it; found is false when there is
+// none.
+func (n *Node) leaderLast(ctx context.Context, subject string) (seq, streamSeq uint64, found bool, err error) {
+	req, err := json.Marshal(map[string]string{"last_by_subj": subject})
+	if err != nil {
+		return 0, 0, false, err
+	}
+	m, err := n.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+StreamName, req)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	var resp msgGetResponse
+	if err := json.Unmarshal(m.Data, &resp); err != nil {
+		return 0, 0, false, fmt.Errorf("read the last message on %s: %w", subject, err)
+	}
+	if resp.Error != nil {
+		if resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound {
+			return 0, 0, false, nil
+		}
+		return 0, 0, false, resp.Error
+	}
+	if resp.Message == nil {
+		return 0, 0, false, fmt.Errorf("read the last message on %s: an answer without a message", subject)
+	}
+	h, err := nats.DecodeHeadersMsg(resp.Message.Header)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("the last message on %s: %w", subject, err)
+	}
+	seq, err = strconv.ParseUint(h.Get(headerSeq), 10, 64)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("the last message on %s has no valid %s header", subject, headerSeq)
+	}
+	return seq, resp.Message.Seq, true, nil
 }
 
 // Conflicts counts publishes refused because another node had stored a

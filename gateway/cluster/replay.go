@@ -70,13 +70,33 @@ func (n *Node) Attach(name string, sub hub.Subscriber, resume *protocol.Resume) 
 	}
 	a.u = u
 	u.mu.Lock()
-	a.behind = n.seen[name]
 	u.subs = append(u.subs, a)
 	u.mu.Unlock()
+	// The replay's floor: every seq the live reader handed out before the
+	// registration is in the belief, when the node has one (pubSeq);
+	// later ones raise behind in onLive.
+	var floorKnown bool
+	var floor uint64
+	if p := n.pubs[name]; p != nil {
+		floorKnown, floor, _ = p.get()
+	}
 	n.mu.Unlock()
 	if resume == nil {
 		return a, 0, nil
 	}
+	if !floorKnown {
+		// None (a user not seen lately, its state pruned, or a node just
+		// started): the stream's leader has everything handed out.
+		p := n.pubState(name)
+		if err := n.readLast(ctx, subjectOf(name), p); err != nil {
+			a.Detach()
+			return nil, 0, err
+		}
+		_, floor, _ = p.get()
+	}
+	u.mu.Lock()
+	a.behind = max(a.behind, floor)
+	u.mu.Unlock()
 	frames, rest, err := a.page(ctx, true)
 	if err != nil {
 		a.Detach()
