@@ -22,6 +22,7 @@ type harness struct {
 	conn     *Conn
 	statuses chan Status
 	authErrs chan string
+	wakes    chan string // the OS's sleep and network events, as the test makes them
 
 	mu       sync.Mutex
 	token    string
@@ -36,7 +37,7 @@ type harness struct {
 
 func newHarness(t *testing.T, gw *gatewaytest.Gateway, o Options) *harness {
 	h := &harness{t: t, gw: gw, statuses: make(chan Status, 100), authErrs: make(chan string, 10),
-		batches: make(chan struct{}, 100), token: gw.Token(t, "petr")}
+		wakes: make(chan string), batches: make(chan struct{}, 100), token: gw.Token(t, "petr")}
 	url := gw.WSURL // Restart keeps the port (and rewrites the field)
 	o.URL = func() string { return url }
 	o.Token = func() string { h.mu.Lock(); defer h.mu.Unlock(); return h.token }
@@ -57,6 +58,18 @@ func newHarness(t *testing.T, gw *gatewaytest.Gateway, o Options) *harness {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	// The OS's events are the edge: package wake's own tests see them from
+	// a real logind stand-in and a real netlink socket.
+	o.Wakes = func(ctx context.Context, wake func(string)) {
+		for {
+			select {
+			case r := <-h.wakes:
+				wake(r)
+			case <-ctx.Done():
+				return
+			}
+		}
 	}
 	h.conn = New(o)
 	return h
@@ -233,7 +246,7 @@ func TestBackoffGrowsWithJitterToThirtySeconds(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	gw.Stop() // nothing listens: every attempt fails at once
 	clock := clockwork.NewFakeClock()
-	h := newHarness(t, gw, Options{Clock: clock, Wall: clock.Now})
+	h := newHarness(t, gw, Options{Clock: clock})
 	h.run()
 	base := time.Second
 	for i := 0; i < 9; i++ {
@@ -269,7 +282,7 @@ func TestDeadLinkIsNoticedWithoutPings(t *testing.T) {
 	// of silence the app must give up on the link and reconnect.
 	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: time.Hour})
 	clock := clockwork.NewFakeClock()
-	h := newHarness(t, gw, Options{Clock: clock, Wall: clock.Now, Heartbeat: 30 * time.Second})
+	h := newHarness(t, gw, Options{Clock: clock, Heartbeat: 30 * time.Second})
 	h.run()
 	defer h.stop()
 	h.waitState(Connected)
@@ -309,18 +322,14 @@ func TestPingsKeepTheLinkAlive(t *testing.T) {
 func TestWakeFromSleepReconnectsAtOnce(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	clock := clockwork.NewFakeClock()
-	var mu sync.Mutex
-	slept := time.Duration(0)
-	wall := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock.Now().Add(slept) }
-	sleep := func(d time.Duration) { mu.Lock(); slept += d; mu.Unlock(); clock.Advance(time.Second) }
-	h := newHarness(t, gw, Options{Clock: clock, Wall: wall, SleepCheck: time.Second})
+	h := newHarness(t, gw, Options{Clock: clock})
 	h.run()
 	defer h.stop()
 	h.waitState(Connected)
 
 	// Connected, then the lid closes for an hour: the app renews the link
 	// at once (the old socket is likely dead after a real sleep).
-	sleep(time.Hour)
+	h.wakes <- "the computer woke from sleep"
 	h.waitState(Connecting)
 	h.waitState(Connected)
 
@@ -338,7 +347,7 @@ func TestWakeFromSleepReconnectsAtOnce(t *testing.T) {
 		t.Fatalf("backoff did not grow: %v", s.RetryAt.Sub(clock.Now()))
 	}
 	gw.Restart(t)
-	sleep(8 * time.Hour)
+	h.wakes <- "network changed"
 	h.waitState(Connected)
 	if clock.Now().After(s.RetryAt) {
 		t.Fatal("waited out the backoff")
