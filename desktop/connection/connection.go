@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -51,8 +52,13 @@ const (
 	DeadAfterPings   = 2.5              // missed intervals before the link is dead
 	MinBackoff       = time.Second
 	MaxBackoff       = 30 * time.Second
-	authTimeout      = 10 * time.Second
-	writeTimeout     = 10 * time.Second
+	// RestartJitter spreads the reconnects after a gateway's drain (close
+	// 1012, service restart: a cluster node going down, its peers up):
+	// each app waits a random moment below it, so 15,000 apps come back
+	// at about 15 a millisecond, not at once and not a backoff step late.
+	RestartJitter = time.Second
+	authTimeout   = 10 * time.Second
+	writeTimeout  = 10 * time.Second
 	// catchUpGap: with a gateway that does not announce its replay count in
 	// auth_ok, frames that follow auth_ok back to back (each within this of
 	// the previous) are taken as the replay of missed notifications.
@@ -96,6 +102,8 @@ type Conn struct {
 	wake chan string
 	acks chan string // ids to acknowledge, sent by the next authenticated link
 	bo   *backoff.ExponentialBackOff
+	// restartJitter is RestartJitter; a test makes it short.
+	restartJitter time.Duration
 
 	mu     sync.Mutex
 	status Status
@@ -127,7 +135,7 @@ func New(o Options) *Conn {
 	}
 	bo.Reset()
 	return &Conn{o: o, log: o.Logger, kick: make(chan struct{}, 1), wake: make(chan string, 1), bo: bo,
-		acks: make(chan string, maxQueuedAcks)}
+		acks: make(chan string, maxQueuedAcks), restartJitter: RestartJitter}
 }
 
 // maxQueuedAcks bounds the acknowledgements waiting for a link.
@@ -228,16 +236,34 @@ func (c *Conn) Run(ctx context.Context) {
 		case errors.Is(err, errAuth):
 			authFailed = true
 			continue
+		case isServiceRestart(err):
+			// The node drains; another takes the link now. Should none
+			// answer, the backoff goes on from its first step.
+			c.log.Info("the gateway is restarting; reconnecting at once")
+			c.bo.Reset()
+			c.retryIn(ctx, rand.N(c.restartJitter), inWords(err))
+			continue
 		}
 		c.log.Warn("link ended", slog.Any("error", err))
 		c.backoffWait(ctx, inWords(err))
 	}
 }
 
+// isServiceRestart: the gateway closed the link with 1012 (a cluster node
+// draining).
+func isServiceRestart(err error) bool {
+	var ce *websocket.CloseError
+	return errors.As(err, &ce) && ce.Code == websocket.CloseServiceRestart
+}
+
 // backoffWait waits the next backoff delay in Reconnecting; it returns
 // false if woken early by a kick, a wake-up or ctx.
 func (c *Conn) backoffWait(ctx context.Context, why string) bool {
-	d := min(c.bo.NextBackOff(), MaxBackoff)
+	return c.retryIn(ctx, min(c.bo.NextBackOff(), MaxBackoff), why)
+}
+
+// retryIn waits d in Reconnecting; false if woken early.
+func (c *Conn) retryIn(ctx context.Context, d time.Duration, why string) bool {
 	// The timer exists before the status says so: whoever reacts to the
 	// status (a test moving a fake clock) finds it.
 	t := c.o.Clock.NewTimer(d)

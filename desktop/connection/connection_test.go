@@ -3,6 +3,7 @@ package connection
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/goleak"
 
+	"github.com/keboola/analyst-alerts/gateway/cluster/natstest"
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
@@ -421,4 +423,30 @@ func gwConns(t *testing.T, gw *gatewaytest.Gateway) int {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return -1
+}
+
+// A gateway node that drains (a cluster's rolling restart) closes its
+// links with 1012: the app comes back at once, after a short random
+// moment, not a backoff step (0.5 to 1.5 s) later.
+func TestGatewayDrainReconnectsAtOnce(t *testing.T) {
+	nc := natstest.Start(t, 3)
+	gw := gatewaytest.Start(t, gatewaytest.Options{NATS: nc.URLs()})
+	clock := clockwork.NewFakeClock()
+	h := newHarness(t, gw, Options{Clock: clock})
+	h.conn.restartJitter = 100 * time.Millisecond
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	for i := range 3 { // the jitter is random: a few drains
+		gw.Restart(t) // Stop closes every link with 1012
+		s := h.waitState(Reconnecting)
+		if d := s.RetryAt.Sub(clock.Now()); d < 0 || d >= h.conn.restartJitter {
+			t.Fatalf("drain %d: reconnecting in %v, want below %v", i, d, h.conn.restartJitter)
+		}
+		if !strings.Contains(s.Error, "restarting") {
+			t.Fatalf("drain %d: reason %q", i, s.Error)
+		}
+		clock.Advance(s.RetryAt.Sub(clock.Now()))
+		h.waitState(Connected)
+	}
 }
