@@ -69,3 +69,16 @@ func (a *App) HandleNotificationAction(id, action string) {
 	}
 	a.HandleNotificationClick(id)
 }
+
+// dropAcks forgets the acknowledgements still waiting, in the link's queue
+// and in the store: given in a session that ended (sign-out, a refused
+// token, a new sign-in), they are not sent for whoever signs in next.
+func (a *App) dropAcks() {
+	n := a.conn.DropAcks()
+	if err := a.store.DropPendingAcks(); err != nil {
+		slog.Error("cannot forget the waiting acknowledgements", slog.Any("error", err))
+	}
+	if n > 0 {
+		slog.Info("acknowledgements not sent: the session ended", slog.Int("count", n))
+	}
+}

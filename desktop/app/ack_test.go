@@ -130,3 +130,40 @@ func TestAckGivenOfflineSurvivesAQuit(t *testing.T) {
 		t.Fatalf("still pending after the confirmation: %q", p)
 	}
 }
+
+// Acknowledgements belong to the session they were given in: signing out
+// drops those still waiting (queue and store), so whoever signs in next
+// does not send them.
+func TestSignOutDropsWaitingAcks(t *testing.T) {
+	e := newEnv(t)
+	a, r := e.startSignedIn(t, "petr")
+	time.Sleep(300 * time.Millisecond) // past the replay burst
+	e.dispatch(t, protocol.Notification{ID: "n1", Title: "Disk full"})
+	e.dispatch(t, protocol.Notification{ID: "n2", Title: "Disk fuller"})
+	r.waitNote(t)
+	r.waitNote(t)
+	e.gw.Stop()
+	r.waitState(t, func(s State) bool { return s.Connection.State == connection.Reconnecting })
+	if err := a.API().Acknowledge("n1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.API().SignOut(); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := a.store.PendingAcks(); len(p) != 0 {
+		t.Fatalf("still pending after sign-out: %q", p)
+	}
+	e.gw.Restart(t)
+	if err := e.signIn(t, a, "petr"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, connected)
+	// Acks go out in order: once n2's is stored, n1's would have been too.
+	if err := a.API().Acknowledge("n2"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "n2 acknowledged", func() bool { it, _ := a.store.Get("n2"); return it.AckedAt != "" })
+	if st, err := e.gw.Client().Notification(t.Context(), "petr", "n1"); err != nil || st.Acked() {
+		t.Fatalf("n1 at the gateway: %+v %v (the ack of the ended session was sent)", st, err)
+	}
+}

@@ -339,6 +339,9 @@ func (a *App) onSession(c auth.Change) {
 		a.notice = ""
 	}
 	a.mu.Unlock()
+	if c.Reason != auth.ReasonRefreshed && c.Reason != auth.ReasonLoaded {
+		a.dropAcks() // they belong to the session that ended
+	}
 	if c.Reason != auth.ReasonRefreshed {
 		a.conn.Kick()
 	}

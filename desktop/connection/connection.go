@@ -154,6 +154,18 @@ func (c *Conn) Ack(id string) bool {
 	}
 }
 
+// DropAcks forgets the acknowledgements still waiting for a link (the
+// session they were given in ended) and says how many.
+func (c *Conn) DropAcks() int {
+	for n := 0; ; n++ {
+		select {
+		case <-c.acks:
+		default:
+			return n
+		}
+	}
+}
+
 // Status is the current state.
 func (c *Conn) Status() Status {
 	c.mu.Lock()

@@ -75,3 +75,18 @@ func (s *Store) PendingAcks() ([]string, error) {
 	}
 	return slices.Clone(s.data.PendingAcks), err
 }
+
+// DropPendingAcks forgets every acknowledgement not yet confirmed (the
+// session they were given in ended).
+func (s *Store) DropPendingAcks() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.data.PendingAcks) == 0 {
+		return nil
+	}
+	s.data.PendingAcks = nil
+	if err := s.saveLocked(); err != nil {
+		return fmt.Errorf("save notifications: %w", err)
+	}
+	return nil
+}
