@@ -3,11 +3,13 @@ package connection
 import (
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/goleak"
 
@@ -448,5 +450,67 @@ func TestGatewayDrainReconnectsAtOnce(t *testing.T) {
 		}
 		clock.Advance(s.RetryAt.Sub(clock.Now()))
 		h.waitState(Connected)
+	}
+}
+
+// deadlineConn records the write deadlines set on a real connection.
+type deadlineConn struct {
+	net.Conn
+	mu  *sync.Mutex
+	set *[]time.Time
+}
+
+func (c deadlineConn) SetDeadline(t time.Time) error { c.record(t); return c.Conn.SetDeadline(t) }
+func (c deadlineConn) SetWriteDeadline(t time.Time) error {
+	c.record(t)
+	return c.Conn.SetWriteDeadline(t)
+}
+func (c deadlineConn) record(t time.Time) {
+	c.mu.Lock()
+	*c.set = append(*c.set, t)
+	c.mu.Unlock()
+}
+
+// An idle link keeps no deadline armed between frames: each would be a
+// runtime timer firing 10 s after every pong, waking the idle app (issue
+// 17). Every deadline set for a write is cleared right after it.
+func TestNoWriteDeadlineOutlivesItsWrite(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond})
+	var mu sync.Mutex
+	var set []time.Time
+	d := &websocket.Dialer{HandshakeTimeout: 5 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return deadlineConn{Conn: c, mu: &mu, set: &set}, nil
+		}}
+	h := newHarness(t, gw, Options{Dialer: d, Heartbeat: time.Second})
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	waitFor := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		calls := append([]time.Time(nil), set...)
+		mu.Unlock()
+		armed := 0
+		for i, dl := range calls {
+			if dl.IsZero() {
+				continue
+			}
+			armed++
+			if i+1 < len(calls) && !calls[i+1].IsZero() {
+				t.Fatalf("a deadline (%d of %d calls) was left armed after its write: %v", i, len(calls), calls)
+			}
+		}
+		if armed >= 5 { // the auth and a few pongs
+			return
+		}
+		if time.Now().After(waitFor) {
+			t.Fatalf("only %d writes seen", armed)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
