@@ -111,8 +111,7 @@ func Run(ctx context.Context, o Options, wake func(reason string)) {
 		if !cov.network {
 			missing = append(missing, "network change")
 		}
-		o.Logger.Info("no event from the system for "+strings.Join(missing, " or ")+"; looking every "+o.Fallback.String()+" instead",
-			slog.String("category", "WebSocket"))
+		o.Logger.Info("no event from the system for " + strings.Join(missing, " or ") + "; looking every " + o.Fallback.String() + " instead")
 		t := o.Clock.NewTicker(o.Fallback)
 		defer t.Stop()
 		poll = t.Chan()
