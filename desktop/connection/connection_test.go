@@ -64,14 +64,17 @@ func newHarness(t *testing.T, gw *gatewaytest.Gateway, o Options) *harness {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	// The OS's events are the edge: package wake's own tests see them from
-	// a real logind stand-in and a real netlink socket.
-	o.Wakes = func(ctx context.Context, wake func(string)) {
-		for {
-			select {
-			case r := <-h.wakes:
-				wake(r)
-			case <-ctx.Done():
-				return
+	// a real logind stand-in and a real netlink socket (and
+	// connection_linux_test.go the whole way, in a network namespace).
+	if o.Wakes == nil {
+		o.Wakes = func(ctx context.Context, wake func(string)) {
+			for {
+				select {
+				case r := <-h.wakes:
+					wake(r)
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}
