@@ -35,8 +35,8 @@ const (
 	// JumpThreshold: a wall-clock jump smaller than this (NTP stepping a
 	// drift) leaves the link alone.
 	JumpThreshold = 5 * time.Second
-	// quietAfterWake: a second event right after a wake (logind and the
-	// timerfd both see one resume) does not renew the link twice.
+	// quietAfterWake: a second sleep event right after a resume (logind
+	// and the timerfd both see one) does not renew the link twice.
 	quietAfterWake = 2 * time.Second
 )
 
@@ -117,13 +117,16 @@ func Run(ctx context.Context, o Options, wake func(reason string)) {
 		poll = t.Chan()
 	}
 
-	var lastWake time.Time
-	fire := func(reason string) {
+	// One resume is seen by two sources (logind and the timerfd): it
+	// renews the link once. A network change is news of its own (Wi-Fi
+	// coming back a moment after the resume): it always counts.
+	var lastResume time.Time
+	resume := func(reason string) {
 		now := o.Clock.Now()
-		if !lastWake.IsZero() && now.Sub(lastWake) < quietAfterWake {
+		if !lastResume.IsZero() && now.Sub(lastResume) < quietAfterWake {
 			return
 		}
-		lastWake = now
+		lastResume = now
 		wake(reason)
 	}
 	var settle clockwork.Timer
@@ -141,10 +144,10 @@ func Run(ctx context.Context, o Options, wake func(reason string)) {
 			switch e {
 			case resumed:
 				w.checkClock() // the jump this resume made is accounted for
-				fire("the computer woke from sleep")
+				resume("the computer woke from sleep")
 			case clockSet:
 				if r := w.checkClock(); r != "" {
-					fire(r)
+					resume(r)
 				}
 			case netChanged:
 				if settle == nil {
@@ -157,18 +160,16 @@ func Run(ctx context.Context, o Options, wake func(reason string)) {
 		case <-settleC:
 			settleC = nil
 			if w.checkNet() {
-				fire("network changed")
+				wake("network changed")
 			}
 		case <-poll:
-			reason := ""
 			if !cov.sleep {
-				reason = w.checkClock()
+				if r := w.checkClock(); r != "" {
+					resume(r)
+				}
 			}
-			if !cov.network && w.checkNet() && reason == "" {
-				reason = "network changed"
-			}
-			if reason != "" {
-				fire(reason)
+			if !cov.network && w.checkNet() {
+				wake("network changed")
 			}
 		}
 	}

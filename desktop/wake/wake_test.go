@@ -102,12 +102,18 @@ func TestEventsWakeTheLinkOnlyWhenSomethingChanged(t *testing.T) {
 	r.set(time.Hour, "eth0=10.0.0.2/24")
 	r.send(clockSet)
 	r.wantNone()
+	// The Wi-Fi comes back a moment after the resume: that is news.
+	r.set(time.Hour, "eth1=10.9.9.9/24")
+	r.send(netChanged)
+	r.timers(1)
+	r.clock.Advance(NetSettle)
+	r.wantWake("network changed")
 
 	r.clock.Advance(time.Minute)
-	r.set(time.Hour+time.Second, "eth0=10.0.0.2/24")
+	r.set(time.Hour+time.Second, "eth1=10.9.9.9/24")
 	r.send(clockSet) // NTP stepped the clock by a second
 	r.wantNone()
-	r.set(3*time.Hour+time.Second, "eth0=10.0.0.2/24")
+	r.set(3*time.Hour+time.Second, "eth1=10.9.9.9/24")
 	r.send(clockSet) // set two hours ahead
 	r.wantWake("wall clock jumped 2h")
 
