@@ -4,7 +4,8 @@ package app
 // link; the gateway stores the acknowledgement in the user's history and
 // sends every device of the user (this one too) an acked frame, which
 // marks the alert done and read, drops the badge and withdraws its banner.
-// So every device, this one included, shows what the gateway holds.
+// So every device, this one included, shows what the gateway holds. An ack
+// waits in the store until that frame comes, across a quit and restart.
 
 import (
 	"log/slog"
@@ -49,6 +50,11 @@ func (a *App) acknowledge(id string) error {
 	if !a.conn.Ack(id) {
 		return apperr.New(apperr.Network, "Too many acknowledgements are waiting for the connection; try again when it is back", nil)
 	}
+	// Kept until the gateway's acked frame confirms it (store.Ack): an app
+	// that quits before its link is back sends it after the next start.
+	if err := a.store.QueueAck(id); err != nil {
+		slog.Error("cannot save an acknowledgement for after a restart", slog.String("id", id), slog.Any("error", err))
+	}
 	return nil
 }
 
@@ -62,4 +68,17 @@ func (a *App) HandleNotificationAction(id, action string) {
 		return
 	}
 	a.HandleNotificationClick(id)
+}
+
+// dropAcks forgets the acknowledgements still waiting, in the link's queue
+// and in the store: given in a session that ended (sign-out, a refused
+// token, a new sign-in), they are not sent for whoever signs in next.
+func (a *App) dropAcks() {
+	n := a.conn.DropAcks()
+	if err := a.store.DropPendingAcks(); err != nil {
+		slog.Error("cannot forget the waiting acknowledgements", slog.Any("error", err))
+	}
+	if n > 0 {
+		slog.Info("acknowledgements not sent: the session ended", slog.Int("count", n))
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keboola/analyst-alerts/desktop/connection"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
@@ -101,4 +102,70 @@ func TestAcknowledgeSyncsAcrossDevices(t *testing.T) {
 		it, _ := a3.store.Get("n1")
 		return it.AckedAt != "" && a3.State().Unread == 0
 	})
+}
+
+// An acknowledgement given while the gateway is away waits for the link;
+// the app quits before the link is back, and the next start sends it.
+func TestAckGivenOfflineSurvivesAQuit(t *testing.T) {
+	e := newEnv(t)
+	a, r := e.startSignedIn(t, "petr")
+	time.Sleep(300 * time.Millisecond) // past the replay burst
+	e.dispatch(t, protocol.Notification{ID: "n1", Title: "Disk full"})
+	r.waitNote(t)
+	e.gw.Stop()
+	r.waitState(t, func(s State) bool { return s.Connection.State == connection.Reconnecting })
+	if err := a.API().Acknowledge("n1"); err != nil {
+		t.Fatal(err)
+	}
+	a.Stop()
+	e.gw.Restart(t)
+
+	a2 := e.start(t, newRecorder()) // the same home and keychain: signed in
+	waitFor(t, "the ack stored by the gateway and confirmed", func() bool {
+		it, _ := a2.store.Get("n1")
+		return it.AckedAt != "" && it.AckedVia == protocol.ViaDesktop
+	})
+	if st, err := e.gw.Client().Notification(t.Context(), "petr", "n1"); err != nil || !st.Acked() {
+		t.Fatalf("gateway: %+v %v", st, err)
+	}
+	if p, _ := a2.store.PendingAcks(); len(p) != 0 {
+		t.Fatalf("still pending after the confirmation: %q", p)
+	}
+}
+
+// Acknowledgements belong to the session they were given in: signing out
+// drops those still waiting (queue and store), so whoever signs in next
+// does not send them.
+func TestSignOutDropsWaitingAcks(t *testing.T) {
+	e := newEnv(t)
+	a, r := e.startSignedIn(t, "petr")
+	time.Sleep(300 * time.Millisecond) // past the replay burst
+	e.dispatch(t, protocol.Notification{ID: "n1", Title: "Disk full"})
+	e.dispatch(t, protocol.Notification{ID: "n2", Title: "Disk fuller"})
+	r.waitNote(t)
+	r.waitNote(t)
+	e.gw.Stop()
+	r.waitState(t, func(s State) bool { return s.Connection.State == connection.Reconnecting })
+	if err := a.API().Acknowledge("n1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.API().SignOut(); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := a.store.PendingAcks(); len(p) != 0 {
+		t.Fatalf("still pending after sign-out: %q", p)
+	}
+	e.gw.Restart(t)
+	if err := e.signIn(t, a, "petr"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(t, connected)
+	// Acks go out in order: once n2's is stored, n1's would have been too.
+	if err := a.API().Acknowledge("n2"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "n2 acknowledged", func() bool { it, _ := a.store.Get("n2"); return it.AckedAt != "" })
+	if st, err := e.gw.Client().Notification(t.Context(), "petr", "n1"); err != nil || st.Acked() {
+		t.Fatalf("n1 at the gateway: %+v %v (the ack of the ended session was sent)", st, err)
+	}
 }

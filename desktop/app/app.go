@@ -200,6 +200,15 @@ func New(d Deps) (*App, error) {
 		co.Clock = d.Clock
 	}
 	a.conn = connection.New(co)
+	// Acknowledgements given before the last quit that the gateway never
+	// confirmed go out with the first link.
+	pending, err := st.PendingAcks()
+	if err != nil {
+		slog.Warn("cannot save the pending acknowledgements", slog.Any("error", err))
+	}
+	for _, id := range pending {
+		a.conn.Ack(id)
+	}
 	a.session.OnChange(a.onSession)
 	st.OnChange(func() {
 		a.emit(EventNotifications, nil)
@@ -335,6 +344,9 @@ func (a *App) onSession(c auth.Change) {
 		a.notice = ""
 	}
 	a.mu.Unlock()
+	if c.Reason != auth.ReasonRefreshed && c.Reason != auth.ReasonLoaded {
+		a.dropAcks() // they belong to the session that ended
+	}
 	if c.Reason != auth.ReasonRefreshed {
 		a.conn.Kick()
 	}

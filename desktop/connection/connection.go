@@ -3,7 +3,8 @@
 // pings, notices a dead link by itself (no ping within 2.5 heartbeat
 // intervals), reconnects with jittered exponential backoff from 1 s to
 // 30 s, and reconnects at once after the computer slept or the network
-// changed. Its Status is the truth shown to the user.
+// changed (package wake says when). Its Status is the truth shown to the
+// user.
 //
 // gorilla/websocket is the client: mature, the one the design names, and
 // its single-writer rule maps onto this package's one goroutine per link.
@@ -13,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jonboulle/clockwork"
 
+	"github.com/keboola/analyst-alerts/desktop/wake"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
@@ -49,13 +52,17 @@ type Status struct {
 
 // Defaults.
 const (
-	DefaultHeartbeat  = 30 * time.Second // the gateway's ping interval
-	DeadAfterPings    = 2.5              // missed intervals before the link is dead
-	MinBackoff        = time.Second
-	MaxBackoff        = 30 * time.Second
-	DefaultSleepCheck = 10 * time.Second
-	authTimeout       = 10 * time.Second
-	writeTimeout      = 10 * time.Second
+	DefaultHeartbeat = 30 * time.Second // the gateway's ping interval
+	DeadAfterPings   = 2.5              // missed intervals before the link is dead
+	MinBackoff       = time.Second
+	MaxBackoff       = 30 * time.Second
+	// RestartJitter spreads the reconnects after a gateway's drain (close
+	// 1012, service restart: a cluster node going down, its peers up):
+	// each app waits a random moment below it, so 15,000 apps come back
+	// at about 15 a millisecond, not at once and not a backoff step late.
+	RestartJitter = time.Second
+	authTimeout   = 10 * time.Second
+	writeTimeout  = 10 * time.Second
 	// catchUpGap: with a gateway that does not announce its replay count in
 	// auth_ok, frames that follow auth_ok back to back (each within this of
 	// the previous) are taken as the replay of missed notifications.
@@ -82,14 +89,15 @@ type Options struct {
 	// refusals are retried through the backoff and not reported here.
 	OnAuthError func(message string)
 
-	Clock      clockwork.Clock    // default real
-	Wall       func() time.Time   // default wall clock; tests move it to fake a sleep
-	NetPrint   func() string      // default interface fingerprint; nil disables
-	Heartbeat  time.Duration      // default 30 s
-	SleepCheck time.Duration      // how often to look for sleep/network change; default 10 s
-	Dialer     *websocket.Dialer  // default: 15 s handshake, proxy from environment
-	Header     func() http.Header // extra handshake headers
-	Logger     *slog.Logger       // default slog.Default() with category WebSocket
+	Clock     clockwork.Clock    // default real
+	Heartbeat time.Duration      // default 30 s
+	Dialer    *websocket.Dialer  // default: 15 s handshake, proxy from environment
+	Header    func() http.Header // extra handshake headers
+	Logger    *slog.Logger       // default slog.Default() with category WebSocket
+	// Wakes calls wake, until ctx ends, each time the computer woke from
+	// sleep, the clock jumped or the network changed; default wake.Run
+	// (the OS's events).
+	Wakes func(ctx context.Context, wake func(reason string))
 }
 
 // Conn is the link. Run it once; Kick and Status are safe from any goroutine.
@@ -100,6 +108,8 @@ type Conn struct {
 	wake chan string
 	acks chan string // ids to acknowledge, sent by the next authenticated link
 	bo   *backoff.ExponentialBackOff
+	// restartJitter is RestartJitter; a test makes it short.
+	restartJitter time.Duration
 
 	mu     sync.Mutex
 	status Status
@@ -110,14 +120,8 @@ func New(o Options) *Conn {
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
 	}
-	if o.Wall == nil {
-		o.Wall = wallNow
-	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = DefaultHeartbeat
-	}
-	if o.SleepCheck <= 0 {
-		o.SleepCheck = DefaultSleepCheck
 	}
 	if o.Dialer == nil {
 		o.Dialer = &websocket.Dialer{HandshakeTimeout: 15 * time.Second, Proxy: http.ProxyFromEnvironment}
@@ -128,12 +132,16 @@ func New(o Options) *Conn {
 	if o.Logger == nil {
 		o.Logger = slog.Default().With(slog.String("category", "WebSocket"))
 	}
+	if o.Wakes == nil {
+		log := o.Logger
+		o.Wakes = func(ctx context.Context, w func(string)) { wake.Run(ctx, wake.Options{Logger: log}, w) }
+	}
 	bo := &backoff.ExponentialBackOff{
 		InitialInterval: MinBackoff, RandomizationFactor: 0.5, Multiplier: 2, MaxInterval: MaxBackoff,
 	}
 	bo.Reset()
 	return &Conn{o: o, log: o.Logger, kick: make(chan struct{}, 1), wake: make(chan string, 1), bo: bo,
-		acks: make(chan string, maxQueuedAcks)}
+		acks: make(chan string, maxQueuedAcks), restartJitter: RestartJitter}
 }
 
 // maxQueuedAcks bounds the acknowledgements waiting for a link.
@@ -149,6 +157,18 @@ func (c *Conn) Ack(id string) bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// DropAcks forgets the acknowledgements still waiting for a link (the
+// session they were given in ended) and says how many.
+func (c *Conn) DropAcks() int {
+	for n := 0; ; n++ {
+		select {
+		case <-c.acks:
+		default:
+			return n
+		}
 	}
 }
 
@@ -193,8 +213,9 @@ func (e wakeError) Error() string { return "renewing the link: " + e.reason }
 // Run keeps the link until ctx ends.
 func (c *Conn) Run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go c.watch(ctx)
+	watched := make(chan struct{})
+	defer func() { cancel(); <-watched }()
+	go func() { defer close(watched); c.watch(ctx) }()
 	authFailed := false
 	for ctx.Err() == nil {
 		if c.o.Token() == "" {
@@ -233,16 +254,34 @@ func (c *Conn) Run(ctx context.Context) {
 		case errors.Is(err, errAuth):
 			authFailed = true
 			continue
+		case isServiceRestart(err):
+			// The node drains; another takes the link now. Should none
+			// answer, the backoff goes on from its first step.
+			c.log.Info("the gateway is restarting; reconnecting at once")
+			c.bo.Reset()
+			c.retryIn(ctx, rand.N(c.restartJitter), inWords(err))
+			continue
 		}
 		c.log.Warn("link ended", slog.Any("error", err))
 		c.backoffWait(ctx, inWords(err))
 	}
 }
 
+// isServiceRestart: the gateway closed the link with 1012 (a cluster node
+// draining).
+func isServiceRestart(err error) bool {
+	var ce *websocket.CloseError
+	return errors.As(err, &ce) && ce.Code == websocket.CloseServiceRestart
+}
+
 // backoffWait waits the next backoff delay in Reconnecting; it returns
 // false if woken early by a kick, a wake-up or ctx.
 func (c *Conn) backoffWait(ctx context.Context, why string) bool {
-	d := min(c.bo.NextBackOff(), MaxBackoff)
+	return c.retryIn(ctx, min(c.bo.NextBackOff(), MaxBackoff), why)
+}
+
+// retryIn waits d in Reconnecting; false if woken early.
+func (c *Conn) retryIn(ctx context.Context, d time.Duration, why string) bool {
 	// The timer exists before the status says so: whoever reacts to the
 	// status (a test moving a fake clock) finds it.
 	t := c.o.Clock.NewTimer(d)
@@ -270,24 +309,13 @@ func (c *Conn) waitKick(ctx context.Context) bool {
 	}
 }
 
-// watch looks for sleep and network changes every SleepCheck.
+// watch passes on the wake-ups (sleep, clock jump, network change) to the
+// link, until ctx ends.
 func (c *Conn) watch(ctx context.Context) {
-	w := &wakeWatcher{mono: c.o.Clock.Now, wall: c.o.Wall, netPrint: c.o.NetPrint,
-		threshold: max(5*time.Second, c.o.SleepCheck/2)}
-	w.start()
-	t := c.o.Clock.NewTicker(c.o.SleepCheck)
-	defer t.Stop()
-	for {
+	c.o.Wakes(ctx, func(reason string) {
 		select {
-		case <-ctx.Done():
-			return
-		case <-t.Chan():
-			if r := w.check(); r != "" {
-				select {
-				case c.wake <- r:
-				default:
-				}
-			}
+		case c.wake <- reason:
+		default: // one is waiting already
 		}
-	}
+	})
 }

@@ -3,13 +3,17 @@ package connection
 import (
 	"context"
 	"log/slog"
+	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/goleak"
 
+	"github.com/keboola/analyst-alerts/gateway/cluster/natstest"
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
@@ -22,6 +26,7 @@ type harness struct {
 	conn     *Conn
 	statuses chan Status
 	authErrs chan string
+	wakes    chan string // the OS's sleep and network events, as the test makes them
 
 	mu       sync.Mutex
 	token    string
@@ -36,7 +41,7 @@ type harness struct {
 
 func newHarness(t *testing.T, gw *gatewaytest.Gateway, o Options) *harness {
 	h := &harness{t: t, gw: gw, statuses: make(chan Status, 100), authErrs: make(chan string, 10),
-		batches: make(chan struct{}, 100), token: gw.Token(t, "petr")}
+		wakes: make(chan string), batches: make(chan struct{}, 100), token: gw.Token(t, "petr")}
 	url := gw.WSURL // Restart keeps the port (and rewrites the field)
 	o.URL = func() string { return url }
 	o.Token = func() string { h.mu.Lock(); defer h.mu.Unlock(); return h.token }
@@ -57,6 +62,21 @@ func newHarness(t *testing.T, gw *gatewaytest.Gateway, o Options) *harness {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	// The OS's events are the edge: package wake's own tests see them from
+	// a real logind stand-in and a real netlink socket (and
+	// connection_linux_test.go the whole way, in a network namespace).
+	if o.Wakes == nil {
+		o.Wakes = func(ctx context.Context, wake func(string)) {
+			for {
+				select {
+				case r := <-h.wakes:
+					wake(r)
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
 	}
 	h.conn = New(o)
 	return h
@@ -232,7 +252,7 @@ func TestBackoffGrowsWithJitterToThirtySeconds(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	gw.Stop() // nothing listens: every attempt fails at once
 	clock := clockwork.NewFakeClock()
-	h := newHarness(t, gw, Options{Clock: clock, Wall: clock.Now})
+	h := newHarness(t, gw, Options{Clock: clock})
 	h.run()
 	base := time.Second
 	for i := 0; i < 9; i++ {
@@ -268,7 +288,7 @@ func TestDeadLinkIsNoticedWithoutPings(t *testing.T) {
 	// of silence the app must give up on the link and reconnect.
 	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: time.Hour})
 	clock := clockwork.NewFakeClock()
-	h := newHarness(t, gw, Options{Clock: clock, Wall: clock.Now, Heartbeat: 30 * time.Second})
+	h := newHarness(t, gw, Options{Clock: clock, Heartbeat: 30 * time.Second})
 	h.run()
 	defer h.stop()
 	h.waitState(Connected)
@@ -308,18 +328,14 @@ func TestPingsKeepTheLinkAlive(t *testing.T) {
 func TestWakeFromSleepReconnectsAtOnce(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	clock := clockwork.NewFakeClock()
-	var mu sync.Mutex
-	slept := time.Duration(0)
-	wall := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock.Now().Add(slept) }
-	sleep := func(d time.Duration) { mu.Lock(); slept += d; mu.Unlock(); clock.Advance(time.Second) }
-	h := newHarness(t, gw, Options{Clock: clock, Wall: wall, SleepCheck: time.Second})
+	h := newHarness(t, gw, Options{Clock: clock})
 	h.run()
 	defer h.stop()
 	h.waitState(Connected)
 
 	// Connected, then the lid closes for an hour: the app renews the link
 	// at once (the old socket is likely dead after a real sleep).
-	sleep(time.Hour)
+	h.wakes <- "the computer woke from sleep"
 	h.waitState(Connecting)
 	h.waitState(Connected)
 
@@ -337,7 +353,7 @@ func TestWakeFromSleepReconnectsAtOnce(t *testing.T) {
 		t.Fatalf("backoff did not grow: %v", s.RetryAt.Sub(clock.Now()))
 	}
 	gw.Restart(t)
-	sleep(8 * time.Hour)
+	h.wakes <- "network changed"
 	h.waitState(Connected)
 	if clock.Now().After(s.RetryAt) {
 		t.Fatal("waited out the backoff")
@@ -411,4 +427,92 @@ func gwConns(t *testing.T, gw *gatewaytest.Gateway) int {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return -1
+}
+
+// A gateway node that drains (a cluster's rolling restart) closes its
+// links with 1012: the app comes back at once, after a short random
+// moment, not a backoff step (0.5 to 1.5 s) later.
+func TestGatewayDrainReconnectsAtOnce(t *testing.T) {
+	nc := natstest.Start(t, 3)
+	gw := gatewaytest.Start(t, gatewaytest.Options{NATS: nc.URLs()})
+	clock := clockwork.NewFakeClock()
+	h := newHarness(t, gw, Options{Clock: clock})
+	h.conn.restartJitter = 100 * time.Millisecond
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	for i := range 3 { // the jitter is random: a few drains
+		gw.Restart(t) // Stop closes every link with 1012
+		s := h.waitState(Reconnecting)
+		if d := s.RetryAt.Sub(clock.Now()); d < 0 || d >= h.conn.restartJitter {
+			t.Fatalf("drain %d: reconnecting in %v, want below %v", i, d, h.conn.restartJitter)
+		}
+		if !strings.Contains(s.Error, "restarting") {
+			t.Fatalf("drain %d: reason %q", i, s.Error)
+		}
+		clock.Advance(s.RetryAt.Sub(clock.Now()))
+		h.waitState(Connected)
+	}
+}
+
+// deadlineConn records the write deadlines set on a real connection.
+type deadlineConn struct {
+	net.Conn
+	mu  *sync.Mutex
+	set *[]time.Time
+}
+
+func (c deadlineConn) SetDeadline(t time.Time) error { c.record(t); return c.Conn.SetDeadline(t) }
+func (c deadlineConn) SetWriteDeadline(t time.Time) error {
+	c.record(t)
+	return c.Conn.SetWriteDeadline(t)
+}
+func (c deadlineConn) record(t time.Time) {
+	c.mu.Lock()
+	*c.set = append(*c.set, t)
+	c.mu.Unlock()
+}
+
+// An idle link keeps no deadline armed between frames: each would be a
+// runtime timer firing 10 s after every pong, waking the idle app (issue
+// 17). Every deadline set for a write is cleared right after it.
+func TestNoWriteDeadlineOutlivesItsWrite(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond})
+	var mu sync.Mutex
+	var set []time.Time
+	d := &websocket.Dialer{HandshakeTimeout: 5 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return deadlineConn{Conn: c, mu: &mu, set: &set}, nil
+		}}
+	h := newHarness(t, gw, Options{Dialer: d, Heartbeat: time.Second})
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	waitFor := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		calls := append([]time.Time(nil), set...)
+		mu.Unlock()
+		armed := 0
+		for i, dl := range calls {
+			if dl.IsZero() {
+				continue
+			}
+			armed++
+			if i+1 < len(calls) && !calls[i+1].IsZero() {
+				t.Fatalf("a deadline (%d of %d calls) was left armed after its write: %v", i, len(calls), calls)
+			}
+		}
+		if armed >= 5 { // the auth and a few pongs
+			return
+		}
+		if time.Now().After(waitFor) {
+			t.Fatalf("only %d writes seen", armed)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

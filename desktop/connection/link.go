@@ -362,9 +362,17 @@ func (c *Conn) authFailed(frame []byte, what string) error {
 	return errAuth
 }
 
+// write sends one frame within writeTimeout. The socket's deadline is
+// cleared once the frame is out (gorilla sets it on the socket at each
+// write and leaves it there): an armed deadline is a runtime timer, and its
+// expiry 10 s after every pong would wake the idle app's Go threads (sysmon
+// spins on each timer that fires) for nothing.
 func (c *Conn) write(ws *websocket.Conn, v any) error {
 	ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	return ws.WriteJSON(v)
+	err := ws.WriteJSON(v)
+	ws.SetWriteDeadline(time.Time{})
+	ws.NetConn().SetWriteDeadline(time.Time{})
+	return err
 }
 
 func (c *Conn) closeNormally(ws *websocket.Conn) {

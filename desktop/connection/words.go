@@ -75,6 +75,8 @@ func inWords(err error) string {
 		return "The gateway went silent (no ping for too long); the link was renewed."
 	case errors.As(err, &ce) && ce.Code == websocket.CloseGoingAway:
 		return "The gateway is restarting or shutting down."
+	case errors.As(err, &ce) && ce.Code == websocket.CloseServiceRestart:
+		return "The gateway is restarting; reconnecting."
 	case errors.As(err, &ce) && ce.Code == websocket.CloseMessageTooBig:
 		return "The gateway closed the link: a message was too large."
 	case errors.As(err, &de):

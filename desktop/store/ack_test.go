@@ -58,3 +58,35 @@ func TestRepeatComesBackUnlessAcknowledged(t *testing.T) {
 		t.Fatal("a repeat after the ack came back")
 	}
 }
+
+// An acknowledgement waits in the file until the gateway confirms it; one
+// whose alert was acknowledged meanwhile or left the list is forgotten.
+func TestPendingAcksSurviveAReopenUntilConfirmed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.json")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Add(Item{ID: "a", Seq: 1, Epoch: "e"}, Item{ID: "b", Seq: 2, Epoch: "e"}, Item{ID: "c", Seq: 3, Epoch: "e"})
+	for _, id := range []string{"b", "a", "b", "c", "gone"} {
+		if err := s.QueueAck(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Ack(protocol.AckedFrame{ID: "c", Seq: 4, Epoch: "e", At: "2026-01-01T10:42:00Z"}) // confirmed
+	s2, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s2.PendingAcks()
+	if err != nil || len(got) != 2 || got[0] != "b" || got[1] != "a" {
+		t.Fatalf("pending after reopen: %q %v", got, err)
+	}
+	// Acknowledged on another device while this one was away: the acked
+	// frame arrives in the replay, and nothing is left to send.
+	s2.Ack(protocol.AckedFrame{ID: "b", Seq: 5, Epoch: "e", At: "2026-01-01T10:43:00Z"})
+	s2.Ack(protocol.AckedFrame{ID: "a", Seq: 6, Epoch: "e", At: "2026-01-01T10:43:00Z"})
+	if got, _ := s2.PendingAcks(); len(got) != 0 {
+		t.Fatalf("pending after confirmation: %q", got)
+	}
+}

@@ -69,6 +69,9 @@ type file struct {
 	Version int              `json:"version"`
 	Items   []Item           `json:"items"` // newest first
 	Cursor  *protocol.Resume `json:"cursor,omitempty"`
+	// PendingAcks are the ids the user acknowledged that the gateway has
+	// not confirmed (no acked frame yet), oldest first (ack.go).
+	PendingAcks []string `json:"pending_acks,omitempty"`
 }
 
 // Store is safe for concurrent use.

@@ -21,6 +21,7 @@ export class Controller {
   constructor(private root: HTMLElement, private api: Backend) {}
 
   async start(): Promise<void> {
+    document.addEventListener("visibilitychange", this.onVisibility);
     this.state = await this.api.state();
     this.items = (await this.api.notifications()) ?? [];
     this.view = this.state.account.signed_in ? "list" : "signin";
@@ -181,11 +182,22 @@ export class Controller {
     } else if (focused) {
       document.getElementById(focused)?.focus();
     }
-    // "Reconnecting in N s" counts down while shown.
-    const counting = s.connection.state === "reconnecting";
+    this.syncTicker();
+  }
+
+  // "Reconnecting in N s" counts down while the window is shown. A hidden
+  // window (the popover, most of the day) keeps no timer: an idle app
+  // wakes for nothing of ours (issue 17).
+  private syncTicker(): void {
+    const counting = this.state?.connection.state === "reconnecting" && !document.hidden;
     if (counting && !this.ticker) this.ticker = setInterval(() => this.renderHeaderOnly(), 1000);
     if (!counting && this.ticker) { clearInterval(this.ticker); this.ticker = undefined; }
   }
+
+  private onVisibility = (): void => {
+    this.renderHeaderOnly(); // the count is stale after a while hidden
+    this.syncTicker();
+  };
 
   private renderHeaderOnly(): void {
     const s = this.state;

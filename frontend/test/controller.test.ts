@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Controller } from "../src/controller";
 import type { Backend } from "../src/api";
 import type { Item, State } from "../src/types";
@@ -116,5 +116,35 @@ describe("controller", () => {
     c.handlers.saveQuiet("22:00-07:00", "Europe/Prague");
     await new Promise((r) => setTimeout(r, 0));
     expect(root.querySelector(".quiet-now")!.textContent).toBe("Quiet every day from 22:00 to 07:00 (server time).");
+  });
+});
+
+describe("reconnect countdown", () => {
+  it("ticks only while the window is shown", async () => {
+    vi.useFakeTimers();
+    let hidden = true;
+    Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
+    try {
+      const root = document.createElement("div");
+      const c = new Controller(root, fakeBackend([it1], st));
+      await c.start();
+      c.onState({ ...st, connection: { state: "reconnecting", retry_at: new Date(Date.now() + 20_000).toISOString() } });
+      expect(vi.getTimerCount()).toBe(0); // hidden: no timer
+      hidden = false;
+      document.dispatchEvent(new Event("visibilitychange"));
+      expect(vi.getTimerCount()).toBe(1);
+      expect(root.textContent).toContain("Reconnecting in 20 s");
+      vi.advanceTimersByTime(5000);
+      expect(root.textContent).toContain("Reconnecting in 15 s");
+      hidden = true;
+      document.dispatchEvent(new Event("visibilitychange"));
+      expect(vi.getTimerCount()).toBe(0);
+      hidden = false;
+      c.onState(st); // connected: no countdown, shown or not
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      delete (document as { hidden?: boolean }).hidden;
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,20 +1,20 @@
-package connection
+package wake
 
 import (
 	"testing"
 	"time"
 )
 
-func TestWakeWatcherSeesSleepAndNetworkChanges(t *testing.T) {
+func TestWatcherSeesSleepAndNetworkChanges(t *testing.T) {
 	mono := time.Now()
 	wall := mono.Round(0)
 	net := "eth0=10.0.0.2/24"
-	w := &wakeWatcher{mono: func() time.Time { return mono }, wall: func() time.Time { return wall },
+	w := &watcher{mono: func() time.Time { return mono }, wall: func() time.Time { return wall },
 		netPrint: func() string { return net }, threshold: 5 * time.Second}
 	w.start()
 	tick := func(monoD, wallD time.Duration) string {
 		mono, wall = mono.Add(monoD), wall.Add(wallD)
-		return w.check()
+		return w.checkClock()
 	}
 	if r := tick(10*time.Second, 10*time.Second); r != "" {
 		t.Fatalf("normal tick: %q", r)
@@ -29,18 +29,24 @@ func TestWakeWatcherSeesSleepAndNetworkChanges(t *testing.T) {
 	if r := tick(10*time.Second, 10*time.Second); r != "" {
 		t.Fatalf("after wake: %q", r)
 	}
+	if w.checkNet() {
+		t.Fatal("network changed without a change")
+	}
 	net = "wlan0=192.168.1.5/24"
-	if r := tick(10*time.Second, 10*time.Second); r != "network changed" {
-		t.Fatalf("network change: %q", r)
+	if !w.checkNet() {
+		t.Fatal("network change not seen")
+	}
+	if w.checkNet() {
+		t.Fatal("one change seen twice")
 	}
 	if r := tick(10*time.Second, -time.Hour); r == "" {
 		t.Fatal("clock set back not seen")
 	}
 }
 
-func TestNetFingerprintIsStable(t *testing.T) {
-	a := netFingerprint()
-	b := netFingerprint()
+func TestFingerprintIsStable(t *testing.T) {
+	a := Fingerprint()
+	b := Fingerprint()
 	if a != b {
 		t.Fatalf("fingerprint changes without a network change: %q vs %q", a, b)
 	}
