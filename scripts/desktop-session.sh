@@ -30,9 +30,16 @@ for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
 # config (no menu, no decorations for undecorated windows) is Debian's.
 openbox --sm-disable --config-file /etc/xdg/openbox/rc.xml >/dev/null 2>&1 &
 pids+=("$!")
-# Ready once it has set _NET_SUPPORTING_WM_CHECK on the root window.
-for _ in $(seq 50); do
-	xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id' && break
+# Ready once it has set _NET_SUPPORTING_WM_CHECK on the root window. Up to
+# 30 s: on a loaded machine 5 s was not always enough, and a test then
+# found no window manager.
+wm_ready=""
+for _ in $(seq 300); do
+	if xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; then
+		wm_ready=1
+		break
+	fi
 	sleep 0.1
 done
+[ -n "$wm_ready" ] || echo "desktop-session: Openbox did not come up within 30 s" >&2
 "$@"
