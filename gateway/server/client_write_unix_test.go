@@ -65,7 +65,9 @@ func writePair(t *testing.T, sendQueue int) (*client, *websocket.Conn) {
 	}
 	g := &Gateway{cfg: config.Config{SendQueue: sendQueue}, metrics: metrics.New(),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	c := &client{g: g, ws: ws, tcp: tcp, user: "petr"}
+	// Built as authenticate builds one: the goroutine below holds the
+	// reader role (reading), so closing it leaves the ending to that reader.
+	c := &client{g: g, ws: ws, tcp: tcp, user: "petr", reading: true, pollFD: -1}
 	c.start()
 	read := make(chan struct{})
 	go func() { // answers the peer's pings and close
