@@ -107,8 +107,8 @@ func TestPingsFollowConnectTimes(t *testing.T) {
 	}
 	for i := range pinged {
 		// Not before an interval (less the tick it joined in, and one more:
-		// a ticker's tick delivered late is followed by the next one on
-		// its schedule, so two ticks can come less than a tick apart; seen
+		// a connection tracked while a heartbeat round runs late joins the
+		// last slice handled, whose next tick the clock brings sooner; seen
 		// 1.895 s under load) after it was tracked. Not a second interval
 		// later either: half an interval of slack for a loaded machine's
 		// late reads (seen: 0.77 s at load 12).
