@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keboola/analyst-alerts/gateway/config"
@@ -291,53 +290,4 @@ func (g *Gateway) untrack(c *client) {
 	g.mu.Lock()
 	delete(g.clients[c.beatSlice], c)
 	g.mu.Unlock()
-}
-
-// heartbeatTick spreads the pings: every tick pings one slice of the
-// clients, and a client joins the slice pinged last, so it is pinged an
-// interval after it connected and then every interval, and the pings are
-// spread as the connects were, not sent to 15,000 connections at once (a
-// burst of 60,000 system calls with the pongs, which held deliveries up
-// for ~300 ms).
-const heartbeatTick = 100 * time.Millisecond
-
-// heartbeatSlices is how many slices the interval is cut into (1 for an
-// interval of a tick or less).
-func heartbeatSlices(interval time.Duration) uint32 {
-	return uint32(max(1, min(interval/heartbeatTick, 1<<16)))
-}
-
-// heartbeat pings every client each interval and drops the ones that
-// missed too many pongs. One loop for all clients instead of a timer each
-// keeps idle connections cheap.
-func (g *Gateway) heartbeat() {
-	slices := heartbeatSlices(g.cfg.Heartbeat)
-	t := time.NewTicker(g.cfg.Heartbeat / time.Duration(slices))
-	defer t.Stop()
-	var batch []*client
-	// g.beatSlice starts at 0: the first tick pings slice 1, so a client
-	// that joined slice 0 is pinged a whole interval later.
-	for slice := 1 % slices; ; slice = (slice + 1) % slices {
-		select {
-		case <-g.stopBeat:
-			return
-		case <-t.C:
-		}
-		g.mu.Lock()
-		g.beatSlice = slice
-		batch = batch[:0]
-		for c := range g.clients[slice] {
-			batch = append(batch, c)
-		}
-		g.mu.Unlock()
-		for _, c := range batch {
-			if int(c.missed.Load()) >= g.cfg.MaxMissed {
-				go c.closeWith(websocket.ClosePolicyViolation, "heartbeat timeout", nil)
-				continue
-			}
-			c.missed.Add(1)
-			c.Deliver(pingFrame)
-		}
-		clear(batch)
-	}
 }

@@ -24,7 +24,7 @@ func TestPingEveryIntervalAndPongKeepsAlive(t *testing.T) {
 		pings++
 		c.send(map[string]string{"type": protocol.TypePong})
 	}
-	if pings < 4 { // 8 expected; a loaded CI machine may skip ticks
+	if pings < 4 { // 8 expected; a ping sent late on a loaded machine delays the next
 		t.Fatalf("only %d pings in 800ms at a 100ms interval", pings)
 	}
 	res := dispatch(t, gw, "petr", map[string]string{"title": "still here"})
@@ -75,7 +75,6 @@ func TestPongResetsMissedCount(t *testing.T) {
 // moments, not all in one burst (15,000 pings at once held deliveries up).
 func TestPingsFollowConnectTimes(t *testing.T) {
 	const interval = 2 * time.Second
-	const tick = 100 * time.Millisecond // the gateway's heartbeatTick
 	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: interval, MaxMissed: 100})
 	const n = 8
 	// The gateway tracks a client between before and after; a loaded
@@ -106,14 +105,15 @@ func TestPingsFollowConnectTimes(t *testing.T) {
 		return
 	}
 	for i := range pinged {
-		// Not before an interval (less the tick it joined in, and one more:
-		// a ticker's tick delivered late is followed by the next one on
-		// its schedule, so two ticks can come less than a tick apart; seen
-		// 1.895 s under load) after it was tracked. Not a second interval
-		// later either: half an interval of slack for a loaded machine's
-		// late reads (seen: 0.77 s at load 12).
-		if d := pinged[i].Sub(before[i]); d < interval-2*tick {
-			t.Errorf("client %d pinged %v after connecting, want at least %v", i, d, interval-2*tick)
+		// Not much before an interval after it was tracked: a quarter of
+		// an interval of slack, since a connection tracked while the
+		// heartbeat runs late (a loaded machine) joins the last slice
+		// handled, whose next tick the clock brings sooner by that lag
+		// (seen 1.895 s under load with the old ticker count). Not a
+		// second interval later either: half an interval of slack for a
+		// loaded machine's late reads (seen: 0.77 s at load 12).
+		if d := pinged[i].Sub(before[i]); d < interval-interval/4 {
+			t.Errorf("client %d pinged %v after connecting, want at least %v", i, d, interval-interval/4)
 		}
 		if d := pinged[i].Sub(after[i]); d > interval+interval/2 {
 			t.Errorf("client %d pinged %v after connecting, want about %v", i, d, interval)
@@ -121,8 +121,8 @@ func TestPingsFollowConnectTimes(t *testing.T) {
 	}
 	// One burst would ping the first and the last client at one moment,
 	// which the bounds above refuse as long as the connects spanned more
-	// than the upper slack and a tick.
-	if span := before[n-1].Sub(after[0]); span <= interval/2+tick {
+	// than both slacks.
+	if span := before[n-1].Sub(after[0]); span <= interval/2+interval/4 {
 		t.Fatalf("the connects spanned only %v: the test proves nothing about bursts", span)
 	}
 	if spread := pinged[n-1].Sub(pinged[0]); spread < interval/4 {

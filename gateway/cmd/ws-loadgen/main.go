@@ -124,7 +124,7 @@ func run() error {
 // figures are one measured system's results.
 type figures struct {
 	connectRate, dispatchRate       float64
-	connCPU, lgConnCPU              float64 // seconds over all connects
+	connCPU, lgConnCPU, natsConnCPU float64 // seconds over all connects
 	dispCPU, lgDispCPU, natsDispCPU float64 // seconds over the throughput phase
 	pacedCPU                        float64 // seconds over the paced phase, to the last receive
 	baseRSS, heldRSS, endRSS        int64   // KB
@@ -166,7 +166,7 @@ func measure(o options, t *target) (*figures, error) {
 		}
 	}
 	conns := make([]*conn, o.conns)
-	gwCPU0, lgCPU0 := t.cpu(), cpuSeconds(lg)
+	gwCPU0, lgCPU0, natsConnCPU0 := t.cpu(), cpuSeconds(lg), t.natsCPU()
 	var failed atomic.Int64
 	connectDur, _ := each(o.conns, o.connectors, func(i int) error {
 		g := t.gws[i%len(t.gws)]
@@ -192,6 +192,7 @@ func measure(o options, t *target) (*figures, error) {
 	}
 	f.connectRate = float64(o.conns) / connectDur.Seconds()
 	f.connCPU, f.lgConnCPU = t.cpu()-gwCPU0, cpuSeconds(lg)-lgCPU0
+	f.natsConnCPU = t.natsCPU() - natsConnCPU0
 	for _, c := range conns {
 		go c.readLoop()
 	}

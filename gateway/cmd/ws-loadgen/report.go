@@ -21,6 +21,8 @@ func (f *figures) print(o options, t *target, fl floor) {
 		perOp(f.dispCPU, o.dispatches), perOp(f.lgDispCPU, o.dispatches))
 	fmt.Printf("| gateway CPU per dispatch at %d/s | %.0f µs | |\n", o.rate, perOp(f.pacedCPU, o.paced))
 	if len(t.nats) > 0 {
+		fmt.Printf("| of the gateway side's CPU per connect+auth: gateway nodes / NATS servers | %.0f µs / %.0f µs | |\n",
+			perOp(f.connCPU-f.natsConnCPU, o.conns), perOp(f.natsConnCPU, o.conns))
 		fmt.Printf("| of the gateway side's CPU per dispatch: gateway nodes / NATS servers | %.0f µs / %.0f µs | |\n",
 			perOp(f.dispCPU-f.natsDispCPU, o.dispatches), perOp(f.natsDispCPU, o.dispatches))
 		fmt.Printf("| NATS servers' RSS: before / after (all three) | %.1f / %.1f MB | |\n", float64(f.baseNATS)/1024, float64(f.heldNATS)/1024)
