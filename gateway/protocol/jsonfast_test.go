@@ -204,3 +204,40 @@ func FuzzFastClaims(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { checkClaimsAgree(t, data) })
 }
+
+func checkAuthOKAgrees(t *testing.T, name string, replay *int) {
+	t.Helper()
+	want, err := json.Marshal(AuthOK{Type: TypeAuthOK, Username: name, Replay: replay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := AuthOKFrame(name, replay); string(got) != string(want) {
+		t.Fatalf("AuthOKFrame(%q) = %s, encoding/json %s", name, got, want)
+	}
+}
+
+var authOKNames = []string{"petr", "", "user12345", "a.b-c_d@example.com", "пётр", "名前", "😀", "a\x7fb",
+	`a"b`, `a\b`, "a\nb", "a\x00", "<script>", "a&b", "a>b", "\u2028", "x\u2029y", "\xff", "a\xc3", "é\xff",
+	"\xed\xa0\x80", "ok\u00a0", "é<"}
+
+func TestAuthOKFrameIsWhatEncodingJSONWrites(t *testing.T) {
+	for _, name := range authOKNames {
+		for _, replay := range []*int{nil, new(int), func() *int { n := 200; return &n }(), func() *int { n := -1; return &n }()} {
+			checkAuthOKAgrees(t, name, replay)
+		}
+	}
+	if !plainForJSON("petr") || !plainForJSON("пётр") || plainForJSON("é<") {
+		t.Fatal("plainForJSON misjudges a name") // the fast path must be taken for usual names
+	}
+}
+
+// FuzzAuthOKFrame compares auth_ok with encoding/json's on any name.
+func FuzzAuthOKFrame(f *testing.F) {
+	for i, name := range authOKNames {
+		f.Add(name, i-1)
+	}
+	f.Fuzz(func(t *testing.T, name string, replay int) {
+		checkAuthOKAgrees(t, name, nil)
+		checkAuthOKAgrees(t, name, &replay)
+	})
+}
