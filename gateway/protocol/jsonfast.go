@@ -2,11 +2,7 @@ package protocol
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,14 +22,7 @@ import (
 // (TestFastDecodersAgreeWithEncodingJSON, FuzzFastAuthFrame,
 // FuzzFastClaims), and it owns no refusal.
 
-// fastDecoder is a pooled parser with a scratch buffer for a number's
-// literal.
-type fastDecoder struct {
-	p   fastjson.Parser
-	num []byte
-}
-
-var fastDecoders = sync.Pool{New: func() any { return new(fastDecoder) }}
+var fastParsers fastjson.ParserPool
 
 // plainDocument reports whether data can be left to the fast path: no
 // backslash anywhere (so no string, key included, holds an escape that
@@ -45,9 +34,8 @@ func plainDocument(data []byte) bool {
 // plainString is a JSON string's bytes (between the quotes, with no
 // escapes) as encoding/json decodes them: the same bytes, when they are
 // valid UTF-8 without control characters (encoding/json refuses a control
-// character and replaces invalid UTF-8). known is returned, not a copy,
-// when the string is known (the auth frame's type, the usual issuer).
-func plainString(v *fastjson.Value, known string) (string, bool) {
+// character and replaces invalid UTF-8).
+func plainString(v *fastjson.Value) (string, bool) {
 	if v.Type() != fastjson.TypeString {
 		return "", false
 	}
@@ -60,20 +48,17 @@ func plainString(v *fastjson.Value, known string) (string, bool) {
 	if !utf8.Valid(b) {
 		return "", false
 	}
-	if string(b) == known {
-		return known, true
-	}
 	return string(b), true
 }
 
 // plainUint is a JSON number written as a plain decimal integer (no sign,
 // fraction, exponent or leading zero) of at most maxDigits digits.
-func (d *fastDecoder) plainUint(v *fastjson.Value, maxDigits int) (uint64, bool) {
+func plainUint(v *fastjson.Value, maxDigits int) (uint64, bool) {
 	if v.Type() != fastjson.TypeNumber {
 		return 0, false
 	}
-	d.num = v.MarshalTo(d.num[:0]) // the number's literal as written
-	s := d.num
+	var buf [24]byte
+	s := v.MarshalTo(buf[:0]) // the number's literal as written
 	if len(s) == 0 || len(s) > maxDigits || (s[0] == '0' && len(s) > 1) {
 		return 0, false
 	}
@@ -98,9 +83,9 @@ func fastAuthFrame(data []byte) (AuthFrame, bool) {
 	if !plainDocument(data) {
 		return AuthFrame{}, false
 	}
-	d := fastDecoders.Get().(*fastDecoder)
-	defer fastDecoders.Put(d)
-	v, err := d.p.ParseBytes(data)
+	p := fastParsers.Get()
+	defer fastParsers.Put(p)
+	v, err := p.ParseBytes(data)
 	if err != nil {
 		return AuthFrame{}, false
 	}
@@ -120,19 +105,19 @@ func fastAuthFrame(data []byte) (AuthFrame, bool) {
 			ok = !seen[0]
 			seen[0] = true
 			if ok {
-				f.Type, ok = plainString(v, TypeAuth)
+				f.Type, ok = plainString(v)
 			}
 		case "token":
 			ok = !seen[1]
 			seen[1] = true
 			if ok {
-				f.Token, ok = plainString(v, "")
+				f.Token, ok = plainString(v)
 			}
 		case "resume":
 			ok = !seen[2]
 			seen[2] = true
 			if ok {
-				f.Resume, ok = d.fastResume(v)
+				f.Resume, ok = fastResume(v)
 			}
 		default:
 			ok = false
@@ -144,7 +129,7 @@ func fastAuthFrame(data []byte) (AuthFrame, bool) {
 	return f, true
 }
 
-func (d *fastDecoder) fastResume(v *fastjson.Value) (*Resume, bool) {
+func fastResume(v *fastjson.Value) (*Resume, bool) {
 	o, err := v.Object()
 	if err != nil {
 		return nil, false
@@ -161,13 +146,13 @@ func (d *fastDecoder) fastResume(v *fastjson.Value) (*Resume, bool) {
 			ok = !seen[0]
 			seen[0] = true
 			if ok {
-				r.Epoch, ok = plainString(v, "")
+				r.Epoch, ok = plainString(v)
 			}
 		case "seq":
 			ok = !seen[1]
 			seen[1] = true
 			if ok {
-				r.Seq, ok = d.plainUint(v, 20)
+				r.Seq, ok = plainUint(v, 20)
 			}
 		default:
 			ok = false
@@ -186,9 +171,9 @@ func fastClaims(data []byte) (Claims, bool) {
 	if !plainDocument(data) {
 		return Claims{}, false
 	}
-	d := fastDecoders.Get().(*fastDecoder)
-	defer fastDecoders.Put(d)
-	v, err := d.p.ParseBytes(data)
+	p := fastParsers.Get()
+	defer fastParsers.Put(p)
+	v, err := p.ParseBytes(data)
 	if err != nil {
 		return Claims{}, false
 	}
@@ -221,13 +206,13 @@ func fastClaims(data []byte) (Claims, bool) {
 		seen[i] = true
 		switch i {
 		case 0:
-			c.Issuer, ok = plainString(v, DefaultIssuer)
+			c.Issuer, ok = plainString(v)
 		case 1:
-			c.Subject, ok = plainString(v, "")
+			c.Subject, ok = plainString(v)
 		case 2:
-			c.ExpiresAt, ok = d.numericDate(v)
+			c.ExpiresAt, ok = fastNumericDate(v)
 		case 3:
-			c.IssuedAt, ok = d.numericDate(v)
+			c.IssuedAt, ok = fastNumericDate(v)
 		}
 	})
 	if !ok {
@@ -236,51 +221,12 @@ func fastClaims(data []byte) (Claims, bool) {
 	return c, true
 }
 
-// numericDate is jwt.NumericDate's decoding of a plain integer: up to 15
-// digits, which a float64 (what NumericDate parses into) holds exactly.
-func (d *fastDecoder) numericDate(v *fastjson.Value) (*jwt.NumericDate, bool) {
-	n, ok := d.plainUint(v, 15)
+// fastNumericDate is jwt.NumericDate's decoding of a plain integer: up to
+// 15 digits, which a float64 (what NumericDate parses into) holds exactly.
+func fastNumericDate(v *fastjson.Value) (*jwt.NumericDate, bool) {
+	n, ok := plainUint(v, 15)
 	if !ok {
 		return nil, false
 	}
 	return jwt.NewNumericDate(time.Unix(int64(n), 0)), true
-}
-
-// AuthOKFrame is the auth_ok frame for username (with replay when the
-// client resumed), byte for byte as encoding/json marshals AuthOK, without
-// its reflection when the name needs no escaping: valid UTF-8 without a
-// control character, '"', '\\', the characters encoding/json escapes for
-// HTML ('<', '>', '&') or U+2028/U+2029. Any other name is marshalled.
-func AuthOKFrame(username string, replay *int) []byte {
-	if !plainForJSON(username) {
-		b, err := json.Marshal(AuthOK{Type: TypeAuthOK, Username: username, Replay: replay})
-		if err != nil {
-			panic(err) // strings and an int always marshal
-		}
-		return b
-	}
-	b := make([]byte, 0, len(`{"type":"auth_ok","username":"","replay":}`)+len(username)+20)
-	b = append(b, `{"type":"auth_ok","username":"`...)
-	b = append(b, username...)
-	b = append(b, '"')
-	if replay != nil {
-		b = append(b, `,"replay":`...)
-		b = strconv.AppendInt(b, int64(*replay), 10)
-	}
-	return append(b, '}')
-}
-
-// plainForJSON reports whether encoding/json writes s between quotes as
-// it is.
-func plainForJSON(s string) bool {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return ascii || utf8.ValidString(s) && !strings.Contains(s, "\u2028") && !strings.Contains(s, "\u2029")
 }

@@ -174,7 +174,7 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn, br *bufio.R
 	}
 	// reading: this goroutine reads for c until startReading hands it on.
 	c := &client{g: g, ws: ws, tcp: tcp, br: br, user: user, iat: claims.IssuedAt.Unix(), reading: true, pollFD: -1}
-	okFrame := protocol.AuthOKFrame(user, nil)
+	okFrame := mustJSON(protocol.AuthOK{Type: protocol.TypeAuthOK, Username: user})
 	c.queue = append(c.queue, okFrame)
 	att, replayed, err := g.fanout.Attach(user, c, frame.Resume)
 	if errors.Is(err, hub.ErrUnavailable) {
@@ -203,7 +203,7 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn, br *bufio.R
 		n := replayed
 		c.mu.Lock()
 		if len(c.queue) > 0 { // empty if it was closed meanwhile (revoked)
-			c.queue[0] = protocol.AuthOKFrame(user, &n)
+			c.queue[0] = mustJSON(protocol.AuthOK{Type: protocol.TypeAuthOK, Username: user, Replay: &n})
 		}
 		c.mu.Unlock()
 	}
