@@ -133,12 +133,14 @@ var ErrNotAuthFrame = errors.New("first message must be {\"type\":\"auth\",\"tok
 // object whose type is "auth" with a non-empty token; extra fields are
 // ignored, as the seed did.
 func ParseAuthFrame(data []byte) (AuthFrame, error) {
-	var f AuthFrame
 	if len(data) > MaxFrameBytes {
-		return f, fmt.Errorf("auth frame too large (%d bytes)", len(data))
+		return AuthFrame{}, fmt.Errorf("auth frame too large (%d bytes)", len(data))
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		return AuthFrame{}, fmt.Errorf("invalid JSON in auth frame: %w", err)
+	f, ok := fastAuthFrame(data)
+	if !ok {
+		if err := json.Unmarshal(data, &f); err != nil {
+			return AuthFrame{}, fmt.Errorf("invalid JSON in auth frame: %w", err)
+		}
 	}
 	if f.Type != TypeAuth || f.Token == "" {
 		return AuthFrame{}, ErrNotAuthFrame

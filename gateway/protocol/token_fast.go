@@ -17,7 +17,7 @@ import (
 // built from options, a new HMAC, each segment decoded into the heap).
 // verifyFast checks the tokens the webapp issues, whose header is always
 // golang-jwt's HS256 one, with a pooled HMAC and the claims decoded by
-// encoding/json into the same RegisteredClaims, and the checks golang-jwt's
+// fastClaims (or encoding/json) into the same RegisteredClaims, and the checks golang-jwt's
 // Validator makes with the parser's options. Whatever it does not accept
 // (another header, a bad signature, a claim refused) goes through the
 // parser (verify), which accepts or refuses it exactly as before and says
@@ -66,8 +66,8 @@ func verifyFast(secret []byte, issuer, token string, now time.Time, grace time.D
 	if err != nil {
 		return Claims{}, false
 	}
-	var c Claims
-	if json.Unmarshal(claimsJSON, &c) != nil {
+	c, ok := fastClaims(claimsJSON)
+	if !ok && json.Unmarshal(claimsJSON, &c) != nil {
 		return Claims{}, false
 	}
 	// What the parser's Validator checks with parserOptions (exp required
