@@ -15,7 +15,7 @@ go build -o "$desktop_bench_tmp/notify-scripts" ./webapp/cmd/notify-scripts
 mkdir -p "$ROOT/test-artifacts/desktop"
 ANALYST_BENCH=1 ANALYST_BENCH_BASELINE="$desktop_bench_tmp/baseline-app" \
 	ANALYST_E2E_APP="$ROOT/build/bin/analyst-alerts" ANALYST_E2E_ARTIFACTS="$ROOT/test-artifacts/desktop" \
-	ANALYST_E2E_HELPER="$desktop_bench_tmp/notify-scripts" \
+	ANALYST_E2E_HELPER="$desktop_bench_tmp/notify-scripts" ANALYST_ROOT="$ROOT" \
 	dbus-run-session -- "$ROOT/scripts/desktop-session.sh" \
 	"$desktop_bench_tmp/e2e.test" -test.run TestDesktopFigures -test.timeout 10m 2>&1 |
 	grep -E '^(desktop:|--- |FAIL|PASS|ok)'
