@@ -44,8 +44,10 @@ func TestReplayPageIsWrittenInFewSystemCalls(t *testing.T) {
 	if err := readSized(peer, n, sizes); err != nil {
 		t.Fatal(err)
 	}
-	// The pair's own set-up writes a few (the dial, the 101 answer).
-	if calls := writeCalls(t) - before; calls > 12 {
+	// The pair's own set-up writes a few (the dial, the 101 answer), and
+	// the runtime some (waking its poller writes to an eventfd): a margin,
+	// still far below the one call per frame (205 in all) of before.
+	if calls := writeCalls(t) - before; calls > 40 {
 		t.Fatalf("%d frames took %d write system calls, want a few (the set-up's and one or two)", n, calls)
 	} else {
 		t.Logf("%d frames, %d write calls in all (the set-up's included)", n, calls)
