@@ -62,9 +62,9 @@ var revocationPruneEvery = time.Hour
 // is called, which waits for it to end.
 func dropExpiredRevocations(h *hub.Local, log *slog.Logger) (stop func()) {
 	quit, done := make(chan struct{}), make(chan struct{})
+	t := time.NewTicker(revocationPruneEvery)
 	go func() {
 		defer close(done)
-		t := time.NewTicker(revocationPruneEvery)
 		defer t.Stop()
 		for {
 			select {
