@@ -19,9 +19,8 @@ import (
 //   - the watched view of the user's connections (connView), when it
 //     holds none (the key was deleted) and the user has none here; a
 //     connect without a view reads the key;
-//   - a revocation cutoff older than any token still valid (issued more
-//     than protocol.TokenLifetime before it, plus an hour of clock skew):
-//     it can refuse nothing any more.
+//   - a revocation cutoff older than any token still valid
+//     (protocol.RevocationExpiredBefore): it can refuse nothing any more.
 //
 // A user with a live connection anywhere keeps its connView entry (the
 // dispatch answer's "sent" counts from it).
@@ -48,7 +47,7 @@ func (n *Node) pruneLoop() {
 // n.mu, as every path that creates or uses these entries: a connect
 // registers its user under it, a write takes its reference under it.
 func (n *Node) prune(now time.Time) {
-	expired := now.Add(-protocol.TokenLifetime - time.Hour).Unix()
+	expired := protocol.RevocationExpiredBefore(now)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for name, p := range n.pubs {

@@ -35,6 +35,22 @@ type historyEntry struct {
 	Via  string `json:"via"`
 }
 
+// applyTo folds e, stored under seq, into the state of its notification
+// (history read oldest first): a notification sets the seq (the last
+// wins, as a repeat re-sends under the same id), the first acked event
+// the acknowledgement.
+func (e *historyEntry) applyTo(st *protocol.NotificationState, seq uint64) {
+	switch e.Type {
+	case protocol.TypeNotification:
+		st.Seq = seq
+	case protocol.TypeAcked:
+		if st.AckedAt == nil {
+			at, via := e.At, e.Via
+			st.AckedAt, st.AckedVia = &at, &via
+		}
+	}
+}
+
 // Notification reads the state of name's notification id from the stored
 // history: its seq (the last, when a repeat re-sent it under the same id)
 // and its acknowledgement. protocol.ErrNotInHistory when no stored
@@ -56,15 +72,7 @@ func StateOf(recs []store.Record, id string) (protocol.NotificationState, error)
 		if json.Unmarshal(r.Frame, &e) != nil || e.ID != id {
 			continue
 		}
-		switch e.Type {
-		case protocol.TypeNotification:
-			st.Seq = r.Seq
-		case protocol.TypeAcked:
-			if st.AckedAt == nil {
-				at, via := e.At, e.Via
-				st.AckedAt, st.AckedVia = &at, &via
-			}
-		}
+		e.applyTo(&st, r.Seq)
 	}
 	if st.Seq == 0 {
 		// An ack whose notification was trimmed away names nothing left.

@@ -114,14 +114,40 @@ type attachment struct {
 const ReplayPageBytes = 256 << 10
 
 // New returns a hub over st allowing maxPerUser live connections per user.
-// It loads the stored revocations.
+// It loads the stored revocations, dropping those expired (see
+// DropExpiredRevocations).
 func New(st *store.Store, maxPerUser int, hooks Hooks) (*Local, error) {
+	if _, err := st.DropRevocationsBefore(protocol.RevocationExpiredBefore(time.Now())); err != nil {
+		return nil, err
+	}
 	cut, err := st.Revocations()
 	if err != nil {
 		return nil, err
 	}
 	return &Local{store: st, maxPer: maxPerUser, hooks: hooks, now: time.Now,
 		users: map[string]*user{}, cutoffs: cut}, nil
+}
+
+// DropExpiredRevocations forgets the revocation cutoffs that can refuse no
+// token at now (protocol.RevocationExpiredBefore), stored and in memory, so
+// neither grows with every unlink ever made; the caller runs it now and
+// then, off the hot path. Returns how many the store dropped.
+func (h *Local) DropExpiredRevocations(now time.Time) (int, error) {
+	before := protocol.RevocationExpiredBefore(now)
+	n, err := h.store.DropRevocationsBefore(before)
+	if err != nil {
+		return 0, err
+	}
+	// By value, as the store does: a Revoke meanwhile set a newer cutoff,
+	// which stays.
+	h.mu.Lock()
+	for name, cut := range h.cutoffs {
+		if cut < before {
+			delete(h.cutoffs, name)
+		}
+	}
+	h.mu.Unlock()
+	return n, nil
 }
 
 // Publish stores the notification in name's history and delivers it to the

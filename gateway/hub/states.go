@@ -31,18 +31,8 @@ func StatesOf(recs []store.Record, ids []string) map[string]protocol.Notificatio
 		if json.Unmarshal(r.Frame, &e) != nil {
 			continue
 		}
-		st := want[e.ID]
-		if st == nil {
-			continue
-		}
-		switch e.Type {
-		case protocol.TypeNotification:
-			st.Seq = r.Seq
-		case protocol.TypeAcked:
-			if st.AckedAt == nil {
-				at, via := e.At, e.Via
-				st.AckedAt, st.AckedVia = &at, &via
-			}
+		if st := want[e.ID]; st != nil {
+			e.applyTo(st, r.Seq)
 		}
 	}
 	out := make(map[string]protocol.NotificationState, len(want))

@@ -34,6 +34,14 @@ import (
 // is small too.
 func writePair(t *testing.T, sendQueue int) (*client, *websocket.Conn) {
 	t.Helper()
+	return writePairQueued(t, sendQueue, nil, 4<<10)
+}
+
+// writePairQueued is writePair whose client has queued (as authenticate
+// queues auth_ok and a replay's first page) when it starts, over sockets
+// whose buffers are bufSize (0: the system's).
+func writePairQueued(t *testing.T, sendQueue int, queued [][]byte, bufSize int) (*client, *websocket.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +59,10 @@ func writePair(t *testing.T, sendQueue int) (*client, *websocket.Conn) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	d := websocket.Dialer{NetDial: (&net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		return setBuf(c, syscall.SO_RCVBUF, 4<<10)
+		if bufSize == 0 {
+			return nil
+		}
+		return setBuf(c, syscall.SO_RCVBUF, bufSize)
 	}}).Dial}
 	peer, _, err := d.Dial("ws://"+ln.Addr().String()+"/", nil)
 	if err != nil {
@@ -60,15 +71,25 @@ func writePair(t *testing.T, sendQueue int) (*client, *websocket.Conn) {
 	t.Cleanup(func() { peer.Close() })
 	ws := <-accepted
 	tcp := ws.NetConn().(*net.TCPConn)
-	if err := tcp.SetWriteBuffer(4 << 10); err != nil {
-		t.Fatal(err)
+	if bufSize > 0 {
+		if err := tcp.SetWriteBuffer(bufSize); err != nil {
+			t.Fatal(err)
+		}
 	}
 	g := &Gateway{cfg: config.Config{SendQueue: sendQueue}, metrics: metrics.New(),
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	// Built as authenticate builds one: the goroutine below holds the
 	// reader role (reading), so closing it leaves the ending to that reader.
-	c := &client{g: g, ws: ws, tcp: tcp, user: "petr", reading: true, pollFD: -1}
-	c.start()
+	c := &client{g: g, ws: ws, tcp: tcp, user: "petr", reading: true, pollFD: -1, queue: queued}
+	if len(queued) == 0 {
+		c.start()
+	} else {
+		// start writes the queue from the calling goroutine, as
+		// authenticate's does, which waits while the peer reads.
+		started := make(chan struct{})
+		go func() { defer close(started); c.start() }()
+		t.Cleanup(func() { <-started })
+	}
 	read := make(chan struct{})
 	go func() { // answers the peer's pings and close
 		defer close(read)

@@ -48,7 +48,36 @@ func openFanout(cfg config.Config, log *slog.Logger, m *metrics.Metrics) (Fanout
 		st.Close()
 		return nil, nil, err
 	}
-	return h, st.Close, nil
+	stop := dropExpiredRevocations(h, log)
+	return h, func() error { stop(); return st.Close() }, nil
+}
+
+// revocationPruneEvery is how often the local hub forgets the revocation
+// cutoffs that expired (hub.DropExpiredRevocations): they expire a second
+// at a time, 30 days after they were set, so an hour late costs nothing.
+var revocationPruneEvery = time.Hour
+
+// dropExpiredRevocations runs h.DropExpiredRevocations every
+// revocationPruneEvery (New ran it at start) until the function it returns
+// is called, which waits for it to end.
+func dropExpiredRevocations(h *hub.Local, log *slog.Logger) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	t := time.NewTicker(revocationPruneEvery)
+	go func() {
+		defer close(done)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-t.C:
+				if _, err := h.DropExpiredRevocations(now); err != nil {
+					log.Error("drop expired revocations", slog.Any("error", err))
+				}
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 func openClusterNode(cfg config.Config, log *slog.Logger, m *metrics.Metrics, hooks hub.Hooks) (Fanout, func() error, error) {

@@ -19,6 +19,18 @@ func appendTextFrame(dst, payload []byte) []byte {
 	return append(dst, payload...)
 }
 
+// maxFrameHeader is the longest header appendTextFrame writes.
+const maxFrameHeader = 10
+
+// writeBatchBytes bounds what a writer concatenates into one write
+// (client.writeFrames): a replay page of usual notifications fits, and a
+// writer waiting on a slow peer holds no more than this beside its page.
+const writeBatchBytes = 64 << 10
+
+// batchBufs recycles the writers' batch buffers, each room for a batch:
+// the largest frame (the 64 KiB budget and its header) fits one.
+var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeBatchBytes+maxFrameHeader); return &b }}
+
 // frameBufs recycles the buffers inline writes build their frame in. A
 // buffer grown past maxPooledFrame (a rare large notification) is left
 // to the collector.

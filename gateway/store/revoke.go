@@ -44,3 +44,37 @@ func (s *Store) Revocations() (map[string]int64, error) {
 	})
 	return out, err
 }
+
+// DropRevocationsBefore forgets every stored cutoff older than before (a
+// cutoff that can refuse no token any more: protocol.RevocationExpiredBefore)
+// and returns how many it dropped. Each is compared inside the one write
+// transaction, so a SetRevoked racing with it is never lost: it either
+// comes first (its newer cutoff is kept) or after (it writes anew).
+func (s *Store) DropRevocationsBefore(before int64) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRevoked)
+		var old [][]byte
+		// bbolt forbids changing a bucket inside ForEach: collect, then delete.
+		err := b.ForEach(func(k, v []byte) error {
+			if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < before {
+				old = append(old, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("drop expired revocations: %w", err)
+	}
+	return n, nil
+}

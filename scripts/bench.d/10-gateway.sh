@@ -22,3 +22,7 @@ fi
 "$ROOT/build/bin/ws-loadgen" --gateway "$ROOT/build/bin/ws-gateway" "${peer[@]}" \
 	--conns "${BENCH_CONNS:-15000}" --dispatches "${BENCH_DISPATCHES:-30000}" \
 	--paced "${BENCH_PACED:-10000}" --dispatchers 32
+# A gateway restart's resume storm: BENCH_RESUME_APPS apps resume 200 stored
+# notifications each at once (the gateway's CPU and write calls per frame).
+log "gateway resume storm"
+"$ROOT/build/bin/ws-loadgen" --gateway "$ROOT/build/bin/ws-gateway" --resume-storm "${BENCH_RESUME_APPS:-5000}"

@@ -74,3 +74,24 @@ func (d *dispatcher) dispatchTo(i int, tag string) error {
 	}
 	return nil
 }
+
+// store sends user i a notification for its history (the user is offline:
+// it is stored, sent to nobody) and checks that it was stored.
+func (d *dispatcher) store(i int, tag string) error {
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://gateway" + protocol.PathDispatch)
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.Header.SetContentType("application/json")
+	req.SetBody([]byte(`{"user":"` + user(i) + `","notification":{"title":"` + tag + `","message":"a stored notification of usual length, as a resuming app is sent: an alert's title, its message and a link or two"}}`))
+	if err := d.hc.Do(req, resp); err != nil {
+		return fmt.Errorf("dispatch to %s: %w", user(i), err)
+	}
+	var res protocol.DispatchResponse
+	if resp.StatusCode() != fasthttp.StatusOK || json.Unmarshal(resp.Body(), &res) != nil || !res.Stored {
+		return fmt.Errorf("dispatch to %s answered %d: %s", user(i), resp.StatusCode(), resp.Body())
+	}
+	return nil
+}

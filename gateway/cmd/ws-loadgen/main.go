@@ -50,6 +50,8 @@ type options struct {
 	natsServer  string
 	nodes       int
 	centrifugo  string
+	// resumeApps > 0 measures only a resume storm (resume.go).
+	resumeApps, resumeFrames int
 }
 
 const secret = "loadgen-secret-0123456789abcdef0123456789abcdef"
@@ -69,6 +71,8 @@ func run() error {
 	flag.StringVar(&o.natsServer, "nats-server", "", "path of a nats-server binary: measure cluster mode (three NATS servers, --nodes gateways)")
 	flag.IntVar(&o.nodes, "nodes", 3, "gateway nodes in cluster mode")
 	flag.StringVar(&o.centrifugo, "centrifugo", "", "path of a centrifugo (v6) binary: measure it after our gateway with the same load and print both side by side")
+	flag.IntVar(&o.resumeApps, "resume-storm", 0, "measure only a resume storm: this many apps resume at once (resume.go)")
+	flag.IntVar(&o.resumeFrames, "resume-frames", 200, "with --resume-storm: stored notifications each app resumes")
 	flag.Parse()
 	// The generator's memory is not what is measured; collecting less
 	// often spares the generator CPU during the connect burst.
@@ -90,6 +94,16 @@ func run() error {
 	t, err := startTarget(o, dir)
 	if err != nil {
 		return err
+	}
+	if o.resumeApps > 0 {
+		defer t.kill()
+		fmt.Printf("resume storm (%s): %d connectors, %d cores\n", t.describe(), o.connectors, runtime.NumCPU())
+		f, err := resumeStorm(o, t)
+		if err != nil {
+			return err
+		}
+		f.print()
+		return nil
 	}
 	fmt.Printf("gateway benchmark (%s): %d connections, %d dispatchers, fsync=%v, %d cores\n",
 		t.describe(), o.conns, o.dispatchers, o.fsync, runtime.NumCPU())
