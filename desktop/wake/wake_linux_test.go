@@ -4,11 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
-	"os/exec"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/keboola/analyst-alerts/desktop/internal/dbusstandin"
+	"github.com/keboola/analyst-alerts/internal/netnstest"
 )
 
 // sources runs real sources with a test's env; events arrive on the
@@ -102,27 +99,7 @@ func TestClockTimerArmsAndStays(t *testing.T) {
 // test to root there), so the host's network is not touched: a veth pair
 // is made, given an address and set up with ip(8).
 func TestNetlinkSeesAddressesAndLinks(t *testing.T) {
-	if os.Getenv("WAKE_TEST_NETNS") == "1" {
-		netnsChild(t)
-		return
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("needs ip(8) (iproute2)")
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestNetlinkSeesAddressesAndLinks$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "WAKE_TEST_NETNS=1")
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET,
-		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil && strings.Contains(err.Error(), "operation not permitted") {
-		t.Skipf("no user namespaces here: %v", err)
-	}
-	if err != nil || !strings.Contains(string(out), "--- PASS") {
-		t.Fatalf("in a network namespace: %v\n%s", err, out)
-	}
+	netnstest.Run(t, "TestNetlinkSeesAddressesAndLinks", netnsChild)
 }
 
 func netnsChild(t *testing.T) {
@@ -131,12 +108,7 @@ func netnsChild(t *testing.T) {
 	if err := watchNetlink(e); err != nil {
 		t.Fatal(err)
 	}
-	ip := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v %s", args, err, out)
-		}
-	}
+	ip := func(args ...string) { t.Helper(); netnstest.IP(t, args...) }
 	print0 := Fingerprint()
 	ip("link", "add", "wk0", "type", "veth", "peer", "name", "wk1")
 	want(t, events, netChanged, "interfaces added")
