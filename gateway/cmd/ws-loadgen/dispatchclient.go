@@ -41,13 +41,6 @@ func newDispatcher(socket string, conns int) *dispatcher {
 // (the receiver computes the latency from it) and checks that the gateway
 // answered 200 with "sent":1.
 func (d *dispatcher) dispatchTo(i int, tag string) error {
-	req := fasthttp.AcquireRequest()
-	resp := fasthttp.AcquireResponse()
-	defer fasthttp.ReleaseRequest(req)
-	defer fasthttp.ReleaseResponse(resp)
-	req.SetRequestURI("http://gateway" + protocol.PathDispatch)
-	req.Header.SetMethod(fasthttp.MethodPost)
-	req.Header.SetContentType("application/json")
 	// user(i) and tag are plain ASCII and the message is digits: the body
 	// needs no JSON encoder.
 	buf := make([]byte, 0, 96)
@@ -58,16 +51,9 @@ func (d *dispatcher) dispatchTo(i int, tag string) error {
 	buf = append(buf, `","message":"`...)
 	buf = strconv.AppendInt(buf, time.Now().UnixNano(), 10)
 	buf = append(buf, `"}}`...)
-	req.SetBody(buf)
-	if err := d.hc.Do(req, resp); err != nil {
-		return fmt.Errorf("dispatch to %s: %w", user(i), err)
-	}
-	if resp.StatusCode() != fasthttp.StatusOK {
-		return fmt.Errorf("dispatch to %s answered %d: %s", user(i), resp.StatusCode(), resp.Body())
-	}
-	var res protocol.DispatchResponse
-	if err := json.Unmarshal(resp.Body(), &res); err != nil {
-		return fmt.Errorf("dispatch to %s answered %q: %w", user(i), resp.Body(), err)
+	res, err := d.post(i, buf)
+	if err != nil {
+		return err
 	}
 	if res.Sent != 1 {
 		return fmt.Errorf("dispatch to %s reached %d connections", user(i), res.Sent)
@@ -78,6 +64,20 @@ func (d *dispatcher) dispatchTo(i int, tag string) error {
 // store sends user i a notification for its history (the user is offline:
 // it is stored, sent to nobody) and checks that it was stored.
 func (d *dispatcher) store(i int, tag string) error {
+	res, err := d.post(i, []byte(`{"user":"`+user(i)+`","notification":{"title":"`+tag+`","message":"a stored notification of usual length, as a resuming app is sent: an alert's title, its message and a link or two"}}`))
+	if err != nil {
+		return err
+	}
+	if !res.Stored {
+		return fmt.Errorf("dispatch to %s was not stored", user(i))
+	}
+	return nil
+}
+
+// post sends one dispatch body for user i and reads the gateway's answer,
+// which must be a 200 with a dispatch response.
+func (d *dispatcher) post(i int, body []byte) (protocol.DispatchResponse, error) {
+	var res protocol.DispatchResponse
 	req := fasthttp.AcquireRequest()
 	resp := fasthttp.AcquireResponse()
 	defer fasthttp.ReleaseRequest(req)
@@ -85,13 +85,15 @@ func (d *dispatcher) store(i int, tag string) error {
 	req.SetRequestURI("http://gateway" + protocol.PathDispatch)
 	req.Header.SetMethod(fasthttp.MethodPost)
 	req.Header.SetContentType("application/json")
-	req.SetBody([]byte(`{"user":"` + user(i) + `","notification":{"title":"` + tag + `","message":"a stored notification of usual length, as a resuming app is sent: an alert's title, its message and a link or two"}}`))
+	req.SetBody(body)
 	if err := d.hc.Do(req, resp); err != nil {
-		return fmt.Errorf("dispatch to %s: %w", user(i), err)
+		return res, fmt.Errorf("dispatch to %s: %w", user(i), err)
 	}
-	var res protocol.DispatchResponse
-	if resp.StatusCode() != fasthttp.StatusOK || json.Unmarshal(resp.Body(), &res) != nil || !res.Stored {
-		return fmt.Errorf("dispatch to %s answered %d: %s", user(i), resp.StatusCode(), resp.Body())
+	if resp.StatusCode() != fasthttp.StatusOK {
+		return res, fmt.Errorf("dispatch to %s answered %d: %s", user(i), resp.StatusCode(), resp.Body())
 	}
-	return nil
+	if err := json.Unmarshal(resp.Body(), &res); err != nil {
+		return res, fmt.Errorf("dispatch to %s answered %q: %w", user(i), resp.Body(), err)
+	}
+	return res, nil
 }
