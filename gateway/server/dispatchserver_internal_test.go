@@ -2,35 +2,18 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/keboola/analyst-alerts/gateway/config"
 )
 
 // Each dispatch-socket connection's peer credentials are kept while it is
 // open and forgotten when it closes: a caller that opens and closes
 // connections all day grows nothing.
 func TestDispatchConnectionsForgetTheirPeerWhenClosed(t *testing.T) {
-	dir := t.TempDir()
-	cfg := config.Defaults()
-	cfg.Port, cfg.Host = 0, "127.0.0.1"
-	cfg.DispatchSocket = filepath.Join(dir, "ws.sock")
-	cfg.StateDir = filepath.Join(dir, "state")
-	cfg.Secret = []byte("test-secret-0123456789abcdef0123456789abcdef")
-	g, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- g.Serve() }()
-	defer func() { g.Shutdown(context.Background()); <-served }()
+	g := serveGateway(t)
 
 	peers := func() int {
 		g.dispatchSrv.mu.RLock()
@@ -39,7 +22,7 @@ func TestDispatchConnectionsForgetTheirPeerWhenClosed(t *testing.T) {
 	}
 	var conns []net.Conn
 	for i := 0; i < 5; i++ {
-		c, err := net.Dial("unix", cfg.DispatchSocket)
+		c, err := net.Dial("unix", g.cfg.DispatchSocket)
 		if err != nil {
 			t.Fatal(err)
 		}

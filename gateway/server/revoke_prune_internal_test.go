@@ -1,14 +1,9 @@
 package server
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/keboola/analyst-alerts/gateway/config"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
@@ -19,19 +14,7 @@ import (
 func TestRunningGatewayDropsExpiredRevocations(t *testing.T) {
 	defer func(d time.Duration) { revocationPruneEvery = d }(revocationPruneEvery)
 	revocationPruneEvery = 10 * time.Millisecond
-	dir := t.TempDir()
-	cfg := config.Defaults()
-	cfg.Port, cfg.Host = 0, "127.0.0.1"
-	cfg.DispatchSocket = filepath.Join(dir, "ws.sock")
-	cfg.StateDir = filepath.Join(dir, "state")
-	cfg.Secret = []byte("test-secret-0123456789abcdef0123456789abcdef")
-	g, err := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- g.Serve() }()
-	defer func() { g.Shutdown(context.Background()); <-served }()
+	g := serveGateway(t)
 
 	now := time.Now()
 	old := now.Add(-protocol.TokenLifetime - protocol.RevocationSlack - time.Minute).Unix()
