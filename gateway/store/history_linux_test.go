@@ -10,7 +10,7 @@ import (
 )
 
 // readCalls is this process's read system calls so far (read, pread...).
-func readCalls(t *testing.T) int64 {
+func readCalls(t testing.TB) int64 {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/io")
 	if err != nil {
@@ -28,9 +28,9 @@ func readCalls(t *testing.T) int64 {
 
 // scatteredHistory stores rounds records for each of users, interleaved
 // as a busy gateway writes them, over many small sealed segments.
-func scatteredHistory(t *testing.T, users, rounds int) *Store {
+func scatteredHistory(t testing.TB, users, rounds int, segmentSize int64) *Store {
 	t.Helper()
-	smallSegments(t, 32<<10)
+	smallSegments(t, segmentSize)
 	s, err := Open(t.TempDir(), Options{Limit: rounds, ApplyEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +69,7 @@ func checkPage(t *testing.T, user string, p Page, n int) {
 // a third of the storm's CPU).
 func TestPageOfScatteredRecordsIsNotASystemCallEach(t *testing.T) {
 	const users, rounds = 40, 200
-	s := scatteredHistory(t, users, rounds)
+	s := scatteredHistory(t, users, rounds, 32<<10)
 	s.idxMu.RLock()
 	segs := len(s.segs)
 	s.idxMu.RUnlock()
@@ -97,7 +97,7 @@ func TestPageOfScatteredRecordsIsNotASystemCallEach(t *testing.T) {
 // every other read still works.
 func TestTruncatedMappedSegmentIsAReadError(t *testing.T) {
 	const users, rounds = 40, 200
-	s := scatteredHistory(t, users, rounds)
+	s := scatteredHistory(t, users, rounds, 32<<10)
 	p, err := s.Page("u0", "", 0, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -119,4 +119,24 @@ func TestTruncatedMappedSegmentIsAReadError(t *testing.T) {
 	if err != nil || len(p.Records) != rounds/2 || p.Records[0].Seq != rounds/2+1 {
 		t.Fatalf("a page past the truncated segment: %d records, %v", len(p.Records), err)
 	}
+}
+
+// BenchmarkPageScattered is the store's share of a resume storm: a page of
+// a user's 200 records, which lie among 499 other users' (16 MiB sealed
+// segments, as the gateway writes them).
+func BenchmarkPageScattered(b *testing.B) {
+	const users, rounds = 500, 200
+	s := scatteredHistory(b, users, rounds, segmentMax)
+	epoch := s.Epoch()
+	calls := readCalls(b)
+	i := 0
+	for b.Loop() {
+		p, err := s.Page(fmt.Sprint("u", i%users), epoch, 0, 0)
+		if err != nil || len(p.Records) != rounds {
+			b.Fatalf("%d records, %v", len(p.Records), err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rounds), "ns/record")
+	b.ReportMetric(float64(readCalls(b)-calls)/float64(b.N*rounds), "reads/record")
 }
