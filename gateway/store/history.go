@@ -1,11 +1,16 @@
 package store
 
 // History reads: the index says where a user's records are, and they are
-// read by pread from the journal's segments (from the page cache, as a
-// rule: they were written recently or read recently).
+// copied from the journal's segments (from the page cache, as a rule: they
+// were written recently or read recently). A user's records lie among
+// everyone else's, so a page of them is scattered over megabytes: sealed
+// segments are mapped read-only and copied from without a system call;
+// the segment being written is read by pread, one for each run of
+// adjacent records.
 
 import (
 	"fmt"
+	"runtime/debug"
 	"slices"
 )
 
@@ -34,6 +39,9 @@ type readAt struct {
 	seq  uint64
 	off  int64
 	size int
+	// sealed is the size of g when sealed (0: g is being written), read
+	// under the index's lock: what may be mapped.
+	sealed int64
 }
 
 // Page is Since reading at most maxBytes of frames (0: no bound), and
@@ -67,8 +75,12 @@ func (s *Store) Page(user, epoch string, seq uint64, maxBytes int) (Page, error)
 		}
 		size += n
 		g := s.segs[l.seg]
-		g.acquire() // its file stays open until read, even if compacted meanwhile
-		reads = append(reads, readAt{g: g, seq: rs, off: int64(l.off), size: int(l.size)})
+		g.acquire() // its file stays open (and mapped) until read, even if compacted meanwhile
+		r := readAt{g: g, seq: rs, off: int64(l.off), size: int(l.size)}
+		if g != s.cur {
+			r.sealed = g.size
+		}
+		reads = append(reads, r)
 	}
 	s.idxMu.RUnlock()
 	defer func() {
@@ -84,30 +96,65 @@ func (s *Store) Page(user, epoch string, seq uint64, maxBytes int) (Page, error)
 	return page, nil
 }
 
-// read reads the records, one pread for each run of them adjacent in one
-// segment (as compaction and a quiet gateway leave them).
+// read reads the records into one buffer, which their frames share.
 func (s *Store) read(user string, reads []readAt) ([]Record, error) {
+	total := 0
+	for _, r := range reads {
+		total += r.size
+	}
+	buf := make([]byte, total)
+	if err := fill(buf, reads); err != nil {
+		return nil, err
+	}
 	out := make([]Record, 0, len(reads))
+	for _, r := range reads {
+		rec, n, err := parseRecord(buf[:r.size], 2)
+		if err != nil || n != r.size || string(rec.user) != user || rec.seq != r.seq {
+			return nil, fmt.Errorf("journal segment %s at %d: not the record indexed (seq %d)", r.g.path, r.off, r.seq)
+		}
+		out = append(out, Record{Seq: rec.seq, Epoch: s.epoch, Frame: rec.frame[:len(rec.frame):len(rec.frame)]})
+		buf = buf[r.size:]
+	}
+	return out, nil
+}
+
+// fill copies the records, in order, into buf: from a sealed segment's
+// mapping, else one pread for each run of them adjacent in one segment (as
+// compaction and a quiet gateway leave them). A mapped file made shorter
+// under the gateway (by hand: the store never truncates one) faults on
+// the copy; that fault is this read's error, not the gateway's crash.
+func fill(buf []byte, reads []readAt) (err error) {
+	var r readAt
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			if _, fault := p.(interface{ Addr() uintptr }); !fault {
+				panic(p)
+			}
+			err = fmt.Errorf("journal segment %s at %d: the file is shorter than when it was sealed", r.g.path, r.off)
+		}
+	}()
 	for i := 0; i < len(reads); {
-		j, end := i+1, reads[i].off+int64(reads[i].size)
-		for j < len(reads) && reads[j].g == reads[i].g && reads[j].off == end {
+		r = reads[i]
+		if r.sealed > 0 {
+			if m := r.g.view(r.sealed); r.off+int64(r.size) <= int64(len(m)) {
+				buf = buf[copy(buf, m[r.off:r.off+int64(r.size)]):]
+				i++
+				continue
+			}
+		}
+		j, end := i+1, r.off+int64(r.size)
+		for j < len(reads) && reads[j].g == r.g && reads[j].off == end {
 			end += int64(reads[j].size)
 			j++
 		}
-		buf := make([]byte, end-reads[i].off)
-		if _, err := reads[i].g.f.ReadAt(buf, reads[i].off); err != nil {
-			return nil, err
+		n := int(end - r.off)
+		if _, err := r.g.f.ReadAt(buf[:n], r.off); err != nil {
+			return err
 		}
-		for ; i < j; i++ {
-			r, n, err := parseRecord(buf, 2)
-			if err != nil || n != reads[i].size || string(r.user) != user || r.seq != reads[i].seq {
-				return nil, fmt.Errorf("journal segment %s at %d: not the record indexed (seq %d)", reads[i].g.path, reads[i].off, reads[i].seq)
-			}
-			out = append(out, Record{Seq: r.seq, Epoch: s.epoch, Frame: r.frame[:len(r.frame):len(r.frame)]})
-			buf = buf[n:]
-		}
+		buf, i = buf[n:], j
 	}
-	return out, nil
+	return nil
 }
 
 // Users lists, in name order, every user with a stored notification (for

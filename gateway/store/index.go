@@ -30,14 +30,42 @@ type segment struct {
 	refs      atomic.Int32
 	deleted   atomic.Bool
 	closeOnce sync.Once
+
+	// mapped is a sealed segment's file mapped read-only (nil: not mapped,
+	// or it could not be), made by its first reader, so that a replay
+	// copies its records without a system call each; unmapped when the file
+	// is closed, which is when no reader holds it. Only sealed segments are
+	// mapped: their size is final, and nothing truncates a journal file.
+	mapOnce sync.Once
+	mapped  []byte
 }
 
 func (g *segment) acquire() { g.refs.Add(1) }
 
 func (g *segment) release() {
 	if g.refs.Add(-1) == 0 && g.deleted.Load() {
-		g.closeOnce.Do(func() { g.f.Close() })
+		g.closeOnce.Do(g.close)
 	}
+}
+
+// close unmaps and closes the file; called once, with no reader holding it.
+func (g *segment) close() {
+	if g.mapped != nil {
+		unmapFile(g.mapped)
+		g.mapped = nil
+	}
+	g.f.Close()
+}
+
+// view is the sealed segment's mapping of its first size bytes (made on
+// the first call), or nil; the caller holds the segment.
+func (g *segment) view(size int64) []byte {
+	g.mapOnce.Do(func() {
+		if m, err := mapFile(g, size); err == nil {
+			g.mapped = m
+		}
+	})
+	return g.mapped
 }
 
 // retire closes the file of a segment no longer in the index, now or when
@@ -45,7 +73,7 @@ func (g *segment) release() {
 func (g *segment) retire() {
 	g.deleted.Store(true)
 	if g.refs.Load() == 0 {
-		g.closeOnce.Do(func() { g.f.Close() })
+		g.closeOnce.Do(g.close)
 	}
 }
 

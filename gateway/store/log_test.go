@@ -49,7 +49,7 @@ func checkHistory(t *testing.T, s *Store, user string, from, to uint64) {
 }
 
 // smallSegments makes segments small and compaction eager for one test.
-func smallSegments(t *testing.T, size int64) {
+func smallSegments(t testing.TB, size int64) {
 	t.Helper()
 	oldMax, oldRate, oldTick := segmentMax, compactRate, compactTick
 	segmentMax, compactRate, compactTick = size, 64<<20, time.Millisecond
