@@ -146,8 +146,9 @@ type App struct {
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 
-	// shownMu orders emitState's reads of the state, so the connection
-	// state logged last is the page's latest (shownConn: what was logged).
+	// shownMu orders emitState: the state it reads, logs (shownConn: the
+	// connection state logged last) and shows on the tray and the page,
+	// so the last shown is the latest.
 	shownMu   sync.Mutex
 	shownConn connection.Status
 }
@@ -382,10 +383,13 @@ func (a *App) State() State {
 }
 
 func (a *App) emitState() {
+	// One at a time, from the read of the state to the tray and the page:
+	// two emits racing could otherwise show the older state last (the
+	// badge of a new alert set after its acknowledgement had cleared it).
 	a.shownMu.Lock()
+	defer a.shownMu.Unlock()
 	s := a.State()
 	a.logConnection(s.Connection)
-	a.shownMu.Unlock()
 	if a.d.Badge != nil {
 		a.d.Badge.SetUnread(s.Unread)
 	}
