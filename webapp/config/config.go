@@ -130,12 +130,7 @@ type Config struct {
 // Load reads the configuration from environ (os.Environ() form).
 func Load(environ []string) (Config, error) {
 	env := envmap.Parse(environ)
-	get := func(name, def string) string {
-		if v, ok := env[name]; ok && strings.TrimSpace(v) != "" {
-			return strings.TrimSpace(v)
-		}
-		return def
-	}
+	get := env.Get
 	c := Config{
 		Addr:           get(EnvAddr, "127.0.0.1:8080"),
 		PublicURL:      strings.TrimRight(get(EnvPublicURL, ""), "/"),

@@ -77,12 +77,7 @@ type Config struct {
 // Load reads the configuration from environ (os.Environ() form).
 func Load(environ []string) (Config, error) {
 	env := envmap.Parse(environ)
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(env[name]); v != "" {
-			return v
-		}
-		return def
-	}
+	get := env.Get
 	c := Config{
 		User:           get(EnvUser, ""),
 		AnalystGroup:   get(EnvAnalystGroup, DefaultAnalystGroup),

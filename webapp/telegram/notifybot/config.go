@@ -86,12 +86,7 @@ type Config struct {
 // every error names the variable at fault, and none repeats the token.
 func LoadConfig(environ []string) (Config, error) {
 	env := envmap.Parse(environ)
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(env[name]); v != "" {
-			return v
-		}
-		return def
-	}
+	get := env.Get
 	c := Config{
 		Token:         strings.TrimSpace(env[EnvToken]),
 		APIURL:        strings.TrimRight(get(EnvAPIURL, DefaultAPIURL), "/"),
