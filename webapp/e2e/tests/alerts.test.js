@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { System, browser, ARTIFACTS } from './harness.js';
+import { System, browser, ARTIFACTS, devSignIn } from './harness.js';
 
 const sys = new System();
 let ctx, page;
@@ -38,9 +38,7 @@ before(async () => {
   page = await ctx.newPage();
   page.on('dialog', d => { throw new Error(`unexpected dialog: ${d.message()}`); });
   page.on('pageerror', e => console.log('browser page error:', e.message));
-  await page.goto(sys.devURL + '/dashboard');
-  await page.fill('#email', 'dev@example.com');
-  await Promise.all([page.waitForURL(sys.devURL + '/dashboard'), page.click('#dev-sign-in')]);
+  await devSignIn(page, sys);
 });
 
 after(async () => {

@@ -133,6 +133,14 @@ export function verifyJWT(token, secret) {
   return JSON.parse(Buffer.from(p, 'base64url'));
 }
 
+// devSignIn signs page in as the dev user through the dev sign-in form and
+// waits for the dashboard.
+export async function devSignIn(page, sys) {
+  await page.goto(sys.devURL + '/dashboard');
+  await page.fill('#email', 'dev@example.com');
+  await Promise.all([page.waitForURL(sys.devURL + '/dashboard'), page.click('#dev-sign-in')]);
+}
+
 // A fresh headless Chromium (Debian's) with its own profile folder; args
 // are added to its command line.
 export async function browser(chromium, dir, args = []) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { System, browser, ARTIFACTS, ROOT } from './harness.js';
+import { System, browser, ARTIFACTS, ROOT, devSignIn } from './harness.js';
 
 const sys = new System();
 let b, page;
@@ -38,9 +38,7 @@ after(async () => {
 });
 
 test('a failing script is marked on the dashboard; its last error opens on demand, as text', async () => {
-  await page.goto(sys.devURL + '/dashboard');
-  await page.fill('#email', 'dev@example.com');
-  await Promise.all([page.waitForURL(sys.devURL + '/dashboard'), page.click('#dev-sign-in')]);
+  await devSignIn(page, sys);
   const failing = page.locator('td.script-name', { hasText: 'orders_sync' });
   assert.equal(await failing.locator('.health').getAttribute('aria-label'), 'Failing');
   assert.equal(await failing.locator('.health').getAttribute('class'), 'health bad');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { System, browser, ARTIFACTS } from './harness.js';
+import { System, browser, ARTIFACTS, devSignIn } from './harness.js';
 
 const sys = new System();
 let ctx, page;
@@ -23,9 +23,7 @@ before(async () => {
   page.on('dialog', d => { throw new Error(`unexpected dialog: ${d.message()}`); });
   page.on('pageerror', e => console.log('browser page error:', e.message));
   await page.setViewportSize({ width: 1200, height: 900 });
-  await page.goto(sys.devURL + '/dashboard');
-  await page.fill('#email', 'dev@example.com');
-  await Promise.all([page.waitForURL(sys.devURL + '/dashboard'), page.click('#dev-sign-in')]);
+  await devSignIn(page, sys);
   await page.waitForFunction(() => document.documentElement.getAttribute('data-quiet-ready') === '1');
 });
 

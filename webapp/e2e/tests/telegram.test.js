@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { System, browser, freePort, waitHealthy, ARTIFACTS, ROOT } from './harness.js';
+import { System, browser, freePort, waitHealthy, ARTIFACTS, ROOT, devSignIn } from './harness.js';
 
 const TOKEN = '1000000001:DEV-standin-token_not-a-secret-000000';
 const BOT = 'alerts_e2e_bot';
@@ -62,9 +62,7 @@ before(async () => {
   ctx = await browser(chromium, sys.dir);
   page = await ctx.newPage();
   page.on('pageerror', e => console.log('browser page error:', e.message));
-  await page.goto(sys.devURL + '/dashboard');
-  await page.fill('#email', 'dev@example.com');
-  await Promise.all([page.waitForURL(sys.devURL + '/dashboard'), page.click('#dev-sign-in')]);
+  await devSignIn(page, sys);
 });
 
 after(async () => {
