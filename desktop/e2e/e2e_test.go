@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keboola/analyst-alerts/internal/logtest"
+
 	"github.com/godbus/dbus/v5"
 
 	"github.com/keboola/analyst-alerts/desktop/auth"
@@ -246,17 +248,7 @@ var keychain = auth.OSKeychain{Service: "com.keboola.analyst.e2e"}
 // logHas reports whether the app started as name logged all of parts on
 // one line.
 func (h *harness) logHas(name string, parts ...string) bool {
-	b, _ := os.ReadFile(filepath.Join(h.artifacts, name+".log"))
-	for _, line := range strings.Split(string(b), "\n") {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			return true
-		}
-	}
-	return false
+	return logtest.HasLine(filepath.Join(h.artifacts, name+".log"), parts...)
 }
 
 // waitLive waits until the app started as name is connected with the

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keboola/analyst-alerts/internal/logtest"
+
 	"github.com/keboola/analyst-alerts/webapp/webapptest"
 )
 
@@ -90,19 +92,7 @@ func waitForLog(t *testing.T, what string, timeout time.Duration, logPath string
 }
 
 // logHas says whether a line of the file holds every part.
-func logHas(path string, parts ...string) bool {
-	b, _ := os.ReadFile(path)
-	for _, line := range strings.Split(string(b), "\n") {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			return true
-		}
-	}
-	return false
-}
+func logHas(path string, parts ...string) bool { return logtest.HasLine(path, parts...) }
 
 // underSystemd runs argv (a package manager's command) where the server's
 // maintainer scripts see systemd running, and returns the systemctl
