@@ -305,9 +305,7 @@ func TestClusterKill9OfANodeLosesNoAcknowledgedDispatch(t *testing.T) {
 	}
 	var got []uint64
 	var epoch string
-	for count() < 40 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	acked.WaitCount(40)
 	ps[0].cmd.Process.Signal(syscall.SIGKILL)
 	for f := range a.frames {
 		got, epoch = append(got, f.Seq), f.Epoch
@@ -322,10 +320,7 @@ func TestClusterKill9OfANodeLosesNoAcknowledgedDispatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := count()
-	for count() < before+40 {
-		time.Sleep(5 * time.Millisecond)
-	}
+	acked.WaitCount(count() + 40)
 	close(stop)
 	wg.Wait()
 	// A dispatch node 0 stored but died before answering is stored, not
