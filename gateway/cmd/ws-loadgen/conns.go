@@ -17,6 +17,7 @@ type conn struct {
 	ws   *rawConn
 	mu   sync.Mutex
 	lats []time.Duration
+	sent []int64 // each latency's send time (unix ns), for --outliers
 	n    atomic.Int64
 	// centrifugo: the peer's client protocol (JSON, one reply or push per
 	// line, several lines to a frame; a ping is "{}" and answered so).
@@ -95,6 +96,7 @@ func (c *conn) centrifugoFrame(data []byte, now int64) {
 func (c *conn) record(now, sent int64) {
 	c.mu.Lock()
 	c.lats = append(c.lats, time.Duration(now-sent))
+	c.sent = append(c.sent, sent)
 	c.mu.Unlock()
 	c.n.Add(1)
 }
@@ -127,6 +129,7 @@ func sentAt(frame []byte) int64 {
 func (c *conn) reset() {
 	c.mu.Lock()
 	c.lats = c.lats[:0]
+	c.sent = c.sent[:0]
 	c.mu.Unlock()
 	c.n.Store(0)
 }
@@ -157,4 +160,24 @@ func waitReceived(conns []*conn, want int64, timeout time.Duration) []time.Durat
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	return []time.Duration{all[len(all)/2], all[len(all)*99/100], all[len(all)*999/1000], all[len(all)-1]}
+}
+
+// outlier is one dispatch's send time (unix ns) and latency.
+type outlier struct {
+	sent int64
+	lat  time.Duration
+}
+
+// worst returns the n slowest dispatches received, slowest first.
+func worst(conns []*conn, n int) []outlier {
+	var all []outlier
+	for _, c := range conns {
+		c.mu.Lock()
+		for i, l := range c.lats {
+			all = append(all, outlier{c.sent[i], l})
+		}
+		c.mu.Unlock()
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].lat > all[j].lat })
+	return all[:min(n, len(all))]
 }

@@ -52,6 +52,9 @@ type options struct {
 	centrifugo  string
 	// resumeApps > 0 measures only a resume storm (resume.go).
 	resumeApps, resumeFrames int
+	// outliers > 0 prints the paced phase's slowest dispatches with
+	// their wall-clock send time, to line them up with other logs.
+	outliers int
 }
 
 const secret = "loadgen-secret-0123456789abcdef0123456789abcdef"
@@ -73,6 +76,7 @@ func run() error {
 	flag.StringVar(&o.centrifugo, "centrifugo", "", "path of a centrifugo (v6) binary: measure it after our gateway with the same load and print both side by side")
 	flag.IntVar(&o.resumeApps, "resume-storm", 0, "measure only a resume storm: this many apps resume at once (resume.go)")
 	flag.IntVar(&o.resumeFrames, "resume-frames", 200, "with --resume-storm: stored notifications each app resumes")
+	flag.IntVar(&o.outliers, "outliers", 0, "print the paced phase's N slowest dispatches (send time, latency) to stderr")
 	flag.Parse()
 	// The generator's memory is not what is measured; collecting less
 	// often spares the generator CPU during the connect burst.
@@ -294,6 +298,10 @@ func measure(o options, t *target) (*figures, error) {
 	var dispatchErr atomic.Value
 	sem := make(chan struct{}, o.dispatchers)
 	gwCPU0 = t.cpu()
+	pacedStart := time.Now()
+	if o.outliers > 0 {
+		fmt.Fprintf(os.Stderr, "paced phase starts: %s pid %d\n", t.describe(), t.gws[0].pid)
+	}
 	tick := time.NewTicker(interval)
 	for i := 0; i < o.paced; i++ {
 		<-tick.C
@@ -316,6 +324,12 @@ func measure(o options, t *target) (*figures, error) {
 		return nil, fmt.Errorf("lost notifications in the paced phase: received %d of %d", received(conns), o.paced)
 	}
 	f.pacedCPU = t.cpu() - gwCPU0
+	if o.outliers > 0 {
+		fmt.Fprintf(os.Stderr, "paced phase of %s: %.6f to %.6f\n", t.describe(), float64(pacedStart.UnixNano())/1e9, float64(time.Now().UnixNano())/1e9)
+		for _, w := range worst(conns, o.outliers) {
+			fmt.Fprintf(os.Stderr, "outlier sent %.6f (+%.3f s) latency %.3f ms\n", float64(w.sent)/1e9, float64(w.sent-pacedStart.UnixNano())/1e9, msf(w.lat))
+		}
+	}
 	f.endRSS = t.gatewaysRSS()
 	f.heldNATS = t.natsRSS()
 	// Nothing more than was sent: a duplicate would count too.
