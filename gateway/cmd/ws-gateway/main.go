@@ -33,7 +33,18 @@ import (
 )
 
 func main() {
+	if cmd, _ := command(os.Args[1:]); cmd == "serve" {
+		keepSysmonAwake() // sysmon.go
+	}
 	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+// command splits the command off args: serve when none is named.
+func command(args []string) (string, []string) {
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		return args[0], args[1:]
+	}
+	return "serve", args
 }
 
 const usage = `Usage:
@@ -50,10 +61,7 @@ Environment for serve: see docs/gateway.md.
 `
 
 func run(args, environ []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
+	cmd, args := command(args)
 	switch cmd {
 	case "serve":
 		return serve(args, environ, stderr)
