@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -30,8 +31,9 @@ func TestWithSysmonAwake(t *testing.T) {
 }
 
 // The running gateway (the real binary) has restarted itself with
-// sysmonAwake in its GODEBUG, as the same process, keeping the rest of its
-// environment; an operator's own schedtrace is left alone.
+// sysmonAwake in its GODEBUG, as the same process under the same name (ps,
+// pkill), keeping the rest of its environment; an operator's own
+// schedtrace is left alone.
 func TestServeRunsWithSysmonAwake(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc")
@@ -52,6 +54,13 @@ func TestServeRunsWithSysmonAwake(t *testing.T) {
 	p.start(t, "GODEBUG=madvdontneed=1")
 	if got, want := godebug(p), "madvdontneed=1,"+sysmonAwake; got != want {
 		t.Errorf("the serving gateway's GODEBUG is %q, want %q", got, want)
+	}
+	comm, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name := filepath.Base(binary); string(bytes.TrimSpace(comm)) != name[:min(len(name), 15)] {
+		t.Errorf("the serving gateway's process is named %q, want its binary's name %q", bytes.TrimSpace(comm), name)
 	}
 	p = newProc(t)
 	p.start(t, "GODEBUG=schedtrace=0")

@@ -4,7 +4,6 @@ package main
 
 import (
 	"os"
-	"runtime"
 	"syscall"
 )
 
@@ -17,12 +16,12 @@ func keepSysmonAwake() {
 	if env == nil {
 		return
 	}
-	exe := "/proc/self/exe" // this binary even if its file was replaced since
-	if runtime.GOOS != "linux" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return
-		}
+	// The binary's own path, not /proc/self/exe: the process is named
+	// after the file it runs (ps, top, pkill ws-gateway). A binary
+	// replaced or removed since it started fails the exec: run as is.
+	exe, err := os.Executable()
+	if err != nil {
+		return
 	}
 	syscall.Exec(exe, os.Args, env)
 }
