@@ -142,11 +142,12 @@ func run() error {
 // figures are one measured system's results.
 type figures struct {
 	connectRate, dispatchRate       float64
-	connCPU, lgConnCPU, natsConnCPU float64 // seconds over all connects
-	dispCPU, lgDispCPU, natsDispCPU float64 // seconds over the throughput phase
-	pacedCPU                        float64 // seconds over the paced phase, to the last receive
-	baseRSS, heldRSS, endRSS        int64   // KB
-	baseNATS, heldNATS              int64   // KB
+	connCPU, lgConnCPU, natsConnCPU float64       // seconds over all connects
+	dispCPU, lgDispCPU, natsDispCPU float64       // seconds over the throughput phase
+	pacedCPU                        float64       // seconds over the paced phase, to the last receive
+	pacedSend                       time.Duration // from the paced phase's first send to its last
+	baseRSS, heldRSS, endRSS        int64         // KB
+	baseNATS, heldNATS              int64         // KB
 	heldStats                       map[string]float64
 	satLat, pacedLat                []time.Duration
 }
@@ -293,7 +294,6 @@ func measure(o options, t *target) (*figures, error) {
 	for _, c := range conns {
 		c.reset()
 	}
-	interval := time.Second / time.Duration(o.rate)
 	var pwg sync.WaitGroup
 	var dispatchErr atomic.Value
 	sem := make(chan struct{}, o.dispatchers)
@@ -302,9 +302,7 @@ func measure(o options, t *target) (*figures, error) {
 	if o.outliers > 0 {
 		fmt.Fprintf(os.Stderr, "paced phase starts: %s pid %d\n", t.describe(), t.gws[0].pid)
 	}
-	tick := time.NewTicker(interval)
-	for i := 0; i < o.paced; i++ {
-		<-tick.C
+	f.pacedSend = pace(o.paced, o.rate, func(i int) {
 		sem <- struct{}{}
 		pwg.Add(1)
 		go func() {
@@ -314,8 +312,7 @@ func measure(o options, t *target) (*figures, error) {
 				dispatchErr.Store(err)
 			}
 		}()
-	}
-	tick.Stop()
+	})
 	pwg.Wait()
 	if e := dispatchErr.Load(); e != nil {
 		return nil, fmt.Errorf("paced dispatch: %v", e)

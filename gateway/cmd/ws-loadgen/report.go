@@ -19,7 +19,7 @@ func (f *figures) print(o options, t *target, fl floor) {
 		perOp(f.connCPU, o.conns), perOp(f.lgConnCPU, o.conns))
 	fmt.Printf("| CPU per dispatch (incl. delivery): gateway / load generator | %.0f µs / %.0f µs | |\n",
 		perOp(f.dispCPU, o.dispatches), perOp(f.lgDispCPU, o.dispatches))
-	fmt.Printf("| gateway CPU per dispatch at %d/s | %.0f µs | |\n", o.rate, perOp(f.pacedCPU, o.paced))
+	fmt.Printf("| gateway CPU per dispatch at %d/s (sent at %.0f/s) | %.0f µs | |\n", o.rate, f.pacedRate(o), perOp(f.pacedCPU, o.paced))
 	if len(t.nats) > 0 {
 		fmt.Printf("| of the gateway side's CPU per connect+auth: gateway nodes / NATS servers | %.0f µs / %.0f µs | |\n",
 			perOp(f.connCPU-f.natsConnCPU, o.conns), perOp(f.natsConnCPU, o.conns))
@@ -58,8 +58,14 @@ func printSideBySide(o options, ours, theirs *figures, fl floor) {
 	row(fmt.Sprintf("max at %d/s", o.rate), msf(ours.pacedLat[3]), msf(theirs.pacedLat[3]), "ms", "%.2f", "")
 	row("connects+auths per second", ours.connectRate, theirs.connectRate, "/s", "%.0f", fmt.Sprintf("%.0f /s bare TCP connects", fl.tcpRate))
 	row("dispatches per second", ours.dispatchRate, theirs.dispatchRate, "/s", "%.0f", fmt.Sprintf("%.0f /s trivial HTTP requests", fl.httpRate))
+	fmt.Printf("(paced phase sent at %.0f/s to ours, %.0f/s to Centrifugo)\n", ours.pacedRate(o), theirs.pacedRate(o))
 	fmt.Printf("(generator's CPU per connect / per dispatch: %.0f / %.0f µs against ours, %.0f / %.0f µs against Centrifugo; Centrifugo's publishes go over loopback TCP, ours over a unix socket)\n",
 		perOp(ours.lgConnCPU, o.conns), perOp(ours.lgDispCPU, o.dispatches), perOp(theirs.lgConnCPU, o.conns), perOp(theirs.lgDispCPU, o.dispatches))
+}
+
+// pacedRate is the rate the paced phase's dispatches were sent at.
+func (f *figures) pacedRate(o options) float64 {
+	return float64(o.paced-1) / f.pacedSend.Seconds()
 }
 
 func msf(d time.Duration) float64 { return float64(d) / 1e6 }
