@@ -146,6 +146,7 @@ type figures struct {
 	dispCPU, lgDispCPU, natsDispCPU float64       // seconds over the throughput phase
 	pacedCPU                        float64       // seconds over the paced phase, to the last receive
 	pacedSend                       time.Duration // from the paced phase's first send to its last
+	pacedGCs                        uint64        // the generator's own collections in the paced phase
 	baseRSS, heldRSS, endRSS        int64         // KB
 	baseNATS, heldNATS              int64         // KB
 	heldStats                       map[string]float64
@@ -297,30 +298,34 @@ func measure(o options, t *target) (*figures, error) {
 	var pwg sync.WaitGroup
 	var dispatchErr atomic.Value
 	sem := make(chan struct{}, o.dispatchers)
-	gwCPU0 = t.cpu()
-	pacedStart := time.Now()
-	if o.outliers > 0 {
-		fmt.Fprintf(os.Stderr, "paced phase starts: %s pid %d\n", t.describe(), t.gws[0].pid)
-	}
-	f.pacedSend = pace(o.paced, o.rate, func(i int) {
-		sem <- struct{}{}
-		pwg.Add(1)
-		go func() {
-			defer pwg.Done()
-			defer func() { <-sem }()
-			if err := dispatchTo(i, rand.IntN(o.conns), "p"); err != nil {
-				dispatchErr.Store(err)
-			}
-		}()
+	var pacedStart time.Time
+	f.pacedGCs = withoutGC(func() {
+		gwCPU0 = t.cpu()
+		pacedStart = time.Now()
+		if o.outliers > 0 {
+			fmt.Fprintf(os.Stderr, "paced phase starts: %s pid %d\n", t.describe(), t.gws[0].pid)
+		}
+		f.pacedSend = pace(o.paced, o.rate, func(i int) {
+			sem <- struct{}{}
+			pwg.Add(1)
+			go func() {
+				defer pwg.Done()
+				defer func() { <-sem }()
+				if err := dispatchTo(i, rand.IntN(o.conns), "p"); err != nil {
+					dispatchErr.Store(err)
+				}
+			}()
+		})
+		pwg.Wait()
+		f.pacedLat = waitReceived(conns, int64(o.paced), 30*time.Second)
+		f.pacedCPU = t.cpu() - gwCPU0
 	})
-	pwg.Wait()
 	if e := dispatchErr.Load(); e != nil {
 		return nil, fmt.Errorf("paced dispatch: %v", e)
 	}
-	if f.pacedLat = waitReceived(conns, int64(o.paced), 30*time.Second); f.pacedLat == nil {
+	if f.pacedLat == nil {
 		return nil, fmt.Errorf("lost notifications in the paced phase: received %d of %d", received(conns), o.paced)
 	}
-	f.pacedCPU = t.cpu() - gwCPU0
 	if o.outliers > 0 {
 		fmt.Fprintf(os.Stderr, "paced phase of %s: %.6f to %.6f\n", t.describe(), float64(pacedStart.UnixNano())/1e9, float64(time.Now().UnixNano())/1e9)
 		for _, w := range worst(conns, o.outliers) {

@@ -58,7 +58,8 @@ func printSideBySide(o options, ours, theirs *figures, fl floor) {
 	row(fmt.Sprintf("max at %d/s", o.rate), msf(ours.pacedLat[3]), msf(theirs.pacedLat[3]), "ms", "%.2f", "")
 	row("connects+auths per second", ours.connectRate, theirs.connectRate, "/s", "%.0f", fmt.Sprintf("%.0f /s bare TCP connects", fl.tcpRate))
 	row("dispatches per second", ours.dispatchRate, theirs.dispatchRate, "/s", "%.0f", fmt.Sprintf("%.0f /s trivial HTTP requests", fl.httpRate))
-	fmt.Printf("(paced phase sent at %.0f/s to ours, %.0f/s to Centrifugo)\n", ours.pacedRate(o), theirs.pacedRate(o))
+	fmt.Printf("(paced phase sent at %.0f/s to ours, %.0f/s to Centrifugo; the generator's own garbage collections in it: %d, %d)\n",
+		ours.pacedRate(o), theirs.pacedRate(o), ours.pacedGCs, theirs.pacedGCs)
 	fmt.Printf("(generator's CPU per connect / per dispatch: %.0f / %.0f µs against ours, %.0f / %.0f µs against Centrifugo; Centrifugo's publishes go over loopback TCP, ours over a unix socket)\n",
 		perOp(ours.lgConnCPU, o.conns), perOp(ours.lgDispCPU, o.dispatches), perOp(theirs.lgConnCPU, o.conns), perOp(theirs.lgDispCPU, o.dispatches))
 }
