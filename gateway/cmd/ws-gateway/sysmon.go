@@ -5,7 +5,7 @@ import "strings"
 // The Go runtime's sysmon thread sleeps for good whenever every P is idle,
 // and the next system call wakes it and sets it polling every 20 µs again.
 // At a steady 2,000 dispatches a second the gateway is idle between any
-// two, so each dispatch paid a futex wake-up of sysmon and two or three of
+// two, so each dispatch paid a futex wake-up of sysmon and one or two of
 // its 20 µs sleeps: a third of the gateway's CPU per paced dispatch
 // (BENCHMARKS.md, "Round four"). With schedtrace set, sysmon never takes
 // that deep sleep: it backs off on its own, doubling its sleep up to 10 ms
