@@ -67,7 +67,7 @@ func lendBack(br, lent *bufio.Reader) {
 // gorilla reads through, lent the buffer it has borrowed; realIP is
 // nginx's X-Real-IP, if any. It reports whether the connection was
 // authenticated (and so tracked).
-func (g *Gateway) handleWS(ws *websocket.Conn, tcp *net.TCPConn, br, lent *bufio.Reader, realIP string) bool {
+func (g *Gateway) handleWS(ws *websocket.Conn, tcp socket, br, lent *bufio.Reader, realIP string) bool {
 	ws.SetReadLimit(protocol.MaxFrameBytes)
 	c, err := g.authenticate(ws, tcp, br)
 	if err != nil {
@@ -89,7 +89,7 @@ func (g *Gateway) handleWS(ws *websocket.Conn, tcp *net.TCPConn, br, lent *bufio
 
 // remoteName is the client's address for logs: nginx's X-Real-IP when it
 // proxies, else the peer address. Computed only for a log line.
-func remoteName(realIP string, tcp *net.TCPConn) string {
+func remoteName(realIP string, tcp socket) string {
 	if realIP != "" {
 		return realIP
 	}
@@ -130,7 +130,7 @@ func (e *authError) Error() string {
 	return e.msg
 }
 
-func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn, br *bufio.Reader) (*client, error) {
+func (g *Gateway) authenticate(ws *websocket.Conn, tcp socket, br *bufio.Reader) (*client, error) {
 	_, data, err := ws.ReadMessage()
 	if err != nil {
 		ae := &authError{metrics.AuthBadFrame, "could not read auth message", err}

@@ -35,7 +35,7 @@ type handshake struct {
 	// An error answer, buffered until the handler is done.
 	status int
 	body   []byte
-	conn   *net.TCPConn
+	conn   socket
 	hijack bool
 	// The WebSocket's own reader (Hijack) and the buffer it borrowed.
 	wsBR, lent *bufio.Reader
@@ -92,7 +92,7 @@ func (h *handshake) reply() {
 
 // answer writes an HTTP answer that closes the connection, then closes it.
 // Content-Length and Connection are its own; hdr's values are sanitised.
-func answer(c *net.TCPConn, status int, hdr http.Header, body []byte) {
+func answer(c socket, status int, hdr http.Header, body []byte) {
 	b := make([]byte, 0, 256+len(body))
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
@@ -131,7 +131,7 @@ func sanitizeHeader(v string) []byte {
 // closeLingering closes after the peer had a moment to read an error
 // answer: closing with unread request bytes would reset the connection
 // and could discard the answer before the client sees it.
-func closeLingering(c *net.TCPConn) {
+func closeLingering(c socket) {
 	c.CloseWrite()
 	c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 	io.CopyN(io.Discard, c, 256<<10)
@@ -139,7 +139,7 @@ func closeLingering(c *net.TCPConn) {
 }
 
 // answerPlain answers a request that could not be parsed and closes.
-func answerPlain(c *net.TCPConn, status int) {
+func answerPlain(c socket, status int) {
 	answer(c, status, plainText, []byte(strconv.Itoa(status)+" "+http.StatusText(status)))
 }
 
@@ -151,7 +151,7 @@ var plainText = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 func (g *Gateway) serveWS() error {
 	var delay time.Duration
 	for {
-		nc, err := g.wsLn.Accept()
+		c, err := g.wsLn.accept()
 		if err != nil {
 			if g.isStopping() {
 				return http.ErrServerClosed
@@ -165,7 +165,6 @@ func (g *Gateway) serveWS() error {
 			return err
 		}
 		delay = 0
-		c := nc.(*net.TCPConn)
 		// One deadline for the whole handshake: a client slow to send its
 		// request (all of it, or half and then nothing) or its auth frame is
 		// closed within the auth timeout. Set before the connection is tracked so
@@ -191,7 +190,7 @@ func (g *Gateway) serveWS() error {
 // acceptedConn is an accepted connection for a handshaker, with the
 // deadline of its handshake.
 type acceptedConn struct {
-	c        *net.TCPConn
+	c        socket
 	deadline time.Time
 }
 
@@ -201,7 +200,7 @@ const maxIdleHandshakers = 64
 
 // startHandshake hands an accepted connection to a handshaker waiting for
 // one, or starts one.
-func (g *Gateway) startHandshake(c *net.TCPConn, deadline time.Time) {
+func (g *Gateway) startHandshake(c socket, deadline time.Time) {
 	select {
 	case g.handoff <- acceptedConn{c, deadline}:
 	default:
@@ -251,7 +250,7 @@ const (
 // Shutdown can cut its handshake short, unless shutting down or
 // MaxPending are under way already. The first refusal of a run of them is
 // logged; the metric counts each.
-func (g *Gateway) trackHandshake(c *net.TCPConn) handshakeAdmission {
+func (g *Gateway) trackHandshake(c socket) handshakeAdmission {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.stopping {
@@ -273,7 +272,7 @@ func (g *Gateway) trackHandshake(c *net.TCPConn) handshakeAdmission {
 
 // handshakeDone ends what trackHandshake began; track has untracked an
 // authenticated connection already.
-func (g *Gateway) handshakeDone(c *net.TCPConn, authed bool) {
+func (g *Gateway) handshakeDone(c socket, authed bool) {
 	if !authed {
 		g.mu.Lock()
 		delete(g.handshaking, c)
@@ -301,7 +300,7 @@ func (g *Gateway) isStopping() bool {
 
 // serveConn reads the upgrade request under the auth deadline, upgrades
 // and hands the WebSocket to handleWS.
-func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
+func (g *Gateway) serveConn(c socket, deadline time.Time) {
 	authed := false
 	defer func() { g.handshakeDone(c, authed) }()
 	h := handshakePool.Get().(*handshake)
