@@ -80,9 +80,13 @@ type Gateway struct {
 	mu sync.Mutex
 	// clients are the authenticated connections, by the heartbeat slice
 	// that pings them, so a tick visits only its own.
-	clients     []map[*client]struct{}
-	beatSlice   uint32              // the heartbeat slice pinged last
-	handshaking map[socket]struct{} // accepted, not yet authenticated
+	clients   []map[*client]struct{}
+	beatSlice uint32 // the heartbeat slice pinged last
+	// handshaking are the connections accepted and not yet
+	// authenticated, each with its parked handshake if it is parked
+	// (park.go); sweepArmed: a sweep of the parked is scheduled.
+	handshaking map[socket]*parked
+	sweepArmed  bool
 	handshakes  sync.WaitGroup
 	pendingFull bool // the last connection was refused for MaxPending (log once)
 	stopping    bool
@@ -120,7 +124,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: log, closeFanout: closeFanout, fanout: fanout, metrics: m, access: acc,
 		dispatchOK: m.Dispatches.WithLabelValues("ok"), authOK: m.Auths.WithLabelValues(metrics.AuthOK),
 		clients:     make([]map[*client]struct{}, heartbeatSlices(cfg.Heartbeat)),
-		handshaking: map[socket]struct{}{}, stopBeat: make(chan struct{}), handoff: make(chan acceptedConn)}
+		handshaking: map[socket]*parked{}, stopBeat: make(chan struct{}), handoff: make(chan acceptedConn)}
 	for i := range g.clients {
 		g.clients[i] = map[*client]struct{}{}
 	}

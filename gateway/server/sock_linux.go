@@ -152,7 +152,15 @@ type sockConn struct {
 	// wmu makes each Write whole on the wire, as net's write lock does.
 	wmu   sync.Mutex
 	raddr netip.AddrPort
+	// failFast: the next Read, finding nothing, fails with errWouldBlock
+	// rather than wait (nothingToRead). Set by the reader only.
+	failFast bool
+	// inPoll: the descriptor is in the gateway's epoll set (netpoll_linux.go).
+	inPoll bool
 }
+
+// errWouldBlock: a Read with failFast set found nothing to read.
+var errWouldBlock = errors.New("nothing to read yet")
 
 var _ socket = (*sockConn)(nil)
 
@@ -208,7 +216,7 @@ func (c *sockConn) Read(b []byte) (int, error) {
 		c.mu.RUnlock()
 		return 0, c.opError("read", net.ErrClosed)
 	}
-	if c.file == nil {
+	if c.file == nil || c.failFast {
 		if expired(c.rd) {
 			c.mu.RUnlock()
 			return 0, c.opError("read", os.ErrDeadlineExceeded)
@@ -217,6 +225,9 @@ func (c *sockConn) Read(b []byte) (int, error) {
 		c.mu.RUnlock()
 		if err != unix.EAGAIN {
 			return c.readResult(n, err)
+		}
+		if c.failFast {
+			return 0, errWouldBlock
 		}
 		if err := c.promote(); err != nil {
 			return 0, c.opError("read", err)

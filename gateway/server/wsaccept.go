@@ -183,7 +183,7 @@ func (g *Gateway) serveWS() error {
 			g.metrics.PendingRefused.Inc()
 			continue
 		}
-		g.startHandshake(c, deadline)
+		g.startHandshake(acceptedConn{c: c, deadline: deadline})
 	}
 }
 
@@ -192,6 +192,7 @@ func (g *Gateway) serveWS() error {
 type acceptedConn struct {
 	c        socket
 	deadline time.Time
+	parked   *parked // a parked handshake to resume (park.go), if any
 }
 
 // maxIdleHandshakers bounds the handshakers kept waiting for the next
@@ -200,12 +201,12 @@ const maxIdleHandshakers = 64
 
 // startHandshake hands an accepted connection to a handshaker waiting for
 // one, or starts one.
-func (g *Gateway) startHandshake(c socket, deadline time.Time) {
+func (g *Gateway) startHandshake(ac acceptedConn) {
 	select {
-	case g.handoff <- acceptedConn{c, deadline}:
+	case g.handoff <- ac:
 	default:
 		g.done.Add(1)
-		go g.handshaker(acceptedConn{c, deadline})
+		go g.handshaker(ac)
 	}
 }
 
@@ -218,7 +219,11 @@ func (g *Gateway) startHandshake(c socket, deadline time.Time) {
 func (g *Gateway) handshaker(ac acceptedConn) {
 	defer g.done.Done()
 	for {
-		g.serveConn(ac.c, ac.deadline)
+		if p := ac.parked; p != nil && p.ws != nil {
+			g.resumeAuth(p)
+		} else {
+			g.serveConn(ac.c, ac.deadline)
+		}
 		if g.idleHandshakers.Add(1) > maxIdleHandshakers {
 			g.idleHandshakers.Add(-1)
 			return
@@ -265,7 +270,7 @@ func (g *Gateway) trackHandshake(c socket) handshakeAdmission {
 		return handshakeFull
 	}
 	g.pendingFull = false
-	g.handshaking[c] = struct{}{}
+	g.handshaking[c] = nil
 	g.handshakes.Add(1)
 	return handshakeTracked
 }
@@ -281,15 +286,23 @@ func (g *Gateway) handshakeDone(c socket, authed bool) {
 	g.handshakes.Done()
 }
 
-// endHandshakes makes every pending handshake's read fail now; each then
-// closes its connection (with 1001 once upgraded). Called with stopping set.
+// endHandshakes makes every pending handshake's read fail now, resuming
+// the parked ones; each then closes its connection (with 1001 once
+// upgraded). Called with stopping set.
 func (g *Gateway) endHandshakes() {
 	now := time.Now()
+	var resume []*parked
 	g.mu.Lock()
-	for c := range g.handshaking {
+	for c, p := range g.handshaking {
 		c.SetReadDeadline(now)
+		if p != nil && p.resumed.CompareAndSwap(false, true) {
+			resume = append(resume, p)
+		}
 	}
 	g.mu.Unlock()
+	for _, p := range resume {
+		g.resume(p)
+	}
 }
 
 func (g *Gateway) isStopping() bool {
@@ -301,12 +314,21 @@ func (g *Gateway) isStopping() bool {
 // serveConn reads the upgrade request under the auth deadline, upgrades
 // and hands the WebSocket to handleWS.
 func (g *Gateway) serveConn(c socket, deadline time.Time) {
-	authed := false
-	defer func() { g.handshakeDone(c, authed) }()
-	h := handshakePool.Get().(*handshake)
-	h.conn = c
-	h.lr = io.LimitedReader{R: c, N: maxRequestBytes}
-	h.br.Reset(&h.lr)
+	authed, waiting := false, false
+	defer func() {
+		if !waiting {
+			g.handshakeDone(c, authed)
+		}
+	}()
+	h := newHandshake(c)
+	if nothingToRead(c, h.br) {
+		h.release()
+		if g.park(&parked{c: c, deadline: deadline}) {
+			waiting = true
+			return
+		}
+		h = newHandshake(c)
+	}
 	req, err := http.ReadRequest(h.br)
 	if err != nil {
 		tooLarge := h.lr.N <= 0
@@ -344,7 +366,24 @@ func (g *Gateway) serveConn(c socket, deadline time.Time) {
 	}
 	c.SetDeadline(deadline)
 	g.mu.Unlock()
-	authed = g.handleWS(ws, c, br, lent, req.Header.Get("X-Real-IP"))
+	realIP := req.Header.Get("X-Real-IP")
+	if br.Buffered() == 0 && nothingToRead(c, br) {
+		lendBack(br, lent)
+		if g.park(&parked{c: c, deadline: deadline, ws: ws, br: br, realIP: realIP}) {
+			waiting = true
+			return
+		}
+		lent = borrowBuffer(br, c)
+	}
+	authed = g.handleWS(ws, c, br, lent, realIP)
+}
+
+func newHandshake(c socket) *handshake {
+	h := handshakePool.Get().(*handshake)
+	h.conn = c
+	h.lr = io.LimitedReader{R: c, N: maxRequestBytes}
+	h.br.Reset(&h.lr)
+	return h
 }
 
 func (h *handshake) release() {
