@@ -141,12 +141,11 @@ func (p *poller) watchParked(h *parked) error {
 // before the watch starts) and watches sock's descriptor for t: added to
 // the epoll set, or modified when a parked handshake added it already.
 func (p *poller) add(t pollTarget, sock socket, slot, gen *uint32) (int, error) {
-	raw, err := sock.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
+	sc, _ := sock.(*sockConn)
 	fd := -1
-	if err := raw.Control(func(s uintptr) { fd = int(s) }); err != nil {
+	if sc != nil {
+		fd = sc.fd // not closed (see watch): no need to hold it open
+	} else if err := control(sock, &fd); err != nil {
 		return -1, err
 	}
 	p.slotMu.Lock()
@@ -161,7 +160,6 @@ func (p *poller) add(t pollTarget, sock socket, slot, gen *uint32) (int, error) 
 	p.slots[n].t = t
 	*slot, *gen = n, p.slots[n].gen
 	op := unix.EPOLL_CTL_ADD
-	sc, _ := sock.(*sockConn)
 	if sc != nil {
 		if sc.inPoll {
 			op = unix.EPOLL_CTL_MOD
@@ -179,6 +177,15 @@ func (p *poller) add(t pollTarget, sock socket, slot, gen *uint32) (int, error) 
 		return fd, err
 	}
 	return fd, nil
+}
+
+// control reads sock's descriptor into fd.
+func control(sock socket, fd *int) error {
+	raw, err := sock.SyscallConn()
+	if err != nil {
+		return err
+	}
+	return raw.Control(func(s uintptr) { *fd = int(s) })
 }
 
 // rearm watches c's socket again after a read. c.mu is held and c is not

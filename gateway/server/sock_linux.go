@@ -42,6 +42,13 @@ type wsListener struct {
 	// waits on it for the next connection; Close ends the wait.
 	file *os.File
 	raw  syscall.RawConn
+	// The accept loop's (one goroutine accepts): the callback raw.Read
+	// calls and what it sets, here so an accept allocates nothing but
+	// the connection.
+	tryAccept func(fd uintptr) bool
+	nfd       int
+	rsa       unix.RawSockaddrAny
+	aerr      error
 }
 
 // listenWS binds addr. Accepted sockets inherit TCP_NODELAY from the
@@ -69,7 +76,9 @@ func listenWS(addr string) (*wsListener, error) {
 		f.Close()
 		return nil, err
 	}
-	return &wsListener{addr: ln.Addr(), file: f, raw: raw}, nil
+	l := &wsListener{addr: ln.Addr(), file: f, raw: raw}
+	l.tryAccept = l.accept4
+	return l, nil
 }
 
 func (l *wsListener) Addr() net.Addr { return l.addr }
@@ -82,38 +91,36 @@ func (l *wsListener) Close() error {
 	return nil
 }
 
-// accept waits for the next connection.
+// accept waits for the next connection. One goroutine accepts.
 func (l *wsListener) accept() (socket, error) {
-	var (
-		nfd  int
-		rsa  unix.RawSockaddrAny
-		aerr error
-	)
-	err := l.raw.Read(func(fd uintptr) bool {
-		for {
-			size := uint32(unsafe.Sizeof(rsa))
-			r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&rsa)),
-				uintptr(unsafe.Pointer(&size)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
-			switch e {
-			case 0:
-				nfd, aerr = int(r), nil
-				return true
-			case unix.EINTR, unix.ECONNABORTED: // the next one (as net does)
-				continue
-			case unix.EAGAIN:
-				return false // wait for one
-			}
-			aerr = e
-			return true
-		}
-	})
-	if err != nil {
+	if err := l.raw.Read(l.tryAccept); err != nil {
 		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: net.ErrClosed}
 	}
-	if aerr != nil {
-		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: os.NewSyscallError("accept4", aerr)}
+	if l.aerr != nil {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.addr, Err: os.NewSyscallError("accept4", l.aerr)}
 	}
-	return &sockConn{fd: nfd, raddr: addrPort(&rsa)}, nil
+	return &sockConn{fd: l.nfd, raddr: addrPort(&l.rsa)}, nil
+}
+
+// accept4 accepts a connection on fd, the listening socket: false when
+// there is none yet (raw.Read then waits for one).
+func (l *wsListener) accept4(fd uintptr) bool {
+	for {
+		size := uint32(unsafe.Sizeof(l.rsa))
+		r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&l.rsa)),
+			uintptr(unsafe.Pointer(&size)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		switch e {
+		case 0:
+			l.nfd, l.aerr = int(r), nil
+			return true
+		case unix.EINTR, unix.ECONNABORTED: // the next one (as net does)
+			continue
+		case unix.EAGAIN:
+			return false // wait for one
+		}
+		l.aerr = e
+		return true
+	}
 }
 
 // addrPort is a socket address as accept4 returns it.
