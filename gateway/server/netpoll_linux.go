@@ -86,9 +86,15 @@ func (p *poller) run() {
 		n := 0
 		var werr error
 		err := rc.Read(func(fd uintptr) bool {
-			n, werr = unix.EpollWait(int(fd), events, 0)
-			if werr == unix.EINTR {
-				n, werr = 0, nil
+			// Raw (it does not wait: timeout 0), as sock_linux.go's calls.
+			r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+			n, werr = int(r), nil
+			switch e {
+			case 0:
+			case unix.EINTR:
+				n = 0
+			default:
+				n, werr = 0, e
 			}
 			return n > 0 || werr != nil
 		})
@@ -241,7 +247,7 @@ func (p *poller) release(t pollTarget, slot *uint32) {
 // readable resumes the parked handshake unless the sweep or shutdown did.
 func (h *parked) readable() {
 	if h.resumed.CompareAndSwap(false, true) {
-		h.g.resume(h)
+		h.g.resumeFromPoller(h)
 	}
 }
 
@@ -273,10 +279,16 @@ func (c *client) readable() {
 
 // startReading hands c, authenticated, from the handshake's goroutine to
 // the poller: frames that came with the auth frame are read first.
-// lent is the read buffer c.br has borrowed.
-func (c *client) startReading(lent *bufio.Reader) {
+// lent is the read buffer c.br has borrowed. onPoller: the caller is the
+// poller's goroutine, which must not wait in a read (a frame not yet
+// whole), so a reader of its own reads them.
+func (c *client) startReading(lent *bufio.Reader, onPoller bool) {
 	if c.br.Buffered() > 0 {
-		c.readFrames(lent)
+		if onPoller {
+			go c.readFrames(lent)
+		} else {
+			c.readFrames(lent)
+		}
 		return
 	}
 	lendBack(c.br, lent)

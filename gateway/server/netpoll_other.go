@@ -21,7 +21,7 @@ func (p *poller) forget(*client)  {}
 
 // startReading starts c's reader goroutine; it keeps the read buffer c.br
 // borrowed (lent) for good.
-func (c *client) startReading(lent *bufio.Reader) {
+func (c *client) startReading(lent *bufio.Reader, _ bool) {
 	_ = lent
 	go c.serve()
 }

@@ -8,8 +8,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
 // The WebSocket listener is served by an accept loop of our own instead of
@@ -183,7 +186,10 @@ func (g *Gateway) serveWS() error {
 			g.metrics.PendingRefused.Inc()
 			continue
 		}
-		g.startHandshake(acceptedConn{c: c, deadline: deadline})
+		// Its request is read here, if it is there whole, and answered,
+		// up to the wait for the auth frame (park.go); anything that
+		// could wait for the client goes to a handshaker (serveConn).
+		g.serveConn(acceptedConn{c: c, deadline: deadline}, true)
 	}
 }
 
@@ -192,7 +198,10 @@ func (g *Gateway) serveWS() error {
 type acceptedConn struct {
 	c        socket
 	deadline time.Time
-	parked   *parked // a parked handshake to resume (park.go), if any
+	// A handshake begun by the accept loop, whose request is in h's
+	// buffer in part, or one to resume after the upgrade (park.go).
+	h      *handshake
+	parked *parked
 }
 
 // maxIdleHandshakers bounds the handshakers kept waiting for the next
@@ -222,7 +231,7 @@ func (g *Gateway) handshaker(ac acceptedConn) {
 		if p := ac.parked; p != nil && p.ws != nil {
 			g.resumeAuth(p)
 		} else {
-			g.serveConn(ac.c, ac.deadline)
+			g.serveConn(ac, false)
 		}
 		if g.idleHandshakers.Add(1) > maxIdleHandshakers {
 			g.idleHandshakers.Add(-1)
@@ -312,24 +321,44 @@ func (g *Gateway) isStopping() bool {
 }
 
 // serveConn reads the upgrade request under the auth deadline, upgrades
-// and hands the WebSocket to handleWS.
-func (g *Gateway) serveConn(c socket, deadline time.Time) {
+// and hands the WebSocket to handleWS. inline: called by the accept loop,
+// which must never wait for a client: a request not yet there whole, or
+// an auth frame there already (its auth may write a replay), goes to a
+// handshaker; a wait for the request or the auth frame is parked.
+func (g *Gateway) serveConn(ac acceptedConn, inline bool) {
+	c, deadline := ac.c, ac.deadline
 	authed, waiting := false, false
 	defer func() {
 		if !waiting {
 			g.handshakeDone(c, authed)
 		}
 	}()
-	h := newHandshake(c)
-	if nothingToRead(c, h.br) {
-		h.release()
-		if g.park(&parked{c: c, deadline: deadline}) {
-			waiting = true
-			return
-		}
+	h := ac.h
+	if h == nil {
 		h = newHandshake(c)
+		if nothingToRead(c, h.br) {
+			h.release()
+			if g.park(&parked{c: c, deadline: deadline}) {
+				waiting = true
+				return
+			}
+			h = newHandshake(c)
+		}
 	}
-	req, err := http.ReadRequest(h.br)
+	var (
+		req  *http.Request
+		fast *fastRequest
+		err  error
+	)
+	if fast = readPlainRequest(h.br); fast != nil {
+		req = &fast.req
+	} else if inline {
+		waiting = true
+		g.startHandshake(acceptedConn{c: c, deadline: deadline, h: h})
+		return
+	} else {
+		req, err = http.ReadRequest(h.br)
+	}
 	if err != nil {
 		tooLarge := h.lr.N <= 0
 		h.release()
@@ -347,13 +376,27 @@ func (g *Gateway) serveConn(c socket, deadline time.Time) {
 	req.RemoteAddr = "" // computed when a log line needs it
 	h.bw.Reset(c)
 	ws, err := upgrader.Upgrade(h, req, nil)
+	realIP := req.Header.Get("X-Real-IP")
+	if fast != nil {
+		realIP = strings.Clone(realIP) // fast's buffers go back to the pool
+		fast.release()
+	}
 	if err != nil {
-		if !h.hijack {
-			h.reply() // gorilla's error answer
+		refuse := func() {
+			if !h.hijack {
+				h.reply() // gorilla's error answer (it lingers for the client to read it)
+			}
+			h.release()
 		}
-		h.release()
+		if inline {
+			waiting = true
+			go func() { refuse(); g.handshakeDone(c, false) }()
+			return
+		}
+		refuse()
 		return
 	}
+	ws.SetReadLimit(protocol.MaxFrameBytes)
 	br, lent := h.wsBR, h.lent
 	h.release()
 	// gorilla's Upgrade clears the deadlines (net/http's, it assumes); the
@@ -366,7 +409,6 @@ func (g *Gateway) serveConn(c socket, deadline time.Time) {
 	}
 	c.SetDeadline(deadline)
 	g.mu.Unlock()
-	realIP := req.Header.Get("X-Real-IP")
 	if br.Buffered() == 0 && nothingToRead(c, br) {
 		lendBack(br, lent)
 		if g.park(&parked{c: c, deadline: deadline, ws: ws, br: br, realIP: realIP}) {
@@ -374,6 +416,12 @@ func (g *Gateway) serveConn(c socket, deadline time.Time) {
 			return
 		}
 		lent = borrowBuffer(br, c)
+	}
+	if inline {
+		waiting = true
+		g.startHandshake(acceptedConn{c: c, deadline: deadline,
+			parked: &parked{c: c, deadline: deadline, ws: ws, br: br, lent: lent, realIP: realIP}})
+		return
 	}
 	authed = g.handleWS(ws, c, br, lent, realIP)
 }
