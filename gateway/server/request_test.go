@@ -14,7 +14,7 @@ const plainUpgrade = "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUpgrade: websock
 // requestCases are upgrade requests, plain and not, valid and malformed.
 var requestCases = []string{
 	plainUpgrade,
-	plainUpgrade + "\x81\x85",  // a frame sent before the 101: left unread
+	plainUpgrade + "\x81\x85", // a frame sent before the 101: left unread
 	strings.Replace(plainUpgrade, "GET / ", "GET /ws/v1?x=1 ", 1),
 	strings.Replace(plainUpgrade, "GET / ", "GET /ws/v1 ", 1),
 	strings.Replace(plainUpgrade, "GET / ", "POST / ", 1),
