@@ -142,15 +142,16 @@ func (g *Gateway) resumeAuth(p *parked) {
 }
 
 // resumeFromPoller resumes a parked handshake whose socket is readable.
-// The poller's goroutine authenticates one whose whole auth frame is
-// there, without resume, itself, as the accept loop answers a request
-// that is there: a hand-off to a handshaker (a wake-up of another
+// The poller's goroutine goes on with it itself as far as it need not
+// wait, as the accept loop does: it answers a request that is there whole
+// (serveConn inline) and authenticates an auth frame that is there whole,
+// without resume: a hand-off to a handshaker (a wake-up of another
 // goroutine, often of another thread) per connect cost more than the
-// auth. One that could make it wait goes to a handshaker: a frame not
-// yet whole, a resume (its replay is written at once, however slow the
-// client), cluster mode (its attach asks NATS).
+// auth. What could make it wait goes to a handshaker: a request or frame
+// not yet whole, a resume (its replay is written at once, however slow
+// the client), cluster mode (its attach asks NATS).
 func (g *Gateway) resumeFromPoller(p *parked) {
-	if p.ws == nil || g.cfg.Cluster.Enabled() {
+	if p.ws != nil && g.cfg.Cluster.Enabled() {
 		g.resume(p)
 		return
 	}
@@ -160,6 +161,10 @@ func (g *Gateway) resumeFromPoller(p *parked) {
 		g.handshaking[p.c] = nil
 	}
 	g.mu.Unlock()
+	if p.ws == nil {
+		g.serveConn(acceptedConn{c: p.c, deadline: p.deadline}, true)
+		return
+	}
 	lent := borrowBuffer(p.br, p.c)
 	if nothingToRead(p.c, p.br) || !wholeDataFrame(p.br) {
 		p.lent = lent
