@@ -20,8 +20,11 @@ import (
 // then a WebSocket, so net/http's per-connection machinery (its conn and
 // response objects, a context, the ServeMux, a goroutine whose stack grows
 // deep) is work done and thrown away on every connect. The request is
-// still parsed by net/http (http.ReadRequest) and upgraded by gorilla's
-// Upgrader, which is handed a minimal ResponseWriter and Hijacker.
+// parsed by fasthttp when it is plain, else by net/http (request.go), and
+// upgraded by gorilla's Upgrader, which is handed a minimal ResponseWriter
+// and Hijacker. On Linux the accept loop itself answers a request that is
+// there whole and parks the wait for the auth frame (park.go); what could
+// wait for a client goes to handshaker goroutines (serveConn).
 
 // maxRequestBytes bounds the upgrade request (request line and headers).
 // Generous: through nginx a browser may send the webapp's cookies too.
@@ -219,8 +222,9 @@ func (g *Gateway) startHandshake(ac acceptedConn) {
 	}
 }
 
-// handshaker serves a connection from its upgrade request to its auth_ok
-// (serveConn), then waits for the next one, up to maxIdleHandshakers
+// handshaker serves a connection from its upgrade request (or where the
+// accept loop or the poller left it) to its auth_ok (serveConn, resumeAuth),
+// then waits for the next one, up to maxIdleHandshakers
 // waiting at once, until shutdown. A goroutine that lives on keeps the
 // stack its first handshake grew (the request parser, gorilla, the token
 // check and encoding/json take it past the runtime's starting size): a
