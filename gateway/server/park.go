@@ -79,8 +79,9 @@ func (g *Gateway) park(p *parked) bool {
 		}
 		// Shutdown resumed it meanwhile: it is theirs now.
 	} else if p.resumed.Load() {
-		// Resumed (by shutdown) while its watch was being added: resume
-		// freed no slot then.
+		// Resumed while its watch was being added (by shutdown, whose
+		// resume may have come before the slot: free it; a no-op if the
+		// resume freed it).
 		g.poll.forgetParked(p)
 	}
 	return true
@@ -121,7 +122,6 @@ func (g *Gateway) sweepParked() {
 	g.mu.Unlock()
 	for _, p := range due {
 		g.resume(p) // its read deadline, this deadline, has passed
-
 	}
 }
 
