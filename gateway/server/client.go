@@ -34,7 +34,7 @@ var (
 type client struct {
 	g    *Gateway
 	ws   *websocket.Conn
-	tcp  *net.TCPConn  // ws's connection, for the deadline and the address
+	tcp  socket        // ws's connection, for the deadline and the address
 	br   *bufio.Reader // what gorilla reads through: a buffer only while reading
 	user string
 	iat  int64

@@ -2,8 +2,8 @@
 
 package server
 
-import "net"
+import "syscall"
 
 // writeNonBlocking takes nothing where there is no non-blocking write(2):
 // every frame goes to a writer goroutine.
-func writeNonBlocking(*net.TCPConn, []byte) (int, error) { return 0, nil }
+func writeNonBlocking(syscall.Conn, []byte) (int, error) { return 0, nil }

@@ -1,11 +1,8 @@
-//go:build unix
+//go:build unix && !linux
 
 package server
 
-import (
-	"net"
-	"syscall"
-)
+import "syscall"
 
 // writeNonBlocking writes b to conn with one write(2) that does not wait:
 // n is what the socket took (0 when it had no room). Through the
@@ -13,7 +10,7 @@ import (
 // meanwhile cannot hand it to another socket) without taking its write
 // lock: a write blocked on it (gorilla answering the peer) must not hold
 // up the deliverer.
-func writeNonBlocking(conn *net.TCPConn, b []byte) (n int, err error) {
+func writeNonBlocking(conn syscall.Conn, b []byte) (n int, err error) {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return 0, err

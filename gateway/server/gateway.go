@@ -73,15 +73,20 @@ type Gateway struct {
 	// poll watches the idle connections' sockets (netpoll_linux.go).
 	poll *poller
 
-	wsLn, dispatchLn net.Listener
-	dispatchSrv      *dispatchServer
+	wsLn        *wsListener
+	dispatchLn  net.Listener
+	dispatchSrv *dispatchServer
 
 	mu sync.Mutex
 	// clients are the authenticated connections, by the heartbeat slice
 	// that pings them, so a tick visits only its own.
-	clients     []map[*client]struct{}
-	beatSlice   uint32                    // the heartbeat slice pinged last
-	handshaking map[*net.TCPConn]struct{} // accepted, not yet authenticated
+	clients   []map[*client]struct{}
+	beatSlice uint32 // the heartbeat slice pinged last
+	// handshaking are the connections accepted and not yet
+	// authenticated, each with its parked handshake if it is parked
+	// (park.go); sweepArmed: a sweep of the parked is scheduled.
+	handshaking map[socket]*parked
+	sweepArmed  bool
 	handshakes  sync.WaitGroup
 	pendingFull bool // the last connection was refused for MaxPending (log once)
 	stopping    bool
@@ -119,7 +124,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, log: log, closeFanout: closeFanout, fanout: fanout, metrics: m, access: acc,
 		dispatchOK: m.Dispatches.WithLabelValues("ok"), authOK: m.Auths.WithLabelValues(metrics.AuthOK),
 		clients:     make([]map[*client]struct{}, heartbeatSlices(cfg.Heartbeat)),
-		handshaking: map[*net.TCPConn]struct{}{}, stopBeat: make(chan struct{}), handoff: make(chan acceptedConn)}
+		handshaking: map[socket]*parked{}, stopBeat: make(chan struct{}), handoff: make(chan acceptedConn)}
 	for i := range g.clients {
 		g.clients[i] = map[*client]struct{}{}
 	}
@@ -133,10 +138,7 @@ func New(cfg config.Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 
-	// No TCP keep-alive on the apps' sockets: the heartbeat finds dead
-	// peers, and the option costs syscalls on every accepted connection.
-	lc := net.ListenConfig{KeepAlive: -1}
-	g.wsLn, err = lc.Listen(context.Background(), "tcp", cfg.Addr())
+	g.wsLn, err = listenWS(cfg.Addr())
 	if err != nil {
 		g.stopWatch()
 		g.done.Wait()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,11 +52,15 @@ type poller struct {
 	free   []uint32
 }
 
-// pollSlot is one watched connection's place, reused after it ends.
+// pollSlot is one watched socket's place, reused after it ends: an idle
+// connection's or a parked handshake's (park.go).
 type pollSlot struct {
-	c   *client
+	t   pollTarget
 	gen uint32
 }
+
+// pollTarget is told when its socket is readable.
+type pollTarget interface{ readable() }
 
 func newPoller() (*poller, error) {
 	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -81,9 +86,15 @@ func (p *poller) run() {
 		n := 0
 		var werr error
 		err := rc.Read(func(fd uintptr) bool {
-			n, werr = unix.EpollWait(int(fd), events, 0)
-			if werr == unix.EINTR {
-				n, werr = 0, nil
+			// Raw (it does not wait: timeout 0), as sock_linux.go's calls.
+			r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, fd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+			n, werr = int(r), nil
+			switch e {
+			case 0:
+			case unix.EINTR:
+				n = 0
+			default:
+				n, werr = 0, e
 			}
 			return n > 0 || werr != nil
 		})
@@ -91,8 +102,8 @@ func (p *poller) run() {
 			return // closed (epoll_wait fails on nothing else)
 		}
 		for i := range events[:n] {
-			if c := p.lookup(uint32(events[i].Fd), uint32(events[i].Pad)); c != nil {
-				c.readable()
+			if t := p.lookup(uint32(events[i].Fd), uint32(events[i].Pad)); t != nil {
+				t.readable()
 			}
 		}
 	}
@@ -106,13 +117,13 @@ func (p *poller) close() {
 	p.file.Close()
 }
 
-func (p *poller) lookup(slot, gen uint32) *client {
+func (p *poller) lookup(slot, gen uint32) pollTarget {
 	p.slotMu.Lock()
 	defer p.slotMu.Unlock()
 	if int(slot) >= len(p.slots) || p.slots[slot].gen != gen {
 		return nil
 	}
-	return p.slots[slot].c
+	return p.slots[slot].t
 }
 
 // errPollerClosed: the gateway is shutting down.
@@ -121,42 +132,86 @@ var errPollerClosed = errors.New("poller closed")
 // watch adds c's socket for its first read, in a slot of its own. c.mu is
 // held and c is not closed, so its descriptor is still its own.
 func (p *poller) watch(c *client) error {
-	raw, err := c.tcp.SyscallConn()
+	fd, err := p.add(c, c.tcp, &c.pollSlot, &c.pollGen)
+	c.pollFD = int32(fd)
+	return err
+}
+
+// watchParked watches a parked handshake's socket (park.go).
+func (p *poller) watchParked(h *parked) error {
+	_, err := p.add(h, h.c, &h.pollSlot, &h.pollGen)
+	return err
+}
+
+// add gives t a slot (its number and generation stored in slot and gen
+// before the watch starts) and watches sock's descriptor for t: added to
+// the epoll set, or modified when a parked handshake added it already.
+func (p *poller) add(t pollTarget, sock socket, slot, gen *uint32) (int, error) {
+	sc, _ := sock.(*sockConn)
+	fd := -1
+	if sc != nil {
+		fd = sc.fd // not closed (see watch): no need to hold it open
+	} else if err := control(sock, &fd); err != nil {
+		return -1, err
+	}
+	p.slotMu.Lock()
+	var n uint32
+	if k := len(p.free); k > 0 {
+		n = p.free[k-1]
+		p.free = p.free[:k-1]
+	} else {
+		n = uint32(len(p.slots))
+		p.slots = append(p.slots, pollSlot{})
+	}
+	p.slots[n].t = t
+	*slot, *gen = n, p.slots[n].gen
+	op := unix.EPOLL_CTL_ADD
+	if sc != nil {
+		if sc.inPoll {
+			op = unix.EPOLL_CTL_MOD
+		}
+		// Set under slotMu: whoever the event resumes looks the slot
+		// up under it, after this.
+		sc.inPoll = true
+	}
+	p.slotMu.Unlock()
+	if err := p.ctl(op, fd, n, *gen); err != nil {
+		if op == unix.EPOLL_CTL_ADD && sc != nil {
+			sc.inPoll = false // no event comes: nobody else reads it
+		}
+		p.release(t, slot)
+		return fd, err
+	}
+	return fd, nil
+}
+
+// control reads sock's descriptor into fd.
+func control(sock socket, fd *int) error {
+	raw, err := sock.SyscallConn()
 	if err != nil {
 		return err
 	}
-	fd := -1
-	if err := raw.Control(func(s uintptr) { fd = int(s) }); err != nil {
-		return err
-	}
-	p.slotMu.Lock()
-	var slot uint32
-	if n := len(p.free); n > 0 {
-		slot = p.free[n-1]
-		p.free = p.free[:n-1]
-	} else {
-		slot = uint32(len(p.slots))
-		p.slots = append(p.slots, pollSlot{})
-	}
-	p.slots[slot].c = c
-	c.pollFD, c.pollSlot, c.pollGen = int32(fd), slot, p.slots[slot].gen
-	p.slotMu.Unlock()
-	return p.ctl(unix.EPOLL_CTL_ADD, c)
+	return raw.Control(func(s uintptr) { *fd = int(s) })
 }
 
 // rearm watches c's socket again after a read. c.mu is held and c is not
 // closed (see watch).
-func (p *poller) rearm(c *client) error { return p.ctl(unix.EPOLL_CTL_MOD, c) }
+func (p *poller) rearm(c *client) error {
+	return p.ctl(unix.EPOLL_CTL_MOD, int(c.pollFD), c.pollSlot, c.pollGen)
+}
 
-func (p *poller) ctl(op int, c *client) error {
-	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(c.pollSlot), Pad: int32(c.pollGen)}
+func (p *poller) ctl(op, fd int, slot, gen uint32) error {
+	ev := unix.EpollEvent{Events: pollEvents, Fd: int32(slot), Pad: int32(gen)}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {
 		return errPollerClosed
 	}
-	if err := unix.EpollCtl(p.fd, op, int(c.pollFD), &ev); err != nil {
-		return fmt.Errorf("epoll_ctl: %w", err)
+	// Raw: epoll_ctl does not block, and entering the runtime's
+	// system-call state costs more than the call (sock_linux.go).
+	_, _, e := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(p.fd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(&ev)), 0, 0)
+	if e != 0 {
+		return fmt.Errorf("epoll_ctl: %w", e)
 	}
 	return nil
 }
@@ -168,14 +223,45 @@ func (p *poller) forget(c *client) {
 	if c.pollFD < 0 {
 		return // never watched
 	}
+	p.release(c, &c.pollSlot)
+}
+
+// forgetParked frees a resumed handshake's slot. Its socket stays in the
+// epoll set, not armed (one-shot), until the connection's own watch
+// re-arms it or it is closed.
+func (p *poller) forgetParked(h *parked) { p.release(h, &h.pollSlot) }
+
+// release frees t's slot, *slot (read under slotMu, which add wrote it
+// under), if t still holds it.
+func (p *poller) release(t pollTarget, slot *uint32) {
 	p.slotMu.Lock()
-	s := &p.slots[c.pollSlot]
-	if s.c == c {
-		s.c = nil
-		s.gen++
-		p.free = append(p.free, c.pollSlot)
+	n := *slot
+	if int(n) < len(p.slots) && p.slots[n].t == t {
+		p.slots[n].t = nil
+		p.slots[n].gen++
+		p.free = append(p.free, n)
 	}
 	p.slotMu.Unlock()
+}
+
+// readable resumes the parked handshake unless the sweep or shutdown did.
+func (h *parked) readable() {
+	if h.resumed.CompareAndSwap(false, true) {
+		h.g.resumeFromPoller(h)
+	}
+}
+
+// nothingToRead reports whether c, a sockConn, has nothing to read yet:
+// br (empty) reads once without waiting.
+func nothingToRead(c socket, br *bufio.Reader) bool {
+	sc, ok := c.(*sockConn)
+	if !ok {
+		return false
+	}
+	sc.failFast = true
+	_, err := br.Peek(1)
+	sc.failFast = false
+	return err == errWouldBlock
 }
 
 // readable starts a reader for c unless it is closed (whoever closed it
@@ -193,10 +279,16 @@ func (c *client) readable() {
 
 // startReading hands c, authenticated, from the handshake's goroutine to
 // the poller: frames that came with the auth frame are read first.
-// lent is the read buffer c.br has borrowed.
-func (c *client) startReading(lent *bufio.Reader) {
+// lent is the read buffer c.br has borrowed. onPoller: the caller is the
+// poller's goroutine, which must not wait in a read (a frame not yet
+// whole), so a reader of its own reads them.
+func (c *client) startReading(lent *bufio.Reader, onPoller bool) {
 	if c.br.Buffered() > 0 {
-		c.readFrames(lent)
+		if onPoller {
+			go c.readFrames(lent)
+		} else {
+			c.readFrames(lent)
+		}
 		return
 	}
 	lendBack(c.br, lent)

@@ -2,7 +2,10 @@
 
 package server
 
-import "bufio"
+import (
+	"bufio"
+	"errors"
+)
 
 // Elsewhere than Linux each authenticated connection keeps a reader
 // goroutine parked in a read (netpoll_linux.go watches idle sockets with
@@ -18,7 +21,7 @@ func (p *poller) forget(*client)  {}
 
 // startReading starts c's reader goroutine; it keeps the read buffer c.br
 // borrowed (lent) for good.
-func (c *client) startReading(lent *bufio.Reader) {
+func (c *client) startReading(lent *bufio.Reader, _ bool) {
 	_ = lent
 	go c.serve()
 }
@@ -34,3 +37,9 @@ func (c *client) serve() {
 		}
 	}
 }
+
+// Nothing parks here (park.go): a handshake waits in its read.
+func nothingToRead(socket, *bufio.Reader) bool { return false }
+
+func (p *poller) watchParked(*parked) error { return errors.ErrUnsupported }
+func (p *poller) forgetParked(*parked)      {}

@@ -67,9 +67,16 @@ func lendBack(br, lent *bufio.Reader) {
 // gorilla reads through, lent the buffer it has borrowed; realIP is
 // nginx's X-Real-IP, if any. It reports whether the connection was
 // authenticated (and so tracked).
-func (g *Gateway) handleWS(ws *websocket.Conn, tcp *net.TCPConn, br, lent *bufio.Reader, realIP string) bool {
-	ws.SetReadLimit(protocol.MaxFrameBytes)
-	c, err := g.authenticate(ws, tcp, br)
+func (g *Gateway) handleWS(ws *websocket.Conn, tcp socket, br, lent *bufio.Reader, realIP string) bool {
+	_, data, err := ws.ReadMessage()
+	return g.handleAuth(ws, tcp, br, lent, realIP, data, err, false)
+}
+
+// handleAuth is handleWS once the auth frame was read: data, or the read's
+// error. onPoller: called by the poller's goroutine, which must not read
+// on (startReading).
+func (g *Gateway) handleAuth(ws *websocket.Conn, tcp socket, br, lent *bufio.Reader, realIP string, data []byte, readErr error, onPoller bool) bool {
+	c, err := g.authenticate(ws, tcp, br, data, readErr)
 	if err != nil {
 		if g.log.Enabled(context.Background(), slog.LevelInfo) {
 			g.log.Info("auth failed", slog.String("remote", remoteName(realIP, tcp)), slog.String("reason", err.Error()))
@@ -83,13 +90,13 @@ func (g *Gateway) handleWS(ws *websocket.Conn, tcp *net.TCPConn, br, lent *bufio
 	if g.log.Enabled(context.Background(), slog.LevelDebug) {
 		g.log.Debug("client connected", slog.String("user", c.user), slog.String("remote", c.remote()))
 	}
-	c.startReading(lent)
+	c.startReading(lent, onPoller)
 	return true
 }
 
 // remoteName is the client's address for logs: nginx's X-Real-IP when it
 // proxies, else the peer address. Computed only for a log line.
-func remoteName(realIP string, tcp *net.TCPConn) string {
+func remoteName(realIP string, tcp socket) string {
 	if realIP != "" {
 		return realIP
 	}
@@ -130,8 +137,7 @@ func (e *authError) Error() string {
 	return e.msg
 }
 
-func (g *Gateway) authenticate(ws *websocket.Conn, tcp *net.TCPConn, br *bufio.Reader) (*client, error) {
-	_, data, err := ws.ReadMessage()
+func (g *Gateway) authenticate(ws *websocket.Conn, tcp socket, br *bufio.Reader, data []byte, err error) (*client, error) {
 	if err != nil {
 		ae := &authError{metrics.AuthBadFrame, "could not read auth message", err}
 		var ne net.Error

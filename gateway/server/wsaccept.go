@@ -8,8 +8,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
 // The WebSocket listener is served by an accept loop of our own instead of
@@ -17,8 +20,11 @@ import (
 // then a WebSocket, so net/http's per-connection machinery (its conn and
 // response objects, a context, the ServeMux, a goroutine whose stack grows
 // deep) is work done and thrown away on every connect. The request is
-// still parsed by net/http (http.ReadRequest) and upgraded by gorilla's
-// Upgrader, which is handed a minimal ResponseWriter and Hijacker.
+// parsed by fasthttp when it is plain, else by net/http (request.go), and
+// upgraded by gorilla's Upgrader, which is handed a minimal ResponseWriter
+// and Hijacker. On Linux the accept loop itself answers a request that is
+// there whole and parks the wait for the auth frame (park.go); what could
+// wait for a client goes to handshaker goroutines (serveConn).
 
 // maxRequestBytes bounds the upgrade request (request line and headers).
 // Generous: through nginx a browser may send the webapp's cookies too.
@@ -35,7 +41,7 @@ type handshake struct {
 	// An error answer, buffered until the handler is done.
 	status int
 	body   []byte
-	conn   *net.TCPConn
+	conn   socket
 	hijack bool
 	// The WebSocket's own reader (Hijack) and the buffer it borrowed.
 	wsBR, lent *bufio.Reader
@@ -92,7 +98,7 @@ func (h *handshake) reply() {
 
 // answer writes an HTTP answer that closes the connection, then closes it.
 // Content-Length and Connection are its own; hdr's values are sanitised.
-func answer(c *net.TCPConn, status int, hdr http.Header, body []byte) {
+func answer(c socket, status int, hdr http.Header, body []byte) {
 	b := make([]byte, 0, 256+len(body))
 	b = append(b, "HTTP/1.1 "...)
 	b = strconv.AppendInt(b, int64(status), 10)
@@ -131,7 +137,7 @@ func sanitizeHeader(v string) []byte {
 // closeLingering closes after the peer had a moment to read an error
 // answer: closing with unread request bytes would reset the connection
 // and could discard the answer before the client sees it.
-func closeLingering(c *net.TCPConn) {
+func closeLingering(c socket) {
 	c.CloseWrite()
 	c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 	io.CopyN(io.Discard, c, 256<<10)
@@ -139,7 +145,7 @@ func closeLingering(c *net.TCPConn) {
 }
 
 // answerPlain answers a request that could not be parsed and closes.
-func answerPlain(c *net.TCPConn, status int) {
+func answerPlain(c socket, status int) {
 	answer(c, status, plainText, []byte(strconv.Itoa(status)+" "+http.StatusText(status)))
 }
 
@@ -151,7 +157,7 @@ var plainText = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
 func (g *Gateway) serveWS() error {
 	var delay time.Duration
 	for {
-		nc, err := g.wsLn.Accept()
+		c, err := g.wsLn.accept()
 		if err != nil {
 			if g.isStopping() {
 				return http.ErrServerClosed
@@ -165,7 +171,6 @@ func (g *Gateway) serveWS() error {
 			return err
 		}
 		delay = 0
-		c := nc.(*net.TCPConn)
 		// One deadline for the whole handshake: a client slow to send its
 		// request (all of it, or half and then nothing) or its auth frame is
 		// closed within the auth timeout. Set before the connection is tracked so
@@ -184,15 +189,22 @@ func (g *Gateway) serveWS() error {
 			g.metrics.PendingRefused.Inc()
 			continue
 		}
-		g.startHandshake(c, deadline)
+		// Its request is read here, if it is there whole, and answered,
+		// up to the wait for the auth frame (park.go); anything that
+		// could wait for the client goes to a handshaker (serveConn).
+		g.serveConn(acceptedConn{c: c, deadline: deadline}, true)
 	}
 }
 
 // acceptedConn is an accepted connection for a handshaker, with the
 // deadline of its handshake.
 type acceptedConn struct {
-	c        *net.TCPConn
+	c        socket
 	deadline time.Time
+	// A handshake begun by the accept loop, whose request is in h's
+	// buffer in part, or one to resume after the upgrade (park.go).
+	h      *handshake
+	parked *parked
 }
 
 // maxIdleHandshakers bounds the handshakers kept waiting for the next
@@ -201,17 +213,18 @@ const maxIdleHandshakers = 64
 
 // startHandshake hands an accepted connection to a handshaker waiting for
 // one, or starts one.
-func (g *Gateway) startHandshake(c *net.TCPConn, deadline time.Time) {
+func (g *Gateway) startHandshake(ac acceptedConn) {
 	select {
-	case g.handoff <- acceptedConn{c, deadline}:
+	case g.handoff <- ac:
 	default:
 		g.done.Add(1)
-		go g.handshaker(acceptedConn{c, deadline})
+		go g.handshaker(ac)
 	}
 }
 
-// handshaker serves a connection from its upgrade request to its auth_ok
-// (serveConn), then waits for the next one, up to maxIdleHandshakers
+// handshaker serves a connection from its upgrade request (or where the
+// accept loop or the poller left it) to its auth_ok (serveConn, resumeAuth),
+// then waits for the next one, up to maxIdleHandshakers
 // waiting at once, until shutdown. A goroutine that lives on keeps the
 // stack its first handshake grew (the request parser, gorilla, the token
 // check and encoding/json take it past the runtime's starting size): a
@@ -219,7 +232,11 @@ func (g *Gateway) startHandshake(c *net.TCPConn, deadline time.Time) {
 func (g *Gateway) handshaker(ac acceptedConn) {
 	defer g.done.Done()
 	for {
-		g.serveConn(ac.c, ac.deadline)
+		if p := ac.parked; p != nil && p.ws != nil {
+			g.resumeAuth(p)
+		} else {
+			g.serveConn(ac, false)
+		}
 		if g.idleHandshakers.Add(1) > maxIdleHandshakers {
 			g.idleHandshakers.Add(-1)
 			return
@@ -251,7 +268,7 @@ const (
 // Shutdown can cut its handshake short, unless shutting down or
 // MaxPending are under way already. The first refusal of a run of them is
 // logged; the metric counts each.
-func (g *Gateway) trackHandshake(c *net.TCPConn) handshakeAdmission {
+func (g *Gateway) trackHandshake(c socket) handshakeAdmission {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.stopping {
@@ -266,14 +283,14 @@ func (g *Gateway) trackHandshake(c *net.TCPConn) handshakeAdmission {
 		return handshakeFull
 	}
 	g.pendingFull = false
-	g.handshaking[c] = struct{}{}
+	g.handshaking[c] = nil
 	g.handshakes.Add(1)
 	return handshakeTracked
 }
 
 // handshakeDone ends what trackHandshake began; track has untracked an
 // authenticated connection already.
-func (g *Gateway) handshakeDone(c *net.TCPConn, authed bool) {
+func (g *Gateway) handshakeDone(c socket, authed bool) {
 	if !authed {
 		g.mu.Lock()
 		delete(g.handshaking, c)
@@ -282,15 +299,23 @@ func (g *Gateway) handshakeDone(c *net.TCPConn, authed bool) {
 	g.handshakes.Done()
 }
 
-// endHandshakes makes every pending handshake's read fail now; each then
-// closes its connection (with 1001 once upgraded). Called with stopping set.
+// endHandshakes makes every pending handshake's read fail now, resuming
+// the parked ones; each then closes its connection (with 1001 once
+// upgraded). Called with stopping set.
 func (g *Gateway) endHandshakes() {
 	now := time.Now()
+	var resume []*parked
 	g.mu.Lock()
-	for c := range g.handshaking {
+	for c, p := range g.handshaking {
 		c.SetReadDeadline(now)
+		if p != nil && p.resumed.CompareAndSwap(false, true) {
+			resume = append(resume, p)
+		}
 	}
 	g.mu.Unlock()
+	for _, p := range resume {
+		g.resume(p)
+	}
 }
 
 func (g *Gateway) isStopping() bool {
@@ -300,15 +325,44 @@ func (g *Gateway) isStopping() bool {
 }
 
 // serveConn reads the upgrade request under the auth deadline, upgrades
-// and hands the WebSocket to handleWS.
-func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
-	authed := false
-	defer func() { g.handshakeDone(c, authed) }()
-	h := handshakePool.Get().(*handshake)
-	h.conn = c
-	h.lr = io.LimitedReader{R: c, N: maxRequestBytes}
-	h.br.Reset(&h.lr)
-	req, err := http.ReadRequest(h.br)
+// and hands the WebSocket to handleWS. inline: called by the accept loop,
+// which must never wait for a client: a request not yet there whole, or
+// an auth frame there already (its auth may write a replay), goes to a
+// handshaker; a wait for the request or the auth frame is parked.
+func (g *Gateway) serveConn(ac acceptedConn, inline bool) {
+	c, deadline := ac.c, ac.deadline
+	authed, waiting := false, false
+	defer func() {
+		if !waiting {
+			g.handshakeDone(c, authed)
+		}
+	}()
+	h := ac.h
+	if h == nil {
+		h = newHandshake(c)
+		if nothingToRead(c, h.br) {
+			h.release()
+			if g.park(&parked{c: c, deadline: deadline}) {
+				waiting = true
+				return
+			}
+			h = newHandshake(c)
+		}
+	}
+	var (
+		req  *http.Request
+		fast *fastRequest
+		err  error
+	)
+	if fast = readPlainRequest(h.br); fast != nil {
+		req = &fast.req
+	} else if inline {
+		waiting = true
+		g.startHandshake(acceptedConn{c: c, deadline: deadline, h: h})
+		return
+	} else {
+		req, err = http.ReadRequest(h.br)
+	}
 	if err != nil {
 		tooLarge := h.lr.N <= 0
 		h.release()
@@ -326,13 +380,27 @@ func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
 	req.RemoteAddr = "" // computed when a log line needs it
 	h.bw.Reset(c)
 	ws, err := upgrader.Upgrade(h, req, nil)
+	realIP := req.Header.Get("X-Real-IP")
+	if fast != nil {
+		realIP = strings.Clone(realIP) // fast's buffers go back to the pool
+		fast.release()
+	}
 	if err != nil {
-		if !h.hijack {
-			h.reply() // gorilla's error answer
+		refuse := func() {
+			if !h.hijack {
+				h.reply() // gorilla's error answer (it lingers for the client to read it)
+			}
+			h.release()
 		}
-		h.release()
+		if inline {
+			waiting = true
+			go func() { refuse(); g.handshakeDone(c, false) }()
+			return
+		}
+		refuse()
 		return
 	}
+	ws.SetReadLimit(protocol.MaxFrameBytes)
 	br, lent := h.wsBR, h.lent
 	h.release()
 	// gorilla's Upgrade clears the deadlines (net/http's, it assumes); the
@@ -345,7 +413,29 @@ func (g *Gateway) serveConn(c *net.TCPConn, deadline time.Time) {
 	}
 	c.SetDeadline(deadline)
 	g.mu.Unlock()
-	authed = g.handleWS(ws, c, br, lent, req.Header.Get("X-Real-IP"))
+	if br.Buffered() == 0 && nothingToRead(c, br) {
+		lendBack(br, lent)
+		if g.park(&parked{c: c, deadline: deadline, ws: ws, br: br, realIP: realIP}) {
+			waiting = true
+			return
+		}
+		lent = borrowBuffer(br, c)
+	}
+	if inline {
+		waiting = true
+		g.startHandshake(acceptedConn{c: c, deadline: deadline,
+			parked: &parked{c: c, deadline: deadline, ws: ws, br: br, lent: lent, realIP: realIP}})
+		return
+	}
+	authed = g.handleWS(ws, c, br, lent, realIP)
+}
+
+func newHandshake(c socket) *handshake {
+	h := handshakePool.Get().(*handshake)
+	h.conn = c
+	h.lr = io.LimitedReader{R: c, N: maxRequestBytes}
+	h.br.Reset(&h.lr)
+	return h
 }
 
 func (h *handshake) release() {

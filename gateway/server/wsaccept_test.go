@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -292,5 +293,51 @@ func TestDisconnectLogNamesTheCloseCode(t *testing.T) {
 			t.Fatalf("disconnect log lines:\n%s", l)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// No client stalls anyone else's connect: the accept loop answers a
+// request that is there whole and the poller authenticates an auth frame
+// that is there whole (park.go), so a request in pieces, an error answer
+// the client does not read (it lingers), an auth frame in pieces and a
+// resume with history to replay to a client that reads nothing go to
+// goroutines of their own. With all of them stalled, an app still
+// connects, and an idle app still gets its notification.
+func TestStalledClientsDoNotHoldUpConnects(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{AuthTimeout: time.Minute})
+	idle := authed(t, gw, "idle", nil)
+	// History for the resume: more than the socket buffers hold (6 MB).
+	for i := 0; i < 200; i++ {
+		dispatch(t, gw, "reader", protocol.Notification{ID: fmt.Sprint("n", i), Title: strings.Repeat("t", 30000)})
+	}
+	start := time.Now()
+	stall := func(sent string) net.Conn {
+		c, err := net.Dial("tcp", wsAddr(gw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		io.WriteString(c, sent)
+		return c
+	}
+	stall("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: web")
+	for i := 0; i < 20; i++ { // each answer lingers up to 500 ms: 10 s one after another
+		stall("GET / HTTP/1.1\r\nHost: x\r\n\r\n" + strings.Repeat("unread", 100))
+	}
+	half := dial(t, gw.WSURL)
+	// An auth frame's first half, by hand (gorilla writes frames whole).
+	auth := []byte(`{"type":"auth","token":"` + gw.Token(t, "half") + `"}`)
+	masked := append([]byte{0x81, 0x80 | 126, byte(len(auth) >> 8), byte(len(auth)), 0, 0, 0, 0}, auth...)
+	half.rawWrite(masked[:len(masked)/2])
+	resumer := dialSmallReceiveBuffer(t, gw.WSURL)
+	resumer.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: gw.Token(t, "reader"), Resume: &protocol.Resume{}})
+	time.Sleep(100 * time.Millisecond) // every stalled client at its wait
+	authed(t, gw, "prompt", nil)
+	dispatch(t, gw, "idle", protocol.Notification{ID: "to-idle", Title: "t"})
+	if m := idle.nextOfType(protocol.TypeNotification, 5*time.Second); m["id"] != "to-idle" {
+		t.Fatalf("idle app got %v", m)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("stalled clients, then an app's connect and a delivery took %v", d)
 	}
 }
