@@ -22,17 +22,24 @@ var ErrMissingField = errors.New("missing user or notification")
 // ParseDispatch decodes and checks a POST /dispatch body. The notification
 // must be a non-empty JSON object; its fields are kept as sent.
 func ParseDispatch(body []byte) (DispatchRequest, error) {
-	var req DispatchRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return DispatchRequest{}, fmt.Errorf("invalid JSON: %w", err)
+	req, ok := fastDispatch(body)
+	if !ok {
+		if err := json.Unmarshal(body, &req); err != nil {
+			return DispatchRequest{}, fmt.Errorf("invalid JSON: %w", err)
+		}
 	}
+	return checkDispatch(req)
+}
+
+// checkDispatch is ParseDispatch's checks of a decoded request.
+func checkDispatch(req DispatchRequest) (DispatchRequest, error) {
 	if req.User == "" || len(req.Notification) == 0 || isEmptyOrNull(req.Notification) {
 		return DispatchRequest{}, ErrMissingField
 	}
 	if len(req.User) > MaxUserBytes || !utf8.ValidString(req.User) || hasControl(req.User) {
 		return DispatchRequest{}, errors.New("user must be a plain name of at most 256 bytes")
 	}
-	// json.Unmarshal has checked the notification's syntax; it must also be
+	// The decode has checked the notification's syntax; it must also be
 	// an object.
 	if t := bytes.TrimSpace(req.Notification); t[0] != '{' {
 		return DispatchRequest{}, errors.New("notification must be a JSON object")
