@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,11 +24,12 @@ var ErrMissingField = errors.New("missing user or notification")
 // ParseDispatch decodes and checks a POST /dispatch body. The notification
 // must be a non-empty JSON object; its fields are kept as sent.
 func ParseDispatch(body []byte) (DispatchRequest, error) {
-	req, ok := fastDispatch(body)
-	if !ok {
-		if err := json.Unmarshal(body, &req); err != nil {
-			return DispatchRequest{}, fmt.Errorf("invalid JSON: %w", err)
-		}
+	if req, ok := fastDispatch(body); ok {
+		return checkDispatch(req)
+	}
+	var req DispatchRequest // on the heap (Unmarshal's argument): only here
+	if err := json.Unmarshal(body, &req); err != nil {
+		return DispatchRequest{}, fmt.Errorf("invalid JSON: %w", err)
 	}
 	return checkDispatch(req)
 }
@@ -109,8 +112,8 @@ func notificationFrame(notification json.RawMessage, seq uint64, epoch string, n
 		return nil, errors.New("notification is not valid JSON")
 	}
 	keys, plain := topLevelKeys(body)
-	if plain && !keys["type"] && !keys["seq"] && !keys["epoch"] {
-		hasID, hasTS := keys["id"], keys["timestamp"]
+	if plain && keys&(keyType|keySeq|keyEpoch) == 0 {
+		hasID, hasTS := keys&keyID != 0, keys&keyTimestamp != 0
 		out := make([]byte, 0, len(body)+160)
 		out = append(out, `{"type":"notification"`...)
 		if seq > 0 {
@@ -121,7 +124,7 @@ func notificationFrame(notification json.RawMessage, seq uint64, epoch string, n
 		}
 		if !hasID {
 			out = append(out, `,"id":"`...)
-			out = append(out, uuid.NewString()...)
+			out = appendNewID(out)
 			out = append(out, '"')
 		}
 		if !hasTS {
@@ -156,11 +159,22 @@ func notificationFrame(notification json.RawMessage, seq uint64, epoch string, n
 	return json.Marshal(obj)
 }
 
+// frameKeys are the keys of a notification the gateway sets in its frame,
+// as a set of bits.
+type frameKeys uint8
+
+const (
+	keyType frameKeys = 1 << iota
+	keySeq
+	keyEpoch
+	keyID
+	keyTimestamp
+)
+
 // topLevelKeys lists the keys of a valid JSON object's top level, among
 // those we care about. plain is false when a top-level key holds an escape,
 // so its real name is not its bytes.
-func topLevelKeys(obj []byte) (keys map[string]bool, plain bool) {
-	keys = map[string]bool{}
+func topLevelKeys(obj []byte) (keys frameKeys, plain bool) {
 	depth, inString, escaped, start := 0, false, false, 0
 	for i := 0; i < len(obj); i++ {
 		c := obj[i]
@@ -178,8 +192,16 @@ func topLevelKeys(obj []byte) (keys map[string]bool, plain bool) {
 						return keys, false
 					}
 					switch string(k) {
-					case "type", "seq", "epoch", "id", "timestamp":
-						keys[string(k)] = true
+					case "type":
+						keys |= keyType
+					case "seq":
+						keys |= keySeq
+					case "epoch":
+						keys |= keyEpoch
+					case "id":
+						keys |= keyID
+					case "timestamp":
+						keys |= keyTimestamp
 					}
 				}
 			}
@@ -210,4 +232,25 @@ func isKey(rest []byte) bool {
 		}
 	}
 	return false
+}
+
+// appendNewID appends a new random (version 4) UUID, as uuid.NewString
+// makes it, without its two allocations (the UUID read through an
+// io.Reader, and the string): one per dispatch.
+func appendNewID(out []byte) []byte {
+	var id uuid.UUID
+	rand.Read(id[:])          // never fails (crypto/rand crashes the program instead)
+	id[6] = id[6]&0x0f | 0x40 // version 4
+	id[8] = id[8]&0x3f | 0x80 // variant RFC 4122
+	var text [36]byte
+	hex.Encode(text[0:8], id[0:4])
+	text[8] = '-'
+	hex.Encode(text[9:13], id[4:6])
+	text[13] = '-'
+	hex.Encode(text[14:18], id[6:8])
+	text[18] = '-'
+	hex.Encode(text[19:23], id[8:10])
+	text[23] = '-'
+	hex.Encode(text[24:], id[10:])
+	return append(out, text[:]...)
 }
