@@ -120,7 +120,7 @@ func notificationFrame(notification json.RawMessage, seq uint64, epoch string, n
 			out = append(out, `,"seq":`...)
 			out = strconv.AppendUint(out, seq, 10)
 			out = append(out, `,"epoch":`...)
-			out = strconv.AppendQuote(out, epoch)
+			out = appendQuoted(out, epoch)
 		}
 		if !hasID {
 			out = append(out, `,"id":"`...)
@@ -253,4 +253,18 @@ func appendNewID(out []byte) []byte {
 	text[23] = '-'
 	hex.Encode(text[24:], id[10:])
 	return append(out, text[:]...)
+}
+
+// appendQuoted is strconv.AppendQuote for the epochs the gateway makes
+// (hex digits: nothing to escape, copied as they are), and AppendQuote
+// itself for any other string.
+func appendQuoted(out []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return strconv.AppendQuote(out, s)
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
 }

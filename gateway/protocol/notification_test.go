@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +142,22 @@ func TestParseDispatchAllocations(t *testing.T) {
 	if a := testing.AllocsPerRun(1000, func() { ParseDispatch(body) }); a > 2 {
 		t.Fatalf("%v allocations per dispatch body, want 2", a)
 	}
+}
+
+// appendQuoted writes what strconv.AppendQuote writes, for any string.
+func TestAppendQuotedIsAppendQuote(t *testing.T) {
+	for _, s := range []string{"", "0123456789abcdef", "ep", `a"b`, `a\b`, "a\x00", "a\x7f", "a\x1f", "é", "\xff", " ~", "😀"} {
+		if got, want := string(appendQuoted([]byte("x"), s)), string(strconv.AppendQuote([]byte("x"), s)); got != want {
+			t.Errorf("%q: %s, AppendQuote %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendQuoted(f *testing.F) {
+	f.Add("0123456789abcdef")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendQuoted(nil, s)), strconv.AppendQuote(nil, s); got != string(want) {
+			t.Fatalf("%q: %s, AppendQuote %s", s, got, want)
+		}
+	})
 }
