@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,17 +24,25 @@ var ErrMissingField = errors.New("missing user or notification")
 // ParseDispatch decodes and checks a POST /dispatch body. The notification
 // must be a non-empty JSON object; its fields are kept as sent.
 func ParseDispatch(body []byte) (DispatchRequest, error) {
-	var req DispatchRequest
+	if req, ok := fastDispatch(body); ok {
+		return checkDispatch(req)
+	}
+	var req DispatchRequest // on the heap (Unmarshal's argument): only here
 	if err := json.Unmarshal(body, &req); err != nil {
 		return DispatchRequest{}, fmt.Errorf("invalid JSON: %w", err)
 	}
+	return checkDispatch(req)
+}
+
+// checkDispatch is ParseDispatch's checks of a decoded request.
+func checkDispatch(req DispatchRequest) (DispatchRequest, error) {
 	if req.User == "" || len(req.Notification) == 0 || isEmptyOrNull(req.Notification) {
 		return DispatchRequest{}, ErrMissingField
 	}
 	if len(req.User) > MaxUserBytes || !utf8.ValidString(req.User) || hasControl(req.User) {
 		return DispatchRequest{}, errors.New("user must be a plain name of at most 256 bytes")
 	}
-	// json.Unmarshal has checked the notification's syntax; it must also be
+	// The decode has checked the notification's syntax; it must also be
 	// an object.
 	if t := bytes.TrimSpace(req.Notification); t[0] != '{' {
 		return DispatchRequest{}, errors.New("notification must be a JSON object")
@@ -102,19 +112,19 @@ func notificationFrame(notification json.RawMessage, seq uint64, epoch string, n
 		return nil, errors.New("notification is not valid JSON")
 	}
 	keys, plain := topLevelKeys(body)
-	if plain && !keys["type"] && !keys["seq"] && !keys["epoch"] {
-		hasID, hasTS := keys["id"], keys["timestamp"]
+	if plain && keys&(keyType|keySeq|keyEpoch) == 0 {
+		hasID, hasTS := keys&keyID != 0, keys&keyTimestamp != 0
 		out := make([]byte, 0, len(body)+160)
 		out = append(out, `{"type":"notification"`...)
 		if seq > 0 {
 			out = append(out, `,"seq":`...)
 			out = strconv.AppendUint(out, seq, 10)
 			out = append(out, `,"epoch":`...)
-			out = strconv.AppendQuote(out, epoch)
+			out = appendQuoted(out, epoch)
 		}
 		if !hasID {
 			out = append(out, `,"id":"`...)
-			out = append(out, uuid.NewString()...)
+			out = appendNewID(out)
 			out = append(out, '"')
 		}
 		if !hasTS {
@@ -149,11 +159,22 @@ func notificationFrame(notification json.RawMessage, seq uint64, epoch string, n
 	return json.Marshal(obj)
 }
 
+// frameKeys are the keys of a notification the gateway sets in its frame,
+// as a set of bits.
+type frameKeys uint8
+
+const (
+	keyType frameKeys = 1 << iota
+	keySeq
+	keyEpoch
+	keyID
+	keyTimestamp
+)
+
 // topLevelKeys lists the keys of a valid JSON object's top level, among
 // those we care about. plain is false when a top-level key holds an escape,
 // so its real name is not its bytes.
-func topLevelKeys(obj []byte) (keys map[string]bool, plain bool) {
-	keys = map[string]bool{}
+func topLevelKeys(obj []byte) (keys frameKeys, plain bool) {
 	depth, inString, escaped, start := 0, false, false, 0
 	for i := 0; i < len(obj); i++ {
 		c := obj[i]
@@ -171,8 +192,16 @@ func topLevelKeys(obj []byte) (keys map[string]bool, plain bool) {
 						return keys, false
 					}
 					switch string(k) {
-					case "type", "seq", "epoch", "id", "timestamp":
-						keys[string(k)] = true
+					case "type":
+						keys |= keyType
+					case "seq":
+						keys |= keySeq
+					case "epoch":
+						keys |= keyEpoch
+					case "id":
+						keys |= keyID
+					case "timestamp":
+						keys |= keyTimestamp
 					}
 				}
 			}
@@ -203,4 +232,39 @@ func isKey(rest []byte) bool {
 		}
 	}
 	return false
+}
+
+// appendNewID appends a new random (version 4) UUID, as uuid.NewString
+// makes it, without its two allocations (the UUID read through an
+// io.Reader, and the string): one per dispatch.
+func appendNewID(out []byte) []byte {
+	var id uuid.UUID
+	rand.Read(id[:])          // never fails (crypto/rand crashes the program instead)
+	id[6] = id[6]&0x0f | 0x40 // version 4
+	id[8] = id[8]&0x3f | 0x80 // variant RFC 4122
+	var text [36]byte
+	hex.Encode(text[0:8], id[0:4])
+	text[8] = '-'
+	hex.Encode(text[9:13], id[4:6])
+	text[13] = '-'
+	hex.Encode(text[14:18], id[6:8])
+	text[18] = '-'
+	hex.Encode(text[19:23], id[8:10])
+	text[23] = '-'
+	hex.Encode(text[24:], id[10:])
+	return append(out, text[:]...)
+}
+
+// appendQuoted is strconv.AppendQuote for the epochs the gateway makes
+// (hex digits: nothing to escape, copied as they are), and AppendQuote
+// itself for any other string.
+func appendQuoted(out []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return strconv.AppendQuote(out, s)
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
 }

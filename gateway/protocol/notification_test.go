@@ -3,9 +3,12 @@ package protocol
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 func TestNotificationFrameBytes(t *testing.T) {
@@ -91,4 +94,70 @@ func TestNotificationFrameOverMaxFrameBytesIsRefused(t *testing.T) {
 	if err := CheckNotificationSize(noID); !errors.Is(err, ErrFrameTooLarge) {
 		t.Fatalf("CheckNotificationSize ignores the id and timestamp the gateway adds: %v", err)
 	}
+}
+
+// The id the gateway fills in is a random (version 4) UUID, new each time.
+func TestNotificationFrameFillsARandomUUID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		out, err := NotificationFrameBytes(json.RawMessage(`{"title":"T"}`), 1, "e", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nf NotificationFrame
+		if err := json.Unmarshal(out, &nf); err != nil {
+			t.Fatal(err)
+		}
+		id, err := uuid.Parse(nf.ID)
+		if err != nil || id.Version() != 4 || id.Variant() != uuid.RFC4122 || id.String() != nf.ID {
+			t.Fatalf("id %q: %v, version %v, variant %v", nf.ID, err, id.Version(), id.Variant())
+		}
+		if seen[nf.ID] {
+			t.Fatalf("id %q twice", nf.ID)
+		}
+		seen[nf.ID] = true
+	}
+}
+
+// A dispatched notification's frame is built in one allocation, the frame
+// itself (it is built once per dispatch, on the store's committer).
+func TestNotificationFrameAllocatesOnlyTheFrame(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector moves values to the heap")
+	}
+	n := json.RawMessage(`{"title":"t","message":"1234567890"}`)
+	now := time.Now()
+	if a := testing.AllocsPerRun(1000, func() { NotificationFrameBytes(n, 7, "0123456789abcdef", now) }); a > 1 {
+		t.Fatalf("%v allocations per frame, want 1", a)
+	}
+}
+
+// A dispatch in the dispatchers' form is decoded in two allocations: the
+// user's name and the notification's copy.
+func TestParseDispatchAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector moves values to the heap")
+	}
+	body := []byte(`{"user":"petr","notification":{"title":"t","message":"1234567890"}}`)
+	if a := testing.AllocsPerRun(1000, func() { ParseDispatch(body) }); a > 2 {
+		t.Fatalf("%v allocations per dispatch body, want 2", a)
+	}
+}
+
+// appendQuoted writes what strconv.AppendQuote writes, for any string.
+func TestAppendQuotedIsAppendQuote(t *testing.T) {
+	for _, s := range []string{"", "0123456789abcdef", "ep", `a"b`, `a\b`, "a\x00", "a\x7f", "a\x1f", "é", "\xff", " ~", "😀"} {
+		if got, want := string(appendQuoted([]byte("x"), s)), string(strconv.AppendQuote([]byte("x"), s)); got != want {
+			t.Errorf("%q: %s, AppendQuote %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendQuoted(f *testing.F) {
+	f.Add("0123456789abcdef")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendQuoted(nil, s)), strconv.AppendQuote(nil, s); got != string(want) {
+			t.Fatalf("%q: %s, AppendQuote %s", s, got, want)
+		}
+	})
 }

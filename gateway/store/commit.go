@@ -48,6 +48,9 @@ type placed struct {
 	r    *appendReq
 	c    *copyRec // nil for an append
 	user string
+	// u is user's history as the group was encoded (nil: none yet), so
+	// that indexing it needs no second lookup in the map of every user.
+	u    *userHist
 	seq  uint64
 	at   int
 	size int
@@ -144,14 +147,15 @@ func (s *Store) commit(batch []*appendReq, self *appendReq) (selfWaits bool, pan
 					if l := u.find(c.seq); l != nil && l.seg == c.seg && l.off == c.off {
 						at := len(buf)
 						buf = appendRecord(buf, kindCopy, c.user, c.seq, c.frame)
-						recs = append(recs, placed{r: r, c: c, user: c.user, seq: c.seq, at: at, size: len(buf) - at})
+						recs = append(recs, placed{r: r, c: c, user: c.user, u: u, seq: c.seq, at: at, size: len(buf) - at})
 					}
 				}
 			}
 			continue
 		}
 		var seq uint64
-		if u := s.users[r.user]; u != nil {
+		u := s.users[r.user]
+		if u != nil {
 			seq = u.head
 		}
 		// Within the group, a user's later appends follow the earlier.
@@ -170,7 +174,7 @@ func (s *Store) commit(batch []*appendReq, self *appendReq) (selfWaits bool, pan
 		r.rec = Record{Seq: seq, Epoch: s.epoch, Frame: frame}
 		at := len(buf)
 		buf = appendRecord(buf, kindAppend, r.user, seq, frame)
-		recs = append(recs, placed{r: r, user: r.user, seq: seq, at: at, size: len(buf) - at})
+		recs = append(recs, placed{r: r, user: r.user, u: u, seq: seq, at: at, size: len(buf) - at})
 		appendBytes += len(buf) - at
 	}
 	var werr error
@@ -263,7 +267,10 @@ func (s *Store) write(buf []byte, recs []placed) error {
 	for i := range recs {
 		p := &recs[i]
 		l := loc{seqLo: uint32(p.seq), seg: g.id, off: uint32(base + int64(p.at)), size: uint32(p.size)}
-		u := s.users[p.user]
+		u := p.u
+		if u == nil { // new when encoded, or made since by an earlier record of the group
+			u = s.users[p.user]
+		}
 		if p.c != nil {
 			// Checked while encoding, but an append earlier in this
 			// group may have evicted it since: then the copy is dead.

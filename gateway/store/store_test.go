@@ -161,6 +161,21 @@ func TestWaitingAppendsAreWrittenInOneGroup(t *testing.T) {
 			if fmt.Sprint(batches) != fmt.Sprint([]int{1, others}) {
 				t.Fatalf("groups written: %v, want [1 %d]", batches, others)
 			}
+			// The group held three users new to the store, five appends
+			// each: every one is indexed, in seq order.
+			for u := 0; u < 3; u++ {
+				recs, err := s.Since(fmt.Sprint("u", u), s.Epoch(), 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var seqs []uint64
+				for _, r := range recs {
+					seqs = append(seqs, r.Seq)
+				}
+				if fmt.Sprint(seqs) != "[1 2 3 4 5]" {
+					t.Fatalf("u%d's history: seqs %v, want [1 2 3 4 5]", u, seqs)
+				}
+			}
 		})
 	}
 }

@@ -1,0 +1,7 @@
+//go:build race
+
+package protocol
+
+// raceEnabled: the race detector's instrumentation moves values to the
+// heap, so allocation counts are checked without it only.
+const raceEnabled = true
