@@ -1,4 +1,4 @@
-//go:build unix && !linux
+//go:build unix
 
 package server
 
@@ -16,14 +16,7 @@ func writeNonBlocking(conn syscall.Conn, b []byte) (n int, err error) {
 		return 0, err
 	}
 	var werr error
-	err = rc.Control(func(fd uintptr) {
-		for {
-			n, werr = syscall.Write(int(fd), b)
-			if werr != syscall.EINTR {
-				return
-			}
-		}
-	})
+	err = rc.Control(func(fd uintptr) { n, werr = rawWrite(int(fd), b) })
 	switch {
 	case err != nil:
 		return 0, err
