@@ -86,7 +86,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 type idleFigures struct {
 	procs      int
 	pssKB      int64
-	byName     map[string]int64
+	byName     map[string]int64 // PSS by process name
+	rssByName  map[string]int64
 	cpuSeconds float64
 	switches   int64
 	byThread   map[string]int64 // context switches by process/thread name
@@ -96,7 +97,7 @@ type idleFigures struct {
 func (f idleFigures) String() string {
 	var parts []string
 	for n, kb := range f.byName {
-		parts = append(parts, fmt.Sprintf("%s %d MB", n, kb/1024))
+		parts = append(parts, fmt.Sprintf("%s %d MB (RSS %d MB)", n, kb/1024, f.rssByName[n]/1024))
 	}
 	sort.Strings(parts)
 	return fmt.Sprintf("total PSS %d MB (%s), CPU %.2f s (%.3f%%), %.2f context switches/s (%s)",
@@ -135,11 +136,12 @@ func measureIdle(t *testing.T, root int, period time.Duration) idleFigures {
 	time.Sleep(period)
 	pids = tree(root)
 	sw1 := switches(pids)
-	f := idleFigures{procs: len(pids), byName: map[string]int64{}, byThread: map[string]int64{}, period: period}
+	f := idleFigures{procs: len(pids), byName: map[string]int64{}, rssByName: map[string]int64{}, byThread: map[string]int64{}, period: period}
 	for _, p := range pids {
-		kb := pss(p)
+		kb := rollup(p, "Pss:")
 		f.pssKB += kb
 		f.byName[comm(p)] += kb
+		f.rssByName[comm(p)] += rollup(p, "Rss:")
 	}
 	f.cpuSeconds = float64(cpuTicks(pids)-cpu0) / 100 // USER_HZ
 	for tid, n := range sw1 {                         // threads that lived through the whole period
@@ -185,7 +187,8 @@ func comm(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
-func pss(pid int) int64 {
+// rollup reads one figure in kB (Pss:, Rss:) of a process's smaps_rollup.
+func rollup(pid int, field string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
 	if err != nil {
 		return 0
@@ -193,7 +196,7 @@ func pss(pid int) int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
 			return kb
 		}
