@@ -325,6 +325,37 @@ func TestPingsKeepTheLinkAlive(t *testing.T) {
 	h.waitCount(1)
 }
 
+// A ping is answered by the goroutine that read it, not handed to the
+// link's goroutine (one wake-up fewer per heartbeat, issue 17), so it is
+// answered even while the link's goroutine is busy with a notification: a
+// slow handler does not cost the link. The gateway pings every 100 ms and
+// drops a link after 2 unanswered; the handler holds the first alert for
+// 1 s.
+func TestPingsAnsweredWhileAnAlertIsHandled(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond, MaxMissed: 2})
+	h := newHarness(t, gw, Options{Heartbeat: 200 * time.Millisecond})
+	deliver := h.conn.o.OnNotifications
+	held := make(chan struct{})
+	var once sync.Once
+	h.conn.o.OnNotifications = func(fs []protocol.NotificationFrame, replayed bool) {
+		once.Do(func() { close(held); time.Sleep(time.Second) })
+		deliver(fs, replayed)
+	}
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	dispatch(t, gw, "x")
+	<-held
+	h.waitCount(1)
+	dispatch(t, gw, "y")
+	h.waitCount(2)
+	select {
+	case s := <-h.statuses:
+		t.Fatalf("the link changed while an alert was handled: %+v", s)
+	default:
+	}
+}
+
 func TestWakeFromSleepReconnectsAtOnce(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{})
 	clock := clockwork.NewFakeClock()
