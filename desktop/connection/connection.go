@@ -23,6 +23,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jonboulle/clockwork"
 
+	"github.com/keboola/analyst-alerts/desktop/idletimer"
 	"github.com/keboola/analyst-alerts/desktop/wake"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
@@ -110,6 +111,10 @@ type Conn struct {
 	bo   *backoff.ExponentialBackOff
 	// restartJitter is RestartJitter; a test makes it short.
 	restartJitter time.Duration
+	// newLinkTimer makes a link's auth and dead-link timer: with the real
+	// clock an idletimer (pushed back by every frame without waking the
+	// idle app later, issue 17), else the clock's.
+	newLinkTimer func(time.Duration) clockwork.Timer
 
 	mu     sync.Mutex
 	status Status
@@ -117,8 +122,11 @@ type Conn struct {
 
 // New returns a link; nothing happens until Run.
 func New(o Options) *Conn {
+	newLinkTimer := func(d time.Duration) clockwork.Timer { return idletimer.New(d) }
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
+	} else {
+		newLinkTimer = o.Clock.NewTimer
 	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = DefaultHeartbeat
@@ -141,7 +149,7 @@ func New(o Options) *Conn {
 	}
 	bo.Reset()
 	return &Conn{o: o, log: o.Logger, kick: make(chan struct{}, 1), wake: make(chan string, 1), bo: bo,
-		acks: make(chan string, maxQueuedAcks), restartJitter: RestartJitter}
+		acks: make(chan string, maxQueuedAcks), restartJitter: RestartJitter, newLinkTimer: newLinkTimer}
 }
 
 // maxQueuedAcks bounds the acknowledgements waiting for a link.

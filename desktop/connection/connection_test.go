@@ -307,6 +307,24 @@ func TestDeadLinkIsNoticedWithoutPings(t *testing.T) {
 	h.waitState(Connected)
 }
 
+// The same with the real clock, whose dead-link timer is a kernel timer
+// (package idletimer) on Linux: 500 ms of silence end the link.
+func TestDeadLinkIsNoticedOnTheRealClock(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: time.Hour})
+	h := newHarness(t, gw, Options{Heartbeat: 200 * time.Millisecond})
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	up := time.Now()
+	s := h.waitState(Reconnecting)
+	if el := time.Since(up); el < 400*time.Millisecond {
+		t.Fatalf("gave up after %v of silence, before the 500 ms", el)
+	}
+	if !strings.Contains(s.Error, "silent") {
+		t.Fatalf("reason %q", s.Error)
+	}
+}
+
 func TestPingsKeepTheLinkAlive(t *testing.T) {
 	// The gateway pings every 200 ms and drops a client after 3 missed
 	// pongs; the app (told to expect pings every 400 ms) would drop a link

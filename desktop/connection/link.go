@@ -57,7 +57,7 @@ func (c *Conn) link(ctx context.Context) error {
 	if err := out.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: c.o.Token(), Resume: resume}); err != nil {
 		return fmt.Errorf("send auth: %w", err)
 	}
-	hb := &heartbeat{out: out, timer: c.o.Clock.NewTimer(authTimeout),
+	hb := &heartbeat{out: out, timer: c.newLinkTimer(authTimeout),
 		deadAfter: time.Duration(float64(c.o.Heartbeat) * DeadAfterPings)}
 	frames := readFrames(lctx, ws, hb)
 
