@@ -111,9 +111,9 @@ type Conn struct {
 	bo   *backoff.ExponentialBackOff
 	// restartJitter is RestartJitter; a test makes it short.
 	restartJitter time.Duration
-	// newLinkTimer makes a link's auth and dead-link timer: with the real
-	// clock an idletimer (pushed back by every frame without waking the
-	// idle app later, issue 17), else the clock's.
+	// newLinkTimer makes a link's auth and dead-link timer: an idletimer
+	// (pushed back by every frame without waking the idle app later, issue
+	// 17), or a fake clock's.
 	newLinkTimer func(time.Duration) clockwork.Timer
 
 	mu     sync.Mutex
@@ -122,11 +122,12 @@ type Conn struct {
 
 // New returns a link; nothing happens until Run.
 func New(o Options) *Conn {
-	newLinkTimer := func(d time.Duration) clockwork.Timer { return idletimer.New(d) }
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
-	} else {
-		newLinkTimer = o.Clock.NewTimer
+	}
+	newLinkTimer := func(d time.Duration) clockwork.Timer { return idletimer.New(d) }
+	if fake, ok := o.Clock.(*clockwork.FakeClock); ok {
+		newLinkTimer = fake.NewTimer // a test moves it
 	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = DefaultHeartbeat
