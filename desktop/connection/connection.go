@@ -111,6 +111,8 @@ type Conn struct {
 	bo   *backoff.ExponentialBackOff
 	// restartJitter is RestartJitter; a test makes it short.
 	restartJitter time.Duration
+	// writeTimeout is writeTimeout; a test makes it short.
+	writeTimeout time.Duration
 	// newLinkTimer makes a link's auth and dead-link timer: an idletimer
 	// (pushed back by every frame without waking the idle app later, issue
 	// 17), or a fake clock's.
@@ -150,7 +152,8 @@ func New(o Options) *Conn {
 	}
 	bo.Reset()
 	return &Conn{o: o, log: o.Logger, kick: make(chan struct{}, 1), wake: make(chan string, 1), bo: bo,
-		acks: make(chan string, maxQueuedAcks), restartJitter: RestartJitter, newLinkTimer: newLinkTimer}
+		acks: make(chan string, maxQueuedAcks), restartJitter: RestartJitter, newLinkTimer: newLinkTimer,
+		writeTimeout: writeTimeout}
 }
 
 // maxQueuedAcks bounds the acknowledgements waiting for a link.

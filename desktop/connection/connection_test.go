@@ -4,8 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -522,10 +524,13 @@ func (c deadlineConn) record(t time.Time) {
 	c.mu.Unlock()
 }
 
-// An idle link keeps no deadline armed between frames: each would be a
-// runtime timer firing 10 s after every pong, waking the idle app (issue
-// 17). Every deadline set for a write is cleared right after it.
-func TestNoWriteDeadlineOutlivesItsWrite(t *testing.T) {
+// An idle link arms no write deadline: a socket deadline is a runtime
+// timer, and even cleared after its write it stays in the runtime's timer
+// heap until its time, 10 s after every pong, when the idle app woke for it
+// (issue 17). Over a few pongs after the handshake (whose timeout gorilla
+// sets and clears once per connection), every deadline set on the socket
+// is gorilla's clearing one.
+func TestNoWriteDeadlineIsArmed(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond})
 	var mu sync.Mutex
 	var set []time.Time
@@ -541,27 +546,83 @@ func TestNoWriteDeadlineOutlivesItsWrite(t *testing.T) {
 	h.run()
 	defer h.stop()
 	h.waitState(Connected)
+	mu.Lock()
+	handshake := len(set)
+	mu.Unlock()
 	waitFor := time.Now().Add(10 * time.Second)
 	for {
 		mu.Lock()
-		calls := append([]time.Time(nil), set...)
+		calls := append([]time.Time(nil), set[handshake:]...)
 		mu.Unlock()
-		armed := 0
 		for i, dl := range calls {
-			if dl.IsZero() {
-				continue
-			}
-			armed++
-			if i+1 < len(calls) && !calls[i+1].IsZero() {
-				t.Fatalf("a deadline (%d of %d calls) was left armed after its write: %v", i, len(calls), calls)
+			if !dl.IsZero() {
+				t.Fatalf("a write deadline was armed (call %d of %d): %v", i, len(calls), calls)
 			}
 		}
-		if armed >= 5 { // the auth and a few pongs
+		if len(calls) >= 5 { // a few pongs
 			return
 		}
 		if time.Now().After(waitFor) {
-			t.Fatalf("only %d writes seen", armed)
+			t.Fatalf("only %d writes seen", len(calls))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stallConn is a socket whose writes stall once stall is set (a peer that
+// stopped reading, its buffers full) until a write deadline that has passed
+// is set, or it is closed.
+type stallConn struct {
+	net.Conn
+	stall   *atomic.Bool
+	once    *sync.Once
+	unblock chan struct{}
+}
+
+func (c stallConn) Write(b []byte) (int, error) {
+	if !c.stall.Load() {
+		return c.Conn.Write(b)
+	}
+	<-c.unblock
+	return 0, os.ErrDeadlineExceeded
+}
+
+func (c stallConn) SetWriteDeadline(t time.Time) error {
+	if !t.IsZero() && !t.After(time.Now()) {
+		c.once.Do(func() { close(c.unblock) })
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c stallConn) Close() error {
+	c.once.Do(func() { close(c.unblock) })
+	return c.Conn.Close()
+}
+
+// A write that does not go out within the write timeout still ends the
+// link (the watchdog fails it), with no deadline armed meanwhile. Here the
+// pong stalls; the app expects pings hourly, so only the watchdog can end
+// the link.
+func TestAStuckWriteEndsTheLink(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond})
+	var stall atomic.Bool
+	d := &websocket.Dialer{HandshakeTimeout: 5 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return stallConn{Conn: c, stall: &stall, once: &sync.Once{}, unblock: make(chan struct{})}, nil
+		}}
+	h := newHarness(t, gw, Options{Dialer: d, Heartbeat: time.Hour})
+	h.conn.writeTimeout = 300 * time.Millisecond
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	stalled := time.Now()
+	stall.Store(true)
+	s := h.waitState(Reconnecting)
+	if el := time.Since(stalled); el < 300*time.Millisecond {
+		t.Fatalf("the link ended %v after the writes stalled, before the 300 ms timeout: %+v", el, s)
 	}
 }

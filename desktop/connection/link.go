@@ -53,7 +53,8 @@ func (c *Conn) link(ctx context.Context) error {
 		// sign-in sees what arrived shortly before.
 		resume = &protocol.Resume{}
 	}
-	out := &sender{ws: ws}
+	out := &sender{ws: ws, timeout: c.writeTimeout, stuck: c.newLinkTimer(never)}
+	go out.watch(lctx)
 	if err := out.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: c.o.Token(), Resume: resume}); err != nil {
 		return fmt.Errorf("send auth: %w", err)
 	}
@@ -198,10 +199,25 @@ func (h *heartbeat) stop() {
 // sender writes the link's frames one at a time: the link's goroutine (the
 // auth, acks) and the reader (pongs) both write, and gorilla allows one
 // writer at a time.
+//
+// A write that has not gone out within its timeout fails, by a watchdog on
+// a kernel timer (an idletimer) armed only while a write is under way, not
+// by a socket write deadline: the deadline is a runtime timer, and even
+// cleared after the write it stays in the runtime's timer heap until its
+// time, 10 s after every pong, when the idle app woke for it (issue 17).
 type sender struct {
-	mu sync.Mutex
-	ws *websocket.Conn
+	mu      sync.Mutex // one write at a time
+	ws      *websocket.Conn
+	timeout time.Duration
+
+	stuck   clockwork.Timer // fires timeout after a write started, if it is still under way
+	wmu     sync.Mutex      // guards started, between a write and the watchdog
+	started time.Time       // of the write under way; zero: none
 }
+
+// never: the watchdog's timer between writes (a kernel timer set this far
+// ahead costs nothing).
+const never = time.Duration(1<<63 - 1)
 
 // linkRun is one connection's state between its frames: whether auth_ok
 // came, the dead-link timer, the replay being gathered and the last frame
@@ -430,20 +446,39 @@ func (c *Conn) authFailed(frame []byte, what string) error {
 	return errAuth
 }
 
-// send sends one frame within writeTimeout. The socket's deadline is
-// cleared once the frame is out (gorilla sets it on the socket at each
-// write and leaves it there): an armed deadline is a runtime timer, and its
-// expiry 10 s after every pong would wake the idle app's Go threads (sysmon
-// spins on each timer that fires) for nothing.
+// send sends one frame within the sender's timeout.
 func (s *sender) send(v any) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ws := s.ws
-	ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	err := ws.WriteJSON(v)
-	ws.SetWriteDeadline(time.Time{})
-	ws.NetConn().SetWriteDeadline(time.Time{})
+	s.wmu.Lock()
+	s.started = time.Now()
+	s.stuck.Reset(s.timeout)
+	s.wmu.Unlock()
+	err := s.ws.WriteJSON(v) // gorilla clears the socket's deadline first (none was set)
+	s.wmu.Lock()
+	s.started = time.Time{}
+	s.stuck.Reset(never)
+	s.wmu.Unlock()
 	return err
+}
+
+// watch fails a write stuck past the timeout (its socket deadline passes at
+// once, so the write returns a timeout error and the link ends), until ctx
+// ends.
+func (s *sender) watch(ctx context.Context) {
+	defer s.stuck.Stop()
+	for {
+		select {
+		case <-s.stuck.Chan():
+			s.wmu.Lock()
+			if !s.started.IsZero() && time.Since(s.started) >= s.timeout {
+				s.ws.NetConn().SetWriteDeadline(time.Now())
+			}
+			s.wmu.Unlock()
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func (c *Conn) closeNormally(ws *websocket.Conn) {
