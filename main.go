@@ -30,6 +30,7 @@ import (
 	"github.com/keboola/analyst-alerts/desktop/apperr"
 	"github.com/keboola/analyst-alerts/desktop/applog"
 	"github.com/keboola/analyst-alerts/desktop/config"
+	"github.com/keboola/analyst-alerts/desktop/gcpolicy"
 	"github.com/keboola/analyst-alerts/desktop/handoff"
 	"github.com/keboola/analyst-alerts/desktop/popover"
 	"github.com/keboola/analyst-alerts/desktop/shell"
@@ -37,6 +38,10 @@ import (
 )
 
 func main() {
+	// No forced collection every 2 minutes at idle (issue 17); the heap
+	// still grows no further than under GOGC=100. A GOGC or GOMEMLIMIT the
+	// user set wins.
+	gcpolicy.Apply()
 	// A sign-in link in the arguments holds the token: re-execute (same
 	// process) without it, so ps and /proc/<pid>/cmdline of the running app
 	// never show it, and get it back from the inherited pipe. os.Args gets

@@ -23,6 +23,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/jonboulle/clockwork"
 
+	"github.com/keboola/analyst-alerts/desktop/idletimer"
 	"github.com/keboola/analyst-alerts/desktop/wake"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
@@ -110,6 +111,12 @@ type Conn struct {
 	bo   *backoff.ExponentialBackOff
 	// restartJitter is RestartJitter; a test makes it short.
 	restartJitter time.Duration
+	// writeTimeout is writeTimeout; a test makes it short.
+	writeTimeout time.Duration
+	// newLinkTimer makes a link's auth and dead-link timer: an idletimer
+	// (pushed back by every frame without waking the idle app later, issue
+	// 17), or a fake clock's.
+	newLinkTimer func(time.Duration) clockwork.Timer
 
 	mu     sync.Mutex
 	status Status
@@ -119,6 +126,10 @@ type Conn struct {
 func New(o Options) *Conn {
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
+	}
+	newLinkTimer := func(d time.Duration) clockwork.Timer { return idletimer.New(d) }
+	if fake, ok := o.Clock.(*clockwork.FakeClock); ok {
+		newLinkTimer = fake.NewTimer // a test moves it
 	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = DefaultHeartbeat
@@ -141,7 +152,8 @@ func New(o Options) *Conn {
 	}
 	bo.Reset()
 	return &Conn{o: o, log: o.Logger, kick: make(chan struct{}, 1), wake: make(chan string, 1), bo: bo,
-		acks: make(chan string, maxQueuedAcks), restartJitter: RestartJitter}
+		acks: make(chan string, maxQueuedAcks), restartJitter: RestartJitter, newLinkTimer: newLinkTimer,
+		writeTimeout: writeTimeout}
 }
 
 // maxQueuedAcks bounds the acknowledgements waiting for a link.

@@ -2,7 +2,12 @@ package connection
 
 import (
 	"context"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"github.com/keboola/analyst-alerts/desktop/wake"
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
@@ -33,4 +38,18 @@ func newNetworkInANamespace(t *testing.T) {
 	ip("link", "set", "wk0", "up")
 	h.waitState(Connecting)
 	h.waitState(Connected)
+}
+
+// With the real clock, given or not (the app passes its own), a link's
+// dead-link timer is a kernel timer (package idletimer), not a runtime
+// timer whose pushed-back expiries would still wake the idle app.
+func TestTheRealClocksLinkTimerIsATimerfd(t *testing.T) {
+	for _, clock := range []clockwork.Clock{nil, clockwork.NewRealClock()} {
+		c := New(Options{URL: func() string { return "" }, Token: func() string { return "" }, Clock: clock})
+		tm := c.newLinkTimer(time.Hour)
+		tm.Stop()
+		if pkg := reflect.TypeOf(tm).Elem().PkgPath(); !strings.HasSuffix(pkg, "/desktop/idletimer") {
+			t.Errorf("clock %T: the link timer is a %T", clock, tm)
+		}
+	}
 }

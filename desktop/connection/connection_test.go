@@ -4,8 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -307,6 +309,24 @@ func TestDeadLinkIsNoticedWithoutPings(t *testing.T) {
 	h.waitState(Connected)
 }
 
+// The same with the real clock, whose dead-link timer is a kernel timer
+// (package idletimer) on Linux: 500 ms of silence end the link.
+func TestDeadLinkIsNoticedOnTheRealClock(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: time.Hour})
+	h := newHarness(t, gw, Options{Heartbeat: 200 * time.Millisecond})
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	up := time.Now()
+	s := h.waitState(Reconnecting)
+	if el := time.Since(up); el < 400*time.Millisecond {
+		t.Fatalf("gave up after %v of silence, before the 500 ms", el)
+	}
+	if !strings.Contains(s.Error, "silent") {
+		t.Fatalf("reason %q", s.Error)
+	}
+}
+
 func TestPingsKeepTheLinkAlive(t *testing.T) {
 	// The gateway pings every 200 ms and drops a client after 3 missed
 	// pongs; the app (told to expect pings every 400 ms) would drop a link
@@ -323,6 +343,37 @@ func TestPingsKeepTheLinkAlive(t *testing.T) {
 	}
 	dispatch(t, gw, "x")
 	h.waitCount(1)
+}
+
+// A ping is answered by the goroutine that read it, not handed to the
+// link's goroutine (one wake-up fewer per heartbeat, issue 17), so it is
+// answered even while the link's goroutine is busy with a notification: a
+// slow handler does not cost the link. The gateway pings every 100 ms and
+// drops a link after 2 unanswered; the handler holds the first alert for
+// 1 s.
+func TestPingsAnsweredWhileAnAlertIsHandled(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond, MaxMissed: 2})
+	h := newHarness(t, gw, Options{Heartbeat: 200 * time.Millisecond})
+	deliver := h.conn.o.OnNotifications
+	held := make(chan struct{})
+	var once sync.Once
+	h.conn.o.OnNotifications = func(fs []protocol.NotificationFrame, replayed bool) {
+		once.Do(func() { close(held); time.Sleep(time.Second) })
+		deliver(fs, replayed)
+	}
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	dispatch(t, gw, "x")
+	<-held
+	h.waitCount(1)
+	dispatch(t, gw, "y")
+	h.waitCount(2)
+	select {
+	case s := <-h.statuses:
+		t.Fatalf("the link changed while an alert was handled: %+v", s)
+	default:
+	}
 }
 
 func TestWakeFromSleepReconnectsAtOnce(t *testing.T) {
@@ -473,10 +524,13 @@ func (c deadlineConn) record(t time.Time) {
 	c.mu.Unlock()
 }
 
-// An idle link keeps no deadline armed between frames: each would be a
-// runtime timer firing 10 s after every pong, waking the idle app (issue
-// 17). Every deadline set for a write is cleared right after it.
-func TestNoWriteDeadlineOutlivesItsWrite(t *testing.T) {
+// An idle link arms no write deadline: a socket deadline is a runtime
+// timer, and even cleared after its write it stays in the runtime's timer
+// heap until its time, 10 s after every pong, when the idle app woke for it
+// (issue 17). Over a few pongs after the handshake (whose timeout gorilla
+// sets and clears once per connection), every deadline set on the socket
+// is gorilla's clearing one.
+func TestNoWriteDeadlineIsArmed(t *testing.T) {
 	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond})
 	var mu sync.Mutex
 	var set []time.Time
@@ -492,27 +546,83 @@ func TestNoWriteDeadlineOutlivesItsWrite(t *testing.T) {
 	h.run()
 	defer h.stop()
 	h.waitState(Connected)
+	mu.Lock()
+	handshake := len(set)
+	mu.Unlock()
 	waitFor := time.Now().Add(10 * time.Second)
 	for {
 		mu.Lock()
-		calls := append([]time.Time(nil), set...)
+		calls := append([]time.Time(nil), set[handshake:]...)
 		mu.Unlock()
-		armed := 0
 		for i, dl := range calls {
-			if dl.IsZero() {
-				continue
-			}
-			armed++
-			if i+1 < len(calls) && !calls[i+1].IsZero() {
-				t.Fatalf("a deadline (%d of %d calls) was left armed after its write: %v", i, len(calls), calls)
+			if !dl.IsZero() {
+				t.Fatalf("a write deadline was armed (call %d of %d): %v", i, len(calls), calls)
 			}
 		}
-		if armed >= 5 { // the auth and a few pongs
+		if len(calls) >= 5 { // a few pongs
 			return
 		}
 		if time.Now().After(waitFor) {
-			t.Fatalf("only %d writes seen", armed)
+			t.Fatalf("only %d writes seen", len(calls))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stallConn is a socket whose writes stall once stall is set (a peer that
+// stopped reading, its buffers full) until a write deadline that has passed
+// is set, or it is closed.
+type stallConn struct {
+	net.Conn
+	stall   *atomic.Bool
+	once    *sync.Once
+	unblock chan struct{}
+}
+
+func (c stallConn) Write(b []byte) (int, error) {
+	if !c.stall.Load() {
+		return c.Conn.Write(b)
+	}
+	<-c.unblock
+	return 0, os.ErrDeadlineExceeded
+}
+
+func (c stallConn) SetWriteDeadline(t time.Time) error {
+	if !t.IsZero() && !t.After(time.Now()) {
+		c.once.Do(func() { close(c.unblock) })
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c stallConn) Close() error {
+	c.once.Do(func() { close(c.unblock) })
+	return c.Conn.Close()
+}
+
+// A write that does not go out within the write timeout still ends the
+// link (the watchdog fails it), with no deadline armed meanwhile. Here the
+// pong stalls; the app expects pings hourly, so only the watchdog can end
+// the link.
+func TestAStuckWriteEndsTheLink(t *testing.T) {
+	gw := gatewaytest.Start(t, gatewaytest.Options{Heartbeat: 100 * time.Millisecond})
+	var stall atomic.Bool
+	d := &websocket.Dialer{HandshakeTimeout: 5 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return stallConn{Conn: c, stall: &stall, once: &sync.Once{}, unblock: make(chan struct{})}, nil
+		}}
+	h := newHarness(t, gw, Options{Dialer: d, Heartbeat: time.Hour})
+	h.conn.writeTimeout = 300 * time.Millisecond
+	h.run()
+	defer h.stop()
+	h.waitState(Connected)
+	stalled := time.Now()
+	stall.Store(true)
+	s := h.waitState(Reconnecting)
+	if el := time.Since(stalled); el < 300*time.Millisecond {
+		t.Fatalf("the link ended %v after the writes stalled, before the 300 ms timeout: %+v", el, s)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -51,14 +53,16 @@ func (c *Conn) link(ctx context.Context) error {
 		// sign-in sees what arrived shortly before.
 		resume = &protocol.Resume{}
 	}
-	if err := c.write(ws, protocol.AuthFrame{Type: protocol.TypeAuth, Token: c.o.Token(), Resume: resume}); err != nil {
+	out := &sender{ws: ws, timeout: c.writeTimeout, stuck: c.newLinkTimer(never)}
+	go out.watch(lctx)
+	if err := out.send(protocol.AuthFrame{Type: protocol.TypeAuth, Token: c.o.Token(), Resume: resume}); err != nil {
 		return fmt.Errorf("send auth: %w", err)
 	}
-	frames := readFrames(lctx, ws)
+	hb := &heartbeat{out: out, timer: c.newLinkTimer(authTimeout),
+		deadAfter: time.Duration(float64(c.o.Heartbeat) * DeadAfterPings)}
+	frames := readFrames(lctx, ws, hb)
 
-	l := &linkRun{c: c, ws: ws, last: resume, replayLeft: -1,
-		deadAfter: time.Duration(float64(c.o.Heartbeat) * DeadAfterPings),
-		timer:     c.o.Clock.NewTimer(authTimeout)}
+	l := &linkRun{c: c, hb: hb, last: resume, replayLeft: -1}
 	defer l.end()
 	for {
 		var acks <-chan string // only an authenticated link sends them
@@ -67,7 +71,7 @@ func (c *Conn) link(ctx context.Context) error {
 		}
 		select {
 		case id := <-acks:
-			if err := c.write(ws, protocol.AckFrame{Type: protocol.TypeAck, ID: id}); err != nil {
+			if err := out.send(protocol.AckFrame{Type: protocol.TypeAck, ID: id}); err != nil {
 				c.Ack(id) // for the next link
 				return fmt.Errorf("send ack: %w", err)
 			}
@@ -79,7 +83,7 @@ func (c *Conn) link(ctx context.Context) error {
 			return errKicked
 		case r := <-c.wake:
 			return wakeError{r}
-		case <-l.timer.Chan():
+		case <-hb.timer.Chan():
 			if !l.authed {
 				return errTimeout
 			}
@@ -107,8 +111,9 @@ type readResult struct {
 }
 
 // readFrames reads the link's frames on a goroutine of their own until an
-// error (which it delivers last) or ctx ends.
-func readFrames(ctx context.Context, ws *websocket.Conn) <-chan readResult {
+// error (which it delivers last) or ctx ends. Pings it answers itself once
+// hb is on (see heartbeat); other frames go to the link's goroutine.
+func readFrames(ctx context.Context, ws *websocket.Conn, hb *heartbeat) <-chan readResult {
 	frames := make(chan readResult)
 	go func() {
 		for {
@@ -116,6 +121,12 @@ func readFrames(ctx context.Context, ws *websocket.Conn) <-chan readResult {
 			_, rd, err := ws.NextReader()
 			if err == nil {
 				r.frame, err = readFrame(rd, protocol.MaxFrameBytes)
+			}
+			if err == nil {
+				var answered bool
+				if answered, err = hb.answer(r.frame); answered && err == nil {
+					continue
+				}
 			}
 			r.err = err
 			select {
@@ -131,15 +142,90 @@ func readFrames(ctx context.Context, ws *websocket.Conn) <-chan readResult {
 	return frames
 }
 
+// heartbeat answers the gateway's pings and keeps the dead-link timer. Once
+// the link is authenticated, a ping is answered on the goroutine that read
+// it: it wakes no other goroutine, so the idle app's threads switch fewer
+// times per heartbeat (issue 17). The link's goroutine and the reader share
+// the timer and the sender, each behind its lock.
+type heartbeat struct {
+	on        atomic.Bool // auth_ok came: the reader answers pings
+	out       *sender
+	deadAfter time.Duration
+
+	mu      sync.Mutex
+	timer   clockwork.Timer // the auth timeout, then the dead-link timer
+	stopped bool            // the link ended: the timer stays stopped
+}
+
+// answer answers fr if it is a ping and the link is authenticated: the link
+// is alive, and the pong goes out. false: not one of those, for the link's
+// goroutine. An error is the pong's (the link is lost).
+func (h *heartbeat) answer(fr frame) (bool, error) {
+	if !h.on.Load() || fr.tooBig {
+		return false, nil
+	}
+	if typ, err := frameType(fr.data); err != nil || typ != protocol.TypePing {
+		return false, nil
+	}
+	h.alive()
+	return true, h.pong()
+}
+
+func (h *heartbeat) pong() error {
+	if err := h.out.send(protocol.Ping{Type: protocol.TypePong}); err != nil {
+		return fmt.Errorf("send pong: %w", err)
+	}
+	return nil
+}
+
+// alive restarts the dead-link timer: a frame came.
+func (h *heartbeat) alive() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.stopped {
+		h.timer.Reset(h.deadAfter)
+	}
+}
+
+// stop stops the timer for good: the link ended (a reader still answering a
+// ping would otherwise arm it again).
+func (h *heartbeat) stop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.stopped = true
+	h.timer.Stop()
+}
+
+// sender writes the link's frames one at a time: the link's goroutine (the
+// auth, acks) and the reader (pongs) both write, and gorilla allows one
+// writer at a time.
+//
+// A write that has not gone out within its timeout fails, by a watchdog on
+// a kernel timer (an idletimer) armed only while a write is under way, not
+// by a socket write deadline: the deadline is a runtime timer, and even
+// cleared after the write it stays in the runtime's timer heap until its
+// time, 10 s after every pong, when the idle app woke for it (issue 17).
+type sender struct {
+	mu      sync.Mutex // one write at a time
+	ws      *websocket.Conn
+	timeout time.Duration
+
+	stuck   clockwork.Timer // fires timeout after a write started, if it is still under way
+	wmu     sync.Mutex      // guards started, between a write and the watchdog
+	started time.Time       // of the write under way; zero: none
+}
+
+// never: the watchdog's timer between writes (a kernel timer set this far
+// ahead costs nothing).
+const never = time.Duration(1<<63 - 1)
+
 // linkRun is one connection's state between its frames: whether auth_ok
 // came, the dead-link timer, the replay being gathered and the last frame
 // delivered. It lives on link's goroutine only.
 type linkRun struct {
-	c         *Conn
-	ws        *websocket.Conn
-	deadAfter time.Duration
-	timer     clockwork.Timer // auth timeout, then the dead-link timer
-	authed    bool
+	c      *Conn
+	hb     *heartbeat
+	authed bool
 
 	// The replay after auth_ok is delivered as one batch: counted down
 	// from the number auth_ok announces, or, from a gateway that does not
@@ -164,7 +250,7 @@ func (l *linkRun) replayEnded() {
 
 // end delivers what is still gathered and stops the timers.
 func (l *linkRun) end() {
-	l.timer.Stop()
+	l.hb.stop()
 	if l.catchUp != nil {
 		l.catchUp.Stop()
 	}
@@ -199,7 +285,7 @@ func (l *linkRun) onFrame(fr frame) error {
 		}
 		return nil
 	}
-	l.timer.Reset(l.deadAfter) // any frame proves the link is alive
+	l.hb.alive() // any frame proves the link is alive
 	switch typ {
 	case protocol.TypePing:
 		return l.onPing()
@@ -236,7 +322,8 @@ func (l *linkRun) onAuthOK(data []byte) {
 	json.Unmarshal(data, &ok)
 	l.authed = true
 	l.c.bo.Reset()
-	l.timer.Reset(l.deadAfter)
+	l.hb.alive()
+	l.hb.on.Store(true)
 	if ok.Replay != nil {
 		l.replayLeft = *ok.Replay // the gateway says how many follow
 	} else {
@@ -247,12 +334,9 @@ func (l *linkRun) onAuthOK(data []byte) {
 	l.c.setStatus(Status{State: Connected, Username: ok.Username, CatchingUp: l.replayLeft > 0 || l.catchUpC != nil})
 }
 
-func (l *linkRun) onPing() error {
-	if err := l.c.write(l.ws, protocol.Ping{Type: protocol.TypePong}); err != nil {
-		return fmt.Errorf("send pong: %w", err)
-	}
-	return nil
-}
+// onPing answers a ping the reader passed on (one read before auth_ok was
+// handled).
+func (l *linkRun) onPing() error { return l.hb.pong() }
 
 // onNotification delivers a notification frame, or gathers it while the
 // replay lasts; a frame already delivered is dropped.
@@ -362,17 +446,39 @@ func (c *Conn) authFailed(frame []byte, what string) error {
 	return errAuth
 }
 
-// write sends one frame within writeTimeout. The socket's deadline is
-// cleared once the frame is out (gorilla sets it on the socket at each
-// write and leaves it there): an armed deadline is a runtime timer, and its
-// expiry 10 s after every pong would wake the idle app's Go threads (sysmon
-// spins on each timer that fires) for nothing.
-func (c *Conn) write(ws *websocket.Conn, v any) error {
-	ws.SetWriteDeadline(time.Now().Add(writeTimeout))
-	err := ws.WriteJSON(v)
-	ws.SetWriteDeadline(time.Time{})
-	ws.NetConn().SetWriteDeadline(time.Time{})
+// send sends one frame within the sender's timeout.
+func (s *sender) send(v any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.wmu.Lock()
+	s.started = time.Now()
+	s.stuck.Reset(s.timeout)
+	s.wmu.Unlock()
+	err := s.ws.WriteJSON(v) // gorilla clears the socket's deadline first (none was set)
+	s.wmu.Lock()
+	s.started = time.Time{}
+	s.stuck.Reset(never)
+	s.wmu.Unlock()
 	return err
+}
+
+// watch fails a write stuck past the timeout (its socket deadline passes at
+// once, so the write returns a timeout error and the link ends), until ctx
+// ends.
+func (s *sender) watch(ctx context.Context) {
+	defer s.stuck.Stop()
+	for {
+		select {
+		case <-s.stuck.Chan():
+			s.wmu.Lock()
+			if !s.started.IsZero() && time.Since(s.started) >= s.timeout {
+				s.ws.NetConn().SetWriteDeadline(time.Now())
+			}
+			s.wmu.Unlock()
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func (c *Conn) closeNormally(ws *websocket.Conn) {

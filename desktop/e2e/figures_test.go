@@ -86,22 +86,25 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 type idleFigures struct {
 	procs      int
 	pssKB      int64
-	byName     map[string]int64
+	byName     map[string]int64 // PSS by process name
+	rssByName  map[string]int64
 	cpuSeconds float64
 	switches   int64
+	voluntary  int64            // of them, the thread's own: it slept (a wake-up each)
 	byThread   map[string]int64 // context switches by process/thread name
+	volThread  map[string]int64 // voluntary ones
 	period     time.Duration
 }
 
 func (f idleFigures) String() string {
 	var parts []string
 	for n, kb := range f.byName {
-		parts = append(parts, fmt.Sprintf("%s %d MB", n, kb/1024))
+		parts = append(parts, fmt.Sprintf("%s %d MB (RSS %d MB)", n, kb/1024, f.rssByName[n]/1024))
 	}
 	sort.Strings(parts)
-	return fmt.Sprintf("total PSS %d MB (%s), CPU %.2f s (%.3f%%), %.2f context switches/s (%s)",
+	return fmt.Sprintf("total PSS %d MB (%s), CPU %.2f s (%.3f%%), %.2f context switches/s, %.2f/s voluntary (%s)",
 		f.pssKB/1024, strings.Join(parts, ", "), f.cpuSeconds, 100*f.cpuSeconds/f.period.Seconds(),
-		float64(f.switches)/f.period.Seconds(), f.topThreads(6))
+		float64(f.switches)/f.period.Seconds(), float64(f.voluntary)/f.period.Seconds(), f.topThreads(6))
 }
 
 // topThreads names the threads that woke most, so a regression shows who
@@ -120,7 +123,8 @@ func (f idleFigures) topThreads(n int) string {
 	sort.Slice(ts, func(i, j int) bool { return ts[i].sw > ts[j].sw || ts[i].sw == ts[j].sw && ts[i].name < ts[j].name })
 	var parts []string
 	for i := 0; i < len(ts) && i < n; i++ {
-		parts = append(parts, fmt.Sprintf("%s %.2f/s", ts[i].name, float64(ts[i].sw)/f.period.Seconds()))
+		parts = append(parts, fmt.Sprintf("%s %.2f/s (%.2f voluntary)", ts[i].name, float64(ts[i].sw)/f.period.Seconds(),
+			float64(f.volThread[ts[i].name])/f.period.Seconds()))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -135,17 +139,22 @@ func measureIdle(t *testing.T, root int, period time.Duration) idleFigures {
 	time.Sleep(period)
 	pids = tree(root)
 	sw1 := switches(pids)
-	f := idleFigures{procs: len(pids), byName: map[string]int64{}, byThread: map[string]int64{}, period: period}
+	f := idleFigures{procs: len(pids), byName: map[string]int64{}, rssByName: map[string]int64{}, byThread: map[string]int64{},
+		volThread: map[string]int64{}, period: period}
 	for _, p := range pids {
-		kb := pss(p)
+		kb := rollup(p, "Pss:")
 		f.pssKB += kb
 		f.byName[comm(p)] += kb
+		f.rssByName[comm(p)] += rollup(p, "Rss:")
 	}
 	f.cpuSeconds = float64(cpuTicks(pids)-cpu0) / 100 // USER_HZ
 	for tid, n := range sw1 {                         // threads that lived through the whole period
 		if n0, ok := sw0[tid]; ok {
-			f.switches += n - n0
-			f.byThread[threadName(tid)] += n - n0
+			all, vol := n[0]+n[1]-n0[0]-n0[1], n[0]-n0[0]
+			f.switches += all
+			f.voluntary += vol
+			f.byThread[threadName(tid)] += all
+			f.volThread[threadName(tid)] += vol
 		}
 	}
 	if f.pssKB == 0 {
@@ -185,7 +194,8 @@ func comm(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
-func pss(pid int) int64 {
+// rollup reads one figure in kB (Pss:, Rss:) of a process's smaps_rollup.
+func rollup(pid int, field string) int64 {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
 	if err != nil {
 		return 0
@@ -193,7 +203,7 @@ func pss(pid int) int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "Pss:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
 			return kb
 		}
@@ -232,10 +242,13 @@ func threadName(status string) string {
 	return p + "/" + th
 }
 
-// switches counts voluntary and involuntary context switches per thread:
-// each is a wake-up.
-func switches(pids []int) map[string]int64 {
-	total := map[string]int64{}
+// switches counts each thread's voluntary and involuntary context switches.
+// A voluntary one is a wake-up (the thread slept and was woken); an
+// involuntary one is a preemption, which other load on the machine causes
+// (a WebKit thread's 10 ms of work every 30 s was preempted dozens of times
+// on the busy shared machine).
+func switches(pids []int) map[string][2]int64 {
+	total := map[string][2]int64{}
 	for _, p := range pids {
 		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", p))
 		for _, st := range tasks {
@@ -243,12 +256,18 @@ func switches(pids []int) map[string]int64 {
 			if err != nil {
 				continue
 			}
+			var n [2]int64
 			for _, line := range strings.Split(string(b), "\n") {
-				if strings.HasSuffix(strings.SplitN(line, ":", 2)[0], "ctxt_switches") {
-					n, _ := strconv.ParseInt(strings.TrimSpace(strings.SplitN(line, ":", 2)[1]), 10, 64)
-					total[st] += n
+				key, val, _ := strings.Cut(line, ":")
+				v, _ := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
+				switch key {
+				case "voluntary_ctxt_switches":
+					n[0] = v
+				case "nonvoluntary_ctxt_switches":
+					n[1] = v
 				}
 			}
+			total[st] = n
 		}
 	}
 	return total
