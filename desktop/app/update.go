@@ -53,6 +53,9 @@ func (a *App) checkUpdate(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
+	// The check is the app's one request at start and then once a day:
+	// its connection is not kept for a next request that is not coming.
+	defer api.CloseIdle()
 	v, err := api.LatestVersion(ctx, runtime.GOOS)
 	if err != nil {
 		slog.Info("cannot check for a newer version", slog.Any("error", err))

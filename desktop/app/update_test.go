@@ -1,10 +1,14 @@
 package app
 
 import (
+	"context"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,6 +97,50 @@ func TestNewerVersionFromTheRealPortal(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "package "+packageName("0.2.0") {
 		t.Fatalf("the link gives %d %q", resp.StatusCode, body)
 	}
+}
+
+// TestUpdateCheckKeepsNoIdleConnection: the check at start leaves no
+// connection to the portal open. The transport would close an idle one
+// 90 s later on a timer, which woke the otherwise idle app (issue 17).
+func TestUpdateCheckKeepsNoIdleConnection(t *testing.T) {
+	web := webapptest.Start(t, webapptest.Options{})
+	e := &env{gw: web.Gateway, web: web, cfg: appConfig(t, web.URL, web.Gateway.WSURL, "test-update-idle")}
+	var open atomic.Int32
+	dialer := &net.Dialer{}
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			open.Add(1)
+			return &countedConn{Conn: c, open: &open}, nil
+		},
+	}}
+	r := newRecorder()
+	a, err := New(Deps{Config: e.cfg, Notifier: r, UI: r, Badge: r, Clock: clockwork.NewFakeClock(),
+		Version: "0.1.0", HTTP: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	t.Cleanup(a.Stop)
+	waitFor(t, "the check at start", func() bool { return web.Requests("GET", protocol.PathDesktopVersion) == 1 })
+	waitFor(t, "no connection to the portal left open", func() bool { return open.Load() == 0 })
+}
+
+// countedConn counts itself out of open when closed (once).
+type countedConn struct {
+	net.Conn
+	open   *atomic.Int32
+	closed atomic.Bool
+}
+
+func (c *countedConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.open.Add(-1)
+	}
+	return c.Conn.Close()
 }
 
 // TestNewerVersionIsOnlyANewerReleaseOnThePortal: what the portal says is

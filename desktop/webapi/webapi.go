@@ -43,6 +43,11 @@ func New(base string, hc *http.Client) *Client {
 // Base is the server URL.
 func (c *Client) Base() string { return c.base }
 
+// CloseIdle closes the connections kept for the next request. The
+// transport would close an idle one itself, 90 s later, on a timer: a
+// wake-up of an otherwise idle app (issue 17).
+func (c *Client) CloseIdle() { c.http.CloseIdleConnections() }
+
 // Refresh trades token for a fresh one (accepted up to 7 days after expiry).
 func (c *Client) Refresh(ctx context.Context, token string) (string, error) {
 	var out protocol.RefreshResponse
