@@ -6,6 +6,7 @@ package gatewaytest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,6 +141,15 @@ func Start(t testing.TB, o Options) *Gateway {
 func (gw *Gateway) start(t testing.TB) {
 	t.Helper()
 	g, err := server.New(gw.cfg, gw.log)
+	// A restart binds the port it had. Meanwhile another test's connection
+	// may have been given that number as its own end (the kernel's
+	// ephemeral ports and a port-0 listener's come from one range); such
+	// a connection is short-lived, so wait for it to end.
+	for deadline := time.Now().Add(10 * time.Second); err != nil && gw.cfg.Port != 0 &&
+		errors.Is(err, syscall.EADDRINUSE) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		g, err = server.New(gw.cfg, gw.log)
+	}
 	if err != nil {
 		t.Fatalf("start gateway: %v", err)
 	}
