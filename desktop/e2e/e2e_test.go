@@ -27,6 +27,7 @@ import (
 
 	"github.com/keboola/analyst-alerts/desktop/auth"
 	"github.com/keboola/analyst-alerts/desktop/internal/dbusstandin"
+	"github.com/keboola/analyst-alerts/desktop/popover"
 	"github.com/keboola/analyst-alerts/gateway/gatewaytest"
 	"github.com/keboola/analyst-alerts/gateway/protocol"
 	"github.com/keboola/analyst-alerts/gateway/store"
@@ -225,19 +226,38 @@ func (h *harness) screenshot(name string) string {
 	return p
 }
 
-// assertPainted checks that the popover's area of a screenshot is not the
-// black root window: the page rendered (its background is light).
-func (h *harness) assertPainted(shot string) {
+// popoverTone is the popover's area of a screenshot in grey: its mean
+// brightness (the black root window is 0, the page's background light)
+// and its standard deviation (0 for a window drawn in one colour, with no
+// text on it yet).
+func (h *harness) popoverTone(shot string) (mean, stddev float64) {
 	h.t.Helper()
 	out, err := exec.Command("convert", shot, "-crop", "380x560+892+8", "-colorspace", "Gray",
-		"-format", "%[fx:mean]", "info:").Output()
+		"-format", "%[fx:mean] %[fx:standard_deviation]", "info:").Output()
 	if err != nil {
 		h.t.Fatalf("measure screenshot: %v", err)
 	}
-	var mean float64
-	fmt.Sscan(string(out), &mean)
-	if mean < 0.5 {
-		h.t.Fatalf("the popover area is dark (mean %.2f): the page did not render", mean)
+	fmt.Sscan(string(out), &mean, &stddev)
+	return mean, stddev
+}
+
+// waitPainted takes screenshots (the last one kept as name) until the
+// popover's area shows the page: light, with text on it (a rendered view
+// measured 0.08-0.15; the window's bare background 0). WebKit paints a
+// moment after the window is mapped, later on a loaded machine.
+func (h *harness) waitPainted(name string) string {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		shot := h.screenshot(name)
+		mean, stddev := h.popoverTone(shot)
+		if mean >= 0.5 && stddev >= 0.02 {
+			return shot
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("the popover area shows no page (mean %.2f, deviation %.3f): the page did not render", mean, stddev)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
@@ -389,8 +409,15 @@ func TestDesktopEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitFor("the popover window", 15*time.Second, windowViewable)
-	time.Sleep(2 * time.Second) // let WebKit paint
-	h.assertPainted(h.screenshot("desktop-popover.png"))
+	// At its place near the tray: Wails maps the hidden window for a moment
+	// at launch, centred, and moves a shown one a main-loop turn later.
+	sw, sh := geometry(t, "-root")
+	wantX, wantY := popover.Position("linux", sw, sh)
+	h.waitFor("the popover at its place near the tray", 10*time.Second, func() bool {
+		x, y, _, _ := windowGeometry(t, appWindow())
+		return x == wantX && y == wantY
+	})
+	h.waitPainted("desktop-popover.png")
 
 	// 5. Clicking the notification opens its detail (with the chart).
 	if err := h.notes.Click(note.ID); err != nil {
@@ -466,8 +493,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 			return h.logHas("app-1", "waits for the user's confirmation", `"user":"anna"`, `"current":"petr"`)
 		})
 	h.waitFor("the window to ask", 15*time.Second, windowViewable)
-	time.Sleep(2 * time.Second) // let WebKit paint
-	h.assertPainted(h.screenshot("desktop-confirm.png"))
+	h.waitPainted("desktop-confirm.png")
 	if h.connections("petr") != 1 || h.connections("anna") != 0 || h.connections("mallory") != 0 || keychainUser(t) != "petr" {
 		t.Fatalf("the account changed without confirmation: petr %d anna %d mallory %d keychain %s",
 			h.connections("petr"), h.connections("anna"), h.connections("mallory"), keychainUser(t))
@@ -524,9 +550,7 @@ func TestNoTrayShowsTheWindow(t *testing.T) {
 	h.waitFor("the log line", 10*time.Second, func() bool {
 		return h.logHas("app-no-tray", "no tray icon on this desktop", "no StatusNotifier watcher")
 	})
-	time.Sleep(2 * time.Second) // let WebKit paint
-	before := h.screenshot("desktop-no-tray.png")
-	h.assertPainted(before)
+	before := h.waitPainted("desktop-no-tray.png")
 	h.launchSecond("app-no-tray-again")
 	if !windowViewable() {
 		t.Error("the window went away after the second launch")
@@ -541,11 +565,9 @@ func TestNoTrayShowsTheWindow(t *testing.T) {
 	h.waitFor("the page to ask about the link", 15*time.Second, func() bool {
 		return h.logHas("app-no-tray", "sign-in link waits for the user's confirmation", "anna")
 	})
-	time.Sleep(2 * time.Second) // let WebKit paint
-	after := h.screenshot("desktop-no-tray-confirm.png")
-	if !h.popoverDiffers(before, after) {
-		t.Fatal("the window did not repaint after the state changed (desktop-no-tray-confirm.png shows the old view)")
-	}
+	// Until it repaints; a page that does not shows the old view throughout.
+	h.waitFor("the window to repaint after the state changed (desktop-no-tray-confirm.png shows the old view)",
+		15*time.Second, func() bool { return h.popoverDiffers(before, h.screenshot("desktop-no-tray-confirm.png")) })
 }
 
 // popoverDiffers says whether the popover's area differs between two

@@ -64,8 +64,7 @@ func TestPopoverWithAWindowManager(t *testing.T) {
 		x, y, w, hh := windowGeometry(t, id)
 		return x == wantX && y == wantY && w == popover.Width && hh == popover.Height
 	})
-	time.Sleep(2 * time.Second) // let WebKit paint
-	h.assertPainted(h.screenshot("desktop-wm-popover.png"))
+	h.waitPainted("desktop-wm-popover.png")
 
 	// 2. Escape (pressed on the keyboard: to the focused window) hides it.
 	// XTEST, to the focused window, as a keyboard does (GTK ignores a key
