@@ -187,23 +187,16 @@ func (c *sockConn) opError(op string, err error) error {
 }
 
 // rawRead is read(2) without the runtime's system-call state.
-func rawRead(fd int, b []byte) (int, error) {
-	for {
-		r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
-		if e == unix.EINTR {
-			continue
-		}
-		if e != 0 {
-			return 0, e
-		}
-		return int(r), nil
-	}
-}
+func rawRead(fd int, b []byte) (int, error) { return rawIO(unix.SYS_READ, fd, b) }
 
 // rawWrite is write(2) without the runtime's system-call state.
-func rawWrite(fd int, b []byte) (int, error) {
+func rawWrite(fd int, b []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, b) }
+
+// rawIO makes the read(2) or write(2) system call trap on fd with b, again
+// when a signal interrupts it.
+func rawIO(trap uintptr, fd int, b []byte) (int, error) {
 	for {
-		r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+		r, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
 		if e == unix.EINTR {
 			continue
 		}
