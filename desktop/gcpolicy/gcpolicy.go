@@ -96,6 +96,13 @@ func (p *policy) setLimit() {
 	// still at work) the runtime's own count of its other memory can differ
 	// from the metrics' by a few MiB for a while, and the goal with it;
 	// correcting the limit by the goal read now overshoots the other way.
+	// And for as long as the process still holds more than the limit (the
+	// freed heap not yet given back), the runtime takes what is over it off
+	// the goal, down to the live heap: the scavenger gives it back within
+	// 1-20 ms here, working towards 95 % of the limit, and returns it sooner
+	// than under GOGC=100. A limit that counted the held memory in would give
+	// GOGC=100's goal at once, but the goal would then grow with each page
+	// given back, and the process would keep more than GOGC=100 lets it.
 	debug.SetMemoryLimit(limit)
 	limitCycle.Store(v(7))
 }
