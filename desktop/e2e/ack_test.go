@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -41,15 +40,8 @@ func TestAcknowledgeSyncsBetweenDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	icon := func() string {
-		p, err := h.watcher.Properties(item)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprint(p["IconPixmap"].Value())
-	}
+	icon, plain := h.trayIcon(item)
 	h.waitFor("the app to connect", 30*time.Second, func() bool { return h.connections("petr") == 1 })
-	plain := icon()
 
 	// The second device: its own home and keychain entry.
 	home := t.TempDir()

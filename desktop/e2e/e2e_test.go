@@ -199,6 +199,23 @@ func (h *harness) waitFor(what string, timeout time.Duration, ok func() bool) {
 	}
 }
 
+// trayIcon returns a reader of the tray item's icon, and the icon without
+// the unread badge. The app sets the icon just after the item registers
+// (seen empty when read at once under load, even once the app had
+// connected): it waits for it, and the first one set is the unbadged one.
+func (h *harness) trayIcon(item dbusstandin.Item) (icon func() string, plain string) {
+	h.t.Helper()
+	icon = func() string {
+		p, err := h.watcher.Properties(item)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprint(p["IconPixmap"].Value())
+	}
+	h.waitFor("the tray icon", 10*time.Second, func() bool { return len(icon()) >= 100 })
+	return icon, icon()
+}
+
 // windowViewable reports whether the app's window is mapped on the display.
 func windowViewable() bool {
 	out, err := exec.Command("xwininfo", "-root", "-tree").Output()
@@ -357,17 +374,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	if title, _ := props["Title"].Value().(string); title != "Analyst Alerts" {
 		t.Fatalf("tray title %q", title)
 	}
-	icon := func() string {
-		p, err := h.watcher.Properties(item)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprint(p["IconPixmap"].Value())
-	}
-	// The icon is set just after the item registers (seen empty when read
-	// at once under load): wait for it, then it is the unbadged one.
-	h.waitFor("the tray icon", 10*time.Second, func() bool { return len(icon()) >= 100 })
-	plain := icon()
+	icon, plain := h.trayIcon(item)
 	menu, _ := props["Menu"].Value().(dbus.ObjectPath)
 	h.waitFor("the tray menu", 10*time.Second, func() bool {
 		labels, err := h.watcher.MenuLabels(item, menu)
@@ -405,6 +412,7 @@ func TestDesktopEndToEnd(t *testing.T) {
 	}
 
 	// 4. Clicking the tray icon shows the popover with the notification.
+	structure := watchStructure(t, "Analyst Alerts")
 	if err := h.watcher.Activate(item); err != nil {
 		t.Fatal(err)
 	}
@@ -413,10 +421,19 @@ func TestDesktopEndToEnd(t *testing.T) {
 	// at launch, centred, and moves a shown one a main-loop turn later.
 	sw, sh := geometry(t, "-root")
 	wantX, wantY := popover.Position("linux", sw, sh)
-	h.waitFor("the popover at its place near the tray", 10*time.Second, func() bool {
-		x, y, _, _ := windowGeometry(t, appWindow())
-		return x == wantX && y == wantY
-	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		x, y, w, ht := windowGeometry(t, appWindow())
+		if x == wantX && y == wantY {
+			break
+		}
+		if time.Now().After(deadline) {
+			tree, _ := exec.Command("xwininfo", "-root", "-tree").Output()
+			h.screenshot("desktop-popover-misplaced.png")
+			t.Fatalf("the popover is at %d,%d (%dx%d), not at its place near the tray (%d,%d) after 10 s; its window's events:\n%s\nwindows:\n%s",
+				x, y, w, ht, wantX, wantY, structure(), tree)
+		}
+	}
+	structure()
 	h.waitPainted("desktop-popover.png")
 
 	// 5. Clicking the notification opens its detail (with the chart).
@@ -610,4 +627,41 @@ func nextMinor(t *testing.T, root string) string {
 		t.Fatalf("wails.json productVersion %q: %v", w.Info.ProductVersion, err)
 	}
 	return fmt.Sprintf("%d.%d.0", major, minor+1)
+}
+
+// watchStructure starts xev on every window named name, mapped or not, for
+// its structure events (map, unmap, configure, reparent), and returns a
+// function that stops them and gives what each printed.
+func watchStructure(t *testing.T, name string) func() string {
+	t.Helper()
+	out, err := exec.Command("xwininfo", "-root", "-tree").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type watch struct {
+		id  string
+		cmd *exec.Cmd
+		out *bytes.Buffer
+	}
+	var ws []watch
+	re := regexp.MustCompile(`(0x[0-9a-f]+) "` + regexp.QuoteMeta(name) + `"`)
+	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+		w := watch{id: m[1], out: &bytes.Buffer{}}
+		w.cmd = exec.Command("stdbuf", "-oL", "xev", "-id", w.id, "-event", "structure")
+		w.cmd.Stdout = w.out
+		if err := w.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	time.Sleep(200 * time.Millisecond) // xev has selected its events
+	return func() string {
+		var all strings.Builder
+		for _, w := range ws {
+			w.cmd.Process.Kill()
+			w.cmd.Wait()
+			fmt.Fprintf(&all, "window %s:\n%s\n", w.id, w.out)
+		}
+		return all.String()
+	}
 }

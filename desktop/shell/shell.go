@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	goruntime "runtime"
 	"sync"
+	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
@@ -196,20 +197,61 @@ func (s *Shell) Show() {
 	s.mu.Unlock()
 	// macOS: under the clicked menu-bar icon (place_darwin.go); elsewhere
 	// where the platform puts its tray.
-	if !placeAtStatusItem() {
-		if screens, err := runtime.ScreenGetAll(ctx); err == nil && len(screens) > 0 {
-			sc := screens[0]
-			for _, x := range screens {
-				if x.IsCurrent {
-					sc = x
-				}
-			}
-			x, y := popover.Position(goruntime.GOOS, sc.Size.Width, sc.Size.Height)
-			runtime.WindowSetPosition(ctx, x, y)
+	if placeAtStatusItem() {
+		runtime.WindowShow(ctx)
+		runtime.WindowUnminimise(ctx)
+		return
+	}
+	screens, err := runtime.ScreenGetAll(ctx)
+	if err != nil || len(screens) == 0 {
+		runtime.WindowShow(ctx)
+		runtime.WindowUnminimise(ctx)
+		return
+	}
+	sc := screens[0]
+	for _, x := range screens {
+		if x.IsCurrent {
+			sc = x
 		}
+	}
+	x, y := popover.Position(goruntime.GOOS, sc.Size.Width, sc.Size.Height)
+	if goruntime.GOOS != "linux" {
+		runtime.WindowSetPosition(ctx, x, y)
+		runtime.WindowShow(ctx)
+		runtime.WindowUnminimise(ctx)
+		return
 	}
 	runtime.WindowShow(ctx)
 	runtime.WindowUnminimise(ctx)
+	moveShown(ctx, x, y, len(screens) == 1)
+}
+
+// moveShown moves the window, once shown, to x, y (Linux). GTK maps a
+// hidden window where it last was, whatever it was asked while hidden: at
+// first centred, where Wails puts it at launch. A move made as the window
+// was being mapped was lost now and then (seen in CI: the popover stayed
+// centred). Wails applies a call on the GTK main loop a turn later, and a
+// move one more turn later; WindowGetPosition waits for a turn. On one
+// screen the position read back is in the same coordinates, so the move is
+// checked and made again if the window manager did not make it yet (up to
+// 5 times in 200 ms). The popover is at its place from the second opening
+// on; the first shows it centred for a moment.
+func moveShown(ctx context.Context, x, y int, check bool) {
+	runtime.WindowGetPosition(ctx) // the show is applied
+	for try := 1; ; try++ {
+		runtime.WindowSetPosition(ctx, x, y)
+		runtime.WindowGetPosition(ctx) // the move is queued
+		gx, gy := runtime.WindowGetPosition(ctx)
+		if !check || gx == x && gy == y {
+			return
+		}
+		if try == 5 {
+			slog.Warn("the popover did not move to its place near the tray", slog.Int("x", gx), slog.Int("y", gy),
+				slog.Int("want_x", x), slog.Int("want_y", y))
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // OpenURL opens a page in the user's browser.
