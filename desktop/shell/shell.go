@@ -197,33 +197,37 @@ func (s *Shell) Show() {
 	s.mu.Unlock()
 	// macOS: under the clicked menu-bar icon (place_darwin.go); elsewhere
 	// where the platform puts its tray.
-	if placeAtStatusItem() {
-		runtime.WindowShow(ctx)
-		runtime.WindowUnminimise(ctx)
-		return
+	var x, y, screens int
+	if !placeAtStatusItem() {
+		x, y, screens = trayPlace(ctx)
 	}
-	screens, err := runtime.ScreenGetAll(ctx)
-	if err != nil || len(screens) == 0 {
-		runtime.WindowShow(ctx)
-		runtime.WindowUnminimise(ctx)
-		return
-	}
-	sc := screens[0]
-	for _, x := range screens {
-		if x.IsCurrent {
-			sc = x
-		}
-	}
-	x, y := popover.Position(goruntime.GOOS, sc.Size.Width, sc.Size.Height)
-	if goruntime.GOOS != "linux" {
+	// Windows moves a hidden window; GTK only a shown one (moveShown).
+	moveAfter := screens > 0 && goruntime.GOOS == "linux"
+	if screens > 0 && !moveAfter {
 		runtime.WindowSetPosition(ctx, x, y)
-		runtime.WindowShow(ctx)
-		runtime.WindowUnminimise(ctx)
-		return
 	}
 	runtime.WindowShow(ctx)
 	runtime.WindowUnminimise(ctx)
-	moveShown(ctx, x, y, len(screens) == 1)
+	if moveAfter {
+		moveShown(ctx, x, y, screens == 1)
+	}
+}
+
+// trayPlace is the popover's place near the tray on the screen the window
+// is on, and the number of screens (0: none known, no place).
+func trayPlace(ctx context.Context) (x, y, screens int) {
+	all, err := runtime.ScreenGetAll(ctx)
+	if err != nil || len(all) == 0 {
+		return 0, 0, 0
+	}
+	sc := all[0]
+	for _, s := range all {
+		if s.IsCurrent {
+			sc = s
+		}
+	}
+	x, y = popover.Position(goruntime.GOOS, sc.Size.Width, sc.Size.Height)
+	return x, y, len(all)
 }
 
 // moveShown moves the window, once shown, to x, y (Linux). GTK maps a
