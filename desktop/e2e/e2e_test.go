@@ -217,20 +217,7 @@ func (h *harness) trayIcon(item dbusstandin.Item) (icon func() string, plain str
 }
 
 // windowViewable reports whether the app's window is mapped on the display.
-func windowViewable() bool {
-	out, err := exec.Command("xwininfo", "-root", "-tree").Output()
-	if err != nil {
-		return false
-	}
-	re := regexp.MustCompile(`(0x[0-9a-f]+) "Analyst Alerts"`)
-	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
-		info, _ := exec.Command("xwininfo", "-id", m[1]).Output()
-		if strings.Contains(string(info), "IsViewable") {
-			return true
-		}
-	}
-	return false
-}
+func windowViewable() bool { return appWindow() != "" }
 
 func (h *harness) screenshot(name string) string {
 	h.t.Helper()
@@ -634,7 +621,7 @@ func nextMinor(t *testing.T, root string) string {
 // function that stops them and gives what each printed.
 func watchStructure(t *testing.T, name string) func() string {
 	t.Helper()
-	out, err := exec.Command("xwininfo", "-root", "-tree").Output()
+	ids, err := windowsNamed(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -644,9 +631,8 @@ func watchStructure(t *testing.T, name string) func() string {
 		out *bytes.Buffer
 	}
 	var ws []watch
-	re := regexp.MustCompile(`(0x[0-9a-f]+) "` + regexp.QuoteMeta(name) + `"`)
-	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
-		w := watch{id: m[1], out: &bytes.Buffer{}}
+	for _, id := range ids {
+		w := watch{id: id, out: &bytes.Buffer{}}
 		w.cmd = exec.Command("stdbuf", "-oL", "xev", "-id", w.id, "-event", "structure")
 		w.cmd.Stdout = w.out
 		if err := w.cmd.Start(); err != nil {

@@ -118,17 +118,27 @@ func windowManager() string {
 func appWindow() string { return namedWindow("Analyst Alerts") }
 
 func namedWindow(name string) string {
-	out, err := exec.Command("xwininfo", "-root", "-tree").Output()
-	if err != nil {
-		return ""
-	}
-	re := regexp.MustCompile(`(0x[0-9a-f]+) "` + regexp.QuoteMeta(name) + `"`)
-	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
-		if info, _ := exec.Command("xwininfo", "-id", m[1]).Output(); strings.Contains(string(info), "IsViewable") {
-			return m[1]
+	ids, _ := windowsNamed(name)
+	for _, id := range ids {
+		if info, _ := exec.Command("xwininfo", "-id", id).Output(); strings.Contains(string(info), "IsViewable") {
+			return id
 		}
 	}
 	return ""
+}
+
+// windowsNamed lists the windows named name on the display, mapped or not.
+func windowsNamed(name string) ([]string, error) {
+	out, err := exec.Command("xwininfo", "-root", "-tree").Output()
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	re := regexp.MustCompile(`(0x[0-9a-f]+) "` + regexp.QuoteMeta(name) + `"`)
+	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
+		ids = append(ids, m[1])
+	}
+	return ids, nil
 }
 
 // activeWindow is the window the window manager says has focus.
