@@ -36,35 +36,33 @@ func fastDispatch(body []byte) (DispatchRequest, bool) {
 		return DispatchRequest{}, false
 	}
 	var user, note []byte
-	i = skipSpace(body, i+1)
-	for body[i] != '}' {
-		end := valueEnd(body, i) // the key, a string
-		key := body[i+1 : end-1]
-		i = skipSpace(body, end) // the colon
-		i = skipSpace(body, i+1) // the value
-		end = valueEnd(body, i)
-		val := body[i:end]
+	ok := true
+	members(body[i:], func(key, val []byte) bool {
 		switch string(key) {
 		case "user":
 			if user != nil || val[0] != '"' {
-				return DispatchRequest{}, false
+				ok = false
+				return false
 			}
 			user = val[1 : len(val)-1]
 			if bytes.IndexByte(user, '\\') >= 0 || !utf8.Valid(user) {
-				return DispatchRequest{}, false // encoding/json rewrites these
+				ok = false // encoding/json rewrites these
+				return false
 			}
 		case "notification":
 			if note != nil || val[0] != '{' {
-				return DispatchRequest{}, false
+				ok = false
+				return false
 			}
 			note = val
 		default:
-			return DispatchRequest{}, false
+			ok = false
+			return false
 		}
-		i = skipSpace(body, end)
-		if body[i] == ',' {
-			i = skipSpace(body, i+1)
-		}
+		return true
+	})
+	if !ok {
+		return DispatchRequest{}, false
 	}
 	req := DispatchRequest{User: string(user)}
 	if note != nil {
@@ -72,65 +70,4 @@ func fastDispatch(body []byte) (DispatchRequest, bool) {
 		req.Notification = append(json.RawMessage(nil), note...)
 	}
 	return req, true
-}
-
-// skipSpace returns the index of the first byte at or after i that is not
-// JSON white space.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) {
-		switch b[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-// valueEnd returns the index just past the value that starts at i in a
-// valid JSON document.
-func valueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case '"':
-				i = stringEnd(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-		return i
-	default: // a number, true, false or null
-		for ; i < len(b); i++ {
-			switch b[i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return i
-			}
-		}
-		return i
-	}
-}
-
-// stringEnd returns the index just past the string whose opening quote is
-// at i in a valid JSON document.
-func stringEnd(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++ // the escaped byte (a \u's digits are plain bytes)
-		case '"':
-			return i + 1
-		}
-	}
-	return i
 }

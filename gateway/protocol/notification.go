@@ -175,63 +175,27 @@ const (
 // those we care about. plain is false when a top-level key holds an escape,
 // so its real name is not its bytes.
 func topLevelKeys(obj []byte) (keys frameKeys, plain bool) {
-	depth, inString, escaped, start := 0, false, false, 0
-	for i := 0; i < len(obj); i++ {
-		c := obj[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-				if depth == 1 && isKey(obj[i+1:]) {
-					k := obj[start:i]
-					if bytes.IndexByte(k, '\\') >= 0 {
-						return keys, false
-					}
-					switch string(k) {
-					case "type":
-						keys |= keyType
-					case "seq":
-						keys |= keySeq
-					case "epoch":
-						keys |= keyEpoch
-					case "id":
-						keys |= keyID
-					case "timestamp":
-						keys |= keyTimestamp
-					}
-				}
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString, start = true, i+1
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		}
-	}
-	return keys, true
-}
-
-// isKey says the string that just ended is followed by a colon.
-func isKey(rest []byte) bool {
-	for _, c := range rest {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case ':':
-			return true
-		default:
+	plain = true
+	members(obj, func(key, _ []byte) bool {
+		if bytes.IndexByte(key, '\\') >= 0 {
+			plain = false
 			return false
 		}
-	}
-	return false
+		switch string(key) {
+		case "type":
+			keys |= keyType
+		case "seq":
+			keys |= keySeq
+		case "epoch":
+			keys |= keyEpoch
+		case "id":
+			keys |= keyID
+		case "timestamp":
+			keys |= keyTimestamp
+		}
+		return true
+	})
+	return keys, plain
 }
 
 // appendNewID appends a new random (version 4) UUID, as uuid.NewString
