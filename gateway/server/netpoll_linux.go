@@ -146,13 +146,14 @@ func (p *poller) watchParked(h *parked) error {
 // add gives t a slot (its number and generation stored in slot and gen
 // before the watch starts) and watches sock's descriptor for t: added to
 // the epoll set, or modified when a parked handshake added it already.
+// The epoll_ctl runs under the socket's lock, so a socket closed meanwhile
+// (a parked handshake resumed by shutdown or its deadline just as it was
+// watched, and its read failed) fails with net.ErrClosed rather than
+// watching a descriptor number that may be another socket's by then.
 func (p *poller) add(t pollTarget, sock socket, slot, gen *uint32) (int, error) {
-	sc, _ := sock.(*sockConn)
-	fd := -1
-	if sc != nil {
-		fd = sc.fd // not closed (see watch): no need to hold it open
-	} else if err := control(sock, &fd); err != nil {
-		return -1, err
+	sc, ok := sock.(*sockConn)
+	if !ok { // every socket accepted on Linux is one (sock_linux.go)
+		return -1, fmt.Errorf("poller: %T is not the gateway's own socket", sock)
 	}
 	p.slotMu.Lock()
 	var n uint32
@@ -166,32 +167,21 @@ func (p *poller) add(t pollTarget, sock socket, slot, gen *uint32) (int, error) 
 	p.slots[n].t = t
 	*slot, *gen = n, p.slots[n].gen
 	op := unix.EPOLL_CTL_ADD
-	if sc != nil {
-		if sc.inPoll {
-			op = unix.EPOLL_CTL_MOD
-		}
-		// Set under slotMu: whoever the event resumes looks the slot
-		// up under it, after this.
-		sc.inPoll = true
+	if sc.inPoll {
+		op = unix.EPOLL_CTL_MOD
 	}
+	// Set under slotMu: whoever the event resumes looks the slot up under
+	// it, after this.
+	sc.inPoll = true
 	p.slotMu.Unlock()
-	if err := p.ctl(op, fd, n, *gen); err != nil {
-		if op == unix.EPOLL_CTL_ADD && sc != nil {
+	if err := sc.control(func(fd int) error { return p.ctl(op, fd, n, *gen) }); err != nil {
+		if op == unix.EPOLL_CTL_ADD {
 			sc.inPoll = false // no event comes: nobody else reads it
 		}
 		p.release(t, slot)
-		return fd, err
+		return sc.fd, err
 	}
-	return fd, nil
-}
-
-// control reads sock's descriptor into fd.
-func control(sock socket, fd *int) error {
-	raw, err := sock.SyscallConn()
-	if err != nil {
-		return err
-	}
-	return raw.Control(func(s uintptr) { *fd = int(s) })
+	return sc.fd, nil
 }
 
 // rearm watches c's socket again after a read. c.mu is held and c is not
