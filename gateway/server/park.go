@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/keboola/analyst-alerts/gateway/protocol"
 )
 
 // A handshake that must wait for the client (its request has not arrived
@@ -33,8 +34,8 @@ type parked struct {
 	// through (its buffer lent back while parked), nginx's X-Real-IP.
 	ws     *websocket.Conn
 	br     *bufio.Reader
-	lent   *bufio.Reader // the buffer br holds, if any (not while parked)
-	data   []byte        // the auth frame, if it was read
+	lent   *bufio.Reader       // the buffer br holds, if any (not while parked)
+	frame  *protocol.AuthFrame // the auth frame, if it was read (a resume)
 	realIP string
 	// Its watch in the poller (netpoll_linux.go).
 	pollSlot, pollGen uint32
@@ -131,8 +132,8 @@ func (g *Gateway) resumeAuth(p *parked) {
 	if lent == nil {
 		lent = borrowBuffer(p.br, p.c)
 	}
-	if p.data != nil {
-		authed = g.handleAuth(p.ws, p.c, p.br, lent, p.realIP, p.data, nil, false)
+	if p.frame != nil {
+		authed = g.handleAuth(p.ws, p.c, p.br, lent, p.realIP, nil, p.frame, nil, false)
 		return
 	}
 	authed = g.handleWS(p.ws, p.c, p.br, lent, p.realIP)

@@ -42,14 +42,19 @@ func (g *Gateway) resumeFromPoller(p *parked) {
 		return
 	}
 	_, data, err := p.ws.ReadMessage() // whole in the buffer: does not wait
+	var frame *protocol.AuthFrame      // parsed once: handleAuth parses what is not
 	if err == nil {
-		if f, perr := protocol.ParseAuthFrame(data); perr == nil && f.Resume != nil {
-			p.lent, p.data = lent, data
-			g.startHandshake(acceptedConn{c: p.c, deadline: p.deadline, parked: p})
-			return
+		if f, perr := protocol.ParseAuthFrame(data); perr == nil {
+			if f.Resume != nil {
+				kept := f // to the heap, only for a resume
+				p.lent, p.frame = lent, &kept
+				g.startHandshake(acceptedConn{c: p.c, deadline: p.deadline, parked: p})
+				return
+			}
+			frame = &f
 		}
 	}
-	authed := g.handleAuth(p.ws, p.c, p.br, lent, p.realIP, data, err, true)
+	authed := g.handleAuth(p.ws, p.c, p.br, lent, p.realIP, data, frame, err, true)
 	g.handshakeDone(p.c, authed)
 }
 

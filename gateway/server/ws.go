@@ -69,14 +69,15 @@ func lendBack(br, lent *bufio.Reader) {
 // authenticated (and so tracked).
 func (g *Gateway) handleWS(ws *websocket.Conn, tcp socket, br, lent *bufio.Reader, realIP string) bool {
 	_, data, err := ws.ReadMessage()
-	return g.handleAuth(ws, tcp, br, lent, realIP, data, err, false)
+	return g.handleAuth(ws, tcp, br, lent, realIP, data, nil, err, false)
 }
 
 // handleAuth is handleWS once the auth frame was read: data, or the read's
-// error. onPoller: called by the poller's goroutine, which must not read
-// on (startReading).
-func (g *Gateway) handleAuth(ws *websocket.Conn, tcp socket, br, lent *bufio.Reader, realIP string, data []byte, readErr error, onPoller bool) bool {
-	c, err := g.authenticate(ws, tcp, br, data, readErr)
+// error. frame is data parsed, if the caller has parsed it already (nil:
+// parse it here). onPoller: called by the poller's goroutine, which must
+// not read on (startReading).
+func (g *Gateway) handleAuth(ws *websocket.Conn, tcp socket, br, lent *bufio.Reader, realIP string, data []byte, frame *protocol.AuthFrame, readErr error, onPoller bool) bool {
+	c, err := g.authenticate(ws, tcp, br, data, frame, readErr)
 	if err != nil {
 		if g.log.Enabled(context.Background(), slog.LevelInfo) {
 			g.log.Info("auth failed", slog.String("remote", remoteName(realIP, tcp)), slog.String("reason", err.Error()))
@@ -137,7 +138,7 @@ func (e *authError) Error() string {
 	return e.msg
 }
 
-func (g *Gateway) authenticate(ws *websocket.Conn, tcp socket, br *bufio.Reader, data []byte, err error) (*client, error) {
+func (g *Gateway) authenticate(ws *websocket.Conn, tcp socket, br *bufio.Reader, data []byte, frame *protocol.AuthFrame, err error) (*client, error) {
 	if err != nil {
 		ae := &authError{metrics.AuthBadFrame, "could not read auth message", err}
 		var ne net.Error
@@ -162,9 +163,12 @@ func (g *Gateway) authenticate(ws *websocket.Conn, tcp socket, br *bufio.Reader,
 		}
 		return nil, g.refuse(ws, ae)
 	}
-	frame, err := protocol.ParseAuthFrame(data)
-	if err != nil {
-		return nil, g.refuse(ws, &authError{metrics.AuthBadFrame, protocol.ErrNotAuthFrame.Error(), err})
+	if frame == nil {
+		f, err := protocol.ParseAuthFrame(data)
+		if err != nil {
+			return nil, g.refuse(ws, &authError{metrics.AuthBadFrame, protocol.ErrNotAuthFrame.Error(), err})
+		}
+		frame = &f
 	}
 	claims, err := protocol.VerifyToken(g.cfg.Secret, g.cfg.Issuer, frame.Token, time.Now())
 	if err != nil {
