@@ -87,13 +87,19 @@ func (g *Gateway) park(p *parked) bool {
 
 // resume hands a parked handshake, claimed, back to a handshaker.
 func (g *Gateway) resume(p *parked) {
+	g.unpark(p)
+	g.startHandshake(acceptedConn{c: p.c, deadline: p.deadline, parked: p})
+}
+
+// unpark takes a claimed parked handshake out of the poller and out of
+// the parked ones; it is still a handshake under way (handshaking).
+func (g *Gateway) unpark(p *parked) {
 	g.poll.forgetParked(p)
 	g.mu.Lock()
 	if _, ok := g.handshaking[p.c]; ok {
 		g.handshaking[p.c] = nil
 	}
 	g.mu.Unlock()
-	g.startHandshake(acceptedConn{c: p.c, deadline: p.deadline, parked: p})
 }
 
 // sweepParked resumes the parked handshakes whose deadline has passed (so

@@ -25,12 +25,7 @@ func (g *Gateway) resumeFromPoller(p *parked) {
 		g.resume(p)
 		return
 	}
-	g.poll.forgetParked(p)
-	g.mu.Lock()
-	if _, ok := g.handshaking[p.c]; ok {
-		g.handshaking[p.c] = nil
-	}
-	g.mu.Unlock()
+	g.unpark(p)
 	if p.ws == nil {
 		g.serveConn(acceptedConn{c: p.c, deadline: p.deadline}, true)
 		return
