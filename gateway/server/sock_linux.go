@@ -3,7 +3,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -54,15 +53,12 @@ type wsListener struct {
 // listenWS binds addr. Accepted sockets inherit TCP_NODELAY from the
 // listening one (as net's do, which set it on each).
 func listenWS(addr string) (*wsListener, error) {
-	// No TCP keep-alive on the apps' sockets: the heartbeat finds dead
-	// peers, and the option costs system calls on every connection.
-	lc := net.ListenConfig{KeepAlive: -1}
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	ln, err := listenTCP(addr)
 	if err != nil {
 		return nil, err
 	}
 	defer ln.Close() // the file holds the socket on, as a descriptor of its own
-	f, err := ln.(*net.TCPListener).File()
+	f, err := ln.File()
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@
 package server
 
 import (
-	"context"
 	"net"
 )
 
@@ -12,14 +11,11 @@ import (
 type wsListener struct{ *net.TCPListener }
 
 func listenWS(addr string) (*wsListener, error) {
-	// No TCP keep-alive on the apps' sockets: the heartbeat finds dead
-	// peers, and the option costs system calls on every connection.
-	lc := net.ListenConfig{KeepAlive: -1}
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	ln, err := listenTCP(addr)
 	if err != nil {
 		return nil, err
 	}
-	return &wsListener{ln.(*net.TCPListener)}, nil
+	return &wsListener{ln}, nil
 }
 
 func (l *wsListener) accept() (socket, error) {

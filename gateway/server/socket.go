@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net"
 	"syscall"
 )
@@ -11,7 +12,19 @@ type socket interface {
 	net.Conn
 	CloseWrite() error
 	SetLinger(sec int) error
-	// SyscallConn's Control lends the descriptor (writeNonBlocking, the
-	// poller's watch) while holding it open.
+	// SyscallConn's Control lends the descriptor (writeNonBlocking) while
+	// holding it open.
 	SyscallConn() (syscall.RawConn, error)
+}
+
+// listenTCP binds addr for the apps' connections. No TCP keep-alive on
+// their sockets: the heartbeat finds dead peers, and the option costs
+// system calls on every connection.
+func listenTCP(addr string) (*net.TCPListener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return ln.(*net.TCPListener), nil
 }
