@@ -134,6 +134,17 @@ func TestSockConnDeadlineBeforeWaitAndEOF(t *testing.T) {
 // fails at its deadline.
 func TestSockConnWriteWaits(t *testing.T) {
 	c, peer := acceptPair(t)
+	// Buffers of a fixed size: autotuning grew loopback's receive buffer
+	// (up to tcp_rmem's maximum, 32 MiB here) during the first write, and
+	// the second then fit whole (seen in a fresh-clone run).
+	if err := peer.SetReadBuffer(256 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.control(func(fd int) error {
+		return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 256<<10)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	big := make([]byte, 8<<20) // more than both socket buffers hold
 	got := make(chan int, 1)
 	go func() {
